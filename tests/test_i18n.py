@@ -1,0 +1,58 @@
+"""Both catalogs carry the same keys and placeholders, and no page shows a raw key."""
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from dcgan_core.i18n import LANGUAGES, LabError, language_from_locale, load_catalog, translate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def placeholders(text):
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_catalogs_have_same_keys():
+    en, zh = load_catalog("en"), load_catalog("zh")
+    assert set(en) == set(zh), f"only in en: {set(en) - set(zh)}; only in zh: {set(zh) - set(en)}"
+
+
+def test_catalogs_have_same_placeholders():
+    en, zh = load_catalog("en"), load_catalog("zh")
+    for key in en:
+        assert placeholders(en[key]) == placeholders(zh[key]), key
+
+
+def test_chinese_catalog_is_translated():
+    zh = load_catalog("zh")
+    han = re.compile(r"[\u4e00-\u9fff]")
+    untranslated = [k for k, v in zh.items() if len(v) > 12 and not han.search(v)]
+    assert not untranslated, untranslated
+
+
+def test_every_key_used_in_code_exists():
+    catalog = load_catalog("en")
+    used = set()
+    for path in [ROOT / "app.py", ROOT / "ui.py", *ROOT.glob("pages/*.py"), *ROOT.glob("dcgan_core/**/*.py")]:
+        used |= set(re.findall(r"""(?:\bt|translate|LabError)\(\s*["']([a-z_]+\.[a-z0-9_]+)["']""", path.read_text()))
+        used |= set(re.findall(r"""["']((?:nav|errors|common)\.[a-z0-9_]+)["']""", path.read_text()))
+    missing = sorted(k for k in used if k not in catalog)
+    assert not missing, missing
+
+
+def test_locale_detection():
+    assert language_from_locale("zh-CN") == "zh"
+    assert language_from_locale("zh-Hans") == "zh"
+    assert language_from_locale("en-US") == "en"
+    assert language_from_locale(None) == "en"
+    assert set(LANGUAGES) == {"en", "zh"}
+
+
+def test_lab_error_message_in_both_languages():
+    err = LabError("errors.stride", s=0)
+    assert "0" in str(err) and "stride" in str(err)
+    assert "步幅" in err.message("zh")
+    with pytest.raises(KeyError):
+        translate("errors.no_such_key", "en")

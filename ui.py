@@ -1,0 +1,77 @@
+"""Streamlit helpers shared by every page: language, translated text, errors,
+verification badges. Logic lives in dcgan_core; this module only displays."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dcgan_core.i18n import LANGUAGES, LabError, language_from_locale, translate
+
+ROOT = Path(__file__).resolve().parent
+
+# Navigation: section key -> [(page file, title key, icon)].
+PAGES = {
+    "nav.section_start": [
+        ("pages/home.py", "nav.home", ":material/home:"),
+    ],
+    "nav.section_conv": [
+        ("pages/output_size.py", "nav.output_size", ":material/straighten:"),
+        ("pages/conv_matrix.py", "nav.conv_matrix", ":material/grid_on:"),
+        ("pages/transposed_conv.py", "nav.transposed", ":material/open_in_full:"),
+        ("pages/checkerboard.py", "nav.checkerboard", ":material/grid_4x4:"),
+    ],
+    "nav.section_dcgan": [
+        ("pages/architecture.py", "nav.architecture", ":material/account_tree:"),
+        ("pages/train.py", "nav.train", ":material/model_training:"),
+    ],
+    "nav.section_explore": [
+        ("pages/latent_space.py", "nav.latent_space", ":material/scatter_plot:"),
+        ("pages/vector_arithmetic.py", "nav.vector_arithmetic", ":material/calculate:"),
+        ("pages/discriminator.py", "nav.discriminator", ":material/visibility:"),
+        ("pages/quality.py", "nav.quality", ":material/analytics:"),
+        ("pages/guidelines_lab.py", "nav.guidelines_lab", ":material/science:"),
+    ],
+}
+
+
+def current_language() -> str:
+    if "lang" not in st.session_state:
+        try:
+            locale = st.context.locale
+        except Exception:  # no browser context (AppTest, bare mode)
+            locale = None
+        st.session_state.lang = language_from_locale(locale)
+    return st.session_state.lang
+
+
+def language_selector() -> str:
+    current_language()
+    st.sidebar.radio(
+        "Language / 语言",
+        options=list(LANGUAGES),
+        format_func=LANGUAGES.get,
+        key="lang",
+        horizontal=True,
+    )
+    return st.session_state.lang
+
+
+def t(key: str, **params) -> str:
+    return translate(key, current_language(), **params)
+
+
+def show_error(err: Exception) -> None:
+    """A sentence for the reader, never a traceback."""
+    if isinstance(err, LabError):
+        st.error(err.message(current_language()))
+    else:
+        st.error(t("common.unexpected_error", detail=str(err)))
+
+
+def verification(max_error: float, tolerance: float = 1e-4, what: str = "") -> bool:
+    """Show whether our result matches PyTorch's, with the max absolute error."""
+    ok = max_error <= tolerance
+    text = t("common.verified_ok" if ok else "common.verified_bad", error=f"{max_error:.2e}", what=what)
+    (st.success if ok else st.error)(text, icon="✅" if ok else "❌")
+    return ok
