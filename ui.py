@@ -37,11 +37,15 @@ PAGES = {
 
 def current_language() -> str:
     if "lang" not in st.session_state:
-        try:
-            locale = st.context.locale
-        except Exception:  # no browser context (AppTest, bare mode)
-            locale = None
-        st.session_state.lang = language_from_locale(locale)
+        requested = st.query_params.get("lang")  # a shared link may name it: ?lang=zh
+        if requested in LANGUAGES:
+            st.session_state.lang = requested
+        else:
+            try:
+                locale = st.context.locale
+            except Exception:  # no browser context (AppTest, bare mode)
+                locale = None
+            st.session_state.lang = language_from_locale(locale)
     return st.session_state.lang
 
 
