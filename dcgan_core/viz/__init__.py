@@ -1,0 +1,1 @@
+"""Pure figure builders: Plotly figures, numpy images and GIF bytes. No Streamlit."""
