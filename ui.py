@@ -79,3 +79,38 @@ def verification(max_error: float, tolerance: float = 1e-4, what: str = "") -> b
     text = t("common.verified_ok" if ok else "common.verified_bad", error=f"{max_error:.2e}", what=what)
     (st.success if ok else st.error)(text, icon="✅" if ok else "❌")
     return ok
+
+
+def checkpoint_label(path: Path) -> str:
+    from dcgan_core.model_source import PRETRAINED_PATH
+
+    if path == PRETRAINED_PATH:
+        return t("common.pretrained_model")
+    return f"{path.parent.name}/{path.name}"
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _load_generator(path: str, mtime: float):
+    from dcgan_core.checkpoint import load_generator
+
+    return load_generator(path)
+
+
+def generator_picker(key: str = "generator_choice"):
+    """Sidebar choice of a trained generator: the shipped one or the user's runs.
+
+    Returns (generator in eval mode, DCGANConfig, path) or None after showing why.
+    """
+    from dcgan_core.model_source import available_checkpoints
+
+    paths = available_checkpoints()
+    if not paths:
+        st.warning(t("common.no_checkpoint"))
+        return None
+    path = st.sidebar.selectbox(t("common.model_choice"), paths, format_func=checkpoint_label, key=key)
+    try:
+        netG, cfg = _load_generator(str(path), path.stat().st_mtime)
+    except Exception as err:  # a LabError from validation, or a file that vanished
+        show_error(err)
+        return None
+    return netG, cfg, path
