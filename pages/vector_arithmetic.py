@@ -1,0 +1,240 @@
+"""Vector arithmetic lesson: mean(A) − mean(B) + mean(C) on z's (paper §6.3)."""
+from functools import partial
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+
+import ui
+from dcgan_core import latent
+from dcgan_core.i18n import LabError
+from dcgan_core.viz import latent as viz
+
+GRID_COLS, GRID_ROWS = 8, 5
+POOL_SEEDS = range(0, 512)  # where the presets look for exemplars
+GROUPS = ("A", "B", "C")
+RESULT_ORDER = [0, 1, 2, 3, None, 4, 5, 6, 7]  # 3×3: eight neighbours around the exact result (None)
+
+st.title(ui.t("vector_arithmetic.title"))
+st.markdown(ui.t("vector_arithmetic.intro"))
+with st.expander(ui.t("vector_arithmetic.paper_title")):
+    st.markdown(ui.t("vector_arithmetic.paper_body"))
+
+picked = ui.generator_picker(key="generator_choice")
+if picked is None:
+    st.stop()
+netG, cfg, model_path = picked
+nz = cfg.nz
+model_key = f"{model_path}:{model_path.stat().st_mtime_ns}"
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _generate(_netG, model_key: str, z: np.ndarray) -> np.ndarray:
+    return latent.generate(_netG, torch.from_numpy(z)).numpy()
+
+
+def render(z: torch.Tensor) -> torch.Tensor:
+    return torch.from_numpy(_generate(netG, model_key, z.float().contiguous().numpy()))
+
+
+def load_classifier():
+    """The shipped MNIST classifier, or None (with the reason) when it cannot judge these samples."""
+    if cfg.channels != 1:
+        return None, ui.t("vector_arithmetic.presets_need_grey")
+    try:
+        from dcgan_core.classifier import load_classifier as load
+
+        return load(), None
+    except LabError as err:
+        return None, err.message(ui.current_language())
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _preset_seeds(_netG, _classifier, model_key: str, preset: str) -> tuple[list[int], list[int], list[int]] | None:
+    from dcgan_core.metrics import classifier_features
+
+    seeds = list(POOL_SEEDS)
+    images = latent.generate(_netG, latent.z_from_seeds(seeds, nz))
+    _, probs = classifier_features(images, _classifier)
+    probs = torch.from_numpy(probs)
+    found = latent.preset_groups(images, probs.argmax(1), probs.max(1).values, latent.PRESETS[preset])
+    if found is None:
+        return None
+    return tuple([seeds[i] for i in group] for group in found)
+
+
+classifier, no_classifier_reason = load_classifier()
+preset_names = {key: ui.t(f"vector_arithmetic.preset_{key}") for key in latent.PRESETS} if classifier else {}
+preset_names["custom"] = ui.t("vector_arithmetic.preset_custom")
+FALLBACK = {"A": "0, 1, 2", "B": "3, 4, 5", "C": "6, 7, 8"}
+
+
+def apply_preset() -> None:
+    preset = st.session_state.va_preset
+    if preset == "custom":
+        return
+    found = _preset_seeds(netG, classifier, model_key, preset)
+    if found is None:
+        st.session_state.va_preset_failed = preset
+        return
+    st.session_state.va_preset_failed = None
+    for group, seeds in zip(GROUPS, found):
+        st.session_state[f"va_{group}"] = latent.seeds_text(seeds)
+
+
+if "va_preset" not in st.session_state or st.session_state.va_preset not in preset_names:
+    st.session_state.va_preset = next(iter(preset_names))
+for name, value in {"va_grid_seed": 0, "va_target": "A", "va_picker_version": 0, "va_noise_seed": 0,
+                    "va_preset_failed": None}.items():
+    if name not in st.session_state:
+        st.session_state[name] = value
+if "va_A" not in st.session_state:
+    for group in GROUPS:
+        st.session_state[f"va_{group}"] = FALLBACK[group]
+    apply_preset()
+
+
+def on_pick(chart_key: str) -> None:
+    """A click on a tile adds its seed to the chosen group, or removes it if it is already there."""
+    event = st.session_state.get(chart_key) or {}
+    points = (event.get("selection") or {}).get("points") or []
+    if not points:
+        return
+    index = points[0].get("customdata", points[0].get("point_index"))
+    if isinstance(index, list):
+        index = index[0]
+    seed = int(st.session_state.va_grid_seed) + int(index)
+    key = f"va_{st.session_state.va_target}"
+    try:
+        seeds = latent.parse_seeds(st.session_state[key])
+    except LabError:
+        seeds = []
+    st.session_state[key] = latent.seeds_text([s for s in seeds if s != seed] if seed in seeds else seeds + [seed])
+    st.session_state.va_preset = "custom"
+    st.session_state.va_picker_version += 1
+
+
+def on_edit() -> None:
+    st.session_state.va_preset = "custom"
+
+
+# ---- choose the groups -------------------------------------------------------------------------
+st.header(ui.t("vector_arithmetic.groups_header"))
+st.markdown(ui.t("vector_arithmetic.groups_intro", minimum=latent.MIN_GROUP_SIZE))
+st.selectbox(ui.t("vector_arithmetic.preset"), list(preset_names), format_func=preset_names.get, key="va_preset",
+             on_change=apply_preset, help=ui.t("vector_arithmetic.preset_help", pool=len(POOL_SEEDS)))
+if no_classifier_reason:
+    st.info(ui.t("vector_arithmetic.presets_unavailable", reason=no_classifier_reason))
+if st.session_state.va_preset_failed:
+    st.warning(ui.t("vector_arithmetic.preset_failed", preset=preset_names.get(st.session_state.va_preset_failed, "")))
+elif st.session_state.va_preset != "custom":
+    st.caption(ui.t(f"vector_arithmetic.preset_{st.session_state.va_preset}_explain"))
+
+group_seeds: dict[str, list[int] | None] = {}
+for group in GROUPS:
+    try:
+        group_seeds[group] = latent.parse_seeds(st.session_state[f"va_{group}"])
+    except LabError as err:
+        group_seeds[group] = None
+        ui.show_error(err)
+
+controls = st.columns([1, 2])
+controls[0].number_input(ui.t("vector_arithmetic.grid_seed"), min_value=0, max_value=10**6, step=GRID_COLS * GRID_ROWS,
+                         key="va_grid_seed")
+group_labels = {g: ui.t("vector_arithmetic.group_label", group=g) for g in GROUPS}
+controls[1].radio(ui.t("vector_arithmetic.click_target"), list(GROUPS), format_func=group_labels.get, key="va_target",
+                  horizontal=True)
+grid_seeds = list(range(int(st.session_state.va_grid_seed), int(st.session_state.va_grid_seed) + GRID_COLS * GRID_ROWS))
+marks: dict[int, list[tuple[str, str]]] = {}
+for group in GROUPS:
+    for seed in group_seeds[group] or []:
+        if seed in grid_seeds:
+            marks.setdefault(grid_seeds.index(seed), []).append((group, group))
+chart_key = f"va_picker_{st.session_state.va_picker_version}"
+st.plotly_chart(
+    viz.picker_figure(render(latent.z_from_seeds(grid_seeds, nz)), GRID_COLS, [str(s) for s in grid_seeds], marks,
+                      hover=ui.t("vector_arithmetic.tile_hover", seed="{label}")),
+    key=chart_key, on_select=partial(on_pick, chart_key), selection_mode="points",
+    config={"displayModeBar": False}, width="stretch",
+)
+st.caption(ui.t("vector_arithmetic.picker_caption"))
+
+columns = st.columns(3)
+group_images: dict[str, torch.Tensor] = {}
+for column, group in zip(columns, GROUPS):
+    with column:
+        st.text_input(ui.t(f"vector_arithmetic.group_{group.lower()}"), key=f"va_{group}", on_change=on_edit,
+                      help=ui.t("vector_arithmetic.group_help"))
+        seeds = group_seeds[group] or []
+        if seeds:
+            z = latent.z_from_seeds(seeds, nz)
+            group_images[group] = render(z)
+            st.image(viz.mosaic(group_images[group], ncols=min(len(seeds), 6), scale=2), width="stretch",
+                     caption=ui.t("vector_arithmetic.members", count=len(seeds)))
+
+# ---- the arithmetic ----------------------------------------------------------------------------
+st.header(ui.t("vector_arithmetic.result_header"))
+short = [(g, len(group_seeds[g] or [])) for g in GROUPS if len(group_seeds[g] or []) < latent.MIN_GROUP_SIZE]
+if short:
+    for group, count in short:
+        st.warning(ui.t("latent.too_few_in_group", group=group, count=count, minimum=latent.MIN_GROUP_SIZE))
+    st.stop()
+
+zs = {g: latent.z_from_seeds(group_seeds[g], nz) for g in GROUPS}
+z_result = latent.vector_arithmetic(zs["A"], zs["B"], zs["C"])
+st.number_input(ui.t("vector_arithmetic.noise_seed"), min_value=0, max_value=10**6, key="va_noise_seed",
+                help=ui.t("vector_arithmetic.noise_seed_help", scale=latent.NEIGHBOUR_SCALE))
+nearby = latent.neighbours(z_result, 8, latent.NEIGHBOUR_SCALE, seed=int(st.session_state.va_noise_seed))
+result_z = torch.stack([z_result if i is None else nearby[i] for i in RESULT_ORDER])
+result_images = render(result_z)
+means = {g: render(zs[g].mean(0, keepdim=True)) for g in GROUPS}
+pixel_result = latent.pixel_arithmetic(group_images["A"], group_images["B"], group_images["C"])[None]
+
+st.markdown(ui.t("vector_arithmetic.equation"))
+eq = st.columns([1, 1, 1, 1.6])
+for column, group, sign in zip(eq, GROUPS, ("", "−", "+")):
+    column.image(viz.mosaic(means[group], ncols=1, scale=4), width="stretch",
+                 caption=ui.t("vector_arithmetic.mean_caption", sign=sign, group=group))
+eq[3].image(viz.mosaic(result_images, ncols=3, scale=3, frames={4: viz.GROUP_COLOURS["path"]}), width="stretch",
+            caption=ui.t("vector_arithmetic.result_caption", scale=latent.NEIGHBOUR_SCALE))
+
+st.subheader(ui.t("vector_arithmetic.pixel_header"))
+pixel_cols = st.columns([1, 1, 1, 1.6])
+for column, group, sign in zip(pixel_cols, GROUPS, ("", "−", "+")):
+    column.image(viz.mosaic(group_images[group].mean(0, keepdim=True), ncols=1, scale=4), width="stretch",
+                 caption=ui.t("vector_arithmetic.pixel_mean_caption", sign=sign, group=group))
+with pixel_cols[3]:
+    st.image(viz.mosaic(pixel_result, ncols=1, scale=4), width="stretch", caption=ui.t("vector_arithmetic.pixel_caption"))
+st.markdown(ui.t("vector_arithmetic.pixel_explain"))
+
+# ---- did it work? ------------------------------------------------------------------------------
+st.header(ui.t("vector_arithmetic.check_header"))
+st.markdown(ui.t("vector_arithmetic.check_intro"))
+measured = {g: latent.measure(group_images[g]) for g in GROUPS}
+measured["result"] = latent.measure(result_images)
+measured["pixel"] = latent.measure(pixel_result)
+expected = {a: measured["C"][a] + measured["A"][a] - measured["B"][a] for a in latent.ATTRIBUTES}
+columns_order = ["A", "B", "C", "expected", "result", "pixel"]
+table = pd.DataFrame(
+    {ui.t(f"vector_arithmetic.col_{c.lower()}"): [(expected if c == "expected" else measured[c])[a] for a in latent.ATTRIBUTES]
+     for c in columns_order},
+    index=[ui.t(f"vector_arithmetic.attr_{a}") for a in latent.ATTRIBUTES],
+)
+st.dataframe(table.style.format("{:.3f}"), width="stretch")
+st.caption(ui.t("vector_arithmetic.attr_explain"))
+
+if classifier is not None:
+    from dcgan_core.metrics import classifier_features
+
+    def reading(images: torch.Tensor) -> str:
+        _, probs = classifier_features(images, classifier)
+        votes = np.bincount(probs.argmax(1), minlength=10)
+        digit = int(votes.argmax())
+        return ui.t("vector_arithmetic.reads_as", digit=digit, votes=int(votes[digit]), total=len(images),
+                    confidence=f"{probs.max(1).mean():.2f}")
+
+    readings = st.columns(5)
+    for column, name, images in zip(readings, ["A", "B", "C", "result", "pixel"],
+                                    [group_images["A"], group_images["B"], group_images["C"], result_images, pixel_result]):
+        column.markdown(f"**{ui.t(f'vector_arithmetic.col_{name.lower()}')}**  \n{reading(images)}")
