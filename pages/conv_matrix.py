@@ -1,0 +1,205 @@
+"""Lesson 2 — a convolution is a multiplication by a sparse matrix C (Dumoulin & Visin §4.1)."""
+from functools import partial
+
+import numpy as np
+import streamlit as st
+import torch
+import torch.nn.functional as F
+
+import ui
+from dcgan_core.convmatrix import conv_matrix, conv_matrix_index, sparsity
+from dcgan_core.i18n import LabError
+from dcgan_core.viz import matrix as mviz
+
+# (key, default, min, max): the article's example is a 3×3 kernel on a 4×4 input.
+SETTINGS = [
+    ("cm_h", 4, 1, 64),
+    ("cm_w", 4, 1, 64),
+    ("cm_k", 3, 1, 7),
+    ("cm_s", 1, 1, 4),
+    ("cm_p", 0, 0, 4),
+    ("cm_d", 1, 1, 3),
+]
+for key, default, _, _ in SETTINGS:
+    if key not in st.session_state:
+        st.session_state[key] = default
+if "cm_seed" not in st.session_state:
+    st.session_state.cm_seed = 0
+if "cm_integers" not in st.session_state:
+    st.session_state.cm_integers = True
+if "cm_row" not in st.session_state:
+    st.session_state.cm_row = 0
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_index(h, w, k, s, p, d):
+    return conv_matrix_index((h, w), k, s, p, d)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_values(h, w, k, seed, integers):
+    x = mviz.example_values((h, w), seed, integers, "input")
+    kernel = mviz.example_values((k, k), seed, integers, "kernel")
+    return x, kernel
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def torch_check(h, w, k, s, p, d, seed, integers):
+    """C·x with the sparse C, F.conv2d, and the largest difference."""
+    x, kernel = cached_values(h, w, k, seed, integers)
+    xt = torch.tensor(x, dtype=torch.float32)
+    wt = torch.tensor(kernel, dtype=torch.float32)
+    C = conv_matrix((h, w), wt, s, p, d)
+    by_matrix = torch.sparse.mm(C, xt.reshape(-1, 1)).reshape(-1)
+    by_torch = F.conv2d(xt[None, None], wt[None, None], stride=s, padding=p, dilation=d)[0, 0]
+    error = float((by_matrix.reshape(by_torch.shape) - by_torch).abs().max())
+    return by_matrix.reshape(by_torch.shape).numpy(), by_torch.numpy(), error, sparsity(C)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def matrix_fig(h, w, k, s, p, d, seed, integers, row, cell_text, lang):
+    index = cached_index(h, w, k, s, p, d)
+    x, kernel = cached_values(h, w, k, seed, integers)
+    labels = mviz.MatrixLabels(matrix="C", vector="x", result="y", row_cell=ui.t("conv_matrix.hover_output"),
+                               col_cell=ui.t("conv_matrix.hover_input"))
+    if mviz.use_sparsity_view(index.shape):
+        return mviz.sparsity_figure(index, highlight_row=row, labels=labels)
+    return mviz.matrix_figure(index, kernel, x.reshape(-1), highlight_row=row, labels=labels, cell_text=cell_text)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def grid_figs(h, w, k, s, p, d, seed, integers, row, lang):
+    index = cached_index(h, w, k, s, p, d)
+    x, kernel = cached_values(h, w, k, seed, integers)
+    y, _, _, _ = torch_check(h, w, k, s, p, d, seed, integers)
+    oh, ow = index.output_size
+    taps = mviz.window_taps(row // ow, row % ow, (k, k), s, p, d)
+    symbols = np.array([[f"{mviz.kernel_symbol(r, c)}<br>{mviz.number(kernel[r, c])}" for c in range(k)]
+                        for r in range(k)], dtype=object)
+    input_fig = mviz.grid_figure(x, padding=p, outlined=taps, labels=mviz.GridLabels(
+        title=ui.t("conv_matrix.input_title", h=h, w=w, p=p), cell="x", padding=ui.t("conv_matrix.hover_padding")))
+    kernel_fig = mviz.grid_figure(kernel, text=symbols, labels=mviz.GridLabels(
+        title=ui.t("conv_matrix.kernel_title", k=k), cell="w"), max_cell_px=52)
+    output_fig = mviz.grid_figure(y, outlined=[(row // ow, row % ow)], clickable=True, labels=mviz.GridLabels(
+        title=ui.t("conv_matrix.output_title", h=oh, w=ow), cell="y"))
+    return input_fig, kernel_fig, output_fig
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def gif_for(h, w, k, s, p, d, seed, integers):
+    index = cached_index(h, w, k, s, p, d)
+    x, kernel = cached_values(h, w, k, seed, integers)
+    return mviz.conv_matrix_gif(index, kernel, x, stride=s, padding=p, dilation=d)
+
+
+def new_values():
+    st.session_state.cm_seed = (st.session_state.cm_seed + 1) % 10_000
+
+
+def select_clicked_cell(output_width):
+    points = st.session_state.cm_output_click.selection.points
+    if points:
+        st.session_state.cm_row = int(round(points[0]["y"])) * output_width + int(round(points[0]["x"]))
+
+
+st.title(ui.t("conv_matrix.title"))
+st.markdown(ui.t("conv_matrix.intro"))
+
+with st.container(border=True):
+    columns = st.columns(6)
+    for column, (key, _, low, high) in zip(columns, SETTINGS):
+        column.slider(ui.t(f"conv_matrix.{key}"), low, high, key=key)
+    left, middle, right = st.columns([2, 1, 1], vertical_alignment="bottom")
+    left.radio(ui.t("conv_matrix.values"), [True, False], key="cm_integers", horizontal=True,
+               format_func=lambda integers: ui.t("conv_matrix.values_integers" if integers
+                                                 else "conv_matrix.values_decimals"))
+    middle.number_input(ui.t("conv_matrix.seed"), 0, 9_999, key="cm_seed")
+    right.button(ui.t("conv_matrix.new_values"), on_click=new_values, icon=":material/casino:",
+                 use_container_width=True)
+
+H, W, K, S, P, D = (st.session_state[key] for key, _, _, _ in SETTINGS)
+seed, integers = st.session_state.cm_seed, st.session_state.cm_integers
+try:
+    index = cached_index(H, W, K, S, P, D)
+except LabError as err:
+    ui.show_error(err)
+    st.stop()
+
+(OH, OW), (rows, cols) = index.output_size, index.shape
+if st.session_state.cm_row >= rows:
+    st.session_state.cm_row = rows - 1
+x, kernel = cached_values(H, W, K, seed, integers)
+by_matrix, by_torch, error, stats = torch_check(H, W, K, S, P, D, seed, integers)
+lang = ui.current_language()
+
+st.subheader(ui.t("conv_matrix.grids_title"))
+if rows > 1:
+    st.select_slider(ui.t("conv_matrix.select_row"), options=list(range(rows)), key="cm_row",
+                     format_func=lambda r: ui.t("conv_matrix.row_format", row=r, r=r // OW, c=r % OW))
+row = st.session_state.cm_row
+out_r, out_c = divmod(row, OW)
+input_fig, kernel_fig, output_fig = grid_figs(H, W, K, S, P, D, seed, integers, row, lang)
+grid_columns = st.columns([3, 2, 3])
+grid_columns[0].plotly_chart(input_fig, key="cm_input_fig", config={"displayModeBar": False})
+grid_columns[1].plotly_chart(kernel_fig, key="cm_kernel_fig", config={"displayModeBar": False})
+grid_columns[2].plotly_chart(output_fig, key="cm_output_click", on_select=partial(select_clicked_cell, OW),
+                             selection_mode="points", config={"displayModeBar": False})
+
+symbolic, numeric, value = mviz.row_expression(index, kernel, x, row)
+st.markdown(ui.t("conv_matrix.row_sum", row=row, r=out_r, c=out_c))
+st.latex(rf"y_{{({out_r},{out_c})}} = {symbolic} = {numeric} = {mviz.number(value)}")
+taps_in_row = int(np.sum(index.rows == row))
+if taps_in_row < K * K:
+    st.info(ui.t("conv_matrix.padding_taps", missing=K * K - taps_in_row, total=K * K, nnz=taps_in_row),
+            icon=":material/border_outer:")
+
+st.subheader(ui.t("conv_matrix.matrix_title"))
+st.markdown(ui.t("conv_matrix.matrix_shape", rows=rows, cols=cols, oh=OH, ow=OW, h=H, w=W, nnz=stats["nnz"],
+                 total=rows * cols, density=f"{100 * stats['density']:.3g} %"))
+sparse_view = mviz.use_sparsity_view(index.shape)
+if sparse_view:
+    st.info(ui.t("conv_matrix.sparse_note", rows=rows, cols=cols, limit=mviz.HEATMAP_LIMIT),
+            icon=":material/blur_on:")
+    metric_columns = st.columns(3)
+    metric_columns[0].metric(ui.t("conv_matrix.metric_shape"), f"{rows} × {cols}")
+    metric_columns[1].metric(ui.t("conv_matrix.metric_nnz"), f"{stats['nnz']:,}")
+    metric_columns[2].metric(ui.t("conv_matrix.metric_density"), f"{100 * stats['density']:.3g} %")
+    cell_text = "symbol"
+else:
+    cell_text = st.radio(ui.t("conv_matrix.cell_text"), ["symbol", "value", "both"], key="cm_cell_text",
+                         horizontal=True, format_func=lambda v: ui.t(f"conv_matrix.cell_text_{v}"))
+st.plotly_chart(matrix_fig(H, W, K, S, P, D, seed, integers, row, cell_text, lang), key="cm_matrix_fig",
+                config={"displayModeBar": False})
+st.caption(ui.t("conv_matrix.sparse_caption" if sparse_view else "conv_matrix.matrix_caption"))
+
+st.subheader(ui.t("conv_matrix.verify_title"))
+st.markdown(ui.t("conv_matrix.verify_text"))
+check_columns = st.columns(2)
+check_columns[0].markdown(ui.t("conv_matrix.by_matrix", oh=OH, ow=OW))
+check_columns[0].dataframe(by_matrix, hide_index=False, height=min(38 + 35 * OH, 300))
+check_columns[1].markdown(ui.t("conv_matrix.by_torch"))
+check_columns[1].dataframe(by_torch, hide_index=False, height=min(38 + 35 * OH, 300))
+ui.verification(error, what=ui.t("conv_matrix.verify_what"))
+
+st.subheader(ui.t("common.pytorch_code"))
+st.code(
+    "import torch\nimport torch.nn.functional as F\n\n"
+    f"x = torch.randn(1, 1, {H}, {W})  # N x C_in x H x W\n"
+    f"w = torch.randn(1, 1, {K}, {K})  # C_out x C_in x k x k\n"
+    f"y = F.conv2d(x, w, stride={S}, padding={P}, dilation={D})  # 1 x 1 x {OH} x {OW}\n\n"
+    f"conv = lambda v: F.conv2d(v.reshape(1, 1, {H}, {W}), w, stride={S}, padding={P}, dilation={D}).reshape(-1)\n"
+    f"C = torch.autograd.functional.jacobian(conv, x.reshape(-1))  # {rows} x {cols}\n"
+    "assert torch.allclose(C @ x.reshape(-1), y.reshape(-1), atol=1e-5)",
+    language="python",
+)
+st.caption(ui.t("conv_matrix.code_caption"))
+
+frames = len(mviz.frame_units(rows))
+st.download_button(ui.t("common.download_gif"), data=lambda: gif_for(H, W, K, S, P, D, seed, integers),
+                   file_name=f"conv_matrix_{H}x{W}_k{K}_s{S}_p{P}_d{D}.gif", mime="image/gif",
+                   icon=":material/download:", key="cm_gif")
+st.caption(ui.t("conv_matrix.gif_caption", frames=frames, rows=rows))
+
+st.subheader(ui.t("conv_matrix.next_title"))
+st.markdown(ui.t("conv_matrix.next_text", rows=rows, cols=cols, oh=OH, ow=OW, h=H, w=W))
+st.page_link("pages/transposed_conv.py", label=ui.t("conv_matrix.next_link"), icon=":material/arrow_forward:")

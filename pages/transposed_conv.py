@@ -1,0 +1,268 @@
+"""Lesson 3 — the transposed convolution: multiplying by Cᵀ, or inserting zeros and convolving (Dumoulin & Visin §4)."""
+import numpy as np
+import streamlit as st
+import torch
+import torch.nn.functional as F
+
+import ui
+from dcgan_core.arithmetic import (conv_output_size, conv_transpose_output_size, explain_conv_transpose,
+                                   input_sizes_for_output, output_padding_for)
+from dcgan_core.convmatrix import conv_matrix, conv_matrix_index
+from dcgan_core.i18n import LabError
+from dcgan_core.presets import preset_by_id
+from dcgan_core.transposed import transposed_steps
+from dcgan_core.viz import matrix as mviz
+from dcgan_core.viz import zero_insertion as zviz
+
+# (key, default, min, max): the DCGAN generator's 4×4 → 8×8 layer.
+SETTINGS = [
+    ("tc_i", 4, 1, 8),
+    ("tc_k", 4, 1, 6),
+    ("tc_s", 2, 1, 4),
+    ("tc_p", 1, 0, 5),
+    ("tc_d", 1, 1, 3),
+]
+# Presets shown in the picker (ids of dcgan_core.presets); links may also use the aliases.
+PRESET_IDS = [
+    "dcgan_g_upsample",
+    "dcgan_g_first",
+    "padding_strides_transposed",
+    "padding_strides_odd_transposed",
+    "no_padding_strides_transposed",
+    "no_padding_no_strides_transposed",
+    "same_padding_no_strides_transposed",
+    "full_padding_no_strides_transposed",
+    "arbitrary_padding_no_strides_transposed",
+    "dilation_transposed",
+]
+ALIASES = {"dcgan_4_8": "dcgan_g_upsample", "dcgan_1_4": "dcgan_g_first"}
+STAGE_KEYS = {"input": "stage_input", "insert": "stage_insert", "pad": "stage_pad", "flip": "stage_flip",
+              "slide": "stage_slide"}
+
+
+def apply_preset(preset_id):
+    preset = preset_by_id(ALIASES.get(preset_id, preset_id))
+    if preset is None or preset.operation != "transposed":
+        return False
+    for key, value in zip(("tc_i", "tc_k", "tc_s", "tc_p", "tc_d", "tc_a"),
+                          (preset.i, preset.k, preset.s, preset.p, preset.d, preset.output_padding)):
+        st.session_state[key] = value
+    st.session_state.tc_preset = preset.id
+    return True
+
+
+def preset_chosen():
+    if st.session_state.tc_preset != "custom":
+        apply_preset(st.session_state.tc_preset)
+
+
+def mark_custom():
+    st.session_state.tc_preset = "custom"
+
+
+def new_values():
+    st.session_state.tc_seed = (st.session_state.tc_seed + 1) % 10_000
+
+
+for key, default, _, _ in SETTINGS:
+    if key not in st.session_state:
+        st.session_state[key] = default
+for key, default in (("tc_a", 0), ("tc_seed", 0), ("tc_integers", True), ("tc_preset", "dcgan_g_upsample"),
+                     ("tc_stage", "slide")):
+    if key not in st.session_state:
+        st.session_state[key] = default
+requested = st.query_params.get("preset")  # e.g. the Architecture page links ?preset=dcgan_4_8
+if requested and requested != st.session_state.get("tc_query_applied"):
+    st.session_state.tc_query_applied = requested
+    apply_preset(requested)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def cached_values(i, k, seed, integers):
+    return mviz.example_values((i, i), seed, integers, "input"), mviz.example_values((k, k), seed, integers, "kernel")
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def cached_steps(i, k, s, p, d, a, seed, integers):
+    y, kernel = cached_values(i, k, seed, integers)
+    return transposed_steps(y, kernel, s, p, d, a)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def torch_results(i, k, s, p, d, a, seed, integers):
+    """F.conv_transpose2d, Cᵀ·y (None where no convolution gives back i), and C·(Cᵀ·y)."""
+    y, kernel = cached_values(i, k, seed, integers)
+    yt = torch.tensor(y, dtype=torch.float32)
+    wt = torch.tensor(kernel, dtype=torch.float32)
+    reference = F.conv_transpose2d(yt[None, None], wt[None, None], stride=s, padding=p, output_padding=a,
+                                   dilation=d)[0, 0]
+    o = reference.shape[-1]
+    if conv_output_size(o, k, s, p, d) != i:
+        return reference.numpy(), None, None
+    C = conv_matrix((o, o), wt, s, p, d)
+    by_matrix = torch.sparse.mm(C.t(), yt.reshape(-1, 1)).reshape(o, o)
+    round_trip = torch.sparse.mm(C, by_matrix.reshape(-1, 1)).reshape(i, i)
+    return reference.numpy(), by_matrix.numpy(), round_trip.numpy()
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def matrix_fig(i, k, s, p, d, a, seed, integers, lang):
+    y, kernel = cached_values(i, k, seed, integers)
+    o = conv_transpose_output_size(i, k, s, p, d, a)
+    index = conv_matrix_index((o, o), k, s, p, d)
+    labels = mviz.MatrixLabels(matrix="Cᵀ", vector="y", result="x̂", row_cell=ui.t("transposed.hover_output"),
+                               col_cell=ui.t("transposed.hover_input"))
+    if mviz.use_sparsity_view(index.shape):
+        return mviz.sparsity_figure(index, labels=labels, transpose=True)
+    return mviz.matrix_figure(index, kernel, y.reshape(-1), transpose=True, labels=labels)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def stage_fig(i, k, s, p, d, a, seed, integers, stage, lang):
+    steps = cached_steps(i, k, s, p, d, a, seed, integers)
+    pad = steps.pad_before[0]
+    labels = zviz.ZeroInsertionLabels(
+        stage_input=ui.t("transposed.fig_input", i=i),
+        stage_insert=ui.t("transposed.fig_insert", zeros=s - 1),
+        stage_pad=ui.t("transposed.fig_pad", pad=pad, a=a),
+        stage_flip=ui.t("transposed.fig_flip"),
+        stage_slide=ui.t("transposed.fig_slide"),
+        canvas=ui.t("transposed.fig_canvas"),
+        kernel=ui.t("transposed.fig_kernel"),
+        flipped_kernel=ui.t("transposed.fig_flipped_kernel"),
+        output=ui.t("transposed.fig_output", o=steps.output.shape[0]),
+        input_unit=ui.t("transposed.hover_unit"),
+        inserted_zero=ui.t("transposed.hover_inserted"),
+        padding_zero=ui.t("transposed.hover_padding"),
+        cropped=ui.t("transposed.hover_cropped"),
+        play=ui.t("common.play"),
+        pause=ui.t("common.pause"),
+    )
+    return zviz.zero_insertion_figure(steps, labels, stage=stage, max_slide_frames=100)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def gif_for(i, k, s, p, d, a, seed, integers):
+    return zviz.zero_insertion_gif(cached_steps(i, k, s, p, d, a, seed, integers), max_slide_frames=100)
+
+
+st.title(ui.t("transposed.title"))
+st.markdown(ui.t("transposed.intro"))
+
+with st.container(border=True):
+    top = st.columns([3, 2, 1], vertical_alignment="bottom")
+    top[0].selectbox(ui.t("transposed.preset"), ["custom", *PRESET_IDS], key="tc_preset", on_change=preset_chosen,
+                     format_func=lambda pid: ui.t(f"transposed.preset_{pid}"))
+    top[1].radio(ui.t("transposed.values"), [True, False], key="tc_integers", horizontal=True,
+                 format_func=lambda integers: ui.t("transposed.values_integers" if integers
+                                                   else "transposed.values_decimals"))
+    top[2].button(ui.t("transposed.new_values"), on_click=new_values, icon=":material/casino:",
+                  use_container_width=True)
+    columns = st.columns(6)
+    for column, (key, _, low, high) in zip(columns, SETTINGS):
+        column.slider(ui.t(f"transposed.{key}"), low, high, key=key, on_change=mark_custom)
+    a_choices = list(range(max(st.session_state.tc_s, st.session_state.tc_d)))
+    if st.session_state.tc_a not in a_choices:
+        st.session_state.tc_a = 0
+    columns[5].radio(ui.t("transposed.tc_a"), a_choices, key="tc_a", horizontal=True, on_change=mark_custom,
+                     help=ui.t("transposed.tc_a_help"))
+
+I, K, S, P, D = (st.session_state[key] for key, _, _, _ in SETTINGS)
+A, seed, integers = st.session_state.tc_a, st.session_state.tc_seed, st.session_state.tc_integers
+lang = ui.current_language()
+try:
+    explanation = explain_conv_transpose(I, K, S, P, D, A)
+    steps = cached_steps(I, K, S, P, D, A, seed, integers)
+except LabError as err:
+    ui.show_error(err)
+    st.stop()
+O = explanation.result
+reference, by_matrix, round_trip = torch_results(I, K, S, P, D, A, seed, integers)
+
+st.markdown(ui.t("transposed.sizes", i=I, o=O))
+st.latex(explanation.substituted)
+st.caption(ui.t(explanation.relationship_key))
+
+st.subheader(ui.t("transposed.matrix_title"))
+if by_matrix is None:
+    st.info(ui.t("transposed.no_matrix", a=A, s=S, d=D), icon=":material/info:")
+else:
+    st.markdown(ui.t("transposed.matrix_text", i=I, o=O, rows=I * I, cols=O * O, k=K, s=S, p=P, d=D))
+    if mviz.use_sparsity_view((O * O, I * I)):
+        st.info(ui.t("transposed.sparse_note", rows=O * O, cols=I * I), icon=":material/blur_on:")
+    st.plotly_chart(matrix_fig(I, K, S, P, D, A, seed, integers, lang), key="tc_matrix_fig",
+                    config={"displayModeBar": False})
+    st.caption(ui.t("transposed.matrix_caption"))
+    st.markdown(ui.t("transposed.not_inverse", i=I, error=f"{np.abs(round_trip - steps.input).max():.3g}"))
+
+st.subheader(ui.t("transposed.route_title"))
+st.markdown(ui.t("transposed.route_text"))
+stage = st.radio(ui.t("transposed.stage"), list(STAGE_KEYS), key="tc_stage", horizontal=True,
+                 format_func=lambda name: ui.t(f"transposed.{STAGE_KEYS[name]}"))
+pad = steps.pad_before[0]
+stage_text = {
+    "input": ui.t("transposed.explain_input", i=I),
+    "insert": ui.t("transposed.explain_insert", zeros=S - 1, s=S, i=I, n=steps.zero_inserted.shape[0])
+    if S > 1 else ui.t("transposed.explain_insert_none"),
+    "pad": ui.t("transposed.explain_pad", d=D, k=K, p=P, pad=pad, a=A, n=steps.padded.shape[0])
+    if pad >= 0 else ui.t("transposed.explain_crop", d=D, k=K, p=P, pad=pad, crop=-pad, a=A,
+                          n=steps.padded.shape[0]),
+    "flip": ui.t("transposed.explain_flip", k=K),
+    "slide": ui.t("transposed.explain_slide", d=D, o=O),
+}[stage]
+st.markdown(stage_text)
+st.plotly_chart(stage_fig(I, K, S, P, D, A, seed, integers, stage, lang), key="tc_stage_fig",
+                config={"displayModeBar": False})
+st.caption(ui.t("transposed.legend"))
+
+st.markdown(ui.t("transposed.verify_title"))
+ui.verification(float(np.abs(steps.output - reference).max()), what=ui.t("transposed.verify_steps"))
+if by_matrix is not None:
+    ui.verification(float(np.abs(by_matrix - reference).max()), what=ui.t("transposed.verify_matrix"))
+    ui.verification(float(np.abs(steps.output - by_matrix).max()), what=ui.t("transposed.verify_both"))
+with st.expander(ui.t("transposed.show_numbers")):
+    number_columns = st.columns(3 if by_matrix is not None else 2)
+    number_columns[0].markdown(ui.t("transposed.by_steps"))
+    number_columns[0].dataframe(steps.output)
+    number_columns[1].markdown("**F.conv_transpose2d**")
+    number_columns[1].dataframe(reference)
+    if by_matrix is not None:
+        number_columns[2].markdown("**Cᵀ·y**")
+        number_columns[2].dataframe(by_matrix)
+
+st.subheader(ui.t("transposed.output_padding_title"))
+conv_inputs = list(input_sizes_for_output(I, K, S, P, D))
+if len(conv_inputs) > 1:
+    st.markdown(ui.t("transposed.ambiguity", k=K, s=S, p=P, d=D, sizes=", ".join(map(str, conv_inputs)), i=I))
+else:
+    st.markdown(ui.t("transposed.no_ambiguity", s=S, sizes=", ".join(map(str, conv_inputs)), i=I))
+table = [{
+    ui.t("transposed.col_conv_input"): size,
+    ui.t("transposed.col_conv_output"): conv_output_size(size, K, S, P, D),
+    ui.t("transposed.col_a"): output_padding_for(size, K, S, P, D),
+    ui.t("transposed.col_transposed_output"): conv_transpose_output_size(
+        I, K, S, P, D, output_padding_for(size, K, S, P, D)),
+    ui.t("transposed.col_current"): "◀" if output_padding_for(size, K, S, P, D) == A else "",
+} for size in conv_inputs]
+st.dataframe(table, hide_index=True)
+st.caption(ui.t("transposed.output_padding_note", a=A, o=O))
+
+st.subheader(ui.t("common.pytorch_code"))
+st.code(
+    "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n"
+    f"y = torch.randn(1, 1, {I}, {I})  # N x C_in x H x W\n"
+    f"w = torch.randn(1, 1, {K}, {K})  # C_in x C_out x k x k\n"
+    f"x = F.conv_transpose2d(y, w, stride={S}, padding={P}, output_padding={A}, dilation={D})  # 1 x 1 x {O} x {O}\n"
+    f"layer = nn.ConvTranspose2d(512, 256, kernel_size={K}, stride={S}, padding={P}, output_padding={A}, "
+    f"dilation={D}, bias=False)\n\n"
+    f"z = torch.zeros(1, 1, {steps.zero_inserted.shape[0]}, {steps.zero_inserted.shape[1]})\n"
+    f"z[..., ::{S}, ::{S}] = y  # {S - 1} zero(s) between units\n"
+    f"z = F.pad(z, ({pad}, {pad + A}, {pad}, {pad + A}))  # d(k-1)-p = {pad}, + output_padding\n"
+    f"x2 = F.conv2d(z, w.flip(-2, -1), dilation={D})  # flipped kernel, stride 1\n"
+    "assert torch.allclose(x, x2, atol=1e-5)",
+    language="python",
+)
+st.download_button(ui.t("common.download_gif"), data=lambda: gif_for(I, K, S, P, D, A, seed, integers),
+                   file_name=f"transposed_i{I}_k{K}_s{S}_p{P}_d{D}_a{A}.gif", mime="image/gif",
+                   icon=":material/download:", key="tc_gif")
+st.caption(ui.t("transposed.gif_caption"))
