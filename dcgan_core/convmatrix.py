@@ -50,42 +50,45 @@ class ConvMatrixIndex:
 
 @dataclass
 class _TapGrid:
-    """Every (output position, kernel tap) pair, before dropping padding taps.
+    """Every (output position, kernel tap) pair, as small broadcastable factors.
 
-    Arrays have shape (oH, oW, kH, kW); ``valid`` is False where the tap lands
-    in the zero padding.
+    Each factor broadcasts to (oH, oW, kH, kW); ``valid`` (that full shape)
+    is False where the tap lands in the zero padding. Nothing of the full
+    size but ``valid`` is ever materialised: only the selected entries are.
     """
 
-    rows: np.ndarray
-    cols: np.ndarray
-    kernel_rows: np.ndarray
-    kernel_cols: np.ndarray
+    out_unit: np.ndarray  # (oH, oW, 1, 1): row of C, out_r·oW + out_c
+    in_row_offset: np.ndarray  # (oH, 1, kH, 1): in_r·W
+    in_col: np.ndarray  # (1, oW, 1, kW): in_c; column of C = in_r·W + in_c
+    kernel_row: np.ndarray  # (1, 1, kH, 1)
+    kernel_col: np.ndarray  # (1, 1, 1, kW)
     valid: np.ndarray
     output_size: tuple[int, int]
     input_size: tuple[int, int]
 
 
-def _tap_grid(input_size: Size, kernel_size: Size, stride: Size, padding: Size, dilation: Size) -> _TapGrid:
+def _tap_grid(
+    input_size: Size, kernel_size: Size, stride: Size, padding: Size, dilation: Size, dtype=np.int64
+) -> _TapGrid:
     (H, W), (kH, kW) = _pair(input_size), _pair(kernel_size)
     (sH, sW), (pH, pW), (dH, dW) = _pair(stride), _pair(padding), _pair(dilation)
     oH, oW = conv_output_size((H, W), (kH, kW), (sH, sW), (pH, pW), (dH, dW))
 
-    out_r = np.arange(oH).reshape(oH, 1, 1, 1)
-    out_c = np.arange(oW).reshape(1, oW, 1, 1)
-    ker_r = np.arange(kH).reshape(1, 1, kH, 1)
-    ker_c = np.arange(kW).reshape(1, 1, 1, kW)
+    out_r = np.arange(oH, dtype=dtype).reshape(oH, 1, 1, 1)
+    out_c = np.arange(oW, dtype=dtype).reshape(1, oW, 1, 1)
+    ker_r = np.arange(kH, dtype=dtype).reshape(1, 1, kH, 1)
+    ker_c = np.arange(kW, dtype=dtype).reshape(1, 1, 1, kW)
     # the input unit that kernel tap (ker_r, ker_c) touches for output (out_r, out_c)
     in_r = out_r * sH - pH + ker_r * dH  # (oH, 1, kH, 1)
     in_c = out_c * sW - pW + ker_c * dW  # (1, oW, 1, kW)
-
-    full = (oH, oW, kH, kW)
-    valid = (in_r >= 0) & (in_r < H) & (in_c >= 0) & (in_c < W)
+    valid = ((in_r >= 0) & (in_r < H)) & ((in_c >= 0) & (in_c < W))  # (oH, oW, kH, kW)
     return _TapGrid(
-        rows=np.broadcast_to(out_r * oW + out_c, full),
-        cols=np.broadcast_to(in_r * W + in_c, full),
-        kernel_rows=np.broadcast_to(ker_r, full),
-        kernel_cols=np.broadcast_to(ker_c, full),
-        valid=np.broadcast_to(valid, full),
+        out_unit=out_r * oW + out_c,
+        in_row_offset=in_r * W,
+        in_col=in_c,
+        kernel_row=ker_r,
+        kernel_col=ker_c,
+        valid=valid,
         output_size=(oH, oW),
         input_size=(H, W),
     )
@@ -97,14 +100,19 @@ def conv_matrix_index(
     """The non-zero pattern of C for a single-channel 2-D convolution."""
     grid = _tap_grid(input_size, kernel_size, stride, padding, dilation)
     (oH, oW), (H, W) = grid.output_size, grid.input_size
+    full, valid = grid.valid.shape, grid.valid
+
+    def select(factor):
+        return np.broadcast_to(factor, full)[valid]
+
     # Boolean indexing walks the grid in C order: by output unit, then by tap,
     # and for one output unit the input column grows with the tap, so the
     # entries come out sorted by (row, column).
     return ConvMatrixIndex(
-        rows=grid.rows[grid.valid].astype(np.int64),
-        cols=grid.cols[grid.valid].astype(np.int64),
-        kernel_rows=grid.kernel_rows[grid.valid].astype(np.int64),
-        kernel_cols=grid.kernel_cols[grid.valid].astype(np.int64),
+        rows=select(grid.out_unit),
+        cols=select(grid.in_row_offset) + select(grid.in_col),
+        kernel_rows=select(grid.kernel_row),
+        kernel_cols=select(grid.kernel_col),
         output_size=(oH, oW),
         input_size=(H, W),
         shape=(oH * oW, H * W),
@@ -135,22 +143,37 @@ def conv_matrix(
     else:
         raise LabError("convcore.kernel_ndim", ndim=kernel.ndim)
     c_out, c_in, kH, kW = weights.shape
-    grid = _tap_grid(input_size, (kH, kW), stride, padding, dilation)
-    (oH, oW), (H, W) = grid.output_size, grid.input_size
+    (H, W) = _pair(input_size)
+    oH, oW = conv_output_size((H, W), (kH, kW), _pair(stride), _pair(padding), _pair(dilation))
+    # int32 intermediates halve the memory touched, where every index fits in them
+    small = max(c_out * oH * oW, c_in * H * W, weights.numel()) < 2**31
+    grid = _tap_grid((H, W), (kH, kW), stride, padding, dilation, np.int32 if small else np.int64)
 
     # Broadcast to (C_out, oH, oW, C_in, kH, kW): C order is then row-major
     # order of C (output channel, output unit, then input channel, tap).
     full = (c_out, oH, oW, c_in, kH, kW)
-    out_channel = np.arange(c_out).reshape(c_out, 1, 1, 1, 1, 1)
-    in_channel = np.arange(c_in).reshape(1, 1, 1, c_in, 1, 1)
+    dtype = grid.out_unit.dtype
+    out_channel = np.arange(c_out, dtype=dtype).reshape(c_out, 1, 1, 1, 1, 1)
+    in_channel = np.arange(c_in, dtype=dtype).reshape(1, 1, 1, c_in, 1, 1)
     valid = np.broadcast_to(grid.valid[None, :, :, None], full)
-    rows = (out_channel * (oH * oW) + grid.rows[None, :, :, None])
-    cols = (in_channel * (H * W) + grid.cols[None, :, :, None])
-    indices = np.stack([np.broadcast_to(rows, full)[valid], np.broadcast_to(cols, full)[valid]])
-    values = weights[:, None, None].expand(full)[torch.from_numpy(np.array(valid))]
+
+    def select(factor):
+        return np.broadcast_to(factor, full)[valid]
+
+    def per_channel(factor):  # (oH, oW, kH, kW)-broadcastable -> (1, oH, oW, 1, kH, kW)
+        return factor[None, :, :, None]
+
+    n = int(grid.valid.sum()) * c_out * c_in
+    indices = torch.empty((2, n), dtype=torch.int64)
+    rows, cols = indices.numpy()
+    rows[:] = select(out_channel * (oH * oW) + per_channel(grid.out_unit))
+    cols[:] = select(in_channel * (H * W) + per_channel(grid.in_row_offset))
+    cols += select(per_channel(grid.in_col))
+    taps = ((out_channel * c_in + in_channel) * kH + per_channel(grid.kernel_row)) * kW + per_channel(grid.kernel_col)
+    values = weights.reshape(-1).index_select(0, torch.from_numpy(select(taps)))
 
     return torch.sparse_coo_tensor(
-        torch.from_numpy(indices.astype(np.int64)),
+        indices,
         values,
         (c_out * oH * oW, c_in * H * W),
         check_invariants=False,
