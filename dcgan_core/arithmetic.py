@@ -89,9 +89,15 @@ def conv_transpose_output_size(
     return _per_dim(_conv_transpose_1d, i, k, s, p, d, output_padding=output_padding)
 
 
+def _pool_1d(i: int, k: int, s: int, p: int) -> int:
+    if 2 * p > k:  # PyTorch: a window may not start wholly inside the padding
+        raise LabError("errors.pool_padding", p=p, k=k)
+    return _conv_1d(i, k, s, p, 1)
+
+
 def pool_output_size(i: Size, k: Size, s: Size | None = None, p: Size = 0) -> Size:
     """Pooling windows slide like a convolution; PyTorch's stride defaults to k."""
-    return conv_output_size(i, k, k if s is None else s, p)
+    return _per_dim(_pool_1d, i, k, k if s is None else s, p)
 
 
 def output_padding_for(i: Size, k: Size, s: Size = 1, p: Size = 0, d: Size = 1) -> Size:
@@ -205,7 +211,7 @@ def explain_conv_transpose(i: int, k: int, s: int = 1, p: int = 0, d: int = 1, o
 
 def explain_pool(i: int, k: int, s: int | None = None, p: int = 0) -> Explanation:
     s = k if s is None else s
-    o = _conv_1d(i, k, s, p, 1)
+    o = _pool_1d(i, k, s, p)
     return Explanation(
         operation="pool",
         relationship=7,
