@@ -69,14 +69,16 @@ def picker_figure(images, ncols: int, labels: list[str], marks: dict[int, list[t
     picture = mosaic(images, ncols, padding)
     xs, ys = tile_centres(n, ncols, tile, padding)
     fig = go.Figure(go.Image(z=picture, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(
-        x=xs, y=ys, mode="markers+text", customdata=list(range(n)),
-        text=labels, textposition="top left", textfont=dict(size=9, color="#ffd43b"),
+    fig.add_trace(go.Scatter(  # the tile numbers, in each tile's top-left corner
+        x=xs - tile / 2 + 0.5, y=ys - tile / 2 + 0.5, mode="text", text=labels, textposition="bottom right",
+        textfont=dict(size=10, color="#ffd43b"), hoverinfo="skip", showlegend=False,
+    ))
+    fig.add_trace(go.Scatter(  # invisible click targets; selection events report their customdata
+        x=xs, y=ys, mode="markers", customdata=list(range(n)),
         marker=dict(size=max(8, tile // 2), symbol="square", opacity=0.0),
+        selected=dict(marker=dict(opacity=0.0)), unselected=dict(marker=dict(opacity=0.0)),
         hovertext=[hover.format(label=label) for label in labels], hoverinfo="text", showlegend=False,
     ))
-    fig.update_traces(selector=dict(type="scatter"), selected=dict(marker=dict(opacity=0.0)),
-                      unselected=dict(marker=dict(opacity=0.0), textfont=dict(color="#ffd43b")))
     for index, entries in (marks or {}).items():
         if not 0 <= index < n:
             continue
