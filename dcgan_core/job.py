@@ -1,0 +1,519 @@
+"""A training run in a background thread, observed through ``snapshot()``.
+
+The thread owns the Trainer; everyone else sends requests (pause, resume,
+stop, one step, new lr/β1, save now) that the thread applies between steps,
+and reads an immutable ``JobSnapshot``. Metrics reach the host in batches,
+a few times a second, never inside a step.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from dcgan_core.checkpoint import Checkpoint, save_checkpoint
+from dcgan_core.device import device_description, device_memory, pick_device
+from dcgan_core.i18n import LANGUAGES, LabError
+from dcgan_core.train import METRICS, TrainConfig, Trainer, check_optimizer_settings, diagnose, sample_diversity
+
+STATUSES = ("idle", "starting", "running", "paused", "stopping", "stopped", "finished", "failed")
+ACTIVE = ("starting", "running", "paused", "stopping")
+HISTORY_COLUMNS = ("step", *METRICS)
+READ_INTERVAL_S = 0.25   # how often the host reads the device's metrics
+RATE_WINDOW_S = 3.0      # images/s is averaged over this much recent time
+MAX_FRAMES = 120         # sample grids kept for the timeline (thinned evenly beyond this)
+COLLAPSE_RATIO = 0.15    # samples this much less varied than real images: mode collapse
+COLLAPSE_MIN_STEPS = 200  # a fresh generator draws near-identical images; judge only later
+
+
+def default_cpu_threads() -> int:
+    """All cores but one: the web server and the browsers need the other."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return max(1, cores - 1)
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    status: str
+    message_key: str | None
+    message_params: dict
+    step: int
+    start_step: int
+    max_steps: int
+    epoch: float
+    history: np.ndarray            # (n, len(HISTORY_COLUMNS)): step, loss_d, loss_g, d_real, d_fake_before, d_fake_after
+    images_per_sec: float
+    eta_seconds: float | None
+    elapsed_seconds: float
+    device: str                     # in English (CLI); device_by_lang for the UI
+    device_by_lang: dict
+    memory_gib: tuple[float, float] | None
+    latest_grid: np.ndarray | None  # (H, W, 3) uint8, fixed noise through G
+    latest_grid_step: int | None
+    frames: tuple                   # ((step, grid), ...) for the timeline
+    real_grid: np.ndarray | None
+    warnings: tuple
+    lr: float
+    beta1: float
+    config: dict
+    run_dir: str
+    checkpoint_path: str | None
+    checkpoint_step: int | None
+    dataset_name: str
+    dataset_size: int
+    data_notice_key: str | None
+    data_notice_params: dict
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def progress(self) -> float:
+        return min(1.0, self.step / max(1, self.max_steps))
+
+    @property
+    def last_metrics(self) -> dict | None:
+        if len(self.history) == 0:
+            return None
+        return dict(zip(METRICS, (float(v) for v in self.history[-1, 1:])))
+
+
+class _History:
+    """Append-only rows in a growing buffer; ``view()`` shares rows without copying
+    (rows below the current length never change again)."""
+
+    def __init__(self, columns: int):
+        self._rows = np.zeros((1024, columns))
+        self._n = 0
+
+    def extend(self, rows: np.ndarray) -> None:
+        need = self._n + len(rows)
+        if need > len(self._rows):
+            grown = np.zeros((max(need, 2 * len(self._rows)), self._rows.shape[1]))
+            grown[: self._n] = self._rows[: self._n]
+            self._rows = grown
+        self._rows[self._n:need] = rows
+        self._n = need
+
+    def view(self) -> np.ndarray:
+        out = self._rows[: self._n]
+        out.flags.writeable = False
+        return out
+
+
+class _MetricsStream:
+    """Per-step device tensors, copied to the host in batches. On CUDA the copy
+    is asynchronous (pinned memory + an event); results are taken once ready."""
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self._steps: list[int] = []
+        self._pending: list[torch.Tensor] = []
+        self._in_flight: list[tuple[np.ndarray, torch.Tensor, object]] = []
+
+    def push(self, step: int, metrics: torch.Tensor) -> None:
+        self._steps.append(step)
+        self._pending.append(metrics)
+
+    def send(self) -> None:
+        if not self._pending:
+            return
+        steps = np.asarray(self._steps, dtype=np.float64)
+        stacked = torch.stack(self._pending)
+        self._steps, self._pending = [], []
+        if self.device.type == "cuda":
+            host = torch.empty(stacked.shape, dtype=stacked.dtype, pin_memory=True)
+            host.copy_(stacked, non_blocking=True)
+            event = torch.cuda.Event()
+            event.record()
+            self._in_flight.append((steps, host, event))
+        else:
+            self._in_flight.append((steps, stacked.detach().cpu(), None))
+
+    def receive(self, wait: bool = False) -> np.ndarray | None:
+        """Rows (step, *METRICS) whose copy has finished, in order."""
+        if wait:
+            self.send()
+        ready = []
+        while self._in_flight:
+            steps, host, event = self._in_flight[0]
+            if event is not None:
+                if wait:
+                    event.synchronize()
+                elif not event.query():
+                    break
+            ready.append(np.column_stack([steps, host.numpy().astype(np.float64)]))
+            self._in_flight.pop(0)
+        return np.concatenate(ready) if ready else None
+
+
+def device_texts(device: torch.device) -> dict:
+    return {lang: device_description(device, lang) for lang in LANGUAGES}
+
+
+def is_out_of_memory(err: BaseException) -> bool:
+    oom_type = getattr(torch.cuda, "OutOfMemoryError", None)
+    if oom_type is not None and isinstance(err, oom_type):
+        return True
+    return isinstance(err, RuntimeError) and "out of memory" in str(err).lower()
+
+
+def png_bytes(grid: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(grid).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class TrainingJob:
+    """One run: ``start()`` it, steer it, read ``snapshot()``."""
+
+    def __init__(self, config: TrainConfig, run_dir: str | Path, resume: Checkpoint | None = None,
+                 images=None, write_samples: bool = True, cpu_threads: int | None = None):
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.resume_from = resume
+        self._given_images = images  # an ImageSet or tensor (tests, or data already loaded)
+        self.write_samples = write_samples
+        self.cpu_threads = cpu_threads or default_cpu_threads()
+        self.checkpoint_path = self.run_dir / "checkpoint.pt"
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._thread: threading.Thread | None = None
+        # requests from other threads, applied between steps
+        self._paused = False
+        self._stop = False
+        self._step_requests = 0
+        self._pending_hparams: dict = {}
+        self._save_requested = False
+        # state published to snapshot()
+        self._status = "idle"
+        self._message_key: str | None = None
+        self._message_params: dict = {}
+        start = resume.step if resume is not None else 0
+        self._step = start
+        self._start_step = start
+        self._epoch = 0.0
+        self._history = _History(len(HISTORY_COLUMNS))
+        self._rate = 0.0
+        self._rate_marks: list[tuple[float, int]] = []
+        self._started_at: float | None = None
+        self._ended_at: float | None = None
+        self._device_texts: dict = {}
+        self._memory = None
+        self._latest_grid = None
+        self._latest_grid_step = None
+        self._frames: list[tuple[int, np.ndarray]] = []
+        self._frame_stride = 1
+        self._samples_seen = 0
+        self._real_grid = None
+        self._warnings: tuple = ()
+        self._checkpoint_step = None
+        self._dataset_name = ""
+        self._dataset_size = 0
+        self._notice_key = None
+        self._notice_params: dict = {}
+        self.trainer: Trainer | None = None
+
+    # ---- control (any thread) ----------------------------------------------
+
+    def start(self) -> "TrainingJob":
+        with self._lock:
+            if self._thread is not None:
+                return self
+            self._status = "starting"
+            self._started_at = time.monotonic()
+            self._thread = threading.Thread(target=self._run, name="dcgan-training", daemon=True)
+        self._thread.start()
+        return self
+
+    def pause(self) -> None:
+        with self._wake:
+            if self._status in ("starting", "running"):
+                self._paused = True
+                self._wake.notify_all()
+
+    def resume(self) -> None:
+        with self._wake:
+            self._paused = False
+            self._wake.notify_all()
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stop = True
+            if self._status in ("starting", "running", "paused"):
+                self._status = "stopping"
+            self._wake.notify_all()
+
+    def step_once(self) -> bool:
+        """Exactly one D and one G update, while paused. False if not paused."""
+        with self._wake:
+            if not (self._paused and self._status == "paused"):
+                return False
+            self._step_requests += 1
+            self._wake.notify_all()
+            return True
+
+    def set_hyperparameters(self, lr: float | None = None, beta1: float | None = None) -> None:
+        current = self.config
+        check_optimizer_settings(current.lr if lr is None else lr, current.beta1 if beta1 is None else beta1, current.beta2)
+        with self._wake:
+            if lr is not None:
+                self._pending_hparams["lr"] = float(lr)
+            if beta1 is not None:
+                self._pending_hparams["beta1"] = float(beta1)
+            self._wake.notify_all()
+
+    def request_checkpoint(self) -> None:
+        with self._wake:
+            self._save_requested = True
+            self._wake.notify_all()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the thread ends (or ``timeout``); True if it has ended."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def status(self) -> str:
+        return self._status
+
+    def snapshot(self) -> JobSnapshot:
+        with self._lock:
+            now = self._ended_at or time.monotonic()
+            elapsed = now - self._started_at if self._started_at else 0.0
+            remaining = self.config.max_steps - self._step
+            eta = remaining / (self._rate / self.config.batch_size) if self._rate > 0 and self._status == "running" else None
+            return JobSnapshot(
+                status=self._status, message_key=self._message_key, message_params=dict(self._message_params),
+                step=self._step, start_step=self._start_step, max_steps=self.config.max_steps, epoch=self._epoch,
+                history=self._history.view(), images_per_sec=self._rate, eta_seconds=eta, elapsed_seconds=elapsed,
+                device=self._device_texts.get("en", ""), device_by_lang=dict(self._device_texts), memory_gib=self._memory,
+                latest_grid=self._latest_grid, latest_grid_step=self._latest_grid_step,
+                frames=tuple(self._frames), real_grid=self._real_grid, warnings=self._warnings,
+                lr=self.config.lr, beta1=self.config.beta1, config=self.config.to_dict(),
+                run_dir=str(self.run_dir),
+                checkpoint_path=str(self.checkpoint_path) if self._checkpoint_step is not None else None,
+                checkpoint_step=self._checkpoint_step, dataset_name=self._dataset_name,
+                dataset_size=self._dataset_size, data_notice_key=self._notice_key,
+                data_notice_params=dict(self._notice_params),
+            )
+
+    # ---- the training thread --------------------------------------------------
+
+    def _run(self) -> None:
+        # Per thread: the training thread's own pool, other threads keep theirs.
+        # Oversubscribed cores make PyTorch's CPU kernels many times slower.
+        torch.set_num_threads(self.cpu_threads)
+        try:
+            self._prepare()
+            self._loop()
+        except LabError as err:
+            self._finish("failed", err.key, err.params)
+        except Exception as err:  # noqa: BLE001 — the job must end with a message, never hang
+            if is_out_of_memory(err):
+                self._release_memory()
+                self._finish("failed", "trainer.oom", {"batch": self.config.batch_size,
+                                                       "smaller": max(1, self.config.batch_size // 2)})
+            else:
+                traceback.print_exc()
+                self._finish("failed", "trainer.crashed", {"detail": f"{type(err).__name__}: {err}"[:300]})
+
+    def _prepare(self) -> None:
+        from dcgan_core import data
+
+        device = pick_device(self.config.device)
+        if self._given_images is not None:
+            image_set = self._given_images
+        else:
+            image_set = data.load_images_or_bundled(self.config.dataset, device=device)
+        images = image_set.images if hasattr(image_set, "images") else image_set
+        trainer = Trainer(self.config, images, device=device, checkpoint=self.resume_from)
+        real = trainer.images[: self.config.n_fixed]
+        real_grid = data.sample_grid(real.cpu(), nrow=8)
+        self._real_diversity = sample_diversity(real)
+        with self._lock:
+            self.trainer = trainer
+            self._dataset_name = getattr(image_set, "name", "tensor")
+            self._dataset_size = trainer.num_images
+            self._notice_key = getattr(image_set, "notice_key", None)
+            self._notice_params = dict(getattr(image_set, "notice_params", None) or {})
+            self._real_grid = real_grid
+            self._device_texts = device_texts(trainer.device)
+            self._memory = device_memory(trainer.device)
+            self._epoch = trainer.epoch
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "config.json").write_text(json.dumps(self.config.to_dict(), indent=2), encoding="utf-8")
+        self._record_sample(trainer)
+
+    def _loop(self) -> None:
+        trainer = self.trainer
+        stream = _MetricsStream(trainer.device)
+        last_read = time.monotonic()
+        self._rate_marks = [(last_read, trainer.step_count)]
+        with self._lock:
+            if self._status == "starting":
+                self._status = "paused" if self._paused else "running"
+        while True:
+            with self._wake:
+                if self._pending_hparams:
+                    trainer.set_hyperparameters(**self._pending_hparams)
+                    self.config = trainer.config
+                    self._pending_hparams = {}
+                save_now, self._save_requested = self._save_requested, False
+                while self._paused and not self._stop and not self._step_requests and not self._pending_hparams \
+                        and not self._save_requested:
+                    self._status = "paused"
+                    self._wake.wait(timeout=0.5)
+                if self._stop:
+                    break
+                if self._pending_hparams or self._save_requested:
+                    continue
+                one_step = self._paused and self._step_requests > 0
+                if one_step:
+                    self._step_requests -= 1
+                elif not self._paused:
+                    self._status = "running"
+            if save_now:
+                if not self._read_metrics(stream, wait=True):
+                    return
+                self._save(trainer)
+            if trainer.step_count >= self.config.max_steps:
+                if not self._read_metrics(stream, wait=True):
+                    return
+                self._save(trainer)
+                self._finish("finished", "trainer.finished", {"step": trainer.step_count})
+                return
+
+            metrics = trainer.step()
+            stream.push(trainer.step_count, metrics)
+            step = trainer.step_count
+
+            if one_step or step % self.config.sample_every == 0:
+                if not self._read_metrics(stream, wait=True):
+                    return
+                self._record_sample(trainer)
+            if step % self.config.checkpoint_every == 0:
+                if not self._read_metrics(stream, wait=True):
+                    return
+                self._save(trainer)
+            now = time.monotonic()
+            if now - last_read >= READ_INTERVAL_S:
+                last_read = now
+                stream.send()
+                if not self._read_metrics(stream, wait=False):
+                    return
+            with self._lock:
+                self._step = step
+                self._epoch = trainer.epoch
+        # stopped by request: keep what was learned, if it is sound
+        if self._read_metrics(stream, wait=True):
+            self._save(trainer)
+            self._finish("stopped", "trainer.stopped", {"step": trainer.step_count})
+
+    def _read_metrics(self, stream: _MetricsStream, wait: bool) -> bool:
+        """Move finished metrics to the history; False (job ended) on NaN/inf."""
+        rows = stream.receive(wait=wait)
+        if rows is None:
+            return True
+        bad = ~np.isfinite(rows[:, 1:]).all(axis=1)
+        now = time.monotonic()
+        with self._lock:
+            if bad.any():
+                first_bad = int(rows[np.argmax(bad), 0])
+                self._history.extend(rows[: np.argmax(bad) + 1])
+            else:
+                self._history.extend(rows)
+                self._rate_marks.append((now, int(rows[-1, 0])))
+                self._rate_marks = [m for m in self._rate_marks if now - m[0] <= RATE_WINDOW_S] or self._rate_marks[-1:]
+                (t0, s0), (t1, s1) = self._rate_marks[0], self._rate_marks[-1]
+                if t1 > t0 and s1 > s0:
+                    self._rate = (s1 - s0) * self.config.batch_size / (t1 - t0)
+                self._warnings = tuple(diagnose(self._history.view())) + self._collapse_warning()
+            if self.trainer is not None:
+                self._memory = device_memory(self.trainer.device)
+                self._device_texts = device_texts(self.trainer.device)
+        self._append_metrics_log(rows[: np.argmax(bad) + 1] if bad.any() else rows)
+        if bad.any():
+            self._finish("failed", "trainer.nan", {"step": first_bad, "checkpoint_step": self._checkpoint_step or 0})
+            return False
+        return True
+
+    def _collapse_warning(self) -> tuple:
+        diversity = getattr(self, "_diversity", None)
+        if diversity is None or self._latest_grid_step is None or self._latest_grid_step < COLLAPSE_MIN_STEPS:
+            return ()
+        return ("trainer.warn_collapse",) if diversity < COLLAPSE_RATIO * self._real_diversity else ()
+
+    def _append_metrics_log(self, rows: np.ndarray) -> None:
+        lr, beta1 = self.config.lr, self.config.beta1
+        lines = []
+        for row in rows:
+            entry = {"step": int(row[0])}
+            entry.update({name: (float(v) if math.isfinite(v) else None) for name, v in zip(METRICS, row[1:])})
+            entry.update(lr=lr, beta1=beta1)
+            lines.append(json.dumps(entry))
+        with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def _record_sample(self, trainer: Trainer) -> None:
+        from dcgan_core.data import sample_grid
+
+        images = trainer.samples().float().cpu()
+        if not torch.isfinite(images).all():
+            return
+        self._diversity = sample_diversity(images)
+        grid = sample_grid(images, nrow=8)
+        step = trainer.step_count
+        with self._lock:
+            self._latest_grid, self._latest_grid_step = grid, step
+            if self._samples_seen % self._frame_stride == 0:
+                self._frames.append((step, grid))
+                if len(self._frames) > MAX_FRAMES:  # keep the whole run, at half the density
+                    self._frames = self._frames[::2]
+                    self._frame_stride *= 2
+            self._samples_seen += 1
+        if self.write_samples:
+            folder = self.run_dir / "samples"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"step_{step:06d}.png").write_bytes(png_bytes(grid))
+
+    def _save(self, trainer: Trainer) -> None:
+        if trainer.step_count == self._checkpoint_step:
+            return
+        if not trainer.weights_finite():  # never replace a good checkpoint with a broken one
+            raise LabError("trainer.nan", step=trainer.step_count, checkpoint_step=self._checkpoint_step or 0)
+        summary = self.snapshot().last_metrics or {}
+        save_checkpoint(self.checkpoint_path, **trainer.state(metrics=summary))
+        with self._lock:
+            self._checkpoint_step = trainer.step_count
+
+    def _finish(self, status: str, key: str | None, params: dict) -> None:
+        with self._lock:
+            self._status = status
+            self._message_key = key
+            self._message_params = params
+            self._ended_at = time.monotonic()
+            if self.trainer is not None:
+                self._step = self.trainer.step_count
+                self._epoch = self.trainer.epoch
+
+    def _release_memory(self) -> None:
+        self.trainer = None
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()

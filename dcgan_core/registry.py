@@ -1,0 +1,128 @@
+"""One training registry per server process: the run every browser sees.
+
+A classroom shares one machine, so one heavy job runs at a time; a second
+start is refused (LabError "train.busy"), never silently queued. Starting a
+job hands out a short control token: only a caller presenting it may pause,
+step, stop or retune the run (the teacher can type it on another device);
+everyone else watches. The job lives here, not in a browser session, so it
+survives reloads and closed tabs.
+"""
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from dcgan_core.checkpoint import Checkpoint
+from dcgan_core.i18n import LabError
+from dcgan_core.job import TrainingJob
+from dcgan_core.paths import data_path
+from dcgan_core.train import TrainConfig
+
+TOKEN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on a phone
+TOKEN_LENGTH = 6
+MAX_HISTORY = 20
+ACTIONS = ("pause", "resume", "stop", "step", "set_hyperparameters", "save")
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    job: TrainingJob
+    started_at: float  # time.time()
+
+
+def new_token() -> str:
+    return "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
+
+
+def normalise_token(token: str | None) -> str:
+    return (token or "").strip().upper().replace(" ", "").replace("-", "")
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+class TrainingRegistry:
+    def __init__(self, runs_folder: Path | None = None):
+        self._lock = threading.Lock()
+        self._current: RunRecord | None = None
+        self._token: str | None = None
+        self._history: list[RunRecord] = []
+        self._runs_folder = runs_folder
+
+    def _run_dir(self, run_id: str) -> Path:
+        if self._runs_folder is not None:
+            return Path(self._runs_folder) / run_id
+        return data_path("runs", run_id)
+
+    def start(self, config: TrainConfig, resume: Checkpoint | None = None, **job_options) -> tuple[RunRecord, str]:
+        """Start a run; returns it and its control token. Refused while another is active."""
+        with self._lock:
+            if self._current is not None and self._current.job.snapshot().active:
+                raise LabError("train.busy")
+            run_id = new_run_id()
+            job = TrainingJob(config, run_dir=self._run_dir(run_id), resume=resume, **job_options)
+            record = RunRecord(run_id=run_id, job=job, started_at=time.time())
+            if self._current is not None:
+                self._history.append(self._current)
+                del self._history[:-MAX_HISTORY]
+            self._current = record
+            self._token = new_token()
+            job.start()
+            return record, self._token
+
+    def current(self) -> RunRecord | None:
+        with self._lock:
+            return self._current
+
+    def history(self) -> list[RunRecord]:
+        """Earlier runs of this server process, newest first."""
+        with self._lock:
+            return list(reversed(self._history))
+
+    def is_controller(self, token: str | None) -> bool:
+        with self._lock:
+            return self._token is not None and secrets.compare_digest(normalise_token(token), self._token)
+
+    def control(self, token: str | None, action: str, **params) -> bool:
+        """Apply a control action to the current run, if ``token`` is its controller's."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}; choose one of {ACTIONS}")
+        if not self.is_controller(token):
+            raise LabError("train.not_controller")
+        record = self.current()
+        if record is None:
+            raise LabError("train.no_job")
+        job = record.job
+        if action == "pause":
+            job.pause()
+        elif action == "resume":
+            job.resume()
+        elif action == "stop":
+            job.stop()
+        elif action == "step":
+            return job.step_once()
+        elif action == "set_hyperparameters":
+            job.set_hyperparameters(**params)
+        elif action == "save":
+            job.request_checkpoint()
+        return True
+
+    def stop_all(self, timeout: float = 30.0) -> None:
+        """Stop the current run and wait for it (tests, server shutdown)."""
+        record = self.current()
+        if record is not None:
+            record.job.stop()
+            record.job.wait(timeout)
+
+
+_REGISTRY = TrainingRegistry()
+
+
+def get_registry() -> TrainingRegistry:
+    """The process-wide registry (a module global: Streamlit reruns do not re-import modules)."""
+    return _REGISTRY

@@ -1,0 +1,399 @@
+"""Training a DCGAN: the paper's recipe (§3–4), one step at a time.
+
+    python -m dcgan_core.train --dataset bundled --image-size 32 --steps 200 --out runs/demo
+
+Fast path by design: the whole dataset lives on the training device, minibatch
+indices and noise are drawn there, and ``Trainer.step`` never waits for the
+device (no ``.item()``): its metrics stay device tensors until the job reads
+them a few times a second. ``make_train_step`` builds a function of two
+fixed-shape tensors, ready for ``torch.compile`` or CUDA graphs later.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from dcgan_core.checkpoint import Checkpoint, check_compatible
+from dcgan_core.data import DatasetSpec
+from dcgan_core.device import pick_device
+from dcgan_core.i18n import LabError
+from dcgan_core.models import DCGANConfig, build_models
+
+# The paper (§4): Adam, lr 0.0002 (0.001 was too high), β1 0.5 (0.9 oscillated), minibatch 128.
+PAPER_LR = 2e-4
+PAPER_BETA1 = 0.5
+PAPER_BATCH = 128
+
+# Columns of one step's metrics tensor, in order.
+METRICS = ("loss_d", "loss_g", "d_real", "d_fake_before", "d_fake_after")
+
+
+@dataclass
+class TrainConfig:
+    model: DCGANConfig = field(default_factory=lambda: DCGANConfig(image_size=32, channels=1))
+    dataset: DatasetSpec = field(default_factory=DatasetSpec)
+    batch_size: int = PAPER_BATCH
+    lr: float = PAPER_LR
+    beta1: float = PAPER_BETA1
+    beta2: float = 0.999
+    seed: int = 0
+    device: str = "auto"
+    max_steps: int = 2000
+    sample_every: int = 50
+    checkpoint_every: int = 500
+    n_fixed: int = 64
+
+    def __post_init__(self):
+        # The images must be what the networks were built for.
+        self.dataset = replace(self.dataset, image_size=self.model.image_size, channels=self.model.channels)
+        if not 1 <= self.batch_size <= 4096:
+            raise LabError("trainer.batch_size", value=self.batch_size)
+        check_optimizer_settings(self.lr, self.beta1, self.beta2)
+        for name in ("max_steps", "sample_every", "checkpoint_every", "n_fixed"):
+            if getattr(self, name) < 1:
+                raise LabError("errors.config_positive", name=name, value=getattr(self, name))
+
+    def to_dict(self) -> dict:
+        values = asdict(self)
+        values["model"] = self.model.to_dict()
+        values["dataset"] = asdict(self.dataset)
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
+        if isinstance(known.get("model"), dict):
+            known["model"] = DCGANConfig.from_dict(known["model"])
+        if isinstance(known.get("dataset"), dict):
+            spec_fields = DatasetSpec.__dataclass_fields__
+            known["dataset"] = DatasetSpec(**{k: v for k, v in known["dataset"].items() if k in spec_fields})
+        return cls(**known)
+
+
+def check_optimizer_settings(lr: float, beta1: float, beta2: float = 0.999) -> None:
+    if not (math.isfinite(lr) and 0 < lr <= 1):
+        raise LabError("trainer.lr", value=lr)
+    for name, beta in (("β1", beta1), ("β2", beta2)):
+        if not (math.isfinite(beta) and 0 <= beta < 1):
+            raise LabError("trainer.beta", name=name, value=beta)
+
+
+def paper_defaults(**overrides) -> TrainConfig:
+    """The paper's settings at 64×64 colour."""
+    values = dict(model=DCGANConfig(image_size=64, channels=3), dataset=DatasetSpec(source="cifar10"),
+                  batch_size=PAPER_BATCH, lr=PAPER_LR, beta1=PAPER_BETA1, max_steps=20000,
+                  sample_every=100, checkpoint_every=1000)
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+def classroom_defaults(device: str | torch.device = "auto") -> TrainConfig:
+    """Settings that show digits within minutes on the device at hand.
+
+    On a GPU: the paper's widths (ngf = ndf = 64, nz 100) and batch 128 on
+    32×32 MNIST. On a 2-core laptop CPU the full widths manage only a few dozen
+    images per second, so the nets are halved (ngf = ndf = 32, ~0.6 M + 0.17 M
+    parameters) and the batch is 64: benchmarks/train_speed.py measures
+    several hundred images/s there, and recognisable digits appear after
+    roughly 300–500 steps. The paper's lr 2e-4 and β1 0.5 stay: with batch 64
+    they remain stable, and higher rates collapse the generator more often.
+    """
+    device = pick_device(device)
+    if device.type == "cuda":
+        model = DCGANConfig(image_size=32, channels=1, nz=100, ngf=64, ndf=64)
+        return TrainConfig(model=model, dataset=DatasetSpec(source="bundled"), batch_size=PAPER_BATCH,
+                           device="auto", max_steps=3000, sample_every=50, checkpoint_every=500)
+    model = DCGANConfig(image_size=32, channels=1, nz=64, ngf=32, ndf=32)
+    return TrainConfig(model=model, dataset=DatasetSpec(source="bundled"), batch_size=64,
+                       device="auto", max_steps=1500, sample_every=25, checkpoint_every=250)
+
+
+def make_adam(params, lr: float, beta1: float, beta2: float, device: torch.device) -> torch.optim.Adam:
+    """Fused Adam where the backend has it (one kernel, no host reads), else foreach."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, betas=(beta1, beta2), fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(params, lr=lr, betas=(beta1, beta2), foreach=device.type != "cpu")
+
+
+def make_train_step(netG, netD, opt_g, opt_d):
+    """One D update on real + fake, then one G update; returns a (5,) tensor
+    ``METRICS`` on the device. Pure tensor code with fixed shapes: no host reads."""
+    d_params = list(netD.parameters())
+
+    def train_step(real: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        # D: maximise log D(x) + log(1 − D(G(z))). Real and fake go in separate
+        # minibatches, so batchnorm never mixes them.
+        fake = netG(noise)
+        real_logits = netD(real)
+        fake_logits = netD(fake.detach())
+        loss_d = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+                  + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+
+        # G: the non-saturating loss, maximise log D(G(z)) (strong gradients early on).
+        for p in d_params:
+            p.requires_grad_(False)  # D's weights need no gradient here
+        gen_logits = netD(fake)
+        loss_g = F.binary_cross_entropy_with_logits(gen_logits, torch.ones_like(gen_logits))
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        for p in d_params:
+            p.requires_grad_(True)
+
+        return torch.stack([
+            loss_d.detach(), loss_g.detach(),
+            torch.sigmoid(real_logits.detach()).mean(),
+            torch.sigmoid(fake_logits.detach()).mean(),  # D(G(z)) before D's update
+            torch.sigmoid(gen_logits.detach()).mean(),   # D(G(z)) after it, on G's step
+        ])
+
+    return train_step
+
+
+class Trainer:
+    """Models, optimizers, the resident dataset and the random streams of one run."""
+
+    def __init__(self, config: TrainConfig, images: torch.Tensor, device: str | torch.device | None = None,
+                 checkpoint: Checkpoint | None = None):
+        self.config = config
+        self.device = pick_device(config.device if device is None else device)
+        cfg = config.model
+        expected = (cfg.channels, cfg.image_size, cfg.image_size)
+        if images.dim() != 4 or tuple(images.shape[1:]) != expected or images.shape[0] < 1:
+            raise LabError("trainer.data_shape", found="×".join(map(str, images.shape)),
+                           expected="N×" + "×".join(map(str, expected)))
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # shapes never change: tune once
+        self.images = images.to(self.device, torch.float32).contiguous()
+        self.netG, self.netD = build_models(cfg, seed=config.seed)
+        self.netG.to(self.device).train()
+        self.netD.to(self.device).train()
+        self.opt_g = make_adam(self.netG.parameters(), config.lr, config.beta1, config.beta2, self.device)
+        self.opt_d = make_adam(self.netD.parameters(), config.lr, config.beta1, config.beta2, self.device)
+        self.rng = torch.Generator(device=self.device)
+        self.rng.manual_seed(config.seed)
+        self.fixed_noise = torch.randn(config.n_fixed, cfg.nz, 1, 1, generator=self.rng, device=self.device)
+        self.step_count = 0
+        if checkpoint is not None:
+            self.load_state(checkpoint)
+        self.train_step = make_train_step(self.netG, self.netD, self.opt_g, self.opt_d)
+
+    @property
+    def num_images(self) -> int:
+        return self.images.shape[0]
+
+    @property
+    def epoch(self) -> float:
+        return self.step_count * self.config.batch_size / self.num_images
+
+    def step(self) -> torch.Tensor:
+        """One D update and one G update; returns the step's metrics on the device."""
+        b, nz = self.config.batch_size, self.config.model.nz
+        index = torch.randint(self.num_images, (b,), generator=self.rng, device=self.device)
+        real = self.images.index_select(0, index)
+        noise = torch.randn(b, nz, 1, 1, generator=self.rng, device=self.device)
+        metrics = self.train_step(real, noise)
+        self.step_count += 1
+        return metrics
+
+    def set_hyperparameters(self, lr: float | None = None, beta1: float | None = None) -> None:
+        """Change Adam's lr / β1 between steps (applied to both optimizers)."""
+        lr = self.config.lr if lr is None else float(lr)
+        beta1 = self.config.beta1 if beta1 is None else float(beta1)
+        check_optimizer_settings(lr, beta1, self.config.beta2)
+        for opt in (self.opt_g, self.opt_d):
+            for group in opt.param_groups:
+                group["lr"] = lr
+                group["betas"] = (beta1, group["betas"][1])
+        self.config = replace(self.config, lr=lr, beta1=beta1)
+
+    @torch.no_grad()
+    def samples(self, noise: torch.Tensor | None = None) -> torch.Tensor:
+        """G's images for ``noise`` (default: the fixed noise) in eval mode, as the checkpoint would give."""
+        noise = self.fixed_noise if noise is None else noise
+        self.netG.eval()
+        try:
+            return self.netG(noise)
+        finally:
+            self.netG.train()
+
+    def weights_finite(self) -> bool:
+        """One host read: are all parameters and batchnorm statistics finite?"""
+        tensors = [t for m in (self.netG, self.netD) for t in m.state_dict().values() if t.is_floating_point()]
+        return bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
+
+    def state(self, metrics: dict | None = None) -> dict:
+        """Keyword arguments for ``checkpoint.save_checkpoint``."""
+        return dict(model_config=self.config.model, generator=self.netG, discriminator=self.netD,
+                    step=self.step_count, opt_g=self.opt_g, opt_d=self.opt_d, fixed_noise=self.fixed_noise,
+                    train_config=self.config.to_dict(), metrics=metrics or {}, rng_state=self.rng.get_state())
+
+    def load_state(self, ckpt: Checkpoint) -> None:
+        check_compatible(ckpt.model_config, self.config.model)
+        self.netG.load_state_dict(ckpt.generator)
+        self.netD.load_state_dict(ckpt.discriminator)
+        if ckpt.opt_g is not None and ckpt.opt_d is not None:
+            self.opt_g.load_state_dict(ckpt.opt_g)
+            self.opt_d.load_state_dict(ckpt.opt_d)
+            self.set_hyperparameters(self.config.lr, self.config.beta1)  # this run's settings win
+        if ckpt.fixed_noise is not None and ckpt.fixed_noise.shape[1] == self.config.model.nz:
+            self.fixed_noise = ckpt.fixed_noise.to(self.device)
+        if ckpt.rng_state is not None:
+            try:
+                self.rng.set_state(ckpt.rng_state.cpu())
+            except RuntimeError:  # saved on another kind of device: keep this run's seed
+                pass
+        self.step_count = ckpt.step
+
+
+# ---- reading the curves -------------------------------------------------------
+
+def diagnose(history: np.ndarray, window: int = 50) -> list[str]:
+    """Warning keys for the recent steps of a (n, 1 + len(METRICS)) history
+    (columns: step, then METRICS)."""
+    history = np.asarray(history, dtype=np.float64)
+    if history.ndim != 2 or len(history) == 0:
+        return []
+    recent = history[-window:, 1:]
+    loss_d, loss_g, d_real, d_fake = recent[:, 0], recent[:, 1], recent[:, 2], recent[:, 3]
+    warnings = []
+    if not np.isfinite(recent).all() or np.nanmax(np.abs(recent[:, :2])) > 50:
+        warnings.append("trainer.warn_exploding")
+        return warnings
+    if len(history) >= window:
+        earlier_g = history[-2 * window:-window, 2] if len(history) >= 2 * window else loss_g[: window // 2]
+        if loss_d.mean() < 0.1 and loss_g.mean() > 4 and loss_g.mean() >= earlier_g.mean():
+            warnings.append("trainer.warn_d_wins")
+        elif d_real.mean() > 0.97 and d_fake.mean() < 0.03:
+            warnings.append("trainer.warn_d_wins")
+    return warnings
+
+
+def sample_diversity(images: torch.Tensor | np.ndarray) -> float:
+    """Mean per-pixel standard deviation across a batch of samples (in [-1, 1] units):
+    near 0 when the generator draws the same picture for every z (mode collapse)."""
+    images = torch.as_tensor(images, dtype=torch.float32)
+    return float(images.std(dim=0).mean())
+
+
+# ---- command line -------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m dcgan_core.train", description="Train a DCGAN (Radford et al. 2015).")
+    parser.add_argument("--dataset", default="bundled", choices=["bundled", "mnist", "fashion_mnist", "cifar10", "folder", "zip"])
+    parser.add_argument("--data-path", default=None, help="image folder or .zip for --dataset folder/zip")
+    parser.add_argument("--limit", type=int, default=None, help="use at most this many images")
+    parser.add_argument("--image-size", type=int, default=32, choices=[32, 64, 128])
+    parser.add_argument("--channels", type=int, default=None, choices=[1, 3], help="default: 1 for MNIST-like sets, else 3")
+    parser.add_argument("--ngf", type=int, default=None)
+    parser.add_argument("--ndf", type=int, default=None)
+    parser.add_argument("--nz", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--beta1", type=float, default=None)
+    parser.add_argument("--steps", type=int, default=200, help="steps to run now (added to a resumed run's count)")
+    parser.add_argument("--sample-every", type=int, default=None)
+    parser.add_argument("--checkpoint-every", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    parser.add_argument("--resume", default=None, metavar="PATH", help="checkpoint to continue from")
+    parser.add_argument("--out", default="runs/demo", help="folder for checkpoint.pt, metrics.jsonl and samples/")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> tuple[TrainConfig, Checkpoint | None]:
+    from dcgan_core.checkpoint import load_checkpoint
+
+    device = pick_device(args.device)
+    base = classroom_defaults(device)
+    resumed = None
+    if args.resume:
+        resumed = load_checkpoint(args.resume)
+        base = TrainConfig.from_dict({**resumed.train_config, "model": resumed.model_config.to_dict()})
+        model = resumed.model_config
+    else:
+        grey = args.dataset in ("bundled", "mnist", "fashion_mnist")
+        channels = args.channels or (1 if grey else 3)
+        model = replace(base.model, image_size=args.image_size, channels=channels)
+    model = replace(model, **{k: getattr(args, k) for k in ("ngf", "ndf", "nz") if getattr(args, k) is not None})
+    if resumed is not None:
+        check_compatible(resumed.model_config, model)
+    dataset = base.dataset
+    if not args.resume or args.dataset != "bundled" or args.data_path:
+        dataset = DatasetSpec(source=args.dataset, path=args.data_path, limit=args.limit)
+    start = resumed.step if resumed is not None else 0
+    overrides = {k: getattr(args, k) for k in ("batch_size", "lr", "beta1", "sample_every", "checkpoint_every")
+                 if getattr(args, k) is not None}
+    config = replace(base, model=model, dataset=dataset, seed=args.seed, device=args.device,
+                     max_steps=start + args.steps, **overrides)
+    return config, resumed
+
+
+def _progress_line(snap) -> str:
+    width = 30
+    done = snap.step / max(1, snap.max_steps)
+    bar = "#" * int(width * done) + "-" * (width - int(width * done))
+    last = snap.last_metrics
+    losses = f" D {last['loss_d']:.3f} G {last['loss_g']:.3f} D(x) {last['d_real']:.2f}" if last else ""
+    eta = f" ETA {format_seconds(snap.eta_seconds)}" if snap.eta_seconds is not None else ""
+    return f"\r[{bar}] {snap.step}/{snap.max_steps}{losses} {snap.images_per_sec:.0f} img/s{eta}   "
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from dcgan_core.job import TrainingJob
+
+    args = build_parser().parse_args(argv)
+    try:
+        config, resumed = config_from_args(args)
+        job = TrainingJob(config, run_dir=Path(args.out), resume=resumed,
+                          cpu_threads=args.threads or os.cpu_count() or 1)
+    except LabError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"DCGAN {config.model.image_size}×{config.model.image_size}×{config.model.channels} "
+          f"(ngf {config.model.ngf}, ndf {config.model.ndf}, nz {config.model.nz}), batch {config.batch_size}, "
+          f"lr {config.lr:g}, β1 {config.beta1:g} → {Path(args.out).resolve()}", file=sys.stderr)
+    job.start()
+    try:
+        while not job.wait(0.5):
+            print(_progress_line(job.snapshot()), end="", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        job.stop()
+        job.wait()
+    snap = job.snapshot()
+    print(_progress_line(snap), file=sys.stderr)
+    if snap.message_key:
+        print(LabError(snap.message_key, **snap.message_params), file=sys.stderr)
+    if snap.device:
+        print(f"device: {snap.device}", file=sys.stderr)
+    return 0 if snap.status in ("finished", "stopped") else 1
+
+
+if __name__ == "__main__":
+    import dcgan_core.train as _train  # one copy of the classes, not a second __main__ one
+
+    sys.exit(_train.main())
