@@ -170,7 +170,7 @@ for column, group in zip(columns, GROUPS):
         if seeds:
             z = latent.z_from_seeds(seeds, nz)
             group_images[group] = render(z)
-            st.image(viz.mosaic(group_images[group], ncols=min(len(seeds), 6), scale=2), width="stretch",
+            st.image(viz.mosaic(group_images[group], ncols=min(len(seeds), 6), scale=2), width="content",
                      caption=ui.t("vector_arithmetic.members", count=len(seeds)))
 
 # ---- the arithmetic ----------------------------------------------------------------------------

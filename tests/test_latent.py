@@ -198,3 +198,38 @@ def test_attribute_measures_and_presets():
     a, b, c = found
     assert set(a) == {1, 3, 5} and set(b) == {0, 2, 4} and set(c) == {6, 7, 8}
     assert latent.preset_groups(images, predicted, torch.full((9,), 0.5), latent.PRESETS["thickness"]) is None
+
+
+def test_walk_gif_loops_forward_and_back():
+    import io
+
+    from PIL import Image
+
+    from dcgan_core.viz.latent import walk_gif
+
+    path = torch.linspace(-1, 1, 5)[:, None, None, None].expand(5, 1, 8, 8)
+    data = walk_gif([path, -path], scale=2)
+    gif = Image.open(io.BytesIO(data))
+    assert data[:6] == b"GIF89a"
+    assert gif.n_frames == 2 * 5 - 2
+    assert gif.size == (2 * 8 * 2 + 8, 8 * 2)
+    gif.seek(0)
+    first = gif.convert("L")
+    assert first.getpixel((0, 0)) == 0 and first.getpixel((8 * 2 + 8, 0)) == 255  # black left, white right
+
+
+def test_picker_reports_tile_indices_and_frames_marked_tiles():
+    from dcgan_core.viz.latent import mosaic, picker_figure, tile_centres
+
+    images = torch.rand(12, 1, 10, 10) * 2 - 1
+    fig = picker_figure(images, 4, [str(100 + i) for i in range(12)], {5: [("A", "A"), ("B", "B")]})
+    clickable = [t for t in fig.data if t.type == "scatter" and t.customdata is not None][0]
+    assert list(clickable.customdata) == list(range(12))
+    xs, ys = tile_centres(12, 4, 10)
+    picture = mosaic(images, 4)
+    for i in (0, 5, 11):  # each marker sits on its own tile's pixels
+        r, c = int(ys[i]), int(xs[i])
+        tile = picture[r - 5:r + 5, c - 5:c + 5, 0]
+        expected = ((images[i, 0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
+        assert (tile == expected).all()
+    assert len(fig.layout.shapes) == 2  # two groups → two frames on tile 5

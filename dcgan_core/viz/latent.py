@@ -97,7 +97,7 @@ def picker_figure(images, ncols: int, labels: list[str], marks: dict[int, list[t
     nrows = math.ceil(n / ncols)
     fig.update_xaxes(visible=False, range=[0, picture.shape[1]], fixedrange=True)
     fig.update_yaxes(visible=False, range=[picture.shape[0], 0], fixedrange=True, scaleanchor="x")
-    fig.update_layout(margin=dict(l=0, r=0, t=0, b=0), height=height or int(90 + 560 * nrows / ncols),
+    fig.update_layout(margin=dict(l=0, r=0, t=0, b=0), height=height or int(40 + 560 * nrows / ncols),
                       dragmode=False, clickmode="event+select", hovermode="closest")
     return fig
 

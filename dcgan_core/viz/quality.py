@@ -123,9 +123,9 @@ def reference_images(train_images_uint8, count: int, seed: int = 0) -> dict[str,
     real: training digits (independent of the test set the FCD compares with);
     blurred: the same digits blurred; noise: uniform noise in [-1, 1].
     """
-    train = torch.as_tensor(np.asarray(train_images_uint8))
+    train = np.asarray(train_images_uint8)
     generator = torch.Generator().manual_seed(int(seed))
-    pick = torch.randperm(len(train), generator=generator)[:count]
-    real = train[pick].float()[:, None] / 127.5 - 1
+    pick = torch.randperm(len(train), generator=generator)[:count].numpy()
+    real = torch.from_numpy(train[pick]).float()[:, None] / 127.5 - 1  # fancy indexing copies: writable
     noise = torch.rand(count, 1, *real.shape[-2:], generator=generator) * 2 - 1
     return {"real": real, "blurred": blur(real), "noise": noise}
