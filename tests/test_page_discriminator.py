@@ -1,0 +1,118 @@
+"""The discriminator lesson under AppTest: verdict, activations, saliency and the
+representation chart, in both languages.
+
+Uses the shipped pretrained model when it exists; otherwise a random-init
+MNIST-shaped checkpoint stands in for it (same code paths)."""
+import base64
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+import dcgan_core.model_source as model_source
+import ui
+from dcgan_core.checkpoint import load_checkpoint, save_checkpoint
+from dcgan_core.data import DatasetSpec, load_images
+from dcgan_core.models import DCGANConfig, build_models
+
+PAGE = "pages/discriminator.py"
+
+
+@pytest.fixture
+def model_path(tmp_path, monkeypatch):
+    if model_source.PRETRAINED_PATH.exists():
+        return model_source.PRETRAINED_PATH
+    cfg = DCGANConfig(image_size=32, channels=1, nz=64, ngf=16, ndf=16)
+    netG, netD = build_models(cfg, seed=0)
+    path = save_checkpoint(tmp_path / "pretrained" / "mnist_dcgan.pt", model_config=cfg, generator=netG, discriminator=netD)
+    monkeypatch.setattr(model_source, "PRETRAINED_PATH", path)
+    return path
+
+
+def open_page(lang="en"):
+    at = AppTest.from_file(str(ui.ROOT / "app.py"), default_timeout=120)
+    at.session_state["lang"] = lang
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at, key):
+    label = ui.translate(key, at.session_state["lang"])
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def reference_probability(path, index):
+    """D's probability for bundled test digit ``index``, computed directly with PyTorch."""
+    ckpt = load_checkpoint(path)
+    netD = ckpt.build_discriminator().eval()
+    cfg = ckpt.model_config
+    images = load_images(DatasetSpec(source="bundled", split="test", image_size=cfg.image_size, channels=cfg.channels)).images
+    with torch.no_grad():
+        return torch.sigmoid(netD(images[index:index + 1]))[0].item()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_page_shows_verdict_layers_and_saliency(model_path, lang):
+    at = open_page(lang)
+    assert at.title[0].value == ui.translate("discriminator.title", lang)
+    assert float(metric(at, "discriminator.probability")) == pytest.approx(reference_probability(model_path, 0), abs=1e-3)
+    tabs = at.tabs
+    assert len(tabs) >= 3  # one per conv block of a 32×32 discriminator
+    charts = [c for c in at.get("plotly_chart")]
+    assert len(charts) >= 2 + len(tabs)  # image, one activation grid per layer, saliency (+ probe chart if recorded)
+
+
+def test_changing_the_image_changes_picture_and_verdict(model_path):
+    at = open_page("en")
+    first = _z(_figure(at, "disc_image"))
+    at.number_input(key="disc_index").set_value(7).run()
+    assert not at.exception
+    assert float(metric(at, "discriminator.probability")) == pytest.approx(reference_probability(model_path, 7), abs=1e-3)
+    seventh = _z(_figure(at, "disc_image"))
+    cfg = load_checkpoint(model_path).model_config
+    images = load_images(DatasetSpec(source="bundled", split="test", image_size=cfg.image_size, channels=cfg.channels)).images
+    assert torch.from_numpy(seventh).float().allclose(images[7, 0], atol=1e-5)
+    assert not np.array_equal(first, seventh)
+    at.radio(key="disc_source").set_value("noise").run()
+    assert not at.exception
+    noise = torch.rand(cfg.channels, cfg.image_size, cfg.image_size, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    netD = load_checkpoint(model_path).build_discriminator().eval()
+    with torch.no_grad():
+        expected = torch.sigmoid(netD(noise[None]))[0].item()
+    assert float(metric(at, "discriminator.probability")) == pytest.approx(expected, abs=1e-3)
+    assert torch.from_numpy(_z(_figure(at, "disc_image"))).float().allclose(noise[0], atol=1e-5)
+
+
+def test_channel_picker_and_plain_gradient(model_path):
+    at = open_page("en")
+    picker = at.multiselect(key="disc_channels_conv1")
+    assert len(picker.value) == 8
+    picker.set_value([0, 1]).run()
+    assert not at.exception
+    assert at.multiselect(key="disc_channels_conv1").value == [0, 1]
+    titles = [a["text"] for a in _figure(at, "disc_act_conv1")["layout"]["annotations"]]
+    assert titles == ["ch 0", "ch 1"]
+    at.toggle(key="disc_plain").set_value(True).run()
+    assert not at.exception
+    saliency_titles = [a["text"] for a in _figure(at, "disc_saliency")["layout"]["annotations"]]
+    assert ui.translate("discriminator.saliency_plain", "en") in saliency_titles
+
+
+def _figure(at, key):
+    import json
+
+    for chart in at.get("plotly_chart"):
+        if chart.proto.id.endswith(key) or key in chart.proto.id:
+            return json.loads(chart.proto.spec)
+    raise AssertionError(f"no chart {key}")
+
+
+def _z(figure):
+    """The first trace's z as an array (Plotly sends numpy arrays as base64 typed arrays)."""
+    z = figure["data"][0]["z"]
+    if isinstance(z, dict):
+        shape = [int(n) for n in str(z["shape"]).split(",")] if "shape" in z else [-1]
+        return np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"])).reshape(shape).copy()
+    return np.asarray(z, dtype=np.float64)
