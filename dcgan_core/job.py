@@ -396,6 +396,7 @@ class TrainingJob:
             if trainer.step_count >= self.config.max_steps:
                 if not self._read_metrics(stream, wait=True):
                     return
+                self._final_sample(trainer)
                 self._save(trainer)
                 self._finish("finished", "trainer.finished", {"step": trainer.step_count})
                 return
@@ -423,6 +424,7 @@ class TrainingJob:
                 self._epoch = trainer.epoch
         # stopped by request: keep what was learned, if it is sound
         if self._read_metrics(stream, wait=True):
+            self._final_sample(trainer)
             self._save(trainer)
             self._finish("stopped", "trainer.stopped", {"step": trainer.step_count})
 
@@ -492,6 +494,10 @@ class TrainingJob:
             folder = self.run_dir / "samples"
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"step_{step:06d}.png").write_bytes(png_bytes(grid))
+
+    def _final_sample(self, trainer: Trainer) -> None:
+        if self._latest_grid_step != trainer.step_count:
+            self._record_sample(trainer)
 
     def _save(self, trainer: Trainer) -> None:
         if trainer.step_count == self._checkpoint_step:

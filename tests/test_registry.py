@@ -1,0 +1,98 @@
+"""One run per server: a second start is refused; only the token holder controls the run."""
+import time
+
+import pytest
+import torch
+
+from dcgan_core.i18n import LabError
+from dcgan_core.models import DCGANConfig
+from dcgan_core.registry import TOKEN_LENGTH, TrainingRegistry, get_registry, normalise_token
+from dcgan_core.train import TrainConfig
+
+TINY = DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8)
+IMAGES = torch.rand(32, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
+
+
+def config(**overrides):
+    values = dict(model=TINY, batch_size=8, device="cpu", max_steps=10_000, sample_every=5, checkpoint_every=1000)
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+def wait_until(predicate, timeout=30.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError("timed out")
+
+
+@pytest.fixture
+def registry(tmp_path):
+    reg = TrainingRegistry(runs_folder=tmp_path)
+    yield reg
+    reg.stop_all()
+    for record in reg.history():
+        record.job.stop()
+        assert record.job.wait(30)
+
+
+def start(reg, **overrides):
+    return reg.start(config(**overrides), images=IMAGES, cpu_threads=1)
+
+
+def test_second_job_is_refused_while_one_runs(registry):
+    first, token = start(registry)
+    with pytest.raises(LabError) as err:
+        start(registry)
+    assert err.value.key == "train.busy"
+    assert registry.current() is first  # the running one is untouched
+    registry.control(token, "pause")
+    wait_until(lambda: first.job.snapshot().status == "paused")
+    with pytest.raises(LabError):  # paused still holds the machine
+        start(registry)
+    registry.control(token, "stop")
+    assert first.job.wait(30)
+    second, token2 = start(registry)  # now allowed, with a new token
+    assert second is not first and second.run_id != first.run_id
+    assert [r.run_id for r in registry.history()] == [first.run_id]
+    assert registry.is_controller(token2)
+    assert token == token2 or not registry.is_controller(token)  # the old code controls nothing now
+
+
+def test_only_the_token_holder_controls(registry):
+    record, token = start(registry)
+    assert len(token) == TOKEN_LENGTH
+    assert registry.is_controller(token)
+    assert registry.is_controller(f" {token.lower()[:3]}-{token.lower()[3:]} ")  # typed by hand
+    for stranger in (None, "", "WRONG1", token[:-1]):
+        assert not registry.is_controller(stranger)
+        for action in ("pause", "stop", "step", "save"):
+            with pytest.raises(LabError) as err:
+                registry.control(stranger, action)
+            assert err.value.key == "train.not_controller"
+        with pytest.raises(LabError):
+            registry.control(stranger, "set_hyperparameters", lr=1e-3)
+    wait_until(lambda: record.job.snapshot().step >= 2)
+    assert record.job.snapshot().status == "running"  # viewers changed nothing
+
+    registry.control(token, "pause")
+    wait_until(lambda: record.job.snapshot().status == "paused")
+    before = record.job.snapshot().step
+    assert registry.control(token, "step")
+    wait_until(lambda: record.job.snapshot().step == before + 1)
+    registry.control(token, "set_hyperparameters", lr=5e-4)
+    wait_until(lambda: record.job.snapshot().lr == 5e-4)
+    registry.control(token, "stop")
+    assert record.job.wait(30)
+    assert record.job.snapshot().status == "stopped"
+
+
+def test_token_alphabet_and_normalising():
+    assert normalise_token(" ab-c d ") == "ABCD"
+    assert normalise_token(None) == ""
+
+
+def test_the_process_has_one_registry():
+    assert get_registry() is get_registry()
