@@ -1,0 +1,409 @@
+"""Break one of the paper's architecture guidelines at a time and train.
+
+Every variant trains with the app's own ``Trainer`` on the same data, with the
+same seed, hence the same minibatches and the same noise: only the broken
+guideline differs from the recipe ("paper").
+
+    results = [run_ablation(name, steps=600) for name in ABLATIONS]
+    save_results(results, folder)       # results.json + one PNG per sample grid
+    load_results(folder)["pooling"].history["loss_d"]
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from PIL import Image
+
+from dcgan_core.i18n import LabError
+from dcgan_core.models import DCGANConfig
+from dcgan_core.paths import ASSETS_DIR
+
+# name -> the DCGANConfig switches that break one guideline ("paper" breaks none).
+ABLATIONS: dict[str, dict] = {
+    "paper": {},
+    "no_batchnorm": {"batchnorm": "none"},
+    "batchnorm_everywhere": {"batchnorm": "all"},
+    "pooling": {"resampling": "pooling"},
+    "fc_hidden": {"fc_hidden": True},
+    "relu_in_d": {"d_activation": "relu"},
+    "no_tanh": {"g_output": "linear"},
+}
+# The recipe's value of every switch an ablation touches.
+RECIPE = {"batchnorm": "paper", "resampling": "strided", "g_activation": "relu", "d_activation": "leaky_relu",
+          "fc_hidden": False, "g_output": "tanh"}
+HISTORY_KEYS = ("loss_d", "loss_g", "d_real", "d_fake")
+SHIPPED_DIR = ASSETS_DIR / "ablations"
+RESULTS_FILE = "results.json"
+FORMAT = "dcgan-lab-ablations"
+
+
+def ablation_config(name: str, base: DCGANConfig | None = None) -> DCGANConfig:
+    """The recipe with ``base``'s sizes and widths, then the named guideline broken."""
+    if name not in ABLATIONS:
+        raise LabError("guidelines_lab.unknown_ablation", name=name, allowed=", ".join(ABLATIONS))
+    base = base or DCGANConfig(image_size=32, channels=1)
+    return replace(base, **{**RECIPE, **ABLATIONS[name]})
+
+
+@dataclass
+class AblationResult:
+    name: str
+    config: dict  # DCGANConfig.to_dict()
+    train: dict  # steps, batch_size, lr, beta1, seed, dataset, images
+    history: dict[str, np.ndarray]  # "step" and HISTORY_KEYS -> (n,) float arrays, one entry per step
+    grids: list[tuple[int, np.ndarray]]  # (step, (H, W, 3) uint8) samples from the same fixed noise
+    metrics: dict | None  # the final quality report (see quality_summary), None without the classifier
+    metrics_history: list[dict] = field(default_factory=list)  # {"step", "fcd", "mean_confidence", "classes_present"}
+    wall_seconds: float = 0.0
+    device: str = ""
+    diverged_at: int | None = None  # first step whose losses were not finite
+
+    @property
+    def steps_done(self) -> int:
+        return int(self.history["step"][-1]) if len(self.history["step"]) else 0
+
+    def grid_at(self, step: int) -> np.ndarray:
+        """The recorded grid at or just before ``step``."""
+        chosen = self.grids[0][1]
+        for s, grid in self.grids:
+            if s <= step:
+                chosen = grid
+        return chosen
+
+
+def quality_summary(report) -> dict:
+    """The JSON-friendly part of a metrics.QualityReport."""
+    return {
+        "fcd": float(report.fcd),
+        "fcd_real_baseline": None if report.fcd_real_baseline is None else float(report.fcd_real_baseline),
+        "class_histogram": [int(c) for c in report.class_histogram],
+        "mean_confidence": float(report.mean_confidence),
+        "confident_share": float(report.confident_share),
+        "classes_present": int(report.classes_present),
+        "mode_collapse": bool(report.mode_collapse),
+        "num_fake": int(report.num_fake),
+        "num_real": int(report.num_real),
+    }
+
+
+def grid_schedule(steps: int, count: int = 7) -> list[int]:
+    """``count`` steps from 0 to ``steps`` at which to record a sample grid, evenly spread."""
+    return sorted({round(steps * j / (count - 1)) for j in range(count)})
+
+
+def _images_of(dataset) -> torch.Tensor:
+    return dataset.images if hasattr(dataset, "images") else dataset
+
+
+def run_ablation(
+    name: str,
+    steps: int,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    base_cfg=None,
+    dataset=None,
+    *,
+    grid_count: int = 7,
+    n_grid: int = 64,
+    n_metric: int = 500,
+    classifier=None,
+    real_reference=None,
+    progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> AblationResult:
+    """Train variant ``name`` for ``steps`` steps with the app's Trainer.
+
+    ``base_cfg`` is a TrainConfig (default: the CPU classroom settings); its
+    model's switches are reset to the recipe before the guideline is broken.
+    ``dataset`` is an ImageSet or an (N, C, S, S) tensor in [-1, 1] (default:
+    the bundled MNIST training images). Quality metrics need ``classifier``
+    (metrics.quality_report against ``real_reference``, by default the
+    bundled test digits); without one, ``metrics`` is None.
+    ``progress(step, steps)`` is called after every step; ``should_stop()``
+    ends the run early (the result then covers the steps done).
+    """
+    from dcgan_core.data import load_images, sample_grid
+    from dcgan_core.train import Trainer, classroom_defaults
+
+    if steps < 1:
+        raise LabError("errors.config_positive", name="steps", value=steps)
+    base_cfg = base_cfg or classroom_defaults("cpu")
+    config = replace(base_cfg, model=ablation_config(name, base_cfg.model), seed=seed, device=str(device),
+                     max_steps=max(steps, 1), n_fixed=n_grid)
+    if dataset is None:
+        dataset = load_images(config.dataset, device=device)
+    images = _images_of(dataset)
+    metric_noise = torch.randn(n_metric, config.model.nz, 1, 1, generator=torch.Generator().manual_seed(seed + 1))
+    if classifier is not None and real_reference is None:
+        from dcgan_core.data import DatasetSpec
+        from dcgan_core.metrics import real_reference as make_reference
+
+        test = load_images(DatasetSpec(source="bundled", split="test", image_size=28, channels=1))
+        real_reference = make_reference(test.images, classifier)
+
+    started = time.perf_counter()
+    trainer = Trainer(config, images, device=device)
+    schedule = set(grid_schedule(steps, grid_count))
+    rows: list[torch.Tensor] = []
+    grids: list[tuple[int, np.ndarray]] = []
+    metrics_history: list[dict] = []
+    diverged_at = None
+    final_metrics = None
+
+    def record(step: int) -> None:
+        nonlocal final_metrics
+        grid_images = trainer.samples().float().cpu()
+        if not torch.isfinite(grid_images).all():
+            return
+        grids.append((step, sample_grid(grid_images, nrow=8)))
+        if classifier is not None:
+            from dcgan_core.metrics import quality_report
+
+            fakes = trainer.samples(metric_noise.to(trainer.device)).float().cpu()
+            if trainer.config.model.g_output == "linear":
+                fakes = fakes.clamp(-1, 1)  # what a viewer (and the classifier) can show of an unbounded output
+            if torch.isfinite(fakes).all():
+                report = quality_report(fakes, real_reference, classifier, baseline=step == steps)
+                final_metrics = quality_summary(report)
+                metrics_history.append({"step": step, "fcd": final_metrics["fcd"],
+                                        "mean_confidence": final_metrics["mean_confidence"],
+                                        "classes_present": final_metrics["classes_present"]})
+
+    checked = 0  # rows already checked for non-finite losses
+
+    def first_bad_step() -> int | None:
+        nonlocal checked
+        values = torch.stack(rows[checked:]).float().cpu()
+        bad = (~torch.isfinite(values).all(1)).nonzero()
+        found = checked + int(bad[0, 0]) + 1 if len(bad) else None
+        checked = len(rows)
+        return found
+
+    if 0 in schedule:
+        record(0)
+    for step in range(1, steps + 1):
+        if should_stop is not None and should_stop():
+            break
+        rows.append(trainer.step().detach())
+        if step in schedule or step % 50 == 0 or step == steps:
+            diverged_at = first_bad_step()
+            if diverged_at is not None:
+                break
+        if step in schedule:
+            record(step)
+        if progress is not None:
+            progress(step, steps)
+    if rows and diverged_at is None and len(rows) > checked:
+        diverged_at = first_bad_step()
+    if rows and diverged_at is None and (not grids or grids[-1][0] != len(rows)):
+        record(len(rows))  # stopped early: show where it got to
+    table = torch.stack(rows).float().cpu().numpy() if rows else np.zeros((0, 5), dtype=np.float32)
+    if diverged_at is not None:
+        table = table[: diverged_at - 1]  # the finite steps before it
+    history = {"step": np.arange(1, len(table) + 1, dtype=np.float64)}
+    # Trainer columns: loss_d, loss_g, d_real, d_fake_before, d_fake_after
+    for key, column in zip(HISTORY_KEYS, (0, 1, 2, 3)):
+        history[key] = table[:, column].astype(np.float64) if len(table) else np.zeros(0)
+
+    from dcgan_core.device import device_name
+
+    return AblationResult(
+        name=name,
+        config=config.model.to_dict(),
+        train={"steps": steps, "batch_size": config.batch_size, "lr": config.lr, "beta1": config.beta1,
+               "seed": seed, "dataset": getattr(dataset, "name", "tensor"), "images": int(images.shape[0])},
+        history=history,
+        grids=grids,
+        metrics=final_metrics if classifier is not None else None,
+        metrics_history=metrics_history,
+        wall_seconds=time.perf_counter() - started,
+        device=device_name(trainer.device),
+        diverged_at=diverged_at,
+    )
+
+
+# ---- files -------------------------------------------------------------------
+
+def _rounded(values: np.ndarray) -> list:
+    return [float(f"{v:.5g}") if math.isfinite(v) else None for v in np.asarray(values, dtype=np.float64)]
+
+
+def _png(grid: np.ndarray) -> bytes:
+    grey = grid.ndim == 3 and grid.shape[2] == 3 and (grid == grid[..., :1]).all()
+    image = Image.fromarray(grid[..., 0] if grey else grid)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def save_results(results: list[AblationResult], folder: str | Path, extra: dict | None = None) -> Path:
+    """Numbers to folder/results.json, each sample grid to folder/<name>_<step>.png."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    variants = {}
+    for result in results:
+        files = []
+        for step, grid in result.grids:
+            file = f"{result.name}_{step:05d}.png"
+            (folder / file).write_bytes(_png(grid))
+            files.append([step, file])
+        variants[result.name] = {
+            "config": result.config, "train": result.train,
+            "history": {key: _rounded(values) for key, values in result.history.items()},
+            "grids": files, "metrics": result.metrics, "metrics_history": result.metrics_history,
+            "wall_seconds": round(result.wall_seconds, 2), "device": result.device, "diverged_at": result.diverged_at,
+        }
+    payload = {"format": FORMAT, "version": 1, **(extra or {}), "variants": variants}
+    path = folder / RESULTS_FILE
+    path.write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    return path
+
+
+def _read_grid(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def load_results(folder: str | Path = SHIPPED_DIR) -> dict[str, AblationResult]:
+    """name -> AblationResult, in ABLATIONS order; raises LabError if the folder holds no results."""
+    folder = Path(folder)
+    path = folder / RESULTS_FILE
+    if not path.is_file():
+        raise LabError("guidelines_lab.results_missing", path=str(folder))
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        if payload.get("format") != FORMAT:
+            raise ValueError(payload.get("format"))
+        results = {}
+        for name in [n for n in ABLATIONS if n in payload["variants"]]:
+            entry = payload["variants"][name]
+            history = {key: np.array([math.nan if v is None else v for v in values], dtype=np.float64)
+                       for key, values in entry["history"].items()}
+            results[name] = AblationResult(
+                name=name, config=entry["config"], train=entry["train"], history=history,
+                grids=[(int(step), _read_grid(folder / file)) for step, file in entry["grids"]],
+                metrics=entry.get("metrics"), metrics_history=entry.get("metrics_history", []),
+                wall_seconds=float(entry.get("wall_seconds", 0.0)), device=entry.get("device", ""),
+                diverged_at=entry.get("diverged_at"))
+    except (OSError, ValueError, KeyError, TypeError):
+        raise LabError("guidelines_lab.results_corrupt", path=str(folder)) from None
+    return results
+
+
+# ---- a live rerun in the background --------------------------------------------
+
+class AblationPairJob:
+    """Trains the recipe and one broken variant in a background thread, one after
+    the other; the page polls ``progress`` / ``results`` and may ``stop()`` it."""
+
+    def __init__(self, name: str, steps: int, seed: int = 0, device: str = "auto", base_cfg=None, classifier=None):
+        ablation_config(name)  # an unknown name fails here, not in the thread
+        if steps < 1:
+            raise LabError("errors.config_positive", name="steps", value=steps)
+        self.name = name
+        self.names = ["paper", name] if name != "paper" else ["paper"]
+        self.steps, self.seed, self.device = steps, seed, device
+        self.base_cfg, self.classifier = base_cfg, classifier
+        self.results: dict[str, AblationResult] = {}
+        self.status = "idle"  # idle | running | finished | stopped | failed
+        self.failure: LabError | None = None  # why it failed, in the reader's language via .message(lang)
+        self.current: str | None = None
+        self._done_steps = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.started_at: float | None = None
+
+    @property
+    def progress(self) -> float:
+        return min(1.0, self._done_steps / (self.steps * len(self.names)))
+
+    @property
+    def active(self) -> bool:
+        return self.status == "running"
+
+    def start(self) -> "AblationPairJob":
+        self.status = "running"
+        self.started_at = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name="ablation-pair", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    def _run(self) -> None:
+        from dcgan_core.data import load_images
+        from dcgan_core.device import pick_device
+        from dcgan_core.train import classroom_defaults
+
+        try:
+            device = pick_device(self.device)
+            base_cfg = self.base_cfg or classroom_defaults(device)
+            dataset = load_images(base_cfg.dataset if base_cfg.dataset.image_size == base_cfg.model.image_size
+                                  else replace(base_cfg.dataset, image_size=base_cfg.model.image_size), device=device)
+            for j, name in enumerate(self.names):
+                self.current = name
+                offset = j * self.steps
+
+                def progress(step, _total, offset=offset):
+                    self._done_steps = offset + step
+
+                self.results[name] = run_ablation(
+                    name, self.steps, self.seed, device, base_cfg, dataset, classifier=self.classifier,
+                    progress=progress, should_stop=self._stop.is_set)
+                if self._stop.is_set():
+                    self.status = "stopped"
+                    return
+            self.status = "finished"
+        except LabError as err:
+            self.failure, self.status = err, "failed"
+        except Exception as err:  # noqa: BLE001 — the page must get a message, not a dead thread
+            self.failure = LabError("common.unexpected_error", detail=f"{type(err).__name__}: {err}"[:300])
+            self.status = "failed"
+
+
+_live_lock = threading.Lock()
+_live_job: AblationPairJob | None = None
+
+
+def other_training_active() -> bool:
+    """Is a run of the training registry (the Train page) using the machine?"""
+    try:
+        from dcgan_core.registry import get_registry
+    except ImportError:
+        return False
+    record = get_registry().current()
+    return record is not None and record.job.snapshot().active
+
+
+def start_live_pair(name: str, steps: int, seed: int = 0, device: str = "auto", base_cfg=None,
+                    classifier=None) -> AblationPairJob:
+    """Start the one live rerun this server allows at a time; refused (LabError) while
+    another rerun or a training run on the Train page is active."""
+    global _live_job
+    with _live_lock:
+        if (_live_job is not None and _live_job.active) or other_training_active():
+            raise LabError("guidelines_lab.live_busy")
+        job = AblationPairJob(name, steps, seed, device, base_cfg, classifier)
+        _live_job = job.start()
+        return job
+
+
+def live_job() -> AblationPairJob | None:
+    """The server's current (or last) live rerun, if any."""
+    return _live_job

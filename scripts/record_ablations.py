@@ -1,0 +1,194 @@
+"""Record the guidelines lab's results and the discriminator lesson's §5 experiment.
+
+    nice -n 10 python scripts/record_ablations.py --steps 600 --out assets/ablations
+
+Trains the paper's recipe and the six broken variants (dcgan_core.ablations)
+with the classroom CPU settings, the same seed and the same bundled MNIST
+digits, scores each with the shipped MNIST classifier, and writes
+results.json, one PNG per sample grid and README.md into --out. Each variant
+is saved as soon as it finishes; --resume skips variants already recorded with
+the same steps and seed. Then it runs the linear-probe experiment with the
+shipped pretrained discriminator and writes representation.json.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import platform
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from dcgan_core import ablations, features  # noqa: E402
+from dcgan_core.data import DatasetSpec, load_images  # noqa: E402
+from dcgan_core.device import device_name, pick_device  # noqa: E402
+from dcgan_core.i18n import LabError  # noqa: E402
+from dcgan_core.model_source import PRETRAINED_PATH  # noqa: E402
+from dcgan_core.train import classroom_defaults  # noqa: E402
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_text(device: torch.device) -> str:
+    if device.type == "cpu":
+        return f"{cpu_model()}, {torch.get_num_threads()} threads"
+    return device_name(device)
+
+
+def record_variants(args, device: torch.device) -> None:
+    from dcgan_core.classifier import load_classifier
+    from dcgan_core.metrics import real_reference
+
+    out = Path(args.out)
+    base = classroom_defaults("cpu")  # the settings a classroom laptop trains with, on any device
+    names = args.only.split(",") if args.only else list(ablations.ABLATIONS)
+    classifier = load_classifier()
+    train = load_images(replace(base.dataset, image_size=base.model.image_size, channels=base.model.channels), device=device)
+    test = load_images(DatasetSpec(source="bundled", split="test", image_size=28, channels=1))
+    reference = real_reference(test.images, classifier)
+    done: dict[str, ablations.AblationResult] = {}
+    if args.resume and (out / ablations.RESULTS_FILE).exists():
+        done = {name: r for name, r in ablations.load_results(out).items()
+                if r.train.get("steps") == args.steps and r.train.get("seed") == args.seed}
+    for name in names:
+        if name in done:
+            print(f"{name}: already recorded, skipped", flush=True)
+            continue
+        started = time.perf_counter()
+
+        def progress(step, steps, name=name):
+            if step % 50 == 0 or step == steps:
+                rate = step / (time.perf_counter() - started)
+                print(f"  {name}: step {step}/{steps} ({rate:.2f} steps/s)", flush=True)
+
+        result = ablations.run_ablation(name, args.steps, args.seed, device, base, train, classifier=classifier,
+                                        real_reference=reference, progress=progress)
+        done[name] = result
+        m = result.metrics or {}
+        print(f"{name}: {result.wall_seconds:.0f} s, FCD {m.get('fcd', float('nan')):.1f}, confidence "
+              f"{m.get('mean_confidence', float('nan')):.2f}, classes {m.get('classes_present')}, "
+              f"diverged at {result.diverged_at}", flush=True)
+        ordered = [done[n] for n in ablations.ABLATIONS if n in done]
+        ablations.save_results(ordered, out, extra=recording_details(args, device))
+    write_readme(out, args, device, [done[n] for n in ablations.ABLATIONS if n in done])
+
+
+def recording_details(args, device: torch.device) -> dict:
+    return {"command": command_text(args), "date": datetime.date.today().isoformat(), "machine": machine_text(device),
+            "torch": torch.__version__, "python": platform.python_version()}
+
+
+def command_text(args) -> str:
+    parts = ["python scripts/record_ablations.py", f"--steps {args.steps}", f"--seed {args.seed}"]
+    if args.device != "cpu":
+        parts.append(f"--device {args.device}")
+    return " ".join(parts)
+
+
+def write_readme(out: Path, args, device: torch.device, results: list) -> None:
+    base = classroom_defaults("cpu")
+    lines = [
+        "# Recorded results for the guidelines lab and the discriminator lesson",
+        "",
+        "Shipped read-only; the app shows them instantly. Re-record with:",
+        "",
+        f"    nice -n 10 {command_text(args)}",
+        "",
+        f"- **Date:** {datetime.date.today().isoformat()}",
+        f"- **Machine:** {machine_text(device)}; torch {torch.__version__}, Python {platform.python_version()}",
+        f"- **Settings:** the CPU classroom defaults (`train.classroom_defaults('cpu')`): 32×32×1, nz {base.model.nz}, "
+        f"ngf {base.model.ngf}, ndf {base.model.ndf}, batch {base.batch_size}, Adam lr {base.lr:g}, β1 {base.beta1:g}; "
+        f"{args.steps} steps per variant, seed {args.seed}, the 12,000 bundled MNIST training digits.",
+        "- **Same seed, same data:** every variant's minibatch indices and noise come from the trainer's random "
+        "stream seeded with the same seed, so all seven see the same digits and the same z's in the same order.",
+        "- **Metrics:** `metrics.quality_report` with the shipped MNIST classifier, 500 samples (fixed noise, "
+        "seed + 1) against the 2,000 bundled test digits, at each recorded grid step.",
+        "",
+        "| variant | wall time (s) | final FCD | mean confidence | classes present | diverged at |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        m = r.metrics or {}
+        lines.append(f"| {r.name} | {r.wall_seconds:.0f} | {m.get('fcd', float('nan')):.1f} | "
+                     f"{m.get('mean_confidence', float('nan')):.2f} | {m.get('classes_present', '–')} | "
+                     f"{r.diverged_at if r.diverged_at is not None else '–'} |")
+    representation = features.load_representation(out / "representation.json")
+    if representation:
+        lines += ["", "## representation.json", "",
+                  f"The §5 linear-probe experiment with the shipped discriminator ({representation.get('checkpoint')}), "
+                  f"{representation.get('seconds', 0):.0f} s on {representation.get('machine')}:", "",
+                  "| labels | trained D | untrained D | raw pixels |", "|---|---|---|---|"]
+        for r in representation["results"]:
+            lines.append(f"| {r['n_labels']:,} | {r['d_accuracy']:.1%} ± {r['d_std']:.1%} | "
+                         f"{r['random_accuracy']:.1%} ± {r['random_std']:.1%} | {r['pixel_accuracy']:.1%} ± {r['pixel_std']:.1%} |")
+    (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def record_representation(args, device: torch.device) -> None:
+    from dcgan_core.checkpoint import load_checkpoint
+
+    if not PRETRAINED_PATH.exists():
+        print(f"representation: {PRETRAINED_PATH} is missing; skipped", flush=True)
+        return
+    ckpt = load_checkpoint(PRETRAINED_PATH)
+    cfg = ckpt.model_config
+    netD = ckpt.build_discriminator().eval()
+    spec = DatasetSpec(source="bundled", image_size=cfg.image_size, channels=cfg.channels)
+    train = load_images(spec)
+    test = load_images(replace(spec, split="test"))
+    started = time.perf_counter()
+    results = features.representation_experiment(netD, train.images, train.labels, test.images, test.labels,
+                                                 seed=args.seed)
+    seconds = time.perf_counter() - started
+    path = features.save_representation(
+        results, Path(args.out) / "representation.json", checkpoint=str(PRETRAINED_PATH.relative_to(ROOT)),
+        checkpoint_step=ckpt.step, seconds=round(seconds, 1), machine=machine_text(torch.device("cpu")),
+        date=datetime.date.today().isoformat(), torch=torch.__version__, train_images=len(train), test_images=len(test))
+    for r in results:
+        print(f"representation: {r.n_labels} labels: D {r.d_accuracy:.3f}, untrained {r.random_accuracy:.3f}, "
+              f"pixels {r.pixel_accuracy:.3f}", flush=True)
+    print(f"representation: {seconds:.0f} s → {path}", flush=True)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=600, help="training steps per variant")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--out", default=str(ROOT / "assets" / "ablations"))
+    parser.add_argument("--only", default=None, help="comma-separated variant names (default: all seven)")
+    parser.add_argument("--resume", action="store_true", help="keep variants already recorded with these settings")
+    parser.add_argument("--skip-variants", action="store_true", help="only the representation experiment")
+    parser.add_argument("--skip-representation", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        device = pick_device(args.device)
+        if not args.skip_representation:
+            record_representation(args, device)
+        if not args.skip_variants:
+            record_variants(args, device)
+        else:
+            write_readme(Path(args.out), args, device, list(ablations.load_results(args.out).values())
+                         if (Path(args.out) / ablations.RESULTS_FILE).exists() else [])
+    except LabError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
