@@ -89,7 +89,11 @@ def grid_figs(h, w, k, s, p, d, seed, integers, row, lang):
 def gif_for(h, w, k, s, p, d, seed, integers):
     index = cached_index(h, w, k, s, p, d)
     x, kernel = cached_values(h, w, k, seed, integers)
-    return mviz.conv_matrix_gif(index, kernel, x, stride=s, padding=p, dilation=d)
+    return mviz.conv_matrix_gif(index, kernel, x, stride=s, padding=p, dilation=d, max_frames=gif_frames(index.shape[0]))
+
+
+def gif_frames(rows):
+    return 64 if rows <= 256 else 24
 
 
 def new_values():
@@ -145,9 +149,11 @@ grid_columns[1].plotly_chart(kernel_fig, key="cm_kernel_fig", config={"displayMo
 grid_columns[2].plotly_chart(output_fig, key="cm_output_click", on_select=partial(select_clicked_cell, OW),
                              selection_mode="points", config={"displayModeBar": False})
 
-symbolic, numeric, value = mviz.row_expression(index, kernel, x, row)
+symbol_lines, number_lines, value = mviz.row_expression(index, kernel, x, row)
 st.markdown(ui.t("conv_matrix.row_sum", row=row, r=out_r, c=out_c))
-st.latex(rf"y_{{({out_r},{out_c})}} = {symbolic} = {numeric} = {mviz.number(value)}")
+lines = [rf"y_{{({out_r},{out_c})}} &= {symbol_lines[0]}", *(rf"&\quad + {line}" for line in symbol_lines[1:]),
+         rf"&= {number_lines[0]}", *(rf"&\quad + {line}" for line in number_lines[1:]), rf"&= {mviz.number(value)}"]
+st.latex(r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}")
 taps_in_row = int(np.sum(index.rows == row))
 if taps_in_row < K * K:
     st.info(ui.t("conv_matrix.padding_taps", missing=K * K - taps_in_row, total=K * K, nnz=taps_in_row),
@@ -187,14 +193,15 @@ st.code(
     f"x = torch.randn(1, 1, {H}, {W})  # N x C_in x H x W\n"
     f"w = torch.randn(1, 1, {K}, {K})  # C_out x C_in x k x k\n"
     f"y = F.conv2d(x, w, stride={S}, padding={P}, dilation={D})  # 1 x 1 x {OH} x {OW}\n\n"
-    f"conv = lambda v: F.conv2d(v.reshape(1, 1, {H}, {W}), w, stride={S}, padding={P}, dilation={D}).reshape(-1)\n"
+    "def conv(v):\n"
+    f"    return F.conv2d(v.reshape(1, 1, {H}, {W}), w, stride={S}, padding={P}, dilation={D}).reshape(-1)\n\n"
     f"C = torch.autograd.functional.jacobian(conv, x.reshape(-1))  # {rows} x {cols}\n"
     "assert torch.allclose(C @ x.reshape(-1), y.reshape(-1), atol=1e-5)",
     language="python",
 )
 st.caption(ui.t("conv_matrix.code_caption"))
 
-frames = len(mviz.frame_units(rows))
+frames = len(mviz.frame_units(rows, gif_frames(rows)))
 st.download_button(ui.t("common.download_gif"), data=lambda: gif_for(H, W, K, S, P, D, seed, integers),
                    file_name=f"conv_matrix_{H}x{W}_k{K}_s{S}_p{P}_d{D}.gif", mime="image/gif",
                    icon=":material/download:", key="cm_gif")

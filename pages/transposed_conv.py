@@ -236,15 +236,15 @@ if len(conv_inputs) > 1:
     st.markdown(ui.t("transposed.ambiguity", k=K, s=S, p=P, d=D, sizes=", ".join(map(str, conv_inputs)), i=I))
 else:
     st.markdown(ui.t("transposed.no_ambiguity", s=S, sizes=", ".join(map(str, conv_inputs)), i=I))
-table = [{
-    ui.t("transposed.col_conv_input"): size,
-    ui.t("transposed.col_conv_output"): conv_output_size(size, K, S, P, D),
-    ui.t("transposed.col_a"): output_padding_for(size, K, S, P, D),
-    ui.t("transposed.col_transposed_output"): conv_transpose_output_size(
-        I, K, S, P, D, output_padding_for(size, K, S, P, D)),
-    ui.t("transposed.col_current"): "◀" if output_padding_for(size, K, S, P, D) == A else "",
-} for size in conv_inputs]
-st.dataframe(table, hide_index=True)
+header = [ui.t("transposed.col_conv_input"), ui.t("transposed.col_conv_output"), ui.t("transposed.col_a"),
+          ui.t("transposed.col_transposed_output")]
+table = ["| " + " | ".join(header) + " |", "|" + " ---: |" * len(header)]
+for size in conv_inputs:
+    a_back = output_padding_for(size, K, S, P, D)
+    cells = [size, conv_output_size(size, K, S, P, D), a_back, conv_transpose_output_size(I, K, S, P, D, a_back)]
+    marker = "**" if a_back == A else ""
+    table.append("| " + " | ".join(f"{marker}{cell}{marker}" for cell in cells) + " |")
+st.markdown("\n".join(table))
 st.caption(ui.t("transposed.output_padding_note", a=A, o=O))
 
 st.subheader(ui.t("common.pytorch_code"))
@@ -252,9 +252,10 @@ st.code(
     "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n"
     f"y = torch.randn(1, 1, {I}, {I})  # N x C_in x H x W\n"
     f"w = torch.randn(1, 1, {K}, {K})  # C_in x C_out x k x k\n"
-    f"x = F.conv_transpose2d(y, w, stride={S}, padding={P}, output_padding={A}, dilation={D})  # 1 x 1 x {O} x {O}\n"
-    f"layer = nn.ConvTranspose2d(512, 256, kernel_size={K}, stride={S}, padding={P}, output_padding={A}, "
-    f"dilation={D}, bias=False)\n\n"
+    f"x = F.conv_transpose2d(y, w, stride={S}, padding={P},\n"
+    f"                       output_padding={A}, dilation={D})  # 1 x 1 x {O} x {O}\n"
+    f"layer = nn.ConvTranspose2d(512, 256, kernel_size={K}, stride={S}, padding={P},\n"
+    f"                           output_padding={A}, dilation={D}, bias=False)  # a DCGAN-sized layer\n\n"
     f"z = torch.zeros(1, 1, {steps.zero_inserted.shape[0]}, {steps.zero_inserted.shape[1]})\n"
     f"z[..., ::{S}, ::{S}] = y  # {S - 1} zero(s) between units\n"
     f"z = F.pad(z, ({pad}, {pad + A}, {pad}, {pad + A}))  # d(k-1)-p = {pad}, + output_padding\n"

@@ -16,9 +16,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from PIL import Image
+
 from dcgan_core.viz.gif import gif_bytes, grid_image, side_by_side
 
-HEATMAP_LIMIT = 48  # more rows or columns than this and C is drawn as a sparsity pattern
+HEATMAP_LIMIT = 48  # more columns than this (or 4/3 as many rows) and C is drawn as a sparsity pattern
 TEXT_LIMIT = 36  # more columns than this and the cells are too narrow for symbols
 
 # Kernel weights: blue negative, white zero, orange positive.
@@ -75,7 +77,9 @@ def cell_name(index: int, width: int) -> str:
 
 
 def use_sparsity_view(shape: tuple[int, int], limit: int = HEATMAP_LIMIT) -> bool:
-    return max(shape) > limit
+    """Too big to read as numbers? Rows stack down the page, so a tall matrix may have more of them."""
+    rows, cols = shape
+    return cols > limit or rows > limit * 4 // 3
 
 
 def dense_matrix(index, kernel: np.ndarray) -> np.ndarray:
@@ -194,7 +198,7 @@ def matrix_figure(
             hovertemplate="%{customdata}<extra></extra>", name=labels.vector), row=1, col=1)
         fig.add_trace(go.Heatmap(
             z=produced[:, None], colorscale=VECTOR_SCALE, zmin=0, zmax=1, showscale=False, xgap=1, ygap=1,
-            text=[[number(v)] for v in result] if m <= HEATMAP_LIMIT else None,
+            text=[[number(v)] for v in result] if m <= HEATMAP_LIMIT * 4 // 3 else None,
             texttemplate="%{text}", customdata=[[f"{labels.result}[{i}] = {number(v)}<br>{labels.row_cell} "
                                                  f"{cell_name(i, row_width)}"] for i, v in enumerate(result)],
             hovertemplate="%{customdata}<extra></extra>", name=labels.result), row=2, col=2)
@@ -360,13 +364,29 @@ def frame_units(m: int, max_frames: int = 64) -> list[int]:
     return sorted(set(np.linspace(0, m - 1, max_frames).round().astype(int).tolist()))
 
 
+def _panel(values, fill: np.ndarray, cell: int, border: np.ndarray | None = None, max_side: int = 560):
+    """grid_image for grids small enough to outline cell by cell; bigger ones
+    become plain pixels (each cell a cell×cell block), shrunk to ``max_side``."""
+    if fill.shape[0] * fill.shape[1] <= 900:
+        return grid_image(values, fill, cell=cell, border=border)
+    fill = fill.copy()
+    if border is not None:
+        fill[border] = (0, 0, 0)
+    image = Image.fromarray(np.ascontiguousarray(fill, dtype=np.uint8))
+    width, height = fill.shape[1] * cell, fill.shape[0] * cell
+    scale = min(1.0, max_side / max(width, height))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resample = Image.Resampling.NEAREST if scale == 1.0 else Image.Resampling.BOX
+    return image.resize(size, resample)
+
+
 def conv_matrix_gif(index, kernel: np.ndarray, x: np.ndarray, stride: int = 1, padding: int = 0,
                     dilation: int = 1, max_frames: int = 64, duration_ms: int = 700) -> bytes:
     """One frame per output unit: the kernel's window on the padded input,
     C with that row lit, and the output filling in. Numbers only, no words."""
     kernel = np.asarray(kernel, dtype=float)
     x = np.asarray(x, dtype=float)
-    C = dense_matrix(index, kernel) if max(index.shape) <= 4 * HEATMAP_LIMIT else None
+    C = dense_matrix(index, kernel) if index.shape[1] <= 25 else None
     y = np.zeros(index.shape[0])
     np.add.at(y, index.rows, kernel[index.kernel_rows, index.kernel_cols] * x.reshape(-1)[index.cols])
     (H, W), (oH, oW), (kH, kW) = index.input_size, index.output_size, kernel.shape
@@ -374,9 +394,19 @@ def conv_matrix_gif(index, kernel: np.ndarray, x: np.ndarray, stride: int = 1, p
     small = max(H + 2 * padding, W + 2 * padding) <= 16
     in_cell = 36 if small else max(8, 360 // max(H + 2 * padding, W + 2 * padding))
     m, n = index.shape
-    c_cell = int(np.clip(560 // max(n, 1), 3, 28))
-    structural = np.zeros(index.shape, bool)
-    structural[index.rows, index.cols] = True
+    c_cell = int(np.clip(560 // max(n, 1), 1, 28))
+    show_c_numbers = C is not None and c_cell >= 22
+    if show_c_numbers:
+        structural = np.zeros(index.shape, bool)
+        structural[index.rows, index.cols] = True
+    # Otherwise C is painted straight from the index: one pixel per entry, or
+    # several entries per pixel for big matrices, never a dense image.
+    shrink = min(1.0, 560 / max(m, n))
+    pixel_rows = np.floor(index.rows * shrink).astype(int)
+    pixel_cols = np.floor(index.cols * shrink).astype(int)
+    base = np.full((int(np.ceil(m * shrink)), int(np.ceil(n * shrink)), 3), 255, np.uint8)
+    base[pixel_rows, pixel_cols] = (176, 196, 222)
+    blow_up = max(1, min(c_cell, 560 // max(m, 1))) if shrink == 1.0 else 1
     frames = []
     for step in frame_units(index.shape[0], max_frames):
         out_r, out_c = divmod(step, oW)
@@ -389,14 +419,20 @@ def conv_matrix_gif(index, kernel: np.ndarray, x: np.ndarray, stride: int = 1, p
         for r, c in window_taps(out_r, out_c, (kH, kW), stride, padding, dilation):
             border[r, c] = True
             fill[r, c] = _hex(HIGHLIGHT_COLOUR)
-        panel_in = grid_image(padded if small else None, fill, cell=in_cell, border=border)
+        panel_in = _panel(padded if small else None, fill, in_cell, border)
 
-        c_fill = np.full((m, n, 3), 255, np.uint8)
-        c_fill[structural] = (176, 196, 222)
-        c_fill[step, structural[step]] = _hex(HIGHLIGHT_COLOUR)
-        c_fill[step, ~structural[step]] = (255, 243, 205)
-        show_c_numbers = C is not None and c_cell >= 22
-        panel_c = grid_image(np.where(structural, C, np.nan) if show_c_numbers else None, c_fill, cell=c_cell)
+        if show_c_numbers:
+            c_fill = np.where(structural[..., None], np.array((176, 196, 222), np.uint8), np.uint8(255))
+            c_fill[step, ~structural[step]] = (255, 243, 205)
+            c_fill[step, structural[step]] = _hex(HIGHLIGHT_COLOUR)
+            panel_c = grid_image(np.where(structural, C, np.nan), c_fill.astype(np.uint8), cell=c_cell)
+        else:
+            picture = base.copy()
+            band = picture[int(np.floor(step * shrink))]
+            band[np.all(band == 255, axis=-1)] = (255, 243, 205)
+            in_row = index.rows == step
+            picture[pixel_rows[in_row], pixel_cols[in_row]] = _hex(HIGHLIGHT_COLOUR)
+            panel_c = Image.fromarray(np.repeat(np.repeat(picture, blow_up, axis=0), blow_up, axis=1))
 
         shown = np.full(oH * oW, np.nan)
         shown[:step + 1] = y[:step + 1]
@@ -404,8 +440,7 @@ def conv_matrix_gif(index, kernel: np.ndarray, x: np.ndarray, stride: int = 1, p
         out_border = np.zeros((oH, oW), bool)
         out_border[out_r, out_c] = True
         out_cell = 36 if max(oH, oW) <= 16 else max(8, 360 // max(oH, oW))
-        panel_out = grid_image(shown.reshape(oH, oW) if out_cell >= 30 else None, out_fill, cell=out_cell,
-                               border=out_border)
+        panel_out = _panel(shown.reshape(oH, oW) if out_cell >= 30 else None, out_fill, out_cell, out_border)
         panel_k = grid_image(kernel if kH * kW <= 64 else None, _cell_colours(kernel, limit_k), cell=30)
         frames.append(side_by_side([panel_in, panel_k, panel_c, panel_out]))
     return gif_bytes(frames, duration_ms=duration_ms)
@@ -427,31 +462,32 @@ def example_values(shape: tuple[int, ...], seed: int, integers: bool = True, kin
     return np.round(rng.uniform(-2, 2, size=shape), 1)
 
 
-def row_expression(index, kernel: np.ndarray, vector: np.ndarray, row: int, max_terms: int = 9,
-                   vector_name: str = "x") -> tuple[str, str, float]:
-    """Row ``row`` of C times the vector, as LaTeX: (with symbols, with numbers, value).
-
-    Long rows keep their first ``max_terms`` terms and end in ⋯; the value is
-    always the full sum.
-    """
+def row_expression(index, kernel: np.ndarray, vector: np.ndarray, row: int, max_lines: int = 4,
+                   vector_name: str = "x") -> tuple[list[str], list[str], float]:
+    """Row ``row`` of C times the vector as LaTeX lines, one per kernel row:
+    (terms with symbols, the same terms with numbers, value). Past
+    ``max_lines`` kernel rows the lines end in ⋯; the value is always the full sum."""
     kernel = np.asarray(kernel, dtype=float)
     vector = np.asarray(vector, dtype=float).reshape(-1)
     chosen = np.flatnonzero(index.rows == row)
     width = index.input_size[1]
-    symbols, numbers, total = [], [], 0.0
-    for n_term, j in enumerate(chosen):
-        kr, kc, col = index.kernel_rows[j], index.kernel_cols[j], index.cols[j]
+    symbols: dict[int, list[str]] = {}
+    numbers: dict[int, list[str]] = {}
+    total = 0.0
+    for j in chosen:
+        kr, kc, col = int(index.kernel_rows[j]), int(index.kernel_cols[j]), int(index.cols[j])
         weight, value = kernel[kr, kc], vector[col]
         total += weight * value
-        if n_term < max_terms:
-            symbols.append(f"w_{{{kr}{kc}}}\\,{vector_name}_{{({col // width},{col % width})}}")
-            numbers.append(f"{_latex_number(weight)}\\cdot{_latex_number(value)}")
-    if len(chosen) > max_terms:
-        symbols.append(r"\cdots")
-        numbers.append(r"\cdots")
+        symbols.setdefault(kr, []).append(rf"w_{{{kr}{kc}}}\,{vector_name}_{{({col // width},{col % width})}}")
+        numbers.setdefault(kr, []).append(rf"{_latex_number(weight)}\cdot{_latex_number(value)}")
     if not symbols:
-        symbols, numbers = ["0"], ["0"]
-    return " + ".join(symbols), " + ".join(numbers), total
+        return ["0"], ["0"], 0.0
+    symbol_lines = [" + ".join(symbols[kr]) for kr in sorted(symbols)]
+    number_lines = [" + ".join(numbers[kr]) for kr in sorted(numbers)]
+    if len(symbol_lines) > max_lines:
+        symbol_lines = symbol_lines[:max_lines - 1] + [r"\cdots"]
+        number_lines = number_lines[:max_lines - 1] + [r"\cdots"]
+    return symbol_lines, number_lines, total
 
 
 def _latex_number(value: float) -> str:

@@ -279,10 +279,12 @@ def zero_insertion_figure(steps, labels: ZeroInsertionLabels | None = None, stag
         fig.layout[f"xaxis{axis}"].update(visible=False, range=[-0.5, cols - 0.5], constrain="domain")
         fig.layout[f"yaxis{axis}"].update(visible=False, range=[rows - 0.5, -0.5], scaleanchor=f"x{axis}",
                                           constrain="domain")
-    cell_px = int(np.clip(440 / max(canvas), 12, 40))
+    # Panels are as wide as their columns, so all cells share one size; on a
+    # ~700 px wide page that is about 600 px over all columns.
+    cell_px = float(np.clip(600 / (max(canvas[1], 3) + max(kW, 2) + 0.5 + max(oW, 3)), 8, 44))
     animated = stage == "slide" and len(chosen) > 1
     fig.update_layout(
-        height=max(canvas[0], oH) * cell_px + (170 if animated else 110),
+        height=int(max(canvas[0], oH, kH) * cell_px) + (190 if animated else 120),
         title=dict(text=_title(shown, labels), x=0.0, xanchor="left", font=dict(size=15)),
         margin=dict(l=10, r=10, t=80, b=10), plot_bgcolor="white",
         shapes=_shapes(shown, dilated), annotations=_subplot_titles(fig, labels, flipped))
@@ -321,7 +323,9 @@ def zero_insertion_figure(steps, labels: ZeroInsertionLabels | None = None, stag
 
 
 def zero_insertion_gif(steps, max_slide_frames: int = 144, duration_ms: int = 700) -> bytes:
-    """The same frames as a looping GIF: canvas, kernel, output. Numbers only."""
+    """The same frames as a looping GIF: canvas, kernel, output. Numbers only.
+    (Identical consecutive pictures, such as "insert" with stride 1, merge
+    into one frame shown for longer.)"""
     frames = zero_insertion_frames(steps, max_slide_frames)
     value_limit = _symmetric_range(steps.input)
     output_limit = _symmetric_range(steps.output)
