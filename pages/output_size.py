@@ -136,15 +136,15 @@ def unit_ranges(mask_1d: np.ndarray) -> str:
 st.title(ui.t("output_size.title"))
 st.markdown(ui.t("output_size.intro"))
 
-preset_ids = [CUSTOM] + [preset.id for preset in PRESETS]
+preset_names = {CUSTOM: ui.t("output_size.preset_custom")} | {preset.id: ui.t(preset.name_key) for preset in PRESETS}
+mode_names = {m: ui.t(f"output_size.mode_{m}") for m in MODES}
 top = st.columns([3, 2])
 st.session_state[widget_key("os_preset")] = st.session_state.os_preset
 st.session_state[widget_key("os_mode")] = st.session_state.os_mode
-top[0].selectbox(ui.t("output_size.preset"), preset_ids, key=widget_key("os_preset"), on_change=on_preset_change,
-                 format_func=lambda pid: ui.t("output_size.preset_custom") if pid == CUSTOM
-                 else ui.t(preset_by_id(pid).name_key), help=ui.t("output_size.preset_help"))
+top[0].selectbox(ui.t("output_size.preset"), list(preset_names), key=widget_key("os_preset"),
+                 on_change=on_preset_change, format_func=preset_names.__getitem__, help=ui.t("output_size.preset_help"))
 top[1].radio(ui.t("output_size.mode"), MODES, key=widget_key("os_mode"), horizontal=True, on_change=on_mode_change,
-             format_func=lambda m: ui.t(f"output_size.mode_{m}"))
+             format_func=mode_names.__getitem__)
 mode = st.session_state.os_mode
 
 controls, result = st.columns([2, 3], gap="large")
