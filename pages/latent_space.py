@@ -195,7 +195,7 @@ sweep_controls = st.columns(3)
 sweep_controls[0].number_input(ui.t("latent.sweep_seed"), min_value=0, max_value=10**6, key="ls_sweep_seed")
 z_sweep = latent.z_from_seed(int(st.session_state.ls_sweep_seed), nz)[0]
 sensitivity = torch.from_numpy(_sensitivity(netG, model_key, z_sweep.numpy()))
-if "ls_dim" not in st.session_state:
+if "ls_dim" not in st.session_state or st.session_state.ls_dim >= nz:  # first visit, or a model with a smaller z
     st.session_state.ls_dim = int(sensitivity.argmax())
 dim = sweep_controls[1].number_input(ui.t("latent.sweep_dim", last=nz - 1), min_value=0, max_value=nz - 1, key="ls_dim")
 low, high = sweep_controls[2].slider(ui.t("latent.sweep_range"), -5.0, 5.0, (-3.0, 3.0), step=0.5, key="ls_sweep_range")

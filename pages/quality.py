@@ -66,10 +66,13 @@ def _neighbours(_netG, _classifier, model_key: str, count: int, seed: int, shown
     return fake_idx[:shown, 0], fake_d[:shown, 0], float(np.median(fake_d)), float(np.median(real_d)), len(pool)
 
 
+for name, value in {"q_count": 500, "q_seed": 0}.items():
+    if name not in st.session_state:
+        st.session_state[name] = value
 controls = st.columns(2)
-count = controls[0].select_slider(ui.t("quality.count"), [64, 128, 256, 500, 1000, 2000], value=500, key="q_count",
+count = controls[0].select_slider(ui.t("quality.count"), [64, 128, 256, 500, 1000, 2000], key="q_count",
                                   help=ui.t("quality.count_help"))
-seed = controls[1].number_input(ui.t("quality.seed"), min_value=0, max_value=10**6, value=0, key="q_seed")
+seed = controls[1].number_input(ui.t("quality.seed"), min_value=0, max_value=10**6, key="q_seed")
 with st.spinner(ui.t("quality.computing")):
     report, refs, probs = _reports(netG, classifier, model_key, int(count), int(seed))
 fake = torch.from_numpy(_samples(netG, model_key, int(count), int(seed)))
