@@ -51,7 +51,7 @@ def _block_ends(netD: nn.Module) -> list[tuple[str, int]]:
 
 
 def _block_outputs(netD: nn.Module, images: torch.Tensor) -> tuple[list[tuple[str, torch.Tensor]], torch.Tensor]:
-    """Run D once in eval mode, collecting every conv block's output with forward hooks.
+    """Run D once (in its current mode), collecting every conv block's output with forward hooks.
 
     Returns ([(name, (N, C, H, W))...], logits (N,)). Outputs are copied because
     D's activations work in place.
@@ -63,12 +63,9 @@ def _block_outputs(netD: nn.Module, images: torch.Tensor) -> tuple[list[tuple[st
         def save(_module, _inputs, output, name=name):
             collected.append((name, output.detach().clone()))
         handles.append(modules[index].register_forward_hook(save))
-    was_training = netD.training
-    netD.eval()  # batch norm from its running statistics, which stay as they are
     try:
         logits = netD(images)
     finally:
-        netD.train(was_training)
         for handle in handles:
             handle.remove()
     return collected, logits.detach()
@@ -78,31 +75,67 @@ def _device_of(net: nn.Module) -> torch.device:
     return next(net.parameters()).device
 
 
-@torch.no_grad()
-def layer_activations(netD: nn.Module, image: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
-    """[(layer name, activation (C, H, W))] for one image (C, H, W) or (1, C, H, W),
-    D in eval mode (its mode is restored afterwards)."""
+def _working_copy(netD: nn.Module, batch_statistics: bool) -> nn.Module:
+    """A deep copy of D to experiment on: eval mode (batch norm from the running
+    statistics) or, with batch_statistics, train mode (batch norm from the batch itself,
+    as during training). The caller's model is never touched."""
+    net = copy.deepcopy(netD)
+    net.train(batch_statistics)
+    net.requires_grad_(False)
+    return net
+
+
+def _with_context(image: torch.Tensor, context: torch.Tensor | None, device) -> torch.Tensor:
+    """(1 + M, C, H, W): the image first, then the other images of its minibatch (if any)."""
     if image.dim() == 3:
         image = image[None]
     if image.dim() != 4 or image.shape[0] != 1:
         raise LabError("discriminator.bad_image", shape=tuple(image.shape))
-    outputs, _ = _block_outputs(netD, image.to(_device_of(netD)))
+    image = image.detach().to(device).float()
+    if context is None or len(context) == 0:
+        return image
+    return torch.cat([image, context.detach().to(device).float()])
+
+
+@torch.no_grad()
+def discriminator_logit(netD: nn.Module, image: torch.Tensor, context: torch.Tensor | None = None) -> float:
+    """D's logit for one image. Without ``context``, D in eval mode (batch norm from its
+    running statistics); with ``context`` (M, C, H, W), the image is judged inside a
+    minibatch with those images and batch norm uses that minibatch's statistics, as in training."""
+    net = _working_copy(netD, context is not None)
+    return float(net(_with_context(image, context, _device_of(net)))[0])
+
+
+@torch.no_grad()
+def mean_probability(netD: nn.Module, images: torch.Tensor, batch_statistics: bool, batch_size: int = 64) -> float:
+    """D's mean probability "real" over images, judged in minibatches of batch_size
+    (with batch_statistics, batch norm uses each minibatch's statistics, as in training)."""
+    net = _working_copy(netD, batch_statistics)
+    device = _device_of(net)
+    probabilities = [torch.sigmoid(net(images[i:i + batch_size].to(device).float())).cpu()
+                     for i in range(0, len(images), batch_size)]
+    return float(torch.cat(probabilities).mean())
+
+
+@torch.no_grad()
+def layer_activations(netD: nn.Module, image: torch.Tensor, context: torch.Tensor | None = None) -> list[tuple[str, torch.Tensor]]:
+    """[(layer name, activation (C, H, W))] for one image (C, H, W) or (1, C, H, W):
+    each conv block's output, then the final logit map. Batch norm as in
+    ``discriminator_logit``; works on a copy of D."""
+    net = _working_copy(netD, context is not None)
+    outputs, _ = _block_outputs(net, _with_context(image, context, _device_of(net)))
     return [(name, out[0].cpu()) for name, out in outputs]
 
 
-def guided_backprop(netD: nn.Module, image: torch.Tensor) -> torch.Tensor:
+def guided_backprop(netD: nn.Module, image: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
     """Guided-backprop saliency (H, W) of D's logit with respect to one image.
 
-    Works on a deep copy of D in eval mode; the caller's model is untouched.
-    At every ReLU/LeakyReLU the backward pass keeps a gradient only where it is
-    positive and the forward input was positive. Colour channels are summed.
+    Works on a deep copy of D (eval mode, or batch statistics with ``context``
+    as in ``discriminator_logit``); the caller's model is untouched. At every
+    ReLU/LeakyReLU the backward pass keeps a gradient only where it is positive
+    and the forward input was positive. Colour channels are summed.
     """
-    if image.dim() == 3:
-        image = image[None]
-    if image.dim() != 4 or image.shape[0] != 1:
-        raise LabError("discriminator.bad_image", shape=tuple(image.shape))
-    net = copy.deepcopy(netD).eval()
-    net.requires_grad_(False)
+    net = _working_copy(netD, context is not None)
     handles = []
     for module in net.modules():
         if isinstance(module, ACTIVATIONS):
@@ -117,23 +150,24 @@ def guided_backprop(netD: nn.Module, image: torch.Tensor) -> torch.Tensor:
 
             handles.append(module.register_forward_hook(remember))
             handles.append(module.register_full_backward_hook(guide))
-    x = image.detach().to(_device_of(net)).float().clone().requires_grad_(True)
-    logit = net(x).sum()
-    (grad,) = torch.autograd.grad(logit, x)
-    for handle in handles:
-        handle.remove()
-    return grad[0].sum(0).cpu()
+    return _input_gradient(net, image, context, handles)
 
 
-def plain_gradient(netD: nn.Module, image: torch.Tensor) -> torch.Tensor:
+def plain_gradient(netD: nn.Module, image: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
     """The ordinary gradient (H, W) of D's logit with respect to one image, for comparison
-    with guided backprop (eval mode, on a copy; colour channels summed)."""
-    if image.dim() == 3:
-        image = image[None]
-    net = copy.deepcopy(netD).eval()
-    net.requires_grad_(False)
-    x = image.detach().to(_device_of(net)).float().clone().requires_grad_(True)
-    (grad,) = torch.autograd.grad(net(x).sum(), x)
+    with guided backprop (same batch-norm choice, on a copy; colour channels summed)."""
+    return _input_gradient(_working_copy(netD, context is not None), image, context, [])
+
+
+def _input_gradient(net: nn.Module, image: torch.Tensor, context: torch.Tensor | None, handles: list) -> torch.Tensor:
+    batch = _with_context(image, context, _device_of(net))
+    x = batch[:1].clone().requires_grad_(True)
+    try:
+        logit = net(torch.cat([x, batch[1:]]))[0]
+        (grad,) = torch.autograd.grad(logit, x)
+    finally:
+        for handle in handles:
+            handle.remove()
     return grad[0].sum(0).cpu()
 
 
@@ -142,10 +176,11 @@ def discriminator_features(netD: nn.Module, images: torch.Tensor, batch_size: in
     """The paper's §5 features, (N, F): each conv block's output max-pooled to a
     4×4 grid (``adaptive_max_pool2d``), flattened and concatenated; D in eval mode.
     """
-    device = _device_of(netD)
+    net = _working_copy(netD, batch_statistics=False)
+    device = _device_of(net)
     chunks = []
     for start in range(0, len(images), batch_size):
-        outputs, _ = _block_outputs(netD, images[start:start + batch_size].to(device))
+        outputs, _ = _block_outputs(net, images[start:start + batch_size].to(device))
         pooled = [F.adaptive_max_pool2d(out, POOL_GRID).flatten(1) for name, out in outputs if name != "logit"]
         chunks.append(torch.cat(pooled, 1).cpu())
     return torch.cat(chunks)

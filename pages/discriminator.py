@@ -15,7 +15,8 @@ from dcgan_core.model_source import PRETRAINED_PATH, available_checkpoints
 from dcgan_core.viz import features as viz
 
 CHANNELS_SHOWN = 8
-OVERALL_COUNT = 500  # real and generated digits for the "for scale" sentence
+OVERALL_COUNT = 512  # real and generated digits for the "for scale" sentence
+CONTEXT = 63  # the other images of a minibatch of 64, as in training
 PLOT_CONFIG = {"displayModeBar": False}
 
 st.title(ui.t("discriminator.title"))
@@ -39,11 +40,12 @@ def _bundled(split: str, image_size: int, channels: int):
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _overall(_netG, _netD, model_key: str, image_size: int, channels: int, nz: int) -> tuple[float, float]:
+def _overall(_netG, _netD, model_key: str, image_size: int, channels: int, nz: int, batch_statistics: bool):
+    """D's mean probability "real" on real test digits and on generated ones, in minibatches of 64."""
     real, _ = _bundled("test", image_size, channels)
     fake = latent.generate(_netG, latent.z_from_seed(10**6, nz, OVERALL_COUNT))
-    with torch.no_grad():
-        return float(_netD.probability(real[:OVERALL_COUNT]).mean()), float(_netD.probability(fake).mean())
+    return (features.mean_probability(_netD, real[:OVERALL_COUNT], batch_statistics),
+            features.mean_probability(_netD, fake, batch_statistics))
 
 
 def _pick_model():
@@ -79,19 +81,25 @@ if source == "real":
                                          help=ui.t("discriminator.index_help")))
     image = test_images[index]
     caption = ui.t("discriminator.real_caption", index=index, label=int(test_labels[index]))
+    others = test_images[(index + 1 + torch.arange(CONTEXT)) % len(test_images)]
 else:
     seed = int(controls[1].number_input(ui.t("discriminator.seed"), 0, 10**6, 0, key=f"disc_seed_{source}",
                                         help=ui.t("discriminator.seed_help")))
     if source == "fake":
         image = latent.generate(netG, latent.z_from_seed(seed, cfg.nz))[0]
         caption = ui.t("discriminator.fake_caption", seed=seed)
+        others = latent.generate(netG, latent.z_from_seeds(range(seed + 1, seed + 1 + CONTEXT), cfg.nz))
     else:
         noise = torch.Generator().manual_seed(seed)
         image = torch.rand(cfg.channels, cfg.image_size, cfg.image_size, generator=noise) * 2 - 1
         caption = ui.t("discriminator.noise_caption", seed=seed)
+        others = torch.rand(CONTEXT, cfg.channels, cfg.image_size, cfg.image_size, generator=noise) * 2 - 1
 
-with torch.no_grad():
-    logit = float(netD(image[None])[0])
+bn_modes = {"batch": ui.t("discriminator.bn_batch"), "running": ui.t("discriminator.bn_running")}
+bn_mode = st.radio(ui.t("discriminator.bn_choice"), list(bn_modes), format_func=bn_modes.get, key="disc_bn",
+                   horizontal=True)
+context = others if bn_mode == "batch" else None
+logit = features.discriminator_logit(netD, image, context)
 probability = float(torch.sigmoid(torch.tensor(logit)))
 left, right = st.columns([1, 2])
 left.plotly_chart(viz.image_figure(image, caption, height=280), width="stretch", config=PLOT_CONFIG, key="disc_image")
@@ -100,20 +108,21 @@ with right:
     cols[0].metric(ui.t("discriminator.probability"), f"{probability:.3f}")
     cols[1].metric(ui.t("discriminator.logit"), f"{logit:+.2f}")
     st.markdown(ui.t("discriminator.verdict_real" if probability > 0.5 else "discriminator.verdict_fake"))
-    real_mean, fake_mean = _overall(netG, netD, model_key, cfg.image_size, cfg.channels, cfg.nz)
+    real_mean, fake_mean = _overall(netG, netD, model_key, cfg.image_size, cfg.channels, cfg.nz, bn_mode == "batch")
     st.markdown(ui.t("discriminator.overall", n=OVERALL_COUNT, real=f"{real_mean:.2f}", fake=f"{fake_mean:.2f}"))
-    st.caption(ui.t("discriminator.eval_note"))
+with st.expander(ui.t("discriminator.bn_choice")):
+    st.markdown(ui.t("discriminator.bn_explain", others=CONTEXT))
 
 # ---- 2. activations -----------------------------------------------------------------------------
 st.header(ui.t("discriminator.activations_header"))
 st.markdown(ui.t("discriminator.activations_intro"))
-layers = [(name, act) for name, act in features.layer_activations(netD, image) if name != "logit"]
+layers = [(name, act) for name, act in features.layer_activations(netD, image, context) if name != "logit"]
 if not layers:
     st.info(ui.t("discriminator.no_conv_layers"))
 else:
     tabs = st.tabs([ui.t("discriminator.layer_tab", name=name, channels=act.shape[0], size=act.shape[-1])
                     for name, act in layers])
-    image_key = f"{model_key}:{source}:{caption}"
+    image_key = f"{model_key}:{source}:{caption}:{bn_mode}"
     for tab, (name, act) in zip(tabs, layers):
         with tab:
             state_key = f"disc_channels_{name}"
@@ -138,7 +147,7 @@ else:
 st.header(ui.t("discriminator.saliency_header"))
 st.markdown(ui.t("discriminator.saliency_intro"))
 plain = st.toggle(ui.t("discriminator.plain_toggle"), key="disc_plain")
-saliency = features.plain_gradient(netD, image) if plain else features.guided_backprop(netD, image)
+saliency = (features.plain_gradient if plain else features.guided_backprop)(netD, image, context)
 titles = (ui.t("discriminator.saliency_image"),
           ui.t("discriminator.saliency_plain" if plain else "discriminator.saliency_map"),
           ui.t("discriminator.saliency_overlay"))

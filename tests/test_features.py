@@ -62,15 +62,15 @@ class GuidedReLU(torch.autograd.Function):
         return grad.clamp(min=0) * (x > 0), None
 
 
-def reference_guided(netD, image):
+def reference_guided(netD, image, context=None):
     x = image[None].clone().requires_grad_(True)
-    h = x
+    h = x if context is None else torch.cat([x, context])
     for module in netD.main:
         if isinstance(module, (nn.ReLU, nn.LeakyReLU)):
             h = GuidedReLU.apply(h, getattr(module, "negative_slope", 0.0))
         else:
             h = module(h)
-    h.sum().backward()
+    h.reshape(-1)[0].backward()
     return x.grad[0].sum(0)
 
 
@@ -89,6 +89,35 @@ def test_guided_backprop_matches_a_hand_built_reference(switches):
     netD(x).sum().backward()
     assert torch.allclose(plain, x.grad[0].sum(0), atol=1e-6)
     assert not torch.allclose(got, plain, atol=1e-6)
+
+
+def test_batch_statistics_with_context_match_a_train_mode_forward():
+    netD = tiny_discriminator()
+    image, context = torch.randn(1, 32, 32), torch.randn(7, 1, 32, 32)
+    before = copy.deepcopy(netD.state_dict())
+    reference = copy.deepcopy(netD).train()
+    with torch.no_grad():
+        want = reference(torch.cat([image[None], context]))[0].item()
+        want_eval = netD(image[None])[0].item()
+    assert features.discriminator_logit(netD, image, context) == pytest.approx(want, abs=1e-5)
+    assert features.discriminator_logit(netD, image) == pytest.approx(want_eval, abs=1e-5)
+    assert abs(want - want_eval) > 1e-3  # the two batch-norm choices really differ here
+    # activations of the image inside its batch
+    acts = dict(features.layer_activations(netD, image, context))
+    train_copy = copy.deepcopy(netD).train()
+    with torch.no_grad():
+        h = torch.cat([image[None], context])
+        for module in train_copy.main[:4]:  # conv1 block, then conv2 + batch norm + LeakyReLU
+            h = module(h)
+        h = train_copy.main[4](h)
+    assert torch.allclose(acts["conv2"], h[0], atol=1e-5)
+    # guided backprop through batch statistics, against the hand-built reference
+    reference = copy.deepcopy(netD).train()
+    assert torch.allclose(features.guided_backprop(netD, image, context), reference_guided(reference, image, context),
+                          atol=1e-6, rtol=1e-4)
+    for key, value in netD.state_dict().items():  # running statistics untouched
+        assert torch.equal(value, before[key]), key
+    assert not netD.training
 
 
 def test_guided_backprop_leaves_the_model_untouched():

@@ -43,14 +43,16 @@ def metric(at, key):
     return next(m.value for m in at.metric if m.label == label)
 
 
-def reference_probability(path, index):
-    """D's probability for bundled test digit ``index``, computed directly with PyTorch."""
+def reference_probability(path, index, batch_statistics=True):
+    """D's probability for bundled test digit ``index``, computed directly with PyTorch:
+    in a minibatch with the next 63 test digits in train mode (as in training), or alone in eval mode."""
     ckpt = load_checkpoint(path)
-    netD = ckpt.build_discriminator().eval()
+    netD = ckpt.build_discriminator().train(batch_statistics)
     cfg = ckpt.model_config
     images = load_images(DatasetSpec(source="bundled", split="test", image_size=cfg.image_size, channels=cfg.channels)).images
+    batch = images[(index + torch.arange(64)) % len(images)] if batch_statistics else images[index:index + 1]
     with torch.no_grad():
-        return torch.sigmoid(netD(images[index:index + 1]))[0].item()
+        return torch.sigmoid(netD(batch))[0].item()
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -77,12 +79,23 @@ def test_changing_the_image_changes_picture_and_verdict(model_path):
     assert not np.array_equal(first, seventh)
     at.radio(key="disc_source").set_value("noise").run()
     assert not at.exception
-    noise = torch.rand(cfg.channels, cfg.image_size, cfg.image_size, generator=torch.Generator().manual_seed(0)) * 2 - 1
-    netD = load_checkpoint(model_path).build_discriminator().eval()
+    generator = torch.Generator().manual_seed(0)
+    noise = torch.rand(cfg.channels, cfg.image_size, cfg.image_size, generator=generator) * 2 - 1
+    others = torch.rand(63, cfg.channels, cfg.image_size, cfg.image_size, generator=generator) * 2 - 1
+    netD = load_checkpoint(model_path).build_discriminator().train()
     with torch.no_grad():
-        expected = torch.sigmoid(netD(noise[None]))[0].item()
+        expected = torch.sigmoid(netD(torch.cat([noise[None], others])))[0].item()
     assert float(metric(at, "discriminator.probability")) == pytest.approx(expected, abs=1e-3)
     assert torch.from_numpy(_z(_figure(at, "disc_image"))).float().allclose(noise[0], atol=1e-5)
+
+
+def test_running_statistics_judge_the_image_alone(model_path):
+    at = open_page("en")
+    at.number_input(key="disc_index").set_value(3).run()
+    at.radio(key="disc_bn").set_value("running").run()
+    assert not at.exception
+    expected = reference_probability(model_path, 3, batch_statistics=False)
+    assert float(metric(at, "discriminator.probability")) == pytest.approx(expected, abs=1e-3)
 
 
 def test_channel_picker_and_plain_gradient(model_path):
