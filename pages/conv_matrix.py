@@ -194,7 +194,8 @@ st.code(
     f"w = torch.randn(1, 1, {K}, {K})  # C_out x C_in x k x k\n"
     f"y = F.conv2d(x, w, stride={S}, padding={P}, dilation={D})  # 1 x 1 x {OH} x {OW}\n\n"
     "def conv(v):\n"
-    f"    return F.conv2d(v.reshape(1, 1, {H}, {W}), w, stride={S}, padding={P}, dilation={D}).reshape(-1)\n\n"
+    f"    out = F.conv2d(v.reshape(1, 1, {H}, {W}), w, stride={S}, padding={P}, dilation={D})\n"
+    "    return out.reshape(-1)\n\n"
     f"C = torch.autograd.functional.jacobian(conv, x.reshape(-1))  # {rows} x {cols}\n"
     "assert torch.allclose(C @ x.reshape(-1), y.reshape(-1), atol=1e-5)",
     language="python",

@@ -112,7 +112,7 @@ def matrix_fig(i, k, s, p, d, a, seed, integers, lang):
     index = conv_matrix_index((o, o), k, s, p, d)
     labels = mviz.MatrixLabels(matrix="Cᵀ", vector="y", result="x̂", row_cell=ui.t("transposed.hover_output"),
                                col_cell=ui.t("transposed.hover_input"))
-    if mviz.use_sparsity_view(index.shape):
+    if mviz.use_sparsity_view(index.shape[::-1]):  # the figure shows Cᵀ
         return mviz.sparsity_figure(index, labels=labels, transpose=True)
     return mviz.matrix_figure(index, kernel, y.reshape(-1), transpose=True, labels=labels)
 

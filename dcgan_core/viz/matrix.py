@@ -166,11 +166,12 @@ def matrix_figure(
     limit = _symmetric_range(kernel)
 
     matrix_traces = [
+        # the value trace on top answers hovers over every cell, gaps included
         go.Heatmap(z=zeros, colorscale=[[0, ZERO_COLOUR], [1, ZERO_COLOUR]], showscale=False, xgap=1, ygap=1,
-                   customdata=hover, hovertemplate="%{customdata}<extra></extra>", name=labels.structural_zero),
+                   hoverinfo="skip", name=labels.structural_zero),
         go.Heatmap(z=values, colorscale=VALUE_SCALE, zmin=-limit, zmax=limit, showscale=False, xgap=1, ygap=1,
                    text=text if show_text else None, texttemplate="%{text}" if show_text else None,
-                   textfont=dict(size=11 if n <= 20 else 9), customdata=hover,
+                   textfont=dict(size=11 if n <= 20 else 9), customdata=hover, hoverongaps=True,
                    hovertemplate="%{customdata}<extra></extra>", name=labels.matrix),
     ]
     if vector is None:
@@ -318,17 +319,17 @@ def grid_figure(
     fig.add_trace(go.Heatmap(z=np.where(pad_mask, 0.0, np.nan), colorscale=[[0, PADDING_COLOUR], [1, PADDING_COLOUR]],
                              showscale=False, xgap=1, ygap=1, text=None if big else np.where(pad_mask, "0", ""),
                              texttemplate=None if big else "%{text}", textfont=dict(color="#7a808a"),
-                             customdata=hover, hovertemplate="%{customdata}<extra></extra>"))
+                             hoverinfo="skip"))
     fig.add_trace(go.Heatmap(z=np.where(pad_mask, np.nan, full), colorscale=VALUE_SCALE, zmin=-limit, zmax=limit,
                              showscale=False, xgap=1, ygap=1, text=None if big else full_text,
-                             texttemplate=None if big else "%{text}", customdata=hover,
+                             texttemplate=None if big else "%{text}", customdata=hover, hoverongaps=True,
                              hovertemplate="%{customdata}<extra></extra>"))
     if clickable:
         rr, cc = np.mgrid[0:H, 0:W]
         fig.add_trace(go.Scatter(x=(cc + pW).ravel(), y=(rr + pH).ravel(), mode="markers",
                                  marker=dict(symbol="square", size=max(6, 240 // max(H, W)), color="rgba(0,0,0,0)"),
-                                 customdata=np.stack([rr.ravel(), cc.ravel()], axis=1),
-                                 hoverinfo="skip", showlegend=False))
+                                 hovertext=[hover[r + pH, c + pW] for r, c in zip(rr.ravel(), cc.ravel())],
+                                 hoverinfo="text", showlegend=False))
     for r, c in outlined or []:
         fig.add_shape(_outline("x", "y", r, c, width=2.5))
     rows, cols = full.shape

@@ -179,10 +179,11 @@ def _traces(frame: Frame, labels: ZeroInsertionLabels, value_limit: float, outpu
     return [
         go.Heatmap(z=zero_kinds, zmin=INSERTED, zmax=CROPPED, colorscale=ZERO_SCALE, showscale=False, xgap=1,
                    ygap=1, text=zero_text if show_text else None, texttemplate=text_mode,
-                   textfont=dict(color="#6b7280"), customdata=hover, hovertemplate="%{customdata}<extra></extra>"),
+                   textfont=dict(color="#6b7280"), hoverinfo="skip"),
         go.Heatmap(z=units, zmin=-value_limit, zmax=value_limit, colorscale=VALUE_SCALE, showscale=False, xgap=1,
                    ygap=1, text=np.vectorize(number, otypes=[object])(units) if show_text else None,
-                   texttemplate=text_mode, customdata=hover, hovertemplate="%{customdata}<extra></extra>"),
+                   texttemplate=text_mode, customdata=hover, hoverongaps=True,
+                   hovertemplate="%{customdata}<extra></extra>"),
         go.Heatmap(z=frame.kernel, zmin=-kernel_limit, zmax=kernel_limit, colorscale=VALUE_SCALE, showscale=False,
                    xgap=1, ygap=1, text=kernel_text, texttemplate="%{text}", textfont=dict(size=10),
                    hovertemplate="%{text}<extra></extra>"),
@@ -278,13 +279,13 @@ def zero_insertion_figure(steps, labels: ZeroInsertionLabels | None = None, stag
     for axis, (rows, cols) in zip(("", "2", "3"), (canvas, (kH, kW), (oH, oW))):
         fig.layout[f"xaxis{axis}"].update(visible=False, range=[-0.5, cols - 0.5], constrain="domain")
         fig.layout[f"yaxis{axis}"].update(visible=False, range=[rows - 0.5, -0.5], scaleanchor=f"x{axis}",
-                                          constrain="domain")
+                                          constrain="domain", constraintoward="top")
     # Panels are as wide as their columns, so all cells share one size; on a
     # ~700 px wide page that is about 600 px over all columns.
     cell_px = float(np.clip(600 / (max(canvas[1], 3) + max(kW, 2) + 0.5 + max(oW, 3)), 8, 44))
     animated = stage == "slide" and len(chosen) > 1
     fig.update_layout(
-        height=int(max(canvas[0], oH, kH) * cell_px) + (190 if animated else 120),
+        height=int(max(canvas[0], oH, kH) * cell_px) + (200 if animated else 110),
         title=dict(text=_title(shown, labels), x=0.0, xanchor="left", font=dict(size=15)),
         margin=dict(l=10, r=10, t=80, b=10), plot_bgcolor="white",
         shapes=_shapes(shown, dilated), annotations=_subplot_titles(fig, labels, flipped))
@@ -307,6 +308,7 @@ def zero_insertion_figure(steps, labels: ZeroInsertionLabels | None = None, stag
                                                     transition=dict(duration=0))]))
     fig = AnimatedFigure(fig, plotly_frames)
     fig.update_layout(
+        margin=dict(l=10, r=10, t=80, b=100),
         updatemenus=[dict(type="buttons", direction="left", x=0.0, xanchor="left", y=0, yanchor="top",
                           pad=dict(t=4, r=10), showactive=False, buttons=[
                               dict(label=f"▶ {labels.play}", method="animate",
@@ -315,8 +317,8 @@ def zero_insertion_figure(steps, labels: ZeroInsertionLabels | None = None, stag
                               dict(label=f"❚❚ {labels.pause}", method="animate",
                                    args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                                       transition=dict(duration=0))])])],
-        sliders=[dict(active=len(chosen) - 1, steps=slider_steps, x=0.25, len=0.75, y=0, yanchor="top",
-                      pad=dict(t=4, b=0), currentvalue=dict(visible=False),
+        sliders=[dict(active=len(chosen) - 1, steps=slider_steps, x=0.0, len=1.0, y=0, yanchor="top",
+                      pad=dict(t=44, b=0), currentvalue=dict(visible=False),
                       transition=dict(duration=0), font=dict(size=9), ticklen=3)],
     )
     return fig
