@@ -38,6 +38,10 @@ def page_exists(path: str) -> bool:
     return (ui.ROOT / path).exists()
 
 
+st.html("""<style>
+@media (max-width: 700px) { [class*="st-key-arch_horizontal_"] { display: none; } }
+@media (min-width: 701px) { [class*="st-key-arch_vertical_"] { display: none; } }
+</style>""")
 st.title(ui.t("architecture.title"))
 st.markdown(ui.t("architecture.intro"))
 
@@ -111,8 +115,11 @@ def layer_notes(net: str, row, rows) -> str | None:
 
 def show_network(net: str) -> None:
     info = summary[net]
-    st.plotly_chart(architecture_figure(info.rows, net, ui.current_language()), key=f"arch_figure_{net}",
-                    config={"displayModeBar": False})
+    # Both layouts are sent; CSS shows the one that fits the window (left to right, or top to bottom on phones).
+    for orientation in ("horizontal", "vertical"):
+        with st.container(key=f"arch_{orientation}_{net}"):
+            st.plotly_chart(architecture_figure(info.rows, net, ui.current_language(), orientation=orientation),
+                            key=f"arch_figure_{orientation}_{net}", config={"displayModeBar": False})
     st.caption(ui.t("architecture.figure_caption"))
 
     st.subheader(ui.t("architecture.table_title"))

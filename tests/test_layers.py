@@ -143,9 +143,12 @@ def test_figure_has_a_block_per_feature_map(variant):
         stages = stages_from_rows(rows, net)
         assert stages[0].shape == rows[0].in_shape and stages[-1].shape == rows[-1].out_shape
         assert sum(len(s.rows) for s in stages) == len(rows)  # every layer drawn exactly once
-        figure = architecture_figure(rows, net, "zh")
-        assert len(figure.layout.shapes) == 3 * len(stages)  # three visible faces per block
-        labels = [a.text for a in figure.layout.annotations]
-        for stage in stages:
-            assert f"<b>{'×'.join(map(str, stage.shape))}</b>" in labels
-        assert ("噪声 z" if net == "G" else "图像") in labels
+        for orientation in ("horizontal", "vertical"):
+            figure = architecture_figure(rows, net, "zh", orientation=orientation)
+            assert len(figure.layout.shapes) == 3 * len(stages)  # three visible faces per block
+            labels = [a.text for a in figure.layout.annotations]
+            for stage in stages:
+                assert f"<b>{'×'.join(map(str, stage.shape))}</b>" in labels
+            assert ("噪声 z" if net == "G" else "图像") in labels
+            arrows = [a for a in figure.layout.annotations if a.showarrow]
+            assert len(arrows) == len(stages) - 1
