@@ -95,6 +95,41 @@ def quality_summary(report) -> dict:
     }
 
 
+def bundled_test_reference(classifier):
+    """Classifier features of the 2,000 bundled test digits: what samples are scored against."""
+    from dcgan_core.data import DatasetSpec, load_images
+    from dcgan_core.metrics import real_reference
+
+    test = load_images(DatasetSpec(source="bundled", split="test", image_size=28, channels=1))
+    return real_reference(test.images, classifier)
+
+
+@torch.no_grad()
+def score_generator(netG, seed: int, classifier, reference, n_metric: int = 500, baseline: bool = False) -> dict | None:
+    """quality_summary of n_metric samples from a fixed noise (seed + 1), G in eval mode;
+    None if G produced non-finite pixels. An unbounded (no-Tanh) output is clipped
+    to [-1, 1], as any display of it would be."""
+    from dcgan_core.metrics import quality_report
+
+    nz = netG.cfg.nz
+    noise = torch.randn(n_metric, nz, 1, 1, generator=torch.Generator().manual_seed(seed + 1))
+    device = next(netG.parameters()).device
+    was_training = netG.training
+    netG.eval()
+    try:
+        fakes = torch.cat([netG(chunk.to(device)).float().cpu() for chunk in noise.split(250)])
+    finally:
+        netG.train(was_training)
+    if not torch.isfinite(fakes).all():
+        return None
+    return quality_summary(quality_report(fakes.clamp(-1, 1), reference, classifier, baseline=baseline))
+
+
+def history_entry(step: int, summary: dict) -> dict:
+    return {"step": step, "fcd": summary["fcd"], "mean_confidence": summary["mean_confidence"],
+            "classes_present": summary["classes_present"]}
+
+
 def grid_schedule(steps: int, count: int = 7) -> list[int]:
     """``count`` steps from 0 to ``steps`` at which to record a sample grid, evenly spread."""
     return sorted({round(steps * j / (count - 1)) for j in range(count)})
@@ -119,6 +154,7 @@ def run_ablation(
     real_reference=None,
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    on_grid: Callable[[int, torch.nn.Module], None] | None = None,
 ) -> AblationResult:
     """Train variant ``name`` for ``steps`` steps with the app's Trainer.
 
@@ -129,7 +165,9 @@ def run_ablation(
     (metrics.quality_report against ``real_reference``, by default the
     bundled test digits); without one, ``metrics`` is None.
     ``progress(step, steps)`` is called after every step; ``should_stop()``
-    ends the run early (the result then covers the steps done).
+    ends the run early (the result then covers the steps done);
+    ``on_grid(step, netG)`` sees the generator at every recorded grid (to keep
+    it and score it later with ``score_generator``).
     """
     from dcgan_core.data import load_images, sample_grid
     from dcgan_core.train import Trainer, classroom_defaults
@@ -142,14 +180,8 @@ def run_ablation(
     if dataset is None:
         dataset = load_images(config.dataset, device=device)
     images = _images_of(dataset)
-    metric_noise = torch.randn(n_metric, config.model.nz, 1, 1, generator=torch.Generator().manual_seed(seed + 1))
     if classifier is not None and real_reference is None:
-        from dcgan_core.data import DatasetSpec
-        from dcgan_core.metrics import real_reference as make_reference
-
-        test = load_images(DatasetSpec(source="bundled", split="test", image_size=28, channels=1))
-        real_reference = make_reference(test.images, classifier)
-
+        real_reference = bundled_test_reference(classifier)
     started = time.perf_counter()
     trainer = Trainer(config, images, device=device)
     schedule = set(grid_schedule(steps, grid_count))
@@ -165,18 +197,13 @@ def run_ablation(
         if not torch.isfinite(grid_images).all():
             return
         grids.append((step, sample_grid(grid_images, nrow=8)))
+        if on_grid is not None:
+            on_grid(step, trainer.netG)
         if classifier is not None:
-            from dcgan_core.metrics import quality_report
-
-            fakes = trainer.samples(metric_noise.to(trainer.device)).float().cpu()
-            if trainer.config.model.g_output == "linear":
-                fakes = fakes.clamp(-1, 1)  # what a viewer (and the classifier) can show of an unbounded output
-            if torch.isfinite(fakes).all():
-                report = quality_report(fakes, real_reference, classifier, baseline=step == steps)
-                final_metrics = quality_summary(report)
-                metrics_history.append({"step": step, "fcd": final_metrics["fcd"],
-                                        "mean_confidence": final_metrics["mean_confidence"],
-                                        "classes_present": final_metrics["classes_present"]})
+            summary = score_generator(trainer.netG, seed, classifier, real_reference, n_metric, baseline=step == steps)
+            if summary is not None:
+                final_metrics = summary
+                metrics_history.append(history_entry(step, summary))
 
     checked = 0  # rows already checked for non-finite losses
 

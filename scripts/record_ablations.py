@@ -9,11 +9,16 @@ results.json, one PNG per sample grid and README.md into --out. Each variant
 is saved as soon as it finishes; --resume skips variants already recorded with
 the same steps and seed. Then it runs the linear-probe experiment with the
 shipped pretrained discriminator and writes representation.json.
+
+The generator at every recorded grid is also kept in --snapshots (outside
+assets/): if the MNIST classifier is missing during training, the metrics can
+be added afterwards with --metrics-only.
 """
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import platform
 import sys
 import time
@@ -49,17 +54,27 @@ def machine_text(device: torch.device) -> str:
     return device_name(device)
 
 
-def record_variants(args, device: torch.device) -> None:
+def load_classifier_or_none():
     from dcgan_core.classifier import load_classifier
-    from dcgan_core.metrics import real_reference
 
+    try:
+        return load_classifier()
+    except LabError as err:
+        print(f"no metrics now ({err}); run --metrics-only once the classifier exists", flush=True)
+        return None
+
+
+def snapshot_path(args, name: str, step: int) -> Path:
+    return Path(args.snapshots) / f"seed{args.seed}_steps{args.steps}" / f"{name}_{step:05d}.pt"
+
+
+def record_variants(args, device: torch.device) -> None:
     out = Path(args.out)
     base = classroom_defaults("cpu")  # the settings a classroom laptop trains with, on any device
     names = args.only.split(",") if args.only else list(ablations.ABLATIONS)
-    classifier = load_classifier()
+    classifier = load_classifier_or_none()
+    reference = ablations.bundled_test_reference(classifier) if classifier is not None else None
     train = load_images(replace(base.dataset, image_size=base.model.image_size, channels=base.model.channels), device=device)
-    test = load_images(DatasetSpec(source="bundled", split="test", image_size=28, channels=1))
-    reference = real_reference(test.images, classifier)
     done: dict[str, ablations.AblationResult] = {}
     if args.resume and (out / ablations.RESULTS_FILE).exists():
         done = {name: r for name, r in ablations.load_results(out).items()
@@ -75,16 +90,51 @@ def record_variants(args, device: torch.device) -> None:
                 rate = step / (time.perf_counter() - started)
                 print(f"  {name}: step {step}/{steps} ({rate:.2f} steps/s)", flush=True)
 
+        def keep(step, netG, name=name):
+            path = snapshot_path(args, name, step)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            torch.save({k: v.detach().cpu() for k, v in netG.state_dict().items()}, path)
+
         result = ablations.run_ablation(name, args.steps, args.seed, device, base, train, classifier=classifier,
-                                        real_reference=reference, progress=progress)
+                                        real_reference=reference, progress=progress, on_grid=keep)
         done[name] = result
-        m = result.metrics or {}
-        print(f"{name}: {result.wall_seconds:.0f} s, FCD {m.get('fcd', float('nan')):.1f}, confidence "
-              f"{m.get('mean_confidence', float('nan')):.2f}, classes {m.get('classes_present')}, "
-              f"diverged at {result.diverged_at}", flush=True)
+        report(result)
         ordered = [done[n] for n in ablations.ABLATIONS if n in done]
         ablations.save_results(ordered, out, extra=recording_details(args, device))
     write_readme(out, args, device, [done[n] for n in ablations.ABLATIONS if n in done])
+
+
+def report(result) -> None:
+    m = result.metrics or {}
+    print(f"{result.name}: {result.wall_seconds:.0f} s, FCD {m.get('fcd', float('nan')):.1f}, confidence "
+          f"{m.get('mean_confidence', float('nan')):.2f}, classes {m.get('classes_present')}, "
+          f"diverged at {result.diverged_at}", flush=True)
+
+
+def add_metrics(args, device: torch.device) -> None:
+    """Score the kept generators of an existing recording with the classifier."""
+    from dcgan_core.classifier import load_classifier
+    from dcgan_core.models import DCGANConfig, Generator
+
+    out = Path(args.out)
+    classifier = load_classifier()
+    reference = ablations.bundled_test_reference(classifier)
+    results = ablations.load_results(out)
+    payload = json.loads((out / ablations.RESULTS_FILE).read_text(encoding="utf-8"))
+    details = {k: v for k, v in payload.items() if k not in ("format", "version", "variants")}
+    for result in results.values():
+        netG = Generator(DCGANConfig.from_dict(result.config))
+        last = result.grids[-1][0]
+        result.metrics_history = []
+        for step, _ in result.grids:
+            netG.load_state_dict(torch.load(snapshot_path(args, result.name, step), weights_only=True))
+            summary = ablations.score_generator(netG, result.train["seed"], classifier, reference, baseline=step == last)
+            if summary is not None:
+                result.metrics = summary
+                result.metrics_history.append(ablations.history_entry(step, summary))
+        report(result)
+    ablations.save_results(list(results.values()), out, extra=details)
+    write_readme(out, args, device, list(results.values()))
 
 
 def recording_details(args, device: torch.device) -> dict:
@@ -174,9 +224,16 @@ def main(argv=None) -> int:
     parser.add_argument("--resume", action="store_true", help="keep variants already recorded with these settings")
     parser.add_argument("--skip-variants", action="store_true", help="only the representation experiment")
     parser.add_argument("--skip-representation", action="store_true")
+    parser.add_argument("--metrics-only", action="store_true",
+                        help="score the generators kept in --snapshots for an existing recording")
+    parser.add_argument("--snapshots", default=str(ROOT / "data" / "ablation_snapshots"),
+                        help="where the generator at every recorded grid is kept (not shipped)")
     args = parser.parse_args(argv)
     try:
         device = pick_device(args.device)
+        if args.metrics_only:
+            add_metrics(args, device)
+            return 0
         if not args.skip_representation:
             record_representation(args, device)
         if not args.skip_variants:

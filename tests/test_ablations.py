@@ -1,4 +1,5 @@
 """The guidelines lab's variants: configs, short training runs, result files."""
+import copy
 import dataclasses
 import math
 
@@ -161,3 +162,21 @@ def test_shipped_results_hold_all_seven_variants():
         assert r.diverged_at is not None or r.steps_done == r.train["steps"]
     total = sum(f.stat().st_size for f in ablations.SHIPPED_DIR.iterdir())
     assert total <= 3 * 1024 * 1024
+
+
+def test_metrics_are_recorded_at_every_grid_and_match_a_later_scoring(tiny_images):
+    # An untrained classifier is enough to check the plumbing: the numbers must be
+    # exactly what scoring the same generator afterwards gives.
+    from dcgan_core.classifier import MnistClassifier
+
+    classifier = MnistClassifier().eval()
+    reference = ablations.bundled_test_reference(classifier)
+    kept = {}
+    result = ablations.run_ablation("no_tanh", 3, seed=2, device="cpu", base_cfg=tiny_train_config(), dataset=tiny_images,
+                                    grid_count=2, n_grid=4, n_metric=80, classifier=classifier, real_reference=reference,
+                                    on_grid=lambda step, netG: kept.__setitem__(step, copy.deepcopy(netG)))
+    assert [m["step"] for m in result.metrics_history] == [0, 3] == sorted(kept)
+    later = ablations.score_generator(kept[3], 2, classifier, reference, n_metric=80, baseline=True)
+    assert later == result.metrics
+    assert result.metrics["num_fake"] == 80 and result.metrics["fcd_real_baseline"] is not None
+    assert sum(result.metrics["class_histogram"]) == 80
