@@ -27,7 +27,6 @@ from dcgan_core.arithmetic import (
     explain_conv_transpose,
     explain_pool,
 )
-from dcgan_core.i18n import LabError
 from dcgan_core.viz.gif import GRID_LINE, gif_bytes, grid_image
 
 # What each cell on the input side of the drawing is.
@@ -53,15 +52,12 @@ OPERATIONS = ("conv", "transposed", "pool")
 
 def explain_operation(operation: str, i: int, k: int, s: int = 1, p: int = 0, d: int = 1,
                       output_padding: int = 0) -> Explanation:
-    """The arithmetic's Explanation for one of OPERATIONS; raises LabError where
-    PyTorch would refuse (including max pooling's padding limit)."""
+    """The arithmetic's Explanation for one of OPERATIONS; raises LabError where PyTorch would refuse."""
     if operation == "conv":
         return explain_conv(i, k, s, p, d)
     if operation == "transposed":
         return explain_conv_transpose(i, k, s, p, d, output_padding)
     if operation == "pool":
-        if p > k // 2:  # F.max_pool2d: "pad should be at most half of effective kernel size"
-            raise LabError("output_size.pool_padding", p=p, k=k, limit=k // 2)
         return explain_pool(i, k, s, p)
     raise ValueError(f"unknown operation {operation!r}; choose one of {OPERATIONS}")
 

@@ -1,0 +1,188 @@
+"""Lesson 4 — checkerboard artifacts of transposed convolutions (Odena, Dumoulin & Olah, Distill 2016)."""
+from functools import partial
+
+import numpy as np
+import streamlit as st
+
+import ui
+from dcgan_core.checkerboard import (
+    artifact_strength,
+    deconv_upsample,
+    is_even_overlap,
+    overlap_counts,
+    resize_conv_upsample,
+)
+from dcgan_core.i18n import LabError
+from dcgan_core.viz import overlap
+
+# (key, default, min, max); the default k=3, s=2 is the Distill article's first example.
+SLIDERS = [("cb_k", 3, 1, 8), ("cb_s", 2, 1, 4), ("cb_layers", 1, 1, 3), ("cb_n", 6, 2, 12)]
+BUILDUP_MAX_INPUT = 8
+UPSAMPLED_SIDE = 96  # the comparison pictures are sized so the upsampled result is about this wide
+for key, default, _, _ in SLIDERS:
+    if key not in st.session_state:
+        st.session_state[key] = default
+for key, default in (("cb_dims", 2), ("cb_edges", False), ("cb_kernel", "constant"), ("cb_seed", 0)):
+    if key not in st.session_state:
+        st.session_state[key] = default
+
+
+def widget_key(name: str) -> str:
+    """Widgets whose option texts are translated get one key per language: with a
+    single key the browser keeps showing the old language's option (or none)."""
+    return f"{name}__{ui.current_language()}"
+
+
+def copy_from_widget(name: str) -> None:
+    st.session_state[name] = st.session_state[widget_key(name)]
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def counts_and_reference(k, s, n, layers, dims, crop):
+    """The counts PyTorch's conv_transpose gives, and the biggest difference from painting every stamp."""
+    shown = overlap_counts(k, s, n, layers, dims, crop=crop)
+    full = overlap_counts(k, s, n, layers, dims, crop=False)
+    painted = overlap.stamp_counts(k, s, n, layers, dims)
+    error = max(np.abs(full - painted).max(), np.abs(overlap.centre_crop(painted, shown.shape) - shown).max())
+    try:  # the period of the pattern, read off the border-free 1-D counts
+        period = overlap.pattern_period(overlap_counts(k, s, n, layers, 1, crop=True))
+    except LabError:
+        period = None
+    return shown, float(error), period
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def buildup_figure(k, s, n, dims, labels):
+    return overlap.buildup_figure(k, s, n, dims, labels)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def buildup_gif(k, s, n, dims):
+    return overlap.overlap_gif(k, s, n, dims)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def upsampled(k, s, layers, seed):
+    """Flat image and picture, upsampled `layers` times by both routes."""
+    size = max(4, UPSAMPLED_SIDE // s**layers)
+    inputs = {"constant": np.full((size, size), 0.5), "picture": overlap.synthetic_picture(size)}
+    results = {}
+    for name, image in inputs.items():
+        deconv, nearest, bilinear = image, image, image
+        for _ in range(layers):
+            deconv = deconv_upsample(deconv, k, s, seed=seed)
+            nearest = resize_conv_upsample(nearest, s, k, "nearest")
+            bilinear = resize_conv_upsample(bilinear, s, k, "bilinear")
+        results[name] = (image, deconv, nearest, bilinear)
+    reference = overlap.pytorch_resize_conv(inputs["picture"], s, k, "nearest")
+    first_layer = resize_conv_upsample(inputs["picture"], s, k, "nearest")
+    return size, results, float(np.abs(reference - first_layer).max())
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def comparison_figure(k, s, layers, seed, titles, row_names):
+    _, results, _ = upsampled(k, s, layers, seed)
+    return overlap.comparison_figure([list(results["constant"]), list(results["picture"])], [list(t) for t in titles],
+                                     row_names=list(row_names))
+
+
+# ---------------------------------------------------------------- explanation and controls
+
+st.title(ui.t("checkerboard.title"))
+st.markdown(ui.t("checkerboard.intro"))
+
+dims_names = {1: ui.t("checkerboard.dims_1"), 2: ui.t("checkerboard.dims_2")}
+kernel_names = {"constant": ui.t("checkerboard.kernel_constant"), "random": ui.t("checkerboard.kernel_random")}
+st.session_state[widget_key("cb_dims")] = st.session_state.cb_dims
+st.session_state[widget_key("cb_kernel")] = st.session_state.cb_kernel
+
+controls = st.columns([1, 1, 1, 1, 1.2])
+for column, (key, _, low, high) in zip(controls, SLIDERS):
+    name = key.removeprefix("cb_")
+    label = {"n": "slider_input"}.get(name, f"slider_{name}")
+    helptext = {"n": "help_input"}.get(name, f"help_{name}")
+    column.slider(ui.t(f"checkerboard.{label}"), low, high, key=key, help=ui.t(f"checkerboard.{helptext}"))
+with controls[-1]:
+    st.radio(ui.t("checkerboard.dims"), [1, 2], key=widget_key("cb_dims"), horizontal=True,
+             format_func=dims_names.__getitem__, on_change=copy_from_widget, args=("cb_dims",))
+    st.toggle(ui.t("checkerboard.show_edges"), key="cb_edges", help=ui.t("checkerboard.help_show_edges"))
+
+k, s, layers, n = (st.session_state[key] for key, *_ in SLIDERS)
+dims, crop = st.session_state.cb_dims, not st.session_state.cb_edges
+
+# ---------------------------------------------------------------- the overlap map
+
+st.subheader(ui.t("checkerboard.map_title"))
+try:
+    counts, counts_error, period = counts_and_reference(k, s, n, layers, dims, crop)
+except LabError as err:
+    ui.show_error(err)
+    counts = None
+
+if counts is not None:
+    low, high = int(counts.min()), int(counts.max())
+    if k < s:
+        st.warning(ui.t("checkerboard.holes", k=k, s=s), icon=":material/grid_off:")
+    elif is_even_overlap(k, s):
+        st.success(ui.t("checkerboard.even", k=k, s=s, count=high), icon=":material/check_circle:")
+    else:
+        st.warning(ui.t("checkerboard.uneven", k=k, s=s, low=low, high=high, period=period or s**layers),
+                   icon=":material/grid_4x4:")
+    if layers > 1:
+        st.caption(ui.t("checkerboard.stacked_note", layers=layers))
+    numbers = st.columns(3)
+    numbers[0].metric(ui.t("checkerboard.metric_min"), low)
+    numbers[1].metric(ui.t("checkerboard.metric_max"), high)
+    numbers[2].metric(ui.t("checkerboard.metric_ratio"), f"{high / low:.2f}" if low else "∞")
+    map_labels = overlap.OverlapLabels(position=ui.t("checkerboard.fig_position"), count=ui.t("checkerboard.fig_count"))
+    st.plotly_chart(overlap.overlap_figure(counts, map_labels), key="cb_map", config={"displayModeBar": False})
+    st.caption(ui.t("checkerboard.map_caption_cropped" if crop else "checkerboard.map_caption_edges"))
+
+# ---------------------------------------------------------------- build-up
+
+st.subheader(ui.t("checkerboard.buildup_title"))
+shown_n = min(n, BUILDUP_MAX_INPUT)
+st.caption(ui.t("checkerboard.buildup_caption", n=shown_n))
+if n > BUILDUP_MAX_INPUT:
+    st.caption(ui.t("checkerboard.buildup_too_big", n=shown_n))
+buildup_labels = overlap.OverlapLabels(position=ui.t("checkerboard.fig_position"), count=ui.t("checkerboard.fig_count"),
+                                       play=ui.t("common.play"), pause=ui.t("common.pause"), step=ui.t("common.step"))
+st.plotly_chart(buildup_figure(k, s, shown_n, dims, buildup_labels), key="cb_buildup",
+                config={"displayModeBar": False})
+st.download_button(ui.t("common.download_gif"), data=partial(buildup_gif, k, s, shown_n, dims),
+                   file_name=f"stamps_k{k}_s{s}_{dims}d.gif", mime="image/gif", on_click="ignore",
+                   icon=":material/download:", help=ui.t("checkerboard.gif_help"))
+
+# ---------------------------------------------------------------- the fix
+
+st.subheader(ui.t("checkerboard.fix_title"))
+st.markdown(ui.t("checkerboard.fix_intro", scale=s**layers))
+choice = st.columns([2, 1])
+choice[0].radio(ui.t("checkerboard.kernel_choice"), list(kernel_names), key=widget_key("cb_kernel"),
+                horizontal=True, format_func=kernel_names.__getitem__, on_change=copy_from_widget,
+                args=("cb_kernel",))
+seed = None
+if st.session_state.cb_kernel == "random":
+    seed = choice[1].number_input(ui.t("checkerboard.seed"), 0, 9999, key="cb_seed")
+    st.caption(ui.t("checkerboard.random_note"))
+
+size, results, resize_error = upsampled(k, s, layers, seed)
+strength = {name: artifact_strength(image) for name, image in zip(("deconv", "nearest", "bilinear"),
+                                                                     results["constant"][1:])}
+columns = (ui.t("checkerboard.col_input", size=size), ui.t("checkerboard.col_deconv", k=k, s=s),
+           ui.t("checkerboard.col_nearest", k=k), ui.t("checkerboard.col_bilinear", k=k))
+first_row = (columns[0],) + tuple(f"{title}<br>{ui.t('checkerboard.strength', value=f'{strength[name]:.3f}')}"
+                                  for title, name in zip(columns[1:], ("deconv", "nearest", "bilinear")))
+figure = comparison_figure(k, s, layers, seed, (first_row, columns),
+                           (ui.t("checkerboard.row_constant"), ui.t("checkerboard.row_picture")))
+st.plotly_chart(figure, key="cb_compare", config={"displayModeBar": False})
+st.caption(ui.t("checkerboard.strength_explained"))
+
+# ---------------------------------------------------------------- verified
+
+st.subheader(ui.t("checkerboard.verified_title"))
+if counts is not None:
+    ui.verification(counts_error, tolerance=0, what=ui.t("checkerboard.verified_counts_what"))
+ui.verification(resize_error, tolerance=1e-9, what=ui.t("checkerboard.verified_resize_what"))
+st.caption(ui.t("checkerboard.code_caption"))
+st.code(overlap.upsampling_code(k, s), language="python", wrap_lines=True)
