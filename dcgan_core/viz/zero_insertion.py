@@ -45,8 +45,8 @@ class ZeroInsertionLabels:
     inserted_zero: str = "0"
     padding_zero: str = "0"
     cropped: str = "×"
-    play: str = "▶"
-    pause: str = "❚❚"
+    play: str = ""
+    pause: str = ""
     step: str = ""
 
 
@@ -311,10 +311,10 @@ def zero_insertion_figure(steps, labels: ZeroInsertionLabels | None = None, stag
         margin=dict(l=10, r=10, t=80, b=100),
         updatemenus=[dict(type="buttons", direction="left", x=0.0, xanchor="left", y=0, yanchor="top",
                           pad=dict(t=4, r=10), showactive=False, buttons=[
-                              dict(label=f"▶ {labels.play}", method="animate",
+                              dict(label=f"▶ {labels.play}".strip(), method="animate",
                                    args=[None, dict(frame=dict(duration=frame_ms, redraw=True),
                                                     transition=dict(duration=0), fromcurrent=True)]),
-                              dict(label=f"❚❚ {labels.pause}", method="animate",
+                              dict(label=f"❚❚ {labels.pause}".strip(), method="animate",
                                    args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                                       transition=dict(duration=0))])])],
         sliders=[dict(active=len(chosen) - 1, steps=slider_steps, x=0.0, len=1.0, y=0, yanchor="top",
