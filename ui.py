@@ -10,6 +10,20 @@ from dcgan_core.i18n import LANGUAGES, LabError, language_from_locale, translate
 
 ROOT = Path(__file__).resolve().parent
 
+
+def _leave_legacy_pages_mode() -> None:
+    """A fresh server treats a `pages/` folder as Streamlit's old multipage mode
+    until app.py first calls st.navigation, so a deep link opened first
+    (e.g. /train shared with a class) would run that page bare, without app.py.
+    Switch the mode off and rerun, so app.py builds the navigation and routes."""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # internal module moved: the quirk is someone else's now
+        return
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
 # Navigation: section key -> [(page file, title key, icon)].
 PAGES = {
     "nav.section_start": [
@@ -77,7 +91,7 @@ def verification(max_error: float, tolerance: float = 1e-4, what: str = "") -> b
     """Show whether our result matches PyTorch's, with the max absolute error."""
     ok = max_error <= tolerance
     text = t("common.verified_ok" if ok else "common.verified_bad", error=f"{max_error:.2e}", what=what)
-    (st.success if ok else st.error)(text, icon="✅" if ok else "❌")
+    (st.success if ok else st.error)(text, icon=":material/check_circle:" if ok else ":material/error:")
     return ok
 
 
@@ -114,3 +128,6 @@ def generator_picker(key: str = "generator_choice"):
         show_error(err)
         return None
     return netG, cfg, path
+
+
+_leave_legacy_pages_mode()

@@ -60,7 +60,7 @@ def gif_bytes(frames: list[Image.Image], duration_ms: int = 600) -> bytes:
     for f in frames:
         canvas = Image.new("RGB", (width, height), WHITE)
         canvas.paste(f, (0, 0))
-        padded.append(canvas.convert("P", palette=Image.Palette.ADAPTIVE))
+        padded.append(canvas.quantize(colors=256, method=Image.Quantize.FASTOCTREE))
     buffer = io.BytesIO()
     padded[0].save(buffer, format="GIF", save_all=True, append_images=padded[1:], duration=duration_ms, loop=0)
     return buffer.getvalue()
