@@ -131,7 +131,7 @@ else:
             if st.session_state.get(f"{state_key}_for") != image_key or state_key not in st.session_state:
                 st.session_state[state_key] = strongest
                 st.session_state[f"{state_key}_for"] = image_key
-            pick, button = st.columns([4, 1], vertical_alignment="bottom")
+            pick, button = st.columns([5, 2], vertical_alignment="bottom")
             chosen = pick.multiselect(ui.t("discriminator.channels"), list(range(act.shape[0])), key=state_key,
                                       help=ui.t("discriminator.channels_help"), max_selections=16)
             if button.button(ui.t("discriminator.strongest"), key=f"disc_strongest_{name}"):

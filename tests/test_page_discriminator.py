@@ -129,3 +129,32 @@ def _z(figure):
         shape = [int(n) for n in str(z["shape"]).split(",")] if "shape" in z else [-1]
         return np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"])).reshape(shape).copy()
     return np.asarray(z, dtype=np.float64)
+
+
+def test_representation_experiment_runs_on_the_chosen_model(model_path, monkeypatch):
+    from dcgan_core import features
+
+    original = features.representation_experiment
+    calls = []
+
+    def smaller(netD, train_images, train_labels, test_images, test_labels, progress=None, **kwargs):
+        # the same experiment on a slice, so the test stays quick
+        calls.append((netD, len(train_images), len(test_images)))
+        return original(netD, train_images[:300], train_labels[:300], test_images[:200], test_labels[:200],
+                        label_counts=(100, "all"), repeats=1, progress=progress)
+
+    monkeypatch.setattr(features, "representation_experiment", smaller)
+    at = open_page("en")
+    at.button(key="disc_run_probe").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    (netD, n_train, n_test), = calls
+    assert (n_train, n_test) == (12000, 2000)
+    reference = load_checkpoint(model_path).discriminator
+    assert all(torch.equal(v, reference[k]) for k, v in netD.state_dict().items())
+    bars = _figure(at, "disc_probe_chart")["data"]
+    assert [b["name"] for b in bars] == ["Trained D's features", "Untrained D (random weights)", "Raw pixels"]
+    assert list(bars[0]["x"]) == ["100 labels", "300 labels"]
+    table = at.dataframe[0].value
+    assert list(table.iloc[:, 0]) == ["100", "300"]
+    shown = float(table.iloc[1, 3].split("%")[0]) / 100
+    assert shown == pytest.approx(bars[2]["y"][1], abs=0.0006)
