@@ -68,7 +68,8 @@ def device_name(device: torch.device, lang: str = "en") -> str:
         return torch.cuda.get_device_name(index)
     if device.type == "mps":
         return "Apple MPS"
-    return translate("trainer.cpu_threads", lang, threads=torch.get_num_threads())  # this thread's pool
+    threads = torch.get_num_threads()  # this thread's pool
+    return translate("trainer.cpu_thread", lang) if threads == 1 else translate("trainer.cpu_threads", lang, threads=threads)
 
 
 def device_description(device: torch.device, lang: str = "en") -> str:

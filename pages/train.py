@@ -1,0 +1,464 @@
+"""Train a DCGAN live: one shared run per server, watched by every browser,
+steered only by whoever holds its control code."""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import streamlit as st
+
+import ui
+from dcgan_core.checkpoint import load_checkpoint, shape_text
+from dcgan_core.data import DatasetSpec
+from dcgan_core.device import available_devices, pick_device
+from dcgan_core.i18n import LabError
+from dcgan_core.job import ACTIVE
+from dcgan_core.models import DCGANConfig, count_parameters, Discriminator, Generator
+from dcgan_core.paths import DATA_DIR, data_path
+from dcgan_core.registry import get_registry
+from dcgan_core.train import TrainConfig, classroom_defaults, format_seconds
+from dcgan_core.viz import training as viz
+
+SOURCES = ("bundled", "mnist", "fashion_mnist", "cifar10", "folder", "zip")
+GREY_SOURCES = ("bundled", "mnist", "fashion_mnist")
+WIDTHS = (8, 16, 32, 48, 64, 96, 128)
+BATCHES = (8, 16, 32, 64, 128, 256)
+REFRESH_S = 1.0
+GRID_DISPLAY_PX = 560
+
+registry = get_registry()
+lang = ui.current_language()
+
+
+def text_template(key: str, name: str):
+    """A formatter fixed to this run's language (widgets may format values outside a script run)."""
+    template = ui.t(key, **{name: "{" + name + "}"})
+    return lambda value: template.format(**{name: value})
+
+
+# ---- settings ---------------------------------------------------------------
+
+def settings_from(config: TrainConfig) -> dict:
+    return {
+        "train_source": config.dataset.source, "train_image_size": config.model.image_size,
+        "train_channels": config.model.channels, "train_ngf": config.model.ngf, "train_ndf": config.model.ndf,
+        "train_nz": config.model.nz, "train_batch": config.batch_size, "train_lr": config.lr,
+        "train_beta1": config.beta1, "train_steps": config.max_steps, "train_seed": config.seed,
+        "train_sample_every": config.sample_every,
+    }
+
+
+def apply_settings(values: dict) -> None:
+    for key, value in values.items():
+        st.session_state[key] = value
+
+
+def default_settings() -> dict:
+    values = settings_from(classroom_defaults("auto"))
+    values.update(train_device="auto", train_folder="")
+    return values
+
+
+def use_classroom_defaults() -> None:
+    apply_settings(settings_from(classroom_defaults(st.session_state.train_device)))
+
+
+def use_paper_settings() -> None:
+    """The paper's widths, batch and optimizer; 64×64 needs a GPU to be quick."""
+    apply_settings({"train_ngf": 64, "train_ndf": 64, "train_nz": 100, "train_batch": 128,
+                    "train_lr": 2e-4, "train_beta1": 0.5})
+
+
+def on_source_change() -> None:
+    st.session_state.train_channels = 1 if st.session_state.train_source in GREY_SOURCES else 3
+
+
+for key, value in default_settings().items():
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def config_from_widgets(zip_path: str | None) -> TrainConfig:
+    s = st.session_state
+    model = DCGANConfig(image_size=int(s.train_image_size), channels=int(s.train_channels), nz=int(s.train_nz),
+                        ngf=int(s.train_ngf), ndf=int(s.train_ndf))
+    path = None
+    if s.train_source == "folder":
+        path = s.train_folder.strip() or None
+    elif s.train_source == "zip":
+        path = zip_path
+    sample_every = max(1, min(int(s.train_sample_every), int(s.train_steps)))
+    return TrainConfig(model=model, dataset=DatasetSpec(source=s.train_source, path=path),
+                       batch_size=int(s.train_batch), lr=float(s.train_lr), beta1=float(s.train_beta1),
+                       seed=int(s.train_seed), device=s.train_device, max_steps=int(s.train_steps),
+                       sample_every=sample_every, checkpoint_every=max(sample_every, int(s.train_steps) // 6))
+
+
+def save_upload(upload, folder: str, suffix: str) -> Path:
+    """An uploaded file under the app's data folder, with a fresh name of our own."""
+    path = data_path("uploads", folder, f"{Path(upload.name).stem[:40]}-{uuid.uuid4().hex[:8]}{suffix}")
+    path.write_bytes(upload.getvalue())
+    return path
+
+
+def start_run(config: TrainConfig, resume=None) -> None:
+    try:
+        record, token = registry.start(config, resume=resume)
+    except LabError as err:
+        ui.show_error(err)
+        return
+    st.session_state.train_token = token
+    st.session_state.train_follow = True
+    st.session_state.pop("train_frame_step", None)
+    st.rerun()
+
+
+# ---- the live panel -----------------------------------------------------------
+# Thirty browsers watch one run: build each figure and image once per update and
+# language, and share it (the inputs never change for a given key).
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def shared_figure(kind: str, run_id: str, rows: int, lang: str, _history):
+    build = viz.loss_figure if kind == "loss" else viz.probability_figure
+    return build(_history, lang)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def shared_png(run_id: str, what: str, step: int | None, _grid) -> bytes:
+    from dcgan_core.job import png_bytes
+
+    return png_bytes(viz.upscale(_grid, viz.display_factor(_grid, GRID_DISPLAY_PX)))
+
+
+def status_box(snap) -> None:
+    label = ui.t(f"train.status_{snap.status}")
+    if snap.status == "failed":
+        st.error(ui.t(snap.message_key, **snap.message_params) if snap.message_key else label, icon="⛔")
+    elif snap.status in ("finished", "stopped") and snap.message_key:
+        st.success(ui.t(snap.message_key, **snap.message_params), icon="✅")
+    if snap.data_notice_key:
+        st.info(ui.t(snap.data_notice_key, **snap.data_notice_params))
+    for key in snap.warnings:
+        st.warning(ui.t(key), icon="⚠️")
+
+
+def controls(record, snap, is_controller: bool) -> None:
+    token = st.session_state.get("train_token")
+    disabled = not is_controller or not snap.active
+    cols = st.columns(5)
+    paused = snap.status == "paused"
+    if paused:
+        if cols[0].button(ui.t("train.resume"), icon=":material/play_arrow:", disabled=disabled, key="train_resume_btn",
+                          type="primary", width="stretch"):
+            registry.control(token, "resume")
+    else:
+        if cols[0].button(ui.t("train.pause"), icon=":material/pause:", disabled=disabled, key="train_pause_btn",
+                          width="stretch"):
+            registry.control(token, "pause")
+    if cols[1].button(ui.t("train.step_once"), icon=":material/skip_next:", disabled=disabled or not paused,
+                      key="train_step_btn", help=ui.t("train.step_once_help"), width="stretch"):
+        registry.control(token, "step")
+    if cols[2].button(ui.t("train.stop"), icon=":material/stop:", disabled=disabled, key="train_stop_btn",
+                      width="stretch"):
+        registry.control(token, "stop")
+    if cols[3].button(ui.t("train.save_now"), icon=":material/save:", disabled=disabled, key="train_save_btn",
+                      help=ui.t("train.save_now_help"), width="stretch"):
+        registry.control(token, "save")
+    with cols[4].popover(ui.t("train.tune"), icon=":material/tune:", disabled=disabled, width="stretch"):
+        st.caption(ui.t("train.tune_help"))
+        lr = st.number_input(ui.t("train.lr"), min_value=1e-6, max_value=1.0, value=float(snap.lr), step=1e-4,
+                             format="%.5f", key="train_live_lr")
+        beta1 = st.slider(ui.t("train.beta1"), 0.0, 0.99, float(snap.beta1), 0.01, key="train_live_beta1")
+        if st.button(ui.t("train.apply"), key="train_apply_btn"):
+            try:
+                registry.control(token, "set_hyperparameters", lr=lr, beta1=beta1)
+                st.toast(ui.t("train.applied", lr=f"{lr:g}", beta1=f"{beta1:g}"))
+            except LabError as err:
+                ui.show_error(err)
+    if is_controller and snap.active:
+        st.caption(ui.t("train.your_code", code=token))
+    elif snap.active:
+        st.caption(ui.t("train.viewer_note"))
+
+
+def take_control() -> None:
+    code = st.session_state.get("train_code_input", "")
+    if registry.is_controller(code):
+        st.session_state.train_token = code
+        st.session_state.train_code_wrong = False
+    else:
+        st.session_state.train_code_wrong = True
+
+
+def progress_and_numbers(snap) -> None:
+    eta = format_seconds(snap.eta_seconds) if snap.eta_seconds is not None else "–"
+    st.progress(snap.progress, text=ui.t("train.progress", step=snap.step, total=snap.max_steps,
+                                         epoch=f"{snap.epoch:.2f}", eta=eta))
+    last = snap.last_metrics or {}
+
+    def fmt(name, digits):
+        return f"{last[name]:.{digits}f}" if name in last else "–"
+
+    cols = st.columns(6)
+    cols[0].metric(ui.t("train.images_per_sec"), f"{snap.images_per_sec:,.0f}")
+    cols[1].metric(ui.t("trainer.loss_d"), fmt("loss_d", 3))
+    cols[2].metric(ui.t("trainer.loss_g"), fmt("loss_g", 3))
+    cols[3].metric("D(x)", fmt("d_real", 2))
+    cols[4].metric(ui.t("train.d_fake_before"), fmt("d_fake_before", 2), help=ui.t("train.d_fake_help"))
+    cols[5].metric(ui.t("train.d_fake_after"), fmt("d_fake_after", 2), help=ui.t("train.d_fake_help"))
+    st.caption(ui.t("train.run_facts", device=snap.device_by_lang.get(lang, snap.device),
+                    dataset=snap.dataset_name, n=f"{snap.dataset_size:,}",
+                    elapsed=format_seconds(snap.elapsed_seconds), lr=f"{snap.lr:g}", beta1=f"{snap.beta1:g}",
+                    batch=snap.config["batch_size"]))
+
+
+def on_frame_moved() -> None:
+    st.session_state.train_follow = False
+
+
+def images_panel(snap, run_id: str) -> None:
+    frames = snap.frames
+    if not frames or snap.real_grid is None:
+        st.info(ui.t("train.preparing"))
+        return
+    steps = [s for s, _ in frames]
+    if "train_follow" not in st.session_state:
+        st.session_state.train_follow = True
+    chosen = st.session_state.get("train_frame_step")
+    if st.session_state.train_follow or chosen is None:
+        chosen = steps[-1]
+    elif chosen not in steps:
+        chosen = steps[viz.nearest_frame(frames, chosen)]
+    st.session_state.train_frame_step = chosen
+    grid_step, grid = frames[steps.index(chosen)]
+    if st.session_state.train_follow and snap.latest_grid is not None:
+        grid_step, grid = snap.latest_grid_step, snap.latest_grid
+
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{ui.t('train.real_images')}**")
+        st.image(shared_png(run_id, "real", None, snap.real_grid), width="stretch")
+    with right:
+        st.markdown(f"**{ui.t('train.fake_images', step=grid_step)}**")
+        st.image(shared_png(run_id, "fake", grid_step, grid), width="stretch")
+    c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
+    with c1:
+        if len(steps) > 1:
+            st.select_slider(ui.t("train.timeline"), options=steps, key="train_frame_step",
+                             format_func=text_template("train.step_label", "step"), on_change=on_frame_moved)
+    with c2:
+        st.toggle(ui.t("train.follow"), key="train_follow")
+
+
+def charts(snap, run_id: str) -> None:
+    if len(snap.history) == 0:
+        return
+    rows = len(snap.history)
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(shared_figure("loss", run_id, rows, lang, snap.history), key="train_loss_chart",
+                        width="stretch")
+    with right:
+        st.plotly_chart(shared_figure("prob", run_id, rows, lang, snap.history), key="train_prob_chart",
+                        width="stretch")
+
+
+def downloads(snap) -> None:
+    cols = st.columns(3)
+    if snap.checkpoint_path:
+        path = snap.checkpoint_path
+        cols[0].download_button(ui.t("train.download_checkpoint", step=snap.checkpoint_step),
+                                data=lambda: Path(path).read_bytes(), file_name="checkpoint.pt",
+                                mime="application/octet-stream", icon=":material/download:", key="train_dl_ckpt",
+                                on_click="ignore")
+    if len(snap.history):
+        history = snap.history
+        cols[1].download_button(ui.t("train.download_csv"), data=lambda: viz.history_csv(history),
+                                file_name="losses.csv", mime="text/csv", icon=":material/table:", key="train_dl_csv",
+                                on_click="ignore")
+    if len(snap.frames) > 1:
+        frames = snap.frames
+        cols[2].download_button(ui.t("common.download_gif"), data=lambda: viz.progress_gif(frames),
+                                file_name="dcgan_progress.gif", mime="image/gif", icon=":material/animation:",
+                                key="train_dl_gif", on_click="ignore")
+
+
+@st.fragment(run_every=REFRESH_S)
+def live_panel() -> None:
+    record = registry.current()
+    if record is None:
+        return
+    snap = record.job.snapshot()
+    # The settings outside this fragment lock while a run is active: redraw the whole page when that changes.
+    if st.session_state.get("train_seen_active") not in (None, snap.active):
+        st.session_state.train_seen_active = snap.active
+        st.rerun()
+    st.session_state.train_seen_active = snap.active
+    is_controller = registry.is_controller(st.session_state.get("train_token"))
+    st.subheader(ui.t("train.live_title", status=ui.t(f"train.status_{snap.status}")))
+    status_box(snap)
+    controls(record, snap, is_controller)
+    progress_and_numbers(snap)
+    images_panel(snap, record.run_id)
+    charts(snap, record.run_id)
+    downloads(snap)
+    if snap.status in ("finished", "stopped") and snap.checkpoint_path:
+        more = st.session_state.get("train_more_steps", 500)
+        c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
+        c1.number_input(ui.t("train.more_steps"), 10, 100_000, more, 50, key="train_more_steps")
+        if c2.button(ui.t("train.continue"), icon=":material/fast_forward:", key="train_continue_btn"):
+            continue_run(snap.checkpoint_path, int(st.session_state.train_more_steps))
+
+
+def continue_run(path: str, more_steps: int) -> None:
+    try:
+        ckpt = load_checkpoint(path)
+        config = TrainConfig.from_dict({**ckpt.train_config, "model": ckpt.model_config.to_dict()})
+        config = replace(config, max_steps=ckpt.step + more_steps, device="auto")  # trained elsewhere, perhaps
+    except LabError as err:
+        ui.show_error(err)
+        return
+    start_run(config, resume=ckpt)
+
+
+# ---- the page -----------------------------------------------------------------
+
+st.title(ui.t("train.title"))
+st.markdown(ui.t("train.intro"))
+with st.expander(ui.t("train.how_title")):
+    st.markdown(ui.t("train.how"))
+
+current = registry.current()
+active = current is not None and current.job.snapshot().active
+if current is not None:
+    live_panel()
+    if not registry.is_controller(st.session_state.get("train_token")) and active:
+        with st.expander(ui.t("train.take_control_title")):
+            st.text_input(ui.t("train.code_input"), key="train_code_input", max_chars=12)
+            st.button(ui.t("train.take_control"), key="train_take_btn", on_click=take_control)
+            if st.session_state.get("train_code_wrong"):
+                st.error(ui.t("train.code_wrong"))
+    st.divider()
+
+st.subheader(ui.t("train.new_run_title"))
+if active:
+    st.info(ui.t("train.settings_locked"))
+device_choices = available_devices()
+if st.session_state.train_device not in device_choices:
+    st.session_state.train_device = "auto"
+device = pick_device(st.session_state.train_device)
+
+data_col, model_col, opt_col = st.columns(3)
+with data_col:
+    st.markdown(f"**{ui.t('train.data_heading')}**")
+    st.selectbox(ui.t("train.dataset"), SOURCES, format_func={s: ui.t(f"data.source_{s}") for s in SOURCES}.get, key="train_source",
+                 on_change=on_source_change, disabled=active)
+    zip_upload = None
+    if st.session_state.train_source == "folder":
+        st.text_input(ui.t("train.folder"), key="train_folder", placeholder="/home/me/pictures", disabled=active,
+                      help=ui.t("train.folder_help"))
+    elif st.session_state.train_source == "zip":
+        zip_upload = st.file_uploader(ui.t("train.zip"), type=["zip"], key="train_zip", disabled=active,
+                                      help=ui.t("train.zip_help"))
+    st.segmented_control(ui.t("train.image_size"), (32, 64, 128), key="train_image_size", disabled=active,
+                         format_func=lambda s: f"{s}×{s}")
+    st.segmented_control(ui.t("train.channels"), (1, 3), key="train_channels", disabled=active,
+                         format_func={c: ui.t(f"train.channels_{c}") for c in (1, 3)}.get)
+with model_col:
+    st.markdown(f"**{ui.t('train.model_heading')}**")
+    st.select_slider(ui.t("train.ngf"), WIDTHS, key="train_ngf", disabled=active, help=ui.t("train.width_help"))
+    st.select_slider(ui.t("train.ndf"), WIDTHS, key="train_ndf", disabled=active, help=ui.t("train.width_help"))
+    st.select_slider(ui.t("train.nz"), (16, 32, 64, 100, 128), key="train_nz", disabled=active,
+                     help=ui.t("train.nz_help"))
+    st.selectbox(ui.t("train.device"), device_choices, key="train_device", disabled=active,
+                 format_func={d: ui.t("train.device_auto", device=pick_device("auto").type.upper()) if d == "auto"
+                              else d.upper() for d in device_choices}.get)
+with opt_col:
+    st.markdown(f"**{ui.t('train.opt_heading')}**")
+    st.select_slider(ui.t("train.batch"), BATCHES, key="train_batch", disabled=active)
+    st.number_input(ui.t("train.lr"), min_value=1e-6, max_value=1.0, step=1e-4, format="%.5f", key="train_lr",
+                    disabled=active, help=ui.t("train.lr_help"))
+    st.slider(ui.t("train.beta1"), 0.0, 0.99, step=0.01, key="train_beta1", disabled=active,
+              help=ui.t("train.beta1_help"))
+    st.number_input(ui.t("train.steps"), min_value=1, max_value=1_000_000, step=100, key="train_steps",
+                    disabled=active)
+    st.number_input(ui.t("train.seed"), min_value=0, max_value=2**31 - 1, step=1, key="train_seed", disabled=active)
+
+# A sentence about what these settings cost, from the models themselves.
+preview = None
+try:
+    size = st.session_state.train_image_size or 32
+    channels = st.session_state.train_channels or 1
+    preview = DCGANConfig(image_size=int(size), channels=int(channels), nz=int(st.session_state.train_nz),
+                          ngf=int(st.session_state.train_ngf), ndf=int(st.session_state.train_ndf))
+    st.caption(ui.t("train.model_size", shape=shape_text(preview), g=f"{count_parameters(Generator(preview)):,}",
+                    d=f"{count_parameters(Discriminator(preview)):,}"))
+    if device.type == "cpu" and (preview.image_size > 32 or max(preview.ngf, preview.ndf) > 32
+                                 or st.session_state.train_batch > 64):
+        st.warning(ui.t("train.cpu_slow"), icon="🐢")
+except LabError as err:
+    ui.show_error(err)
+
+b1, b2, b3 = st.columns(3)
+start_clicked = b1.button(ui.t("train.start"), type="primary", icon=":material/play_arrow:", disabled=active,
+                          key="train_start_btn", width="stretch")
+b2.button(ui.t("train.classroom_defaults"), on_click=use_classroom_defaults, disabled=active, key="train_defaults_btn",
+          width="stretch", help=ui.t("train.classroom_defaults_help"))
+b3.button(ui.t("train.paper_settings"), on_click=use_paper_settings, disabled=active, key="train_paper_btn",
+          width="stretch", help=ui.t("train.paper_settings_help"))
+
+if start_clicked:
+    zip_path = None
+    problem = None
+    if st.session_state.train_source == "zip":
+        if zip_upload is None:
+            problem = "train.zip_missing"
+        else:
+            zip_path = str(save_upload(zip_upload, "zips", ".zip"))
+    elif st.session_state.train_source == "folder" and not st.session_state.train_folder.strip():
+        problem = "train.folder_missing"
+    if not st.session_state.train_image_size or not st.session_state.train_channels:
+        problem = "train.pick_size"
+    if problem:
+        st.error(ui.t(problem))
+    else:
+        try:
+            config = config_from_widgets(zip_path)
+        except LabError as err:
+            ui.show_error(err)
+        else:
+            start_run(config)
+
+# ---- continue from a checkpoint ---------------------------------------------------
+
+with st.expander(ui.t("train.resume_title"), icon=":material/history:"):
+    st.markdown(ui.t("train.resume_intro"))
+    runs = sorted(DATA_DIR.glob("runs/*/checkpoint.pt"), key=lambda p: p.stat().st_mtime, reverse=True)[:30]
+    options = ["upload"] + [str(p) for p in runs]
+    choice = st.selectbox(ui.t("train.resume_from"), options, key="train_resume_choice", disabled=active,
+                          format_func={o: ui.t("train.resume_upload") if o == "upload" else Path(o).parent.name
+                                       for o in options}.get)
+    upload = None
+    if choice == "upload":
+        upload = st.file_uploader(ui.t("train.resume_file"), type=["pt", "pth"], key="train_resume_upload",
+                                  disabled=active)
+    st.number_input(ui.t("train.more_steps"), 10, 100_000, 500, 50, key="train_resume_steps", disabled=active)
+    if st.button(ui.t("train.resume_start"), key="train_ckpt_btn", disabled=active, icon=":material/fast_forward:"):
+        path = None
+        if choice == "upload":
+            if upload is None:
+                st.error(ui.t("train.resume_missing"))
+            else:
+                path = save_upload(upload, "checkpoints", ".pt")
+        else:
+            path = Path(choice)
+        if path is not None:
+            try:
+                ckpt = load_checkpoint(path)
+                st.caption(ui.t("train.resume_found", shape=shape_text(ckpt.model_config), step=ckpt.step))
+            except LabError as err:
+                ui.show_error(err)
+            else:
+                continue_run(str(path), int(st.session_state.train_resume_steps))

@@ -1,0 +1,117 @@
+"""The Train page under AppTest: start a tiny run, watch it progress, pause, step, stop;
+a second browser watches without controls until it enters the control code."""
+import re
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import ui
+from dcgan_core import paths, registry as registry_module
+from dcgan_core.i18n import translate
+from dcgan_core.registry import TrainingRegistry
+
+TINY_WIDGETS = {"train_ngf": 8, "train_ndf": 8, "train_nz": 16, "train_batch": 8, "train_steps": 100_000,
+                "train_sample_every": 5, "train_device": "cpu"}
+
+
+@pytest.fixture
+def registry(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "DATA_DIR", tmp_path)
+    reg = TrainingRegistry(runs_folder=tmp_path / "runs")
+    monkeypatch.setattr(registry_module, "_REGISTRY", reg)
+    yield reg
+    reg.stop_all()
+
+
+def open_page(lang):
+    at = AppTest.from_file(str(ui.ROOT / "app.py"), default_timeout=120)
+    at.session_state["lang"] = lang
+    for key, value in TINY_WIDGETS.items():
+        at.session_state[key] = value
+    return at.switch_page("pages/train.py").run()
+
+
+def step_shown(at):
+    """The step number in the progress bar's text, as the reader sees it."""
+    bars = at.get("progress")
+    if not bars:
+        return None
+    numbers = re.findall(r"\d[\d,]*", bars[0].proto.text)
+    return int(numbers[0].replace(",", "")) if numbers else None
+
+
+def rerun_until(at, predicate, timeout=60.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        if predicate(at):
+            return at
+        time.sleep(0.3)
+    raise AssertionError("the page never showed the expected state")
+
+
+def progress_value(at):
+    return at.get("progress")[0].value if at.get("progress") else None
+
+
+def job_step(reg):
+    return reg.current().job.snapshot().step
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_start_watch_pause_step_stop(registry, lang):
+    at = open_page(lang)
+    assert not at.exception
+    assert registry.current() is None
+    at.button(key="train_start_btn").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    record = registry.current()
+    assert record is not None and registry.is_controller(at.session_state["train_token"])
+    assert record.job.config.model.ngf == 8  # the page's settings reached the job
+
+    # live: the step counter climbs and the generated grid is shown next to the real one
+    rerun_until(at, lambda a: (step_shown(a) or 0) >= 6 and len(a.get("image")) == 2)
+    first = step_shown(at)
+    time.sleep(1.0)
+    rerun_until(at, lambda a: step_shown(a) > first)
+    assert float(at.metric[1].value) > 0  # D loss, a number
+    assert len(at.get("plotly_chart")) == 2
+    assert at.subheader[0].value == translate("train.live_title", lang, status=translate("train.status_running", lang))
+
+    at.button(key="train_pause_btn").click().run()
+    rerun_until(at, lambda a: record.job.snapshot().status == "paused" and a.button(key="train_step_btn").disabled is False)
+    paused_at = job_step(registry)
+    at.button(key="train_step_btn").click().run()
+    rerun_until(at, lambda a: job_step(registry) == paused_at + 1)
+    assert translate("train.fake_images", lang, step=paused_at + 1) in [m.value.strip("*") for m in at.markdown]
+
+    at.button(key="train_stop_btn").click().run()
+    rerun_until(at, lambda a: record.job.snapshot().status == "stopped" and a.success)
+    assert translate("trainer.stopped", lang, step=paused_at + 1) in at.success[0].value
+    assert not at.button(key="train_start_btn").disabled  # a new run may start now
+
+
+def test_viewers_watch_and_need_the_code_to_control(registry):
+    teacher = open_page("en")
+    teacher.button(key="train_start_btn").click().run()
+    token = teacher.session_state["train_token"]
+    student = open_page("en")
+    rerun_until(student, lambda a: a.subheader and registry.current() is not None)
+    for key in ("train_pause_btn", "train_stop_btn", "train_save_btn"):
+        assert student.button(key=key).disabled
+    assert student.button(key="train_start_btn").disabled  # one run at a time
+    assert any(translate("train.viewer_note", "en") == c.value for c in student.caption)
+
+    student.text_input(key="train_code_input").input("WRONG1")
+    student.button(key="train_take_btn").click().run()
+    assert student.error and student.error[0].value == translate("train.code_wrong", "en")
+    assert student.button(key="train_stop_btn").disabled
+
+    student.text_input(key="train_code_input").input(token.lower())
+    student.button(key="train_take_btn").click().run()
+    rerun_until(student, lambda a: not a.button(key="train_stop_btn").disabled)
+    student.button(key="train_stop_btn").click().run()
+    assert registry.current().job.wait(30)
+    assert registry.current().job.snapshot().status == "stopped"
