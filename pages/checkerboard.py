@@ -79,11 +79,10 @@ def upsampled(k, s, layers, seed):
     return size, results, float(np.abs(reference - first_layer).max())
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def comparison_figure(k, s, layers, seed, titles, row_names):
+@st.cache_data(max_entries=32, show_spinner=False)
+def comparison_tiles(k, s, layers, seed):
     _, results, _ = upsampled(k, s, layers, seed)
-    return overlap.comparison_figure([list(results["constant"]), list(results["picture"])], [list(t) for t in titles],
-                                     row_names=list(row_names))
+    return overlap.grey_tiles([list(results["constant"]), list(results["picture"])])
 
 
 # ---------------------------------------------------------------- explanation and controls
@@ -167,15 +166,16 @@ if st.session_state.cb_kernel == "random":
     st.caption(ui.t("checkerboard.random_note"))
 
 size, results, resize_error = upsampled(k, s, layers, seed)
-strength = {name: artifact_strength(image) for name, image in zip(("deconv", "nearest", "bilinear"),
-                                                                     results["constant"][1:])}
-columns = (ui.t("checkerboard.col_input", size=size), ui.t("checkerboard.col_deconv", k=k, s=s),
-           ui.t("checkerboard.col_nearest", k=k), ui.t("checkerboard.col_bilinear", k=k))
-first_row = (columns[0],) + tuple(f"{title}<br>{ui.t('checkerboard.strength', value=f'{strength[name]:.3f}')}"
-                                  for title, name in zip(columns[1:], ("deconv", "nearest", "bilinear")))
-figure = comparison_figure(k, s, layers, seed, (first_row, columns),
-                           (ui.t("checkerboard.row_constant"), ui.t("checkerboard.row_picture")))
-st.plotly_chart(figure, key="cb_compare", config={"displayModeBar": False})
+# artifact strength of the flat image after each route (the input itself is 0)
+strength = [None] + [ui.t("checkerboard.strength", value=f"{artifact_strength(image):.3f}")
+                     for image in results["constant"][1:]]
+captions = [ui.t("checkerboard.col_input", size=size), ui.t("checkerboard.col_deconv", k=k, s=s),
+            ui.t("checkerboard.col_nearest", k=k), ui.t("checkerboard.col_bilinear", k=k)]
+for row_name, tiles in zip(("row_constant", "row_picture"), comparison_tiles(k, s, layers, seed)):
+    st.markdown(f"**{ui.t(f'checkerboard.{row_name}')}**")
+    for n, (column, tile) in enumerate(zip(st.columns(4), tiles)):
+        with_strength = row_name == "row_constant" and strength[n]
+        column.image(tile, caption=f"{captions[n]} · {strength[n]}" if with_strength else captions[n], width="content")
 st.caption(ui.t("checkerboard.strength_explained"))
 
 # ---------------------------------------------------------------- verified

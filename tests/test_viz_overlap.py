@@ -87,10 +87,10 @@ def test_pytorch_resize_conv_reference_matches_the_core(mode):
                                resize_conv_upsample(picture, 2, 3, mode), atol=1e-12)
 
 
-def test_comparison_figure_keeps_every_image():
-    images = [[np.full((4, 4), 0.5), np.eye(8)], [np.ones((4, 4)), np.zeros((8, 8))]]
-    fig = overlap.comparison_figure(images, [["a", "b"], ["c", "d"]], row_names=["flat", "picture"])
-    assert len(fig.data) == 4
-    np.testing.assert_array_equal(np.asarray(fig.data[1].z), np.eye(8))
-    assert fig.data[2].zmin < fig.data[2].zmax  # a flat row still gets a valid grey range
-    assert "flat" in fig.layout.annotations[0].text
+def test_grey_tiles_share_a_range_per_row_and_keep_pixels_sharp():
+    flat, ramp = np.full((4, 4), 0.5), np.arange(64, dtype=float).reshape(8, 8)
+    tiles = overlap.grey_tiles([[flat, ramp], [np.ones((4, 4)), np.ones((8, 8))]], display_px=32)
+    assert [t.shape for t in tiles[0]] == [(32, 32), (32, 32)]
+    assert tiles[0][1].min() == 0 and tiles[0][1].max() == 255  # the row's darkest and brightest
+    np.testing.assert_array_equal(tiles[0][1][::4, ::4], np.round(ramp / 63 * 255))  # 4× nearest enlargement
+    assert (tiles[1][0] == 128).all()  # a perfectly flat row is mid-grey, not an error

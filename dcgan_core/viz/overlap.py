@@ -14,12 +14,12 @@ import math
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dcgan_core.arithmetic import conv_transpose_output_size
 from dcgan_core.viz.gif import gif_bytes, grid_image
+from dcgan_core.viz.sliding import ANIMATION_CONTROLS_PX, animation_controls
 
-COUNT_COLORSCALE = "YlGnBu"
+COUNT_COLORSCALE = [[0, "#eef1f4"], [0.25, "#c7e9b4"], [0.5, "#7fcdbb"], [0.75, "#2c7fb8"], [1, "#253494"]]
 STAMP_COLOR = "#d62728"
 
 
@@ -159,7 +159,7 @@ def overlap_figure(counts: np.ndarray, labels: OverlapLabels = OverlapLabels()) 
         fig = go.Figure(go.Heatmap(
             z=counts, zmin=0, zmax=max(high, 1), colorscale=COUNT_COLORSCALE, xgap=1, ygap=1,
             texttemplate="%{z}" if n <= 40 else None, textfont=dict(size=12 if n <= 20 else 9),
-            colorbar=dict(title=labels.count, thickness=12, len=0.8),
+            showscale=False,  # every cell carries its number
             hovertemplate=f"{labels.position} [%{{y}}, %{{x}}]<br>{labels.count}: %{{z}}<extra></extra>",
         ))
         fig.update_layout(
@@ -210,56 +210,36 @@ def buildup_figure(k: int, s: int, input_size: int, dims: int = 2, labels: Overl
                   enumerate(steps)]
     n_out = final.shape[0]
     if dims == 1:
-        fig.update_layout(height=340, yaxis=dict(range=[0, top + 1], title=labels.count),
+        fig.update_layout(height=440, yaxis=dict(range=[0, top + 1], title=labels.count),
                           xaxis=dict(range=[-0.7, n_out - 0.3], dtick=1 if n_out <= 40 else None, title=labels.position))
     else:
-        fig.update_layout(height=int(min(620, max(320, 24 * n_out + 140))),
+        fig.update_layout(height=int(min(720, max(400, 30 * n_out + 180))),
                           yaxis=dict(autorange="reversed", scaleanchor="x", visible=False, constrain="domain"),
                           xaxis=dict(visible=False, range=[-0.6, n_out - 0.4], constrain="domain"))
-    play = dict(frame=dict(duration=frame_ms, redraw=True), fromcurrent=True, transition=dict(duration=0))
-    pause = dict(frame=dict(duration=0, redraw=False), mode="immediate", transition=dict(duration=0))
-    fig.update_layout(
-        showlegend=False, margin=dict(l=10, r=10, t=30, b=80), plot_bgcolor="rgba(0,0,0,0)",
-        updatemenus=[dict(type="buttons", direction="left", x=0, y=0, xanchor="left", yanchor="top",
-                          pad=dict(t=40, r=10), showactive=False,
-                          buttons=[dict(label=f"▶ {labels.play}", method="animate", args=[None, play]),
-                                   dict(label=f"❚❚ {labels.pause}", method="animate", args=[[None], pause])])],
-        sliders=[dict(active=0, x=0.25, len=0.75, y=0, yanchor="top", pad=dict(t=30),
-                      currentvalue=dict(prefix=f"{labels.step} ", font=dict(size=13, color="#31333f")),
-                      font=dict(color="rgba(0,0,0,0)"), ticklen=0, minorticklen=0,
-                      steps=[dict(method="animate", label=f"{n + 1}/{len(steps)}",
-                                  args=[[str(n)], dict(frame=dict(duration=0, redraw=True), mode="immediate",
-                                                       transition=dict(duration=0))])
-                             for n in range(len(steps))])],
-    )
+    fig.update_layout(showlegend=False, margin=dict(l=10, r=10, t=30, b=ANIMATION_CONTROLS_PX),
+                      plot_bgcolor="rgba(0,0,0,0)",
+                      **animation_controls([f"{n + 1}/{len(steps)}" for n in range(len(steps))], labels.play,
+                                           labels.pause, labels.step, frame_ms))
     return fig
 
 
-def comparison_figure(rows: list[list[np.ndarray]], titles: list[list[str]], row_names: list[str] | None = None,
-                      shared_range_per_row: bool = True) -> go.Figure:
-    """Grey images in a grid (one Plotly heatmap each); with shared_range_per_row
-    every image in a row uses that row's min/max, so a faint grid stays visible."""
-    n_rows, n_cols = len(rows), max(len(r) for r in rows)
-    flat_titles = [t for row in titles for t in row]
-    fig = make_subplots(rows=n_rows, cols=n_cols, subplot_titles=flat_titles, horizontal_spacing=0.03,
-                        vertical_spacing=0.1 if n_rows > 1 else 0.05)
-    for r, images in enumerate(rows, start=1):
-        low = min(float(im.min()) for im in images) if shared_range_per_row else None
-        high = max(float(im.max()) for im in images) if shared_range_per_row else None
-        if low is not None and high - low < 1e-9:
-            low, high = low - 0.5, high + 0.5
-        for c, image in enumerate(images, start=1):
-            fig.add_trace(go.Heatmap(z=image, colorscale="gray", zmin=low, zmax=high, showscale=False,
-                                     hovertemplate="[%{y}, %{x}] = %{z:.3f}<extra></extra>"), row=r, col=c)
-            fig.update_xaxes(visible=False, constrain="domain", row=r, col=c)
-            fig.update_yaxes(visible=False, autorange="reversed", scaleanchor=f"x{(r - 1) * n_cols + c}",
-                             constrain="domain", row=r, col=c)
-    if row_names:
-        for r, name in enumerate(row_names):
-            fig.layout.annotations[r * n_cols].text = f"<b>{name}</b><br>{fig.layout.annotations[r * n_cols].text}"
-    fig.update_annotations(font=dict(size=13))
-    fig.update_layout(height=300 * n_rows + 40, margin=dict(l=5, r=5, t=60, b=5))
-    return fig
+def grey_tiles(rows: list[list[np.ndarray]], display_px: int = 288) -> list[list[np.ndarray]]:
+    """Images as uint8 grey tiles about display_px wide, enlarged by whole
+    pixels (nearest) so a one-pixel grid stays sharp. Each row shares one grey
+    scale from its darkest to its brightest value, so a faint pattern in one
+    image is not hidden by the others' range; a perfectly flat row is mid-grey."""
+    tiles = []
+    for images in rows:
+        low = min(float(im.min()) for im in images)
+        high = max(float(im.max()) for im in images)
+        span = high - low
+        row = []
+        for image in images:
+            grey = np.full(image.shape, 128.0) if span < 1e-9 else (image - low) / span * 255
+            factor = max(1, display_px // image.shape[0])
+            row.append(np.kron(np.round(grey).astype(np.uint8), np.ones((factor, factor), dtype=np.uint8)))
+        tiles.append(row)
+    return tiles
 
 
 # ---------------------------------------------------------------- GIF

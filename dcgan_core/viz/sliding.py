@@ -343,6 +343,32 @@ _MOVING_STYLE = [
 ]
 
 
+ANIMATION_CONTROLS_PX = 130  # bottom margin that holds the play/pause buttons and the step slider
+
+
+def animation_controls(step_labels: list[str], play: str, pause: str, step: str, frame_ms: int) -> dict:
+    """Layout entries for Plotly play/pause buttons and a full-width step slider
+    under the plot (one step per frame, frames named "0", "1", …). Buttons and
+    slider sit on separate rows so they never overlap on a narrow screen."""
+    playing = dict(frame=dict(duration=frame_ms, redraw=True), fromcurrent=True, transition=dict(duration=0))
+    paused = dict(frame=dict(duration=0, redraw=False), mode="immediate", transition=dict(duration=0))
+    jump = dict(frame=dict(duration=0, redraw=True), mode="immediate", transition=dict(duration=0))
+    return dict(
+        updatemenus=[dict(
+            type="buttons", direction="left", x=0, y=0, xanchor="left", yanchor="top", pad=dict(t=12, r=10),
+            showactive=False,
+            buttons=[dict(label=f"▶ {play}", method="animate", args=[None, playing]),
+                     dict(label=f"❚❚ {pause}", method="animate", args=[[None], paused])],
+        )],
+        sliders=[dict(
+            active=0, x=0, len=1, y=0, yanchor="top", pad=dict(t=52, l=10, r=10),
+            currentvalue=dict(prefix=f"{step} ", font=dict(size=13, color="#31333f")),
+            font=dict(color="rgba(0,0,0,0)"), ticklen=0, minorticklen=0,
+            steps=[dict(method="animate", label=label, args=[[str(n)], jump]) for n, label in enumerate(step_labels)],
+        )],
+    )
+
+
 def sliding_window_figure(
     i: int, k: int, s: int = 1, p: int = 0, d: int = 1, transposed: bool = False, output_padding: int = 0,
     labels: SlidingLabels = SlidingLabels(), animate: bool = True, frame_ms: int = 700,
@@ -361,27 +387,9 @@ def sliding_window_figure(
     moving = list(range(2, 2 + len(_MOVING_STYLE)))
     fig.frames = [go.Frame(name=str(n), data=_frame_traces(geometry, frame), traces=moving)
                   for n, frame in enumerate(frames)]
-    play = dict(frame=dict(duration=frame_ms, redraw=True), fromcurrent=True, transition=dict(duration=0))
-    pause = dict(frame=dict(duration=0, redraw=False), mode="immediate", transition=dict(duration=0))
-    fig.update_layout(
-        margin=dict(l=10, r=10, t=40, b=90),
-        height=fig.layout.height + 70,
-        updatemenus=[dict(
-            type="buttons", direction="left", x=0, y=0, xanchor="left", yanchor="top", pad=dict(t=10, r=10),
-            showactive=False,
-            buttons=[dict(label=f"▶ {labels.play}", method="animate", args=[None, play]),
-                     dict(label=f"❚❚ {labels.pause}", method="animate", args=[[None], pause])],
-        )],
-        sliders=[dict(
-            active=0, x=0.22, len=0.78, y=0, yanchor="top", pad=dict(t=10),
-            currentvalue=dict(prefix=f"{labels.step} ", font=dict(size=13, color="#31333f")),
-            font=dict(color="rgba(0,0,0,0)"), ticklen=0, minorticklen=0,
-            steps=[dict(method="animate", label=f"{n + 1}/{len(frames)} → [{f.out_row}, {f.out_col}]",
-                        args=[[str(n)], dict(frame=dict(duration=0, redraw=True), mode="immediate",
-                                             transition=dict(duration=0))])
-                   for n, f in enumerate(frames)],
-        )],
-    )
+    step_labels = [f"{n + 1}/{len(frames)} → [{f.out_row}, {f.out_col}]" for n, f in enumerate(frames)]
+    fig.update_layout(margin=dict(l=10, r=10, t=40, b=ANIMATION_CONTROLS_PX), height=fig.layout.height + 110,
+                      **animation_controls(step_labels, labels.play, labels.pause, labels.step, frame_ms))
     return fig
 
 
