@@ -27,15 +27,12 @@ WIDTHS = (8, 16, 32, 48, 64, 96, 128)
 BATCHES = (8, 16, 32, 64, 128, 256)
 REFRESH_S = 1.0
 GRID_DISPLAY_PX = 560
+METRIC_PX = 150
+SPARK_STEPS = 400   # the sparklines under the numbers cover the last this many steps
+SPARK_POINTS = 60
 
 registry = get_registry()
 lang = ui.current_language()
-
-
-def text_template(key: str, name: str):
-    """A formatter fixed to this run's language (widgets may format values outside a script run)."""
-    template = ui.t(key, **{name: "{" + name + "}"})
-    return lambda value: template.format(**{name: value})
 
 
 # ---- settings ---------------------------------------------------------------
@@ -111,7 +108,8 @@ def start_run(config: TrainConfig, resume=None) -> None:
         return
     st.session_state.train_token = token
     st.session_state.train_follow = True
-    st.session_state.pop("train_frame_step", None)
+    for key in ("train_frame_step", "train_frame_set"):
+        st.session_state.pop(key, None)
     st.rerun()
 
 
@@ -144,39 +142,37 @@ def status_box(snap) -> None:
         st.warning(ui.t(key), icon="⚠️")
 
 
-def controls(record, snap, is_controller: bool) -> None:
+def controls(snap, is_controller: bool) -> None:
     token = st.session_state.get("train_token")
     disabled = not is_controller or not snap.active
-    cols = st.columns(5)
     paused = snap.status == "paused"
-    if paused:
-        if cols[0].button(ui.t("train.resume"), icon=":material/play_arrow:", disabled=disabled, key="train_resume_btn",
-                          type="primary", width="stretch"):
-            registry.control(token, "resume")
-    else:
-        if cols[0].button(ui.t("train.pause"), icon=":material/pause:", disabled=disabled, key="train_pause_btn",
-                          width="stretch"):
-            registry.control(token, "pause")
-    if cols[1].button(ui.t("train.step_once"), icon=":material/skip_next:", disabled=disabled or not paused,
-                      key="train_step_btn", help=ui.t("train.step_once_help"), width="stretch"):
-        registry.control(token, "step")
-    if cols[2].button(ui.t("train.stop"), icon=":material/stop:", disabled=disabled, key="train_stop_btn",
-                      width="stretch"):
-        registry.control(token, "stop")
-    if cols[3].button(ui.t("train.save_now"), icon=":material/save:", disabled=disabled, key="train_save_btn",
-                      help=ui.t("train.save_now_help"), width="stretch"):
-        registry.control(token, "save")
-    with cols[4].popover(ui.t("train.tune"), icon=":material/tune:", disabled=disabled, width="stretch"):
-        st.caption(ui.t("train.tune_help"))
-        lr = st.number_input(ui.t("train.lr"), min_value=1e-6, max_value=1.0, value=float(snap.lr), step=1e-4,
-                             format="%.5f", key="train_live_lr")
-        beta1 = st.slider(ui.t("train.beta1"), 0.0, 0.99, float(snap.beta1), 0.01, key="train_live_beta1")
-        if st.button(ui.t("train.apply"), key="train_apply_btn"):
-            try:
-                registry.control(token, "set_hyperparameters", lr=lr, beta1=beta1)
-                st.toast(ui.t("train.applied", lr=f"{lr:g}", beta1=f"{beta1:g}"))
-            except LabError as err:
-                ui.show_error(err)
+    with st.container(horizontal=True, gap="small"):  # a row that wraps on a phone
+        if paused:
+            if st.button(ui.t("train.resume"), icon=":material/play_arrow:", disabled=disabled, key="train_resume_btn",
+                         type="primary"):
+                registry.control(token, "resume")
+        else:
+            if st.button(ui.t("train.pause"), icon=":material/pause:", disabled=disabled, key="train_pause_btn"):
+                registry.control(token, "pause")
+        if st.button(ui.t("train.step_once"), icon=":material/skip_next:", disabled=disabled or not paused,
+                     key="train_step_btn", help=ui.t("train.step_once_help")):
+            registry.control(token, "step")
+        if st.button(ui.t("train.stop"), icon=":material/stop:", disabled=disabled, key="train_stop_btn"):
+            registry.control(token, "stop")
+        if st.button(ui.t("train.save_now"), icon=":material/save:", disabled=disabled, key="train_save_btn",
+                     help=ui.t("train.save_now_help")):
+            registry.control(token, "save")
+        with st.popover(ui.t("train.tune"), icon=":material/tune:", disabled=disabled):
+            st.caption(ui.t("train.tune_help"))
+            lr = st.number_input(ui.t("train.lr"), min_value=1e-6, max_value=1.0, value=float(snap.lr), step=1e-4,
+                                 format="%.5f", key="train_live_lr")
+            beta1 = st.slider(ui.t("train.beta1"), 0.0, 0.99, float(snap.beta1), 0.01, key="train_live_beta1")
+            if st.button(ui.t("train.apply"), key="train_apply_btn"):
+                try:
+                    registry.control(token, "set_hyperparameters", lr=lr, beta1=beta1)
+                    st.toast(ui.t("train.applied", lr=f"{lr:g}", beta1=f"{beta1:g}"))
+                except LabError as err:
+                    ui.show_error(err)
     if is_controller and snap.active:
         st.caption(ui.t("train.your_code", code=token))
     elif snap.active:
@@ -201,21 +197,24 @@ def progress_and_numbers(snap) -> None:
     def fmt(name, digits):
         return f"{last[name]:.{digits}f}" if name in last else "–"
 
-    cols = st.columns(6)
-    cols[0].metric(ui.t("train.images_per_sec"), f"{snap.images_per_sec:,.0f}")
-    cols[1].metric(ui.t("trainer.loss_d"), fmt("loss_d", 3))
-    cols[2].metric(ui.t("trainer.loss_g"), fmt("loss_g", 3))
-    cols[3].metric("D(x)", fmt("d_real", 2))
-    cols[4].metric(ui.t("train.d_fake_before"), fmt("d_fake_before", 2), help=ui.t("train.d_fake_help"))
-    cols[5].metric(ui.t("train.d_fake_after"), fmt("d_fake_after", 2), help=ui.t("train.d_fake_help"))
+    recent = viz.downsample(snap.history[-SPARK_STEPS:], SPARK_POINTS) if len(snap.history) else None
+
+    def spark(column):
+        return None if recent is None or len(recent) < 2 else [round(float(v), 4) for v in recent[:, column]]
+
+    with st.container(horizontal=True, gap="medium"):
+        st.metric(ui.t("train.images_per_sec"), f"{snap.images_per_sec:,.0f}", width=METRIC_PX)
+        st.metric(ui.t("trainer.loss_d"), fmt("loss_d", 3), chart_data=spark(1), width=METRIC_PX)
+        st.metric(ui.t("trainer.loss_g"), fmt("loss_g", 3), chart_data=spark(2), width=METRIC_PX)
+        st.metric("D(x)", fmt("d_real", 2), chart_data=spark(3), width=METRIC_PX)
+        st.metric(ui.t("train.d_fake_before"), fmt("d_fake_before", 2), help=ui.t("train.d_fake_help"),
+                  chart_data=spark(4), width=METRIC_PX)
+        st.metric(ui.t("train.d_fake_after"), fmt("d_fake_after", 2), help=ui.t("train.d_fake_help"),
+                  chart_data=spark(5), width=METRIC_PX)
     st.caption(ui.t("train.run_facts", device=snap.device_by_lang.get(lang, snap.device),
                     dataset=snap.dataset_name, n=f"{snap.dataset_size:,}",
                     elapsed=format_seconds(snap.elapsed_seconds), lr=f"{snap.lr:g}", beta1=f"{snap.beta1:g}",
                     batch=snap.config["batch_size"]))
-
-
-def on_frame_moved() -> None:
-    st.session_state.train_follow = False
 
 
 def images_panel(snap, run_id: str) -> None:
@@ -223,19 +222,25 @@ def images_panel(snap, run_id: str) -> None:
     if not frames or snap.real_grid is None:
         st.info(ui.t("train.preparing"))
         return
-    steps = [s for s, _ in frames]
+    # The timeline spans the whole run (fixed ends, so the widget stays the same widget as
+    # frames arrive); following, it sits on the newest frame. A value other than the one
+    # we set means the reader moved it: stop following.
+    first, last = snap.start_step, max(snap.max_steps, snap.start_step + 1)
     if "train_follow" not in st.session_state:
         st.session_state.train_follow = True
-    chosen = st.session_state.get("train_frame_step")
-    if st.session_state.train_follow or chosen is None:
-        chosen = steps[-1]
-    elif chosen not in steps:
-        chosen = steps[viz.nearest_frame(frames, chosen)]
-    st.session_state.train_frame_step = chosen
-    grid_step, grid = frames[steps.index(chosen)]
-    if st.session_state.train_follow and snap.latest_grid is not None:
-        grid_step, grid = snap.latest_grid_step, snap.latest_grid
+    state = st.session_state
+    if "train_frame_step" in state and "train_frame_set" in state and state.train_frame_step != state.train_frame_set:
+        state.train_follow = False
+    latest = snap.latest_grid_step if snap.latest_grid_step is not None else frames[-1][0]
+    wanted = st.session_state.get("train_frame_step", latest)
+    if st.session_state.train_follow or not first <= wanted <= last:
+        wanted = latest
+    st.session_state.train_frame_step = st.session_state.train_frame_set = wanted
 
+    if wanted == latest and snap.latest_grid is not None:
+        grid_step, grid = snap.latest_grid_step, snap.latest_grid
+    else:
+        grid_step, grid = frames[viz.nearest_frame(frames, min(wanted, latest))]
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{ui.t('train.real_images')}**")
@@ -245,9 +250,8 @@ def images_panel(snap, run_id: str) -> None:
         st.image(shared_png(run_id, "fake", grid_step, grid), width="stretch")
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
     with c1:
-        if len(steps) > 1:
-            st.select_slider(ui.t("train.timeline"), options=steps, key="train_frame_step",
-                             format_func=text_template("train.step_label", "step"), on_change=on_frame_moved)
+        st.slider(ui.t("train.timeline"), first, last, key="train_frame_step", disabled=len(frames) < 2,
+                  help=ui.t("train.timeline_help"))
     with c2:
         st.toggle(ui.t("train.follow"), key="train_follow")
 
@@ -299,7 +303,7 @@ def live_panel() -> None:
     is_controller = registry.is_controller(st.session_state.get("train_token"))
     st.subheader(ui.t("train.live_title", status=ui.t(f"train.status_{snap.status}")))
     status_box(snap)
-    controls(record, snap, is_controller)
+    controls(snap, is_controller)
     progress_and_numbers(snap)
     images_panel(snap, record.run_id)
     charts(snap, record.run_id)

@@ -87,6 +87,15 @@ def test_start_watch_pause_step_stop(registry, lang):
     rerun_until(at, lambda a: job_step(registry) == paused_at + 1)
     assert translate("train.fake_images", lang, step=paused_at + 1) in [m.value.strip("*") for m in at.markdown]
 
+    # scrub back through the timeline: the grid from step 0 returns, and following stops
+    at.slider(key="train_frame_step").set_value(0).run()
+    assert translate("train.fake_images", lang, step=0) in [m.value.strip("*") for m in at.markdown]
+    assert at.toggle(key="train_follow").value is False
+    at.run()
+    assert translate("train.fake_images", lang, step=0) in [m.value.strip("*") for m in at.markdown]
+    at.toggle(key="train_follow").set_value(True).run()
+    assert translate("train.fake_images", lang, step=paused_at + 1) in [m.value.strip("*") for m in at.markdown]
+
     at.button(key="train_stop_btn").click().run()
     rerun_until(at, lambda a: record.job.snapshot().status == "stopped" and a.success)
     assert translate("trainer.stopped", lang, step=paused_at + 1) in at.success[0].value

@@ -51,7 +51,7 @@ def _layout(fig: go.Figure, title: str, y_title: str, lang: str, height: int) ->
     fig.update_layout(
         title=dict(text=title, x=0, xanchor="left"),
         height=height, margin=dict(l=10, r=10, t=40, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+        legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0),
         hovermode="x unified", uirevision="keep",  # keep zoom while the data updates
     )
     fig.update_xaxes(title_text=translate("trainer.step_axis", lang), rangemode="tozero")
