@@ -9,13 +9,17 @@ from __future__ import annotations
 import io
 import re
 import time
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 import ui
 from dcgan_core.arithmetic import conv_output_size
+from dcgan_core.checkpoint import load_checkpoint
 from dcgan_core.i18n import LANGUAGES, load_catalog, translate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,6 +115,13 @@ def page_problems(page, title_key: str, lang: str) -> list[str]:
     if lang == "zh" and len(HAN.findall(page.inner_text("[data-testid='stMain']"))) < 10:
         problems.append("Chinese page has (almost) no Chinese text")
     return problems
+
+
+def catalog_regex(key: str, lang: str, capture: str) -> re.Pattern:
+    """A regex for a catalog sentence with its `{capture}` placeholder captured as a number."""
+    parts = re.split(r"(\{\w+\})", translate(key, lang))
+    return re.compile("".join(r"([0-9][0-9,]*)" if part == "{" + capture + "}" else ".*?" if part.startswith("{")
+                              else re.escape(part) for part in parts if part))
 
 
 def slider_value(page, key: str) -> int:
@@ -232,3 +243,168 @@ def test_gif_download(lab_server, page):
         assert getattr(gif, "n_frames", 1) > 1
     assert download.suggested_filename.endswith(".gif")
     shot(page, "04_gif_downloaded")
+
+
+# ---------------------------------------------------------------- the Train page
+
+STEP_TEXT = catalog_regex("train.progress", "en", "step")
+TINY_STEPS = 100_000  # the run is stopped by the test; big enough that it never finishes first
+
+
+def train_step(page) -> int | None:
+    bar = page.locator("[data-testid='stProgress']")
+    match = STEP_TEXT.search(bar.first.inner_text()) if bar.count() else None
+    return int(match.group(1).replace(",", "")) if match else None
+
+
+def main_text(page) -> str:
+    return page.inner_text("[data-testid='stMain']")
+
+
+def open_train_page(page, server) -> None:
+    page.goto(f"{server.url}/train?lang=en")
+    page.locator(".st-key-train_start_btn button").wait_for(timeout=90_000)
+    # The live panel reruns every second while a run exists: wait for a quiet moment, not for idleness.
+    wait_for(lambda: page.evaluate(IDLE_JS), 90, "the Train page to render")
+
+
+def choose_tiny_settings(page) -> None:
+    """The smallest networks and batch the page offers, and a run longer than the test."""
+    for key in ("train_ngf", "train_ndf", "train_batch"):
+        thumb = page.locator(f".st-key-{key} input[type='range']")
+        thumb.focus()
+        page.keyboard.press("Home")
+        wait_for(lambda: thumb.input_value() == "0", 10, f"{key} at its smallest option")
+        wait_for(lambda: page.evaluate(IDLE_JS), 60, f"the rerun after {key}")
+    steps = page.locator(".st-key-train_steps input")
+    steps.fill(str(TINY_STEPS))
+    steps.press("Enter")
+    wait_for(lambda: steps.input_value().replace(",", "") == str(TINY_STEPS), 20, "the steps box to take the value")
+    wait_for(lambda: page.evaluate(IDLE_JS), 60, "the rerun after the steps box")
+
+
+def press(page, key: str) -> None:
+    button = page.locator(f".st-key-{key} button")
+    wait_for(lambda: button.count() and button.first.is_enabled(), 60, f"button {key} to be enabled")
+    button.first.click()
+
+
+def stop_run(page) -> None:
+    """Stop the run if this session still controls an active one (cleanup, also after a failure)."""
+    stop = page.locator(".st-key-train_stop_btn button")
+    if stop.count() and stop.first.is_enabled():
+        stop.first.click()
+        wait_for(lambda: any(translate(f"train.status_{status}", "en") in page.locator("h3").first.inner_text()
+                             for status in ("stopped", "finished", "failed")), 60, "the run to stop")
+
+
+def live_reading(page) -> dict:
+    return page.evaluate("""() => {
+        const plot = document.querySelector(".st-key-train_loss_chart .js-plotly-plot");
+        const images = [...document.querySelectorAll("[data-testid='stImage'] img")].map(img => img.src);
+        // calcdata: Plotly's computed points per trace (the figure's own arrays arrive base64-packed)
+        return {points: plot && plot.calcdata ? plot.calcdata.reduce((n, trace) => n + trace.length, 0) : 0,
+                images: images};
+    }""") | {"step": train_step(page)}
+
+
+def test_train_live_run(lab_server, page):
+    """Start a tiny run, watch the step counter, loss chart and samples update, download a checkpoint, stop."""
+    open_train_page(page, lab_server)
+    choose_tiny_settings(page)
+    press(page, "train_start_btn")
+    try:
+        wait_for(lambda: (train_step(page) or 0) > 0, 120, "the step counter to rise above 0")
+        wait_for(lambda: live_reading(page)["points"] > 0 and len(live_reading(page)["images"]) >= 2, 60,
+                 "the loss chart and the sample grids")
+        first = live_reading(page)
+        shot(page, "05_train_first_reading", full_page=True)
+        time.sleep(3)
+        second = wait_for(lambda: (r := live_reading(page))["step"] > first["step"] and r["points"] > first["points"]
+                          and r["images"][-1] != first["images"][-1] and r, 60,
+                          "a later reading with more steps, more chart points and a new sample grid")
+        assert second["step"] > first["step"]
+        shot(page, "05_train_second_reading", full_page=True)
+
+        press(page, "train_save_btn")  # a checkpoint now (the regular ones are far apart in a long run)
+        download_button = page.locator(".st-key-train_dl_ckpt button:visible")
+        download_button.first.wait_for(timeout=60_000)
+        with page.expect_download(timeout=60_000) as download_info:
+            download_button.first.click()
+        path = ARTIFACTS / "05_checkpoint.pt"
+        download_info.value.save_as(path)
+        payload = torch.load(path, weights_only=True, map_location="cpu")
+        assert isinstance(payload, dict)
+        checkpoint = load_checkpoint(path)
+        assert checkpoint.step > 0
+        assert (checkpoint.model_config.ngf, checkpoint.model_config.ndf) == (8, 8)  # the settings we chose
+        assert all(torch.isfinite(t).all() for t in checkpoint.generator.values() if t.is_floating_point())
+    finally:
+        stop_run(page)
+    assert translate("train.status_stopped", "en") in page.locator("h3").first.inner_text()
+    shot(page, "05_train_stopped")
+
+
+def png_zip(count: int, extra: dict[str, bytes] | None = None) -> bytes:
+    rng = np.random.default_rng(0)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for n in range(count):
+            image = Image.fromarray(rng.integers(0, 256, (32, 32), dtype=np.uint8), mode="L")
+            png = io.BytesIO()
+            image.save(png, format="PNG")
+            archive.writestr(f"digits/{n:03d}.png", png.getvalue())
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def upload_zip(page, name: str, data: bytes) -> None:
+    field = page.locator(".st-key-train_zip input[type='file']")
+    wait_for(lambda: field.count() and field.is_enabled(), 60, "the zip uploader to be enabled")
+    field.set_input_files(
+        files=[{"name": name, "mimeType": "application/zip", "buffer": data}])
+    wait_for(lambda: name in page.locator(".st-key-train_zip").inner_text(), 60, f"{name} to be uploaded")
+    wait_for(lambda: page.evaluate(IDLE_JS), 60, "the rerun after the upload")
+
+
+def files_named(folder: Path, name: str) -> list[Path]:
+    return [path for path in folder.rglob(name)]
+
+
+def test_train_zip_upload(lab_server, page):
+    """A zip of PNGs trains on exactly its images; a zip with '../evil.png' is refused with a clear sentence."""
+    open_train_page(page, lab_server)
+    page.locator(".st-key-train_source").click()
+    page.get_by_role("option", name=translate("data.source_zip", "en")).click()
+    page.locator(".st-key-train_zip input[type='file']").wait_for(state="attached", timeout=60_000)
+    wait_for(lambda: page.evaluate(IDLE_JS), 60, "the rerun after choosing the zip source")
+    choose_tiny_settings(page)
+
+    count = 16
+    upload_zip(page, "digits.zip", png_zip(count))
+    press(page, "train_start_btn")
+    facts = catalog_regex("train.run_facts", "en", "n")
+    try:
+        found = wait_for(lambda: [int(m.group(1).replace(",", "")) for m in facts.finditer(main_text(page))],
+                         120, "the run to report its number of images")
+        assert found == [count], f"the page reports {found} images, the zip holds {count}"
+        shot(page, "06_zip_run", full_page=True)
+    finally:
+        stop_run(page)
+
+    sandbox_before = sorted(p.relative_to(lab_server.sandbox) for p in lab_server.sandbox.rglob("*"))
+    upload_zip(page, "evil.zip", png_zip(4, {"../evil.png": b"\x89PNG not really"}))
+    press(page, "train_start_btn")
+    refusal = translate("data.zip_path_traversal", "en", entry="../evil.png")
+    wait_for(lambda: refusal in main_text(page), 120, "the refusal of the malicious zip")
+    shot(page, "06_zip_refused", full_page=True)
+    assert not page.locator("[data-testid='stException']").count()
+    # Nothing escaped: no evil.png anywhere near the data folder or in the repository, and the
+    # sandbox holds nothing but the data folder.
+    assert not files_named(lab_server.sandbox.parent, "evil.png")
+    assert not (ROOT / "evil.png").exists() and not files_named(ROOT / "data", "evil.png")
+    assert [p.name for p in lab_server.sandbox.iterdir()] == ["data"]
+    new_files = sorted(set(p.relative_to(lab_server.sandbox) for p in lab_server.sandbox.rglob("*")) - set(sandbox_before))
+    assert not [p for p in new_files if p.suffix.lower() in (".png", ".jpg")], new_files
+    stop_run(page)
