@@ -6,11 +6,14 @@ Fast path by design: the whole dataset lives on the training device, minibatch
 indices and noise are drawn there, and ``Trainer.step`` never waits for the
 device (no ``.item()``): its metrics stay device tensors until the job reads
 them a few times a second. ``make_train_step`` builds a function of two
-fixed-shape tensors, ready for ``torch.compile`` or CUDA graphs later.
+fixed-shape tensors; ``dcgan_core.fastpath`` runs the whole step eagerly, as
+one CUDA graph, or compiled (``TrainConfig.mode``). Under torchrun the same
+command trains on several GPUs (``dcgan_core.distributed``).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -25,6 +28,7 @@ import torch.nn.functional as F
 from dcgan_core.checkpoint import Checkpoint, check_compatible
 from dcgan_core.data import DatasetSpec
 from dcgan_core.device import pick_device
+from dcgan_core.fastpath import check_mode, make_fast_step
 from dcgan_core.i18n import LabError
 from dcgan_core.models import DCGANConfig, build_models
 
@@ -51,6 +55,8 @@ class TrainConfig:
     sample_every: int = 50
     checkpoint_every: int = 500
     n_fixed: int = 64
+    mode: str = "auto"  # the step: "auto" (a CUDA graph on CUDA, else eager) | "eager" | "cuda_graph" | "compile"
+    amp: bool = False  # bf16 autocast for the forward passes
 
     def __post_init__(self):
         # The images must be what the networks were built for.
@@ -58,6 +64,7 @@ class TrainConfig:
         if not 1 <= self.batch_size <= 4096:
             raise LabError("trainer.batch_size", value=self.batch_size)
         check_optimizer_settings(self.lr, self.beta1, self.beta2)
+        check_mode(self.mode)
         for name in ("max_steps", "sample_every", "checkpoint_every", "n_fixed"):
             if getattr(self, name) < 1:
                 raise LabError("errors.config_positive", name=name, value=getattr(self, name))
@@ -126,19 +133,32 @@ def make_adam(params, lr: float, beta1: float, beta2: float, device: torch.devic
         return torch.optim.Adam(params, lr=lr, betas=(beta1, beta2), foreach=device.type != "cpu")
 
 
-def make_train_step(netG, netD, opt_g, opt_d):
+def make_train_step(netG, netD, opt_g, opt_d, *, netD_for_g=None, autocast_dtype=None):
     """One D update on real + fake, then one G update; returns a (5,) tensor
-    ``METRICS`` on the device. Pure tensor code with fixed shapes: no host reads."""
+    ``METRICS`` on the device. Pure tensor code with fixed shapes: no host reads.
+
+    ``netD_for_g``: the module for D's pass inside G's update (default netD);
+    under DistributedDataParallel it is the unwrapped D, whose frozen weights
+    need no gradient synchronisation. ``autocast_dtype`` (e.g. torch.bfloat16)
+    runs the forward passes under autocast."""
     d_params = list(netD.parameters())
+    netD_for_g = netD if netD_for_g is None else netD_for_g
+    device_type = next(netG.parameters()).device.type
+
+    def forward_precision():
+        if autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type, dtype=autocast_dtype, cache_enabled=False)  # no cache: CUDA-graph safe
 
     def train_step(real: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         # D: maximise log D(x) + log(1 − D(G(z))). Real and fake go in separate
         # minibatches, so batchnorm never mixes them.
-        fake = netG(noise)
-        real_logits = netD(real)
-        fake_logits = netD(fake.detach())
-        loss_d = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-                  + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+        with forward_precision():
+            fake = netG(noise)
+            real_logits = netD(real)
+            fake_logits = netD(fake.detach())
+            loss_d = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+                      + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
@@ -146,8 +166,9 @@ def make_train_step(netG, netD, opt_g, opt_d):
         # G: the non-saturating loss, maximise log D(G(z)) (strong gradients early on).
         for p in d_params:
             p.requires_grad_(False)  # D's weights need no gradient here
-        gen_logits = netD(fake)
-        loss_g = F.binary_cross_entropy_with_logits(gen_logits, torch.ones_like(gen_logits))
+        with forward_precision():
+            gen_logits = netD_for_g(fake)
+            loss_g = F.binary_cross_entropy_with_logits(gen_logits, torch.ones_like(gen_logits))
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -155,10 +176,10 @@ def make_train_step(netG, netD, opt_g, opt_d):
             p.requires_grad_(True)
 
         return torch.stack([
-            loss_d.detach(), loss_g.detach(),
-            torch.sigmoid(real_logits.detach()).mean(),
-            torch.sigmoid(fake_logits.detach()).mean(),  # D(G(z)) before D's update
-            torch.sigmoid(gen_logits.detach()).mean(),   # D(G(z)) after it, on G's step
+            loss_d.detach().float(), loss_g.detach().float(),
+            torch.sigmoid(real_logits.detach().float()).mean(),
+            torch.sigmoid(fake_logits.detach().float()).mean(),  # D(G(z)) before D's update
+            torch.sigmoid(gen_logits.detach().float()).mean(),   # D(G(z)) after it, on G's step
         ])
 
     return train_step
@@ -190,7 +211,14 @@ class Trainer:
         self.step_count = 0
         if checkpoint is not None:
             self.load_state(checkpoint)
-        self.train_step = make_train_step(self.netG, self.netD, self.opt_g, self.opt_d)
+        self.build_step()
+
+    def build_step(self) -> None:
+        """(Re)build the step per ``config.mode`` (see dcgan_core.fastpath);
+        ``mode_used`` and ``mode_reason`` say what runs and why."""
+        self._fast_step = None  # a previous CUDA graph's memory goes first
+        self._fast_step, self.mode_used, self.mode_reason = make_fast_step(self, self.config.mode, self.config.amp)
+        self.train_step = self._fast_step.train_step  # (real, noise) -> metrics, eager
 
     @property
     def num_images(self) -> int:
@@ -201,12 +229,9 @@ class Trainer:
         return self.step_count * self.config.batch_size / self.num_images
 
     def step(self) -> torch.Tensor:
-        """One D update and one G update; returns the step's metrics on the device."""
-        b, nz = self.config.batch_size, self.config.model.nz
-        index = torch.randint(self.num_images, (b,), generator=self.rng, device=self.device)
-        real = self.images.index_select(0, index)
-        noise = torch.randn(b, nz, 1, 1, generator=self.rng, device=self.device)
-        metrics = self.train_step(real, noise)
+        """One D update and one G update; returns the step's metrics on the device.
+        Minibatch indices and noise are drawn from ``self.rng`` on the device."""
+        metrics = self._fast_step()
         self.step_count += 1
         return metrics
 
@@ -220,6 +245,8 @@ class Trainer:
                 group["lr"] = lr
                 group["betas"] = (beta1, group["betas"][1])
         self.config = replace(self.config, lr=lr, beta1=beta1)
+        if getattr(self, "mode_used", "eager") != "eager":
+            self.build_step()  # a captured graph holds the old lr and β1
 
     @torch.no_grad()
     def samples(self, noise: torch.Tensor | None = None) -> torch.Tensor:
@@ -313,6 +340,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
     parser.add_argument("--resume", default=None, metavar="PATH", help="checkpoint to continue from")
     parser.add_argument("--out", default="runs/demo", help="folder for checkpoint.pt, metrics.jsonl and samples/")
+    parser.add_argument("--mode", default=None, choices=["auto", "eager", "cuda_graph", "compile"],
+                        help="the training step: auto (default) = one CUDA graph per step on CUDA, eager elsewhere")
+    parser.add_argument("--amp", action="store_true", default=None, help="bf16 autocast for the forward passes")
+    from dcgan_core.distributed import add_arguments as add_distributed_arguments
+
+    add_distributed_arguments(parser)
     return parser
 
 
@@ -337,8 +370,8 @@ def config_from_args(args: argparse.Namespace) -> tuple[TrainConfig, Checkpoint 
     if not args.resume or args.dataset != "bundled" or args.data_path:
         dataset = DatasetSpec(source=args.dataset, path=args.data_path, limit=args.limit)
     start = resumed.step if resumed is not None else 0
-    overrides = {k: getattr(args, k) for k in ("batch_size", "lr", "beta1", "sample_every", "checkpoint_every")
-                 if getattr(args, k) is not None}
+    overrides = {k: getattr(args, k) for k in ("batch_size", "lr", "beta1", "sample_every", "checkpoint_every",
+                                               "mode", "amp") if getattr(args, k, None) is not None}
     config = replace(base, model=model, dataset=dataset, seed=args.seed, device=args.device,
                      max_steps=start + args.steps, **overrides)
     return config, resumed
@@ -367,6 +400,10 @@ def main(argv: list[str] | None = None) -> int:
     from dcgan_core.job import TrainingJob
 
     args = build_parser().parse_args(argv)
+    from dcgan_core import distributed
+
+    if distributed.launched_by_torchrun():  # torchrun -m dcgan_core.train: DistributedDataParallel
+        return distributed.main(args)
     try:
         config, resumed = config_from_args(args)
         job = TrainingJob(config, run_dir=Path(args.out), resume=resumed,
