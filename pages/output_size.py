@@ -93,6 +93,20 @@ def receptive_figure(mode, i, k, s, p, d, a, row, col, labels):
                                           output_padding=a, labels=labels)
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def torch_output_size(mode, i, k, s, p, d, a):
+    """PyTorch's own output side, or PyTorch's refusal as text (cached: the same settings recur as sliders move)."""
+    try:
+        return sliding.pytorch_output_size(mode, i, k, s, p, d, a), None
+    except RuntimeError as err:
+        return None, str(err).splitlines()[0]
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def torch_receptive_field(mode, i, k, s, p, d, a, row, col):
+    return sliding.pytorch_receptive_field(mode, i, k, s, p, d, row, col, output_padding=a)
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def animation_gif(mode, i, k, s, p, d, a):
     return sliding.sliding_window_gif(i, k, s, p, d, transposed=mode == "transposed", output_padding=a)
@@ -185,10 +199,9 @@ with result:
 st.subheader(ui.t("output_size.verified_title"))
 verify, code = st.columns(2, gap="large")
 with verify:
-    try:
-        o_torch = sliding.pytorch_output_size(mode, i, k, s, p, d, a)
-    except RuntimeError as err:
-        st.error(ui.t("output_size.pytorch_refused", detail=str(err).splitlines()[0]))
+    o_torch, refusal = torch_output_size(mode, i, k, s, p, d, a)
+    if refusal:
+        st.error(ui.t("output_size.pytorch_refused", detail=refusal))
     else:
         st.markdown(ui.t("output_size.verified_shape", function=TORCH_FUNCTION[mode], i=i, o_torch=o_torch, o=o))
         ui.verification(abs(o_torch - o), tolerance=0, what=ui.t("output_size.verified_what"))
@@ -238,6 +251,6 @@ else:
     st.info(ui.t("output_size.rf_none", row=row, col=col))
 st.plotly_chart(receptive_figure(mode, i, k, s, p, d, a, row, col, labels), key="os_rf_chart",
                 on_select=on_cell_click, selection_mode="points", config={"displayModeBar": False})
-reference = sliding.pytorch_receptive_field(mode, i, k, s, p, d, row, col, output_padding=a)
+reference = torch_receptive_field(mode, i, k, s, p, d, a, row, col)
 ui.verification(float(np.abs(reference.astype(int) - mask.astype(int)).max()), tolerance=0,
                 what=ui.t("output_size.rf_verified_what"))

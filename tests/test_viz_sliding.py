@@ -120,7 +120,8 @@ def test_figure_has_one_plotly_frame_per_output_cell_with_play_controls():
     assert len(fig.layout.sliders[0].steps) == o * o
     assert [b.method for b in fig.layout.updatemenus[0].buttons] == ["animate", "animate"]
     # the last frame's taps end where PyTorch's last window ends: (o−1)s + d(k−1) on the padded grid
-    last_x = [v for v in fig.frames[-1].data[0].x if v is not None]
+    grid = 6 + 2 * 1  # the padded input; the output cell's square lies to the right of it
+    last_x = [v for v in fig.frames[-1].data[0].x if v is not None and v < grid]
     assert max(last_x) == pytest.approx((o - 1) * 2 + (3 - 1) + 0.5 - 0.04)
 
 

@@ -195,15 +195,15 @@ def buildup_figure(k: int, s: int, input_size: int, dims: int = 2, labels: Overl
             bar = dict(type="bar", x=list(range(len(counts))), y=counts.tolist(),
                        text=[str(c) if c else "" for c in counts.tolist()], textposition="outside")
             return [bar, dict(type="scatter", x=xs, y=[v * (top + 0.5) for v in ys])]
-        text = np.where(counts > 0, counts.astype(str), "").tolist()  # blank until a stamp lands
-        return [dict(type="heatmap", z=counts.tolist(), text=text), dict(type="scatter", x=xs, y=ys)]
+        z = np.where(counts > 0, counts, None).tolist()  # no cell (the grey background) until a stamp lands
+        return [dict(type="heatmap", z=z), dict(type="scatter", x=xs, y=ys)]
 
     first = traces(*steps[0])
     if dims == 1:
         base = go.Bar(first[0] | dict(marker=dict(color="#4f8fd1"), hoverinfo="skip"))
     else:
         base = go.Heatmap(first[0] | dict(zmin=0, zmax=max(top, 1), colorscale=COUNT_COLORSCALE, xgap=1, ygap=1,
-                                          texttemplate="%{text}", showscale=False, hoverinfo="skip"))
+                                          texttemplate="%{z}", showscale=False, hoverinfo="skip"))
     outline = go.Scatter(first[1] | dict(mode="lines", line=dict(color=STAMP_COLOR, width=3), hoverinfo="skip"))
     fig = go.Figure([base, outline])
     fig.frames = [go.Frame(name=str(n), data=traces(unit, counts), traces=[0, 1]) for n, (unit, counts) in
@@ -214,8 +214,11 @@ def buildup_figure(k: int, s: int, input_size: int, dims: int = 2, labels: Overl
                           xaxis=dict(range=[-0.7, n_out - 0.3], dtick=1 if n_out <= 40 else None, title=labels.position))
     else:
         fig.update_layout(height=int(min(720, max(400, 30 * n_out + 180))),
-                          yaxis=dict(autorange="reversed", scaleanchor="x", visible=False, constrain="domain"),
-                          xaxis=dict(visible=False, range=[-0.6, n_out - 0.4], constrain="domain"))
+                          yaxis=dict(autorange="reversed", scaleanchor="x", visible=False, constrain="domain",
+                                     range=[n_out - 0.5, -0.5]),
+                          xaxis=dict(visible=False, range=[-0.5, n_out - 0.5], constrain="domain"))
+        fig.add_shape(type="rect", x0=-0.5, y0=-0.5, x1=n_out - 0.5, y1=n_out - 0.5, fillcolor="#eef1f4",
+                      line=dict(width=0), layer="below")
     fig.update_layout(showlegend=False, margin=dict(l=10, r=10, t=30, b=ANIMATION_CONTROLS_PX),
                       plot_bgcolor="rgba(0,0,0,0)",
                       **animation_controls([f"{n + 1}/{len(steps)}" for n in range(len(steps))], labels.play,

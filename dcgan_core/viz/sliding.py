@@ -321,25 +321,26 @@ def _base_figure(geometry: SlidingGeometry, labels: SlidingLabels) -> go.Figure:
 
 
 def _frame_traces(geometry: SlidingGeometry, frame: Frame) -> list[dict]:
-    """The four traces that move: kernel taps, the window's dilated span, the
-    current output cell and its label. Plain dicts keep 100s of frames cheap."""
+    """The two traces that move, as plain dicts (100s of frames stay cheap):
+    filled squares for the kernel taps and the current output cell; the
+    window's dotted span plus, after a gap, the output cell's label."""
     ox, oy = _output_offset(geometry)
     tap_x, tap_y = _rect_path(frame.cells(), 0, 0)
-    span_x, span_y = _outline(frame.rows, frame.cols, 0, 0)
     cur_x, cur_y = _rect_path([(frame.out_row, frame.out_col)], ox, oy, inset=0.0)
+    span_x, span_y = _outline(frame.rows, frame.cols, 0, 0)
+    label = f"{frame.out_row},{frame.out_col}"
     return [
-        dict(type="scatter", x=tap_x, y=tap_y),
-        dict(type="scatter", x=span_x, y=span_y),
-        dict(type="scatter", x=cur_x, y=cur_y),
-        dict(type="scatter", x=[ox + frame.out_col], y=[oy + frame.out_row], text=[f"{frame.out_row},{frame.out_col}"]),
+        dict(type="scatter", x=tap_x + cur_x, y=tap_y + cur_y),
+        dict(type="scatter", x=span_x + [None, ox + frame.out_col], y=span_y + [None, oy + frame.out_row],
+             text=[""] * (len(span_x) + 1) + [label]),
     ]
 
 
 _MOVING_STYLE = [
-    dict(fill="toself", mode="lines", fillcolor=KERNEL_COLOR, line=dict(color="#112554", width=1), hoverinfo="skip"),
-    dict(mode="lines", line=dict(color="#112554", width=2, dash="dot"), hoverinfo="skip"),
-    dict(fill="toself", mode="lines", fillcolor=CURRENT_COLOR, line=dict(color="#062f33", width=2), hoverinfo="skip"),
-    dict(mode="text", textfont=dict(color="white", size=11), hoverinfo="skip"),
+    dict(fill="toself", mode="lines", fillcolor=KERNEL_COLOR, line=dict(color="#112554", width=1.5),
+         hoverinfo="skip"),
+    dict(mode="lines+text", line=dict(color="#112554", width=2, dash="dot"), textfont=dict(color="white", size=12),
+         textposition="middle center", hoverinfo="skip"),
 ]
 
 
