@@ -202,7 +202,7 @@ low, high = sweep_controls[2].slider(ui.t("latent.sweep_range"), -5.0, 5.0, (-3.
 values = torch.linspace(low, high, 11)
 sweep_images = render(latent.dimension_sweep(z_sweep, int(dim), values))
 show_strip(sweep_images, ui.t("latent.sweep_caption", dim=int(dim), original=f"{float(z_sweep[int(dim)]):+.2f}",
-                              values=", ".join(f"{v:+.1f}" for v in values.tolist())), ncols=11)
+                              values=", ".join(f"{v:+.1f}" if abs(v) > 1e-6 else "0" for v in values.tolist())), ncols=11)
 st.markdown(f"**{ui.t('latent.sensitivity_title')}**")
 st.plotly_chart(viz.sensitivity_figure(sensitivity.numpy(), int(dim), x_title=ui.t("latent.dim_axis"),
                                        y_title=ui.t("latent.change_axis")),

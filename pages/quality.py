@@ -57,13 +57,12 @@ def _reports(_netG, _classifier, model_key: str, count: int, seed: int):
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _neighbours(_netG, _classifier, model_key: str, count: int, seed: int, shown: int, space: str):
-    fake = torch.from_numpy(_samples(_netG, model_key, count, seed))
-    pool = fake[:NN_POOL]
-    held_out = test_images[:NN_POOL]
+def _neighbours(_netG, _classifier, model_key: str, count: int, seed: int, space: str):
+    """Nearest training digit of the first NN_POOL samples and of as many held-out test digits."""
+    pool = torch.from_numpy(_samples(_netG, model_key, count, seed))[:NN_POOL]
     fake_idx, fake_d = metrics.nearest_real_neighbours(pool, train_images, 1, space, _classifier)
-    _, real_d = metrics.nearest_real_neighbours(held_out, train_images, 1, space, _classifier)
-    return fake_idx[:shown, 0], fake_d[:shown, 0], float(np.median(fake_d)), float(np.median(real_d)), len(pool)
+    _, real_d = metrics.nearest_real_neighbours(test_images[:len(pool)], train_images, 1, space, _classifier)
+    return fake_idx[:, 0], fake_d[:, 0], float(np.median(fake_d)), float(np.median(real_d)), len(pool)
 
 
 for name, value in {"q_count": 500, "q_seed": 0}.items():
@@ -73,18 +72,22 @@ controls = st.columns(2)
 count = controls[0].select_slider(ui.t("quality.count"), [64, 128, 256, 500, 1000, 2000], key="q_count",
                                   help=ui.t("quality.count_help"))
 seed = controls[1].number_input(ui.t("quality.seed"), min_value=0, max_value=10**6, key="q_seed")
-with st.spinner(ui.t("quality.computing")):
-    report, refs, probs = _reports(netG, classifier, model_key, int(count), int(seed))
+try:
+    with st.spinner(ui.t("quality.computing")):
+        report, refs, probs = _reports(netG, classifier, model_key, int(count), int(seed))
+except LabError as err:  # e.g. a diverged generator drawing NaNs
+    ui.show_error(err)
+    st.stop()
 fake = torch.from_numpy(_samples(netG, model_key, int(count), int(seed)))
 
 # ---- 1. Fréchet classifier distance ----------------------------------------------------------
 st.header(ui.t("quality.fcd_header"))
 st.markdown(ui.t("quality.fcd_intro"))
 cols = st.columns(4)
-cols[0].metric(ui.t("quality.fcd_model"), f"{report.fcd:.3g}")
-cols[1].metric(ui.t("quality.fcd_real"), f"{refs['real']:.3g}")
-cols[2].metric(ui.t("quality.fcd_blurred"), f"{refs['blurred']:.3g}")
-cols[3].metric(ui.t("quality.fcd_noise"), f"{refs['noise']:.3g}")
+cols[0].metric(ui.t("quality.fcd_model"), viz.format_fcd(report.fcd))
+cols[1].metric(ui.t("quality.fcd_real"), viz.format_fcd(refs['real']))
+cols[2].metric(ui.t("quality.fcd_blurred"), viz.format_fcd(refs['blurred']))
+cols[3].metric(ui.t("quality.fcd_noise"), viz.format_fcd(refs['noise']))
 entries = [(ui.t("quality.fcd_real"), refs["real"], "real"), (ui.t("quality.fcd_blurred"), refs["blurred"], "blurred"),
            (ui.t("quality.fcd_model"), report.fcd, "model"), (ui.t("quality.fcd_noise"), refs["noise"], "noise")]
 entries.sort(key=lambda e: e[1])
@@ -126,15 +129,18 @@ nn_controls = st.columns(2)
 shown = nn_controls[0].slider(ui.t("quality.nn_count"), 4, 16, 8, key="q_nn_count")
 spaces = {"pixel": ui.t("quality.space_pixel"), "features": ui.t("quality.space_features")}
 space = nn_controls[1].radio(ui.t("quality.space"), list(spaces), format_func=spaces.get, key="q_space", horizontal=True)
-idx, dist, fake_median, real_median, pool = _neighbours(netG, classifier, model_key, int(count), int(seed), int(shown), space)
+with st.spinner(ui.t("quality.computing")):
+    idx, dist, fake_median, real_median, pool = _neighbours(netG, classifier, model_key, int(count), int(seed), space)
+idx, dist = idx[:shown], dist[:shown]
 nearest = torch.from_numpy(train_images[idx].astype(np.float32) / 127.5 - 1)[:, None]
 st.plotly_chart(viz.neighbours_grid(fake[:shown], nearest, dist, fake_label=ui.t("quality.row_generated"),
                                     real_label=ui.t("quality.row_nearest")),
                 width="stretch", config={"displayModeBar": False})
 st.caption(ui.t("quality.nn_caption"))
+st.markdown(f"**{ui.t('quality.nn_median_title', n=pool)}**")
 cols = st.columns(2)
-cols[0].metric(ui.t("quality.nn_median_fake", n=pool), f"{fake_median:.2f}")
-cols[1].metric(ui.t("quality.nn_median_real", n=pool), f"{real_median:.2f}")
+cols[0].metric(ui.t("quality.nn_median_fake"), f"{fake_median:.2f}")
+cols[1].metric(ui.t("quality.nn_median_real"), f"{real_median:.2f}")
 ratio = fake_median / max(real_median, 1e-9)
 if ratio < 0.5:
     st.warning(ui.t("quality.nn_copying", ratio=f"{ratio:.2f}"))

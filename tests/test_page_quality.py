@@ -49,55 +49,58 @@ def metric(at, key, **params):
     return float(next(m for m in at.metric if m.label == label).value.split()[0].rstrip("%"))
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_defaults_show_the_metrics_modules_numbers(generator, lang):
-    at = open_page(lang, q_count=256)
-    netG, cfg = load_generator(generator)
+COUNT = 64  # samples per set in these tests: enough for every code path, quick on a CPU
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    test_images, _ = load_bundled_mnist("test")
+    train_images, _ = load_bundled_mnist("train")
     classifier = load_classifier()
-    test_images, _ = load_bundled_mnist("test")
-    train_images, _ = load_bundled_mnist("train")
-    fake = latent.generate(netG, latent.z_from_seed(0, cfg.nz, 256))
-    report = metrics.quality_report(fake, test_images, classifier, baseline=False)
-    refs = {name: metrics.quality_report(images, test_images, classifier, baseline=False).fcd
-            for name, images in reference_images(train_images, 256, 0).items()}
-    assert metric(at, "quality.fcd_model") == pytest.approx(report.fcd, rel=6e-3)
-    assert metric(at, "quality.fcd_real") == pytest.approx(refs["real"], rel=6e-3)
-    assert metric(at, "quality.fcd_noise") == pytest.approx(refs["noise"], rel=6e-3)
-    assert metric(at, "metrics.mean_confidence_name") == pytest.approx(report.mean_confidence, abs=0.006)
-    # the scale makes sense: real digits < blurred digits < noise
-    assert refs["real"] < refs["blurred"] < refs["noise"]
-    assert report.fcd > refs["real"]
-    assert at.get("plotly_chart"), "figures missing"
-    texts = [s.value for s in at.success] + [w.value for w in at.warning]
-    if report.mode_collapse:
-        assert any(ui.translate("quality.collapse_warning", lang) in t for t in texts)
-    else:
-        assert ui.translate("quality.no_collapse", lang, present=report.classes_present) in texts
+    return train_images, test_images, classifier, metrics.real_reference(test_images, classifier)
 
 
-def test_controls_change_the_numbers(generator):
-    at = open_page(q_count=128)
-    fcd_128, real_128 = metric(at, "quality.fcd_model"), metric(at, "quality.fcd_real")
-    at.select_slider(key="q_count").set_value(256).run()
-    assert not at.exception
-    assert metric(at, "quality.fcd_model") != fcd_128
-    assert metric(at, "quality.fcd_real") < real_128  # more images, lower small-sample bias
-    pixel = metric(at, "quality.nn_median_fake", n=200)
-    at.radio(key="q_space").set_value("features").run()
-    assert not at.exception
-    assert metric(at, "quality.nn_median_fake", n=200) != pixel
-
-
-def test_nearest_neighbour_statistic_is_the_metrics_modules(generator):
-    at = open_page(q_count=256)
+def test_defaults_show_the_metrics_modules_numbers_in_both_languages(generator, bundled):
+    train_images, test_images, classifier, reference = bundled
     netG, cfg = load_generator(generator)
-    train_images, _ = load_bundled_mnist("train")
-    test_images, _ = load_bundled_mnist("test")
-    fake = latent.generate(netG, latent.z_from_seed(0, cfg.nz, 256))[:200]
+    fake = latent.generate(netG, latent.z_from_seed(0, cfg.nz, COUNT))
+    report = metrics.quality_report(fake, reference, classifier, baseline=False)
+    refs = {name: metrics.quality_report(images, reference, classifier, baseline=False).fcd
+            for name, images in reference_images(train_images, COUNT, 0).items()}
     _, fake_d = metrics.nearest_real_neighbours(fake, train_images, 1, "pixel")
-    _, real_d = metrics.nearest_real_neighbours(test_images[:200], train_images, 1, "pixel")
-    assert metric(at, "quality.nn_median_fake", n=200) == pytest.approx(np.median(fake_d), abs=0.006)
-    assert metric(at, "quality.nn_median_real", n=200) == pytest.approx(np.median(real_d), abs=0.006)
+    _, real_d = metrics.nearest_real_neighbours(test_images[:COUNT], train_images, 1, "pixel")
+    assert refs["real"] < refs["blurred"] < refs["noise"]  # the scale makes sense
+    assert report.fcd > refs["real"]
+    for lang in ("en", "zh"):
+        at = open_page(lang, q_count=COUNT)
+        assert metric(at, "quality.fcd_model") == pytest.approx(report.fcd, rel=6e-3)
+        assert metric(at, "quality.fcd_real") == pytest.approx(refs["real"], rel=6e-3)
+        assert metric(at, "quality.fcd_blurred") == pytest.approx(refs["blurred"], rel=6e-3)
+        assert metric(at, "quality.fcd_noise") == pytest.approx(refs["noise"], rel=6e-3)
+        assert metric(at, "metrics.mean_confidence_name") == pytest.approx(report.mean_confidence, abs=0.006)
+        assert metric(at, "metrics.classes_present_name") == report.classes_present
+        # memorisation check: the first COUNT (< 200) samples against as many held-out digits
+        assert metric(at, "quality.nn_median_fake") == pytest.approx(np.median(fake_d), abs=0.006)
+        assert metric(at, "quality.nn_median_real") == pytest.approx(np.median(real_d), abs=0.006)
+        assert at.get("plotly_chart"), "figures missing"
+        texts = [s.value for s in at.success] + [w.value for w in at.warning]
+        if report.mode_collapse:
+            assert any(ui.translate("quality.collapse_warning", lang) in t for t in texts)
+        else:
+            assert ui.translate("quality.no_collapse", lang, present=report.classes_present) in texts
+
+
+def test_controls_change_the_numbers(generator, bundled):
+    at = open_page(q_count=COUNT)
+    real_64 = metric(at, "quality.fcd_real")
+    at.select_slider(key="q_count").set_value(128).run()
+    assert not at.exception
+    assert ui.translate("quality.fcd_caption", "en", count=128, real=2000) in [c.value for c in at.caption]
+    assert metric(at, "quality.fcd_real") < real_64  # more images, lower small-sample bias
+    neighbours = at.get("plotly_chart")[-1].proto.spec
+    at.slider(key="q_nn_count").set_value(5).run()
+    assert not at.exception
+    assert at.get("plotly_chart")[-1].proto.spec != neighbours
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

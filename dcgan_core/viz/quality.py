@@ -29,7 +29,7 @@ def class_histogram_figure(hist, labels=None, *, x_title: str = "", y_title: str
     share = counts / total if total > 0 else counts
     colours = [WARN if (max_share is not None and s > max_share) else BAR for s in share]
     fig = go.Figure(go.Bar(x=labels, y=100 * share, marker_color=colours, customdata=counts,
-                           text=[f"{int(c)}" for c in counts], textposition="outside",
+                           text=[f"{int(c)}" if c else "" for c in counts], textposition="outside",
                            hovertemplate="%{x}: %{y:.1f}% (%{customdata:.0f})<extra></extra>"))
     missing = [l for l, c in zip(labels, counts) if c == 0]
     if missing:
@@ -37,11 +37,16 @@ def class_histogram_figure(hist, labels=None, *, x_title: str = "", y_title: str
                                  marker=dict(symbol="x", size=12, color=WARN), showlegend=False))
     if len(counts):
         fig.add_hline(y=100 / len(counts), line=dict(dash="dash", color="#666666"),
-                      annotation_text=uniform_label or None, annotation_position="top right")
+                      annotation_text=uniform_label or None, annotation_position="top left")
     top = max(100 * float(share.max()) if len(share) else 0.0, 100 / max(len(counts), 1)) * 1.2 + 2
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=20, b=10), xaxis_title=x_title, yaxis_title=y_title,
                       yaxis_range=[0, top], xaxis_type="category", showlegend=False)
     return fig
+
+
+def format_fcd(value: float) -> str:
+    """Three significant digits, without exponent notation for large values (2020, not 2.02e+03)."""
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 
 def fcd_scale_figure(entries: list[tuple[str, float, str]], x_title: str = "", height: int | None = None) -> go.Figure:
@@ -54,7 +59,7 @@ def fcd_scale_figure(entries: list[tuple[str, float, str]], x_title: str = "", h
     values = [max(float(v), 1e-3) for _, v, _ in entries]
     colours = [REFERENCE_COLOURS.get(kind, BAR) for _, _, kind in entries]
     fig = go.Figure(go.Bar(y=labels, x=values, orientation="h", marker_color=colours,
-                           text=[f"{v:.3g}" for _, v, _ in entries], textposition="outside", cliponaxis=False,
+                           text=[format_fcd(v) for _, v, _ in entries], textposition="outside", cliponaxis=False,
                            hovertemplate="%{y}: %{x:.4g}<extra></extra>"))
     lo, hi = min(values), max(values)
     fig.update_xaxes(type="log", range=[np.log10(lo) - 0.5, np.log10(hi) + 0.6], title=x_title)
