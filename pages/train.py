@@ -27,7 +27,7 @@ WIDTHS = (8, 16, 32, 48, 64, 96, 128)
 BATCHES = (8, 16, 32, 64, 128, 256)
 REFRESH_S = 1.0
 GRID_DISPLAY_PX = 560
-METRIC_PX = 150
+METRIC_PX = 140
 SPARK_STEPS = 400   # the sparklines under the numbers cover the last this many steps
 SPARK_POINTS = 60
 
@@ -202,7 +202,7 @@ def progress_and_numbers(snap) -> None:
     def spark(column):
         return None if recent is None or len(recent) < 2 else [round(float(v), 4) for v in recent[:, column]]
 
-    with st.container(horizontal=True, gap="medium"):
+    with st.container(horizontal=True, gap="small"):
         st.metric(ui.t("train.images_per_sec"), f"{snap.images_per_sec:,.0f}", width=METRIC_PX)
         st.metric(ui.t("trainer.loss_d"), fmt("loss_d", 3), chart_data=spark(1), width=METRIC_PX)
         st.metric(ui.t("trainer.loss_g"), fmt("loss_g", 3), chart_data=spark(2), width=METRIC_PX)
@@ -270,23 +270,23 @@ def charts(snap, run_id: str) -> None:
 
 
 def downloads(snap) -> None:
-    cols = st.columns(3)
-    if snap.checkpoint_path:
-        path = snap.checkpoint_path
-        cols[0].download_button(ui.t("train.download_checkpoint", step=snap.checkpoint_step),
-                                data=lambda: Path(path).read_bytes(), file_name="checkpoint.pt",
-                                mime="application/octet-stream", icon=":material/download:", key="train_dl_ckpt",
-                                on_click="ignore")
-    if len(snap.history):
-        history = snap.history
-        cols[1].download_button(ui.t("train.download_csv"), data=lambda: viz.history_csv(history),
-                                file_name="losses.csv", mime="text/csv", icon=":material/table:", key="train_dl_csv",
-                                on_click="ignore")
-    if len(snap.frames) > 1:
-        frames = snap.frames
-        cols[2].download_button(ui.t("common.download_gif"), data=lambda: viz.progress_gif(frames),
-                                file_name="dcgan_progress.gif", mime="image/gif", icon=":material/animation:",
-                                key="train_dl_gif", on_click="ignore")
+    with st.container(horizontal=True, gap="small"):
+        if snap.checkpoint_path:
+            path = snap.checkpoint_path
+            st.download_button(ui.t("train.download_checkpoint", step=snap.checkpoint_step),
+                               data=lambda: Path(path).read_bytes(), file_name="checkpoint.pt",
+                               mime="application/octet-stream", icon=":material/download:", key="train_dl_ckpt",
+                               on_click="ignore")
+        if len(snap.history):
+            history = snap.history
+            st.download_button(ui.t("train.download_csv"), data=lambda: viz.history_csv(history),
+                               file_name="losses.csv", mime="text/csv", icon=":material/table:", key="train_dl_csv",
+                               on_click="ignore")
+        if len(snap.frames) > 1:
+            frames = snap.frames
+            st.download_button(ui.t("common.download_gif"), data=lambda: viz.progress_gif(frames),
+                               file_name="dcgan_progress.gif", mime="image/gif", icon=":material/animation:",
+                               key="train_dl_gif", on_click="ignore")
 
 
 @st.fragment(run_every=REFRESH_S)

@@ -124,3 +124,79 @@ def test_viewers_watch_and_need_the_code_to_control(registry):
     student.button(key="train_stop_btn").click().run()
     assert registry.current().job.wait(30)
     assert registry.current().job.snapshot().status == "stopped"
+
+
+def tiny_checkpoint_bytes(tmp_path, steps=3):
+    import torch
+
+    from dcgan_core.checkpoint import save_checkpoint
+    from dcgan_core.models import DCGANConfig
+    from dcgan_core.train import TrainConfig, Trainer
+
+    config = TrainConfig(model=DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8), batch_size=8,
+                         device="cpu", sample_every=5)
+    trainer = Trainer(config, torch.rand(16, 1, 32, 32) * 2 - 1)
+    for _ in range(steps):
+        trainer.step()
+    return save_checkpoint(tmp_path / "uploaded.pt", **trainer.state()).read_bytes()
+
+
+def test_continue_from_an_uploaded_checkpoint_and_refuse_a_booby_trapped_one(registry, tmp_path):
+    import os
+    import pickle
+
+    at = open_page("en")
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {tmp_path / 'pwned'}",))
+
+    at.file_uploader(key="train_resume_upload").upload("evil.pt", pickle.dumps({"x": Payload()}, protocol=2)).run()
+    at.button(key="train_ckpt_btn").click().run()
+    assert not at.exception
+    assert at.error and "refused" in at.error[0].value
+    assert registry.current() is None and not (tmp_path / "pwned").exists()
+
+    at.file_uploader(key="train_resume_upload").set_value(None).run()
+    at.file_uploader(key="train_resume_upload").upload("good.pt", tiny_checkpoint_bytes(tmp_path)).run()
+    at.number_input(key="train_resume_steps").set_value(10_000)
+    at.button(key="train_ckpt_btn").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    record = registry.current()
+    assert record is not None and record.job.snapshot().start_step == 3
+    assert record.job.config.max_steps == 10_003 and record.job.config.model.ngf == 8
+    assert list((tmp_path / "uploads" / "checkpoints").glob("good-*.pt"))  # saved under the data folder
+    rerun_until(at, lambda a: (step_shown(a) or 0) > 3)
+
+
+def test_train_on_an_uploaded_zip_of_images(registry):
+    import io
+    import zipfile
+
+    import numpy as np
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    rng = np.random.default_rng(0)
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for i in range(12):
+            png = io.BytesIO()
+            Image.fromarray(rng.integers(0, 255, (40, 40), dtype=np.uint8)).save(png, format="PNG")
+            archive.writestr(f"faces/{i}.png", png.getvalue())
+        archive.writestr("notes.txt", "not an image")
+    at = open_page("en")
+    at.selectbox(key="train_source").set_value("zip").run()
+    assert at.segmented_control(key="train_channels").value == 3  # colour by default for your own pictures
+    at.segmented_control(key="train_channels").set_value(1).run()
+    at.button(key="train_start_btn").click().run()
+    assert at.error and at.error[0].value == translate("train.zip_missing", "en")
+    assert registry.current() is None
+    at.file_uploader(key="train_zip").upload("my_images.zip", buffer.getvalue(), "application/zip").run()
+    at.button(key="train_start_btn").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    record = registry.current()
+    rerun_until(at, lambda a: record.job.snapshot().step >= 2)
+    snap = record.job.snapshot()
+    assert snap.dataset_size == 12 and snap.dataset_name.startswith("my_images")
+    assert snap.data_notice_key == "data.zip_summary"  # the text file was skipped, and we say so
+    assert any(translate("data.zip_summary", "en", **snap.data_notice_params) == i.value for i in at.info)
