@@ -424,7 +424,7 @@ def receptive_field_figure(
     r_grid, c_grid = np.divmod(np.arange(o * o), o)
     fig.add_trace(go.Scatter(  # click targets over the output cells
         x=ox + c_grid, y=oy + r_grid, mode="markers", customdata=np.stack([r_grid, c_grid], axis=1).tolist(),
-        marker=dict(symbol="square", size=max(8, 400 // max(geometry.grid_size, 1)), color="rgba(0,0,0,0.01)"),
+        marker=dict(symbol="square", size=12, color="rgba(0,0,0,0)"),  # invisible; a click within ~20 px picks it
         selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
         hovertemplate=f"{labels.output_cell} [%{{customdata[0]}}, %{{customdata[1]}}]<extra></extra>",
     ))
