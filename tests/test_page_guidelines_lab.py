@@ -3,7 +3,10 @@ guideline drives every figure, both languages.
 
 Uses the shipped assets/ablations results when they exist; otherwise a tiny
 recording (a few steps of a small config) stands in for them (same code paths)."""
+import base64
 import json
+
+import numpy as np
 
 import pytest
 import torch
@@ -56,6 +59,13 @@ def figure(at, key):
         if key in chart.proto.id:
             return json.loads(chart.proto.spec)
     raise AssertionError(f"no chart {key}")
+
+
+def values(v):
+    """A Plotly array: a list, or numpy's base64 typed-array encoding."""
+    if isinstance(v, dict):
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"])).copy()
+    return np.asarray(v, dtype=np.float64)
 
 
 def legend_names(fig):
@@ -114,3 +124,38 @@ def test_live_rerun_controls_are_offered(lab):
     recorded_steps = lab["paper"].train["steps"]
     assert at.slider(key="lab_live_steps").value == (recorded_steps if torch.cuda.is_available() else 150)
     assert any(ui.translate("guidelines_lab.live_header", "en") == h.value for h in at.header)
+
+
+def test_live_rerun_trains_the_pair_and_replaces_the_recorded_results(lab, monkeypatch):
+    import time
+
+    from dcgan_core import data
+
+    tiny = TrainConfig(model=DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8), batch_size=8)
+    images = load_images(DatasetSpec(source="bundled", limit=64)).images
+    monkeypatch.setattr(data, "load_images", lambda spec, device="cpu": data.ImageSet(images, None, "tiny"))
+    original = ablations.start_live_pair
+    monkeypatch.setattr(ablations, "start_live_pair",
+                        lambda name, steps, **kw: original(name, steps, **{**kw, "base_cfg": tiny, "device": "cpu"}))
+    at = open_page("en")
+    at.selectbox(key="lab_variant").set_value("relu_in_d").run()
+    at.slider(key="lab_live_steps").set_value(50).run()
+    at.button(key="lab_live_button").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    job = at.session_state["lab_job"]
+    assert job.names == ["paper", "relu_in_d"] and job.steps == 50
+    assert job.wait(240) and job.status == "finished", job.failure
+    deadline = time.time() + 60
+    while "lab_live" not in at.session_state and time.time() < deadline:
+        at.run()  # the progress fragment notices the finished job and reruns the page
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["lab_live"]["variant"] == "relu_in_d"
+    assert ui.translate("guidelines_lab.source_live", "en") in [i.value for i in at.info]
+    curves = figure(at, "lab_curves")
+    steps_shown = max(float(values(t["x"]).max()) for t in curves["data"] if "x" in t)
+    assert steps_shown == 50
+    captions = [im.proto.imgs[0].caption for im in at.get("image")]
+    assert captions[0] == ui.translate("guidelines_lab.samples_caption", "en", name="The paper's recipe", step=50)
+    # back to the recorded results
+    at.button(key="lab_show_recorded").click().run()
+    assert "lab_live" not in at.session_state
