@@ -13,6 +13,7 @@ Writes the weights plus metadata and a model card (assets/mnist_classifier.md).
 from __future__ import annotations
 
 import argparse
+import os
 import gzip
 import math
 import platform
@@ -91,7 +92,7 @@ def bundled_test_set() -> tuple[torch.Tensor, torch.Tensor]:
     except ImportError:  # data.py not written yet: read the same arrays directly
         with np.load(ASSETS_DIR / "mnist_subset.npz") as bundle:
             images, labels = bundle["test_images"], bundle["test_labels"]
-    return to_input(images), torch.from_numpy(np.asarray(labels, dtype=np.int64))
+    return to_input(images), torch.from_numpy(np.array(labels, dtype=np.int64))
 
 
 def main() -> None:
@@ -135,7 +136,7 @@ def main() -> None:
             schedule.step()
             total_loss += loss.item() * len(idx)
         print(f"epoch {epoch + 1}/{args.epochs}: loss {total_loss / len(train_x):.4f}, "
-              f"test accuracy {accuracy(model, test_x, test_y):.4f}, {time.perf_counter() - start:.0f} s")
+              f"test accuracy {accuracy(model, test_x, test_y):.4f}, {time.perf_counter() - start:.0f} s", flush=True)
     train_seconds = time.perf_counter() - start
 
     mnist_acc = accuracy(model, test_x, test_y)
@@ -145,7 +146,7 @@ def main() -> None:
                                                                          align_corners=False, antialias=True)), test_y)
     print(f"accuracy: MNIST test {mnist_acc:.4f}, bundled test {bundled_acc:.4f}, MNIST test via 32x32 {gan_size_acc:.4f}")
 
-    machine = f"{platform.machine()}, {platform.system()}, {torch.get_num_threads()} CPU threads"
+    machine = f"{platform.machine()} {platform.system()} CPU, {torch.get_num_threads()} thread(s), {os.cpu_count()} cores shared with other jobs"
     metadata = {
         "mnist_test_accuracy": mnist_acc,
         "mnist_test_size": len(test_x),
@@ -157,14 +158,16 @@ def main() -> None:
         "batch_size": args.batch_size,
         "lr": args.lr,
         "seed": args.seed,
+        "threads": args.threads,
         "train_seconds": round(train_seconds, 1),
         "machine": machine,
-        "torch_version": torch.__version__,
+        "torch_version": str(torch.__version__),  # TorchVersion is not weights_only-loadable
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
         "parameters": sum(p.numel() for p in model.parameters()),
     }
     model.eval()
     torch.save({"state_dict": model.state_dict(), "architecture": {"width": 32, "feature_dim": 128}, "metadata": metadata}, args.out)
+    torch.load(args.out, weights_only=True)  # the app loads it this way: fail here, not there
     args.card.write_text(model_card(metadata, model), encoding="utf-8")
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB) and {args.card}")
 
@@ -193,7 +196,7 @@ resizes other sizes (the GAN's 32×32) with antialiased bilinear interpolation.
 - Augmentation: random rotation ±10°, scale ±10 %, shift ±2 px; a quarter of
   each batch goes through the 28→32→28 resize that GAN samples go through.
 - {m['epochs']} epochs, batch {m['batch_size']}, AdamW (weight decay 1e-4), one-cycle learning rate up to {m['lr']}, seed {m['seed']}, deterministic algorithms.
-- Command: `python scripts/train_classifier.py --epochs {m['epochs']} --seed {m['seed']}`
+- Command: `python scripts/train_classifier.py --epochs {m['epochs']} --seed {m['seed']} --threads {m['threads']}`
 - Training time: {m['train_seconds']:.0f} s on {m['machine']} (torch {m['torch_version']}), {m['date']}.
 
 ## Accuracy
