@@ -86,12 +86,8 @@ def accuracy(model: MnistClassifier, images: torch.Tensor, labels: torch.Tensor,
 
 
 def bundled_test_set() -> tuple[torch.Tensor, torch.Tensor]:
-    try:
-        from dcgan_core.data import load_bundled_mnist
-        images, labels = load_bundled_mnist("test")
-    except ImportError:  # data.py not written yet: read the same arrays directly
-        with np.load(ASSETS_DIR / "mnist_subset.npz") as bundle:
-            images, labels = bundle["test_images"], bundle["test_labels"]
+    from dcgan_core.data import load_bundled_mnist
+    images, labels = load_bundled_mnist("test")
     return to_input(images), torch.from_numpy(np.array(labels, dtype=np.int64))
 
 
