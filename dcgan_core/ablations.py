@@ -64,6 +64,7 @@ class AblationResult:
     metrics: dict | None  # the final quality report (see quality_summary), None without the classifier
     metrics_history: list[dict] = field(default_factory=list)  # {"step", "fcd", "mean_confidence", "classes_present"}
     wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0  # CPU time of this process meanwhile (all its threads)
     device: str = ""
     diverged_at: int | None = None  # first step whose losses were not finite
 
@@ -182,7 +183,7 @@ def run_ablation(
     images = _images_of(dataset)
     if classifier is not None and real_reference is None:
         real_reference = bundled_test_reference(classifier)
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     trainer = Trainer(config, images, device=device)
     schedule = set(grid_schedule(steps, grid_count))
     rows: list[torch.Tensor] = []
@@ -253,6 +254,7 @@ def run_ablation(
         metrics=final_metrics if classifier is not None else None,
         metrics_history=metrics_history,
         wall_seconds=time.perf_counter() - started,
+        cpu_seconds=time.process_time() - started_cpu,
         device=device_name(trainer.device),
         diverged_at=diverged_at,
     )
@@ -287,7 +289,8 @@ def save_results(results: list[AblationResult], folder: str | Path, extra: dict 
             "config": result.config, "train": result.train,
             "history": {key: _rounded(values) for key, values in result.history.items()},
             "grids": files, "metrics": result.metrics, "metrics_history": result.metrics_history,
-            "wall_seconds": round(result.wall_seconds, 2), "device": result.device, "diverged_at": result.diverged_at,
+            "wall_seconds": round(result.wall_seconds, 2), "cpu_seconds": round(result.cpu_seconds, 2),
+            "device": result.device, "diverged_at": result.diverged_at,
         }
     payload = {"format": FORMAT, "version": 1, **(extra or {}), "variants": variants}
     path = folder / RESULTS_FILE
@@ -319,11 +322,21 @@ def load_results(folder: str | Path = SHIPPED_DIR) -> dict[str, AblationResult]:
                 name=name, config=entry["config"], train=entry["train"], history=history,
                 grids=[(int(step), _read_grid(folder / file)) for step, file in entry["grids"]],
                 metrics=entry.get("metrics"), metrics_history=entry.get("metrics_history", []),
-                wall_seconds=float(entry.get("wall_seconds", 0.0)), device=entry.get("device", ""),
+                wall_seconds=float(entry.get("wall_seconds", 0.0)), cpu_seconds=float(entry.get("cpu_seconds", 0.0)),
+                device=entry.get("device", ""),
                 diverged_at=entry.get("diverged_at"))
     except (OSError, ValueError, KeyError, TypeError):
         raise LabError("guidelines_lab.results_corrupt", path=str(folder)) from None
     return results
+
+
+def recording_details(folder: str | Path = SHIPPED_DIR) -> dict:
+    """How a recording was made (command, date, machine, torch...), as saved with it; {} if unknown."""
+    try:
+        payload = json.loads((Path(folder) / RESULTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in payload.items() if k not in ("format", "version", "variants")} if isinstance(payload, dict) else {}
 
 
 # ---- a live rerun in the background --------------------------------------------

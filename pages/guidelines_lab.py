@@ -110,9 +110,10 @@ if "paper" in results and variant in results:
             return [_format_fcd(m["fcd"]), _format_fcd(m.get("fcd_real_baseline")), f"{m['mean_confidence']:.2f}",
                     str(m["classes_present"]), yes if m["mode_collapse"] else no,
                     str(r.diverged_at) if r.diverged_at is not None else ui.t("guidelines_lab.not_applicable"),
-                    f"{r.wall_seconds:.0f}"]
+                    f"{r.wall_seconds if use_live else r.cpu_seconds:.0f}"]
 
-        rows = [ui.t(f"guidelines_lab.row_{k}") for k in ("fcd", "baseline", "confidence", "classes", "collapse", "diverged", "time")]
+        time_row = "time" if use_live else "cpu_time"  # a recording's wall time says more about the machine's load
+        rows = [ui.t(f"guidelines_lab.row_{k}") for k in ("fcd", "baseline", "confidence", "classes", "collapse", "diverged", time_row)]
         table = pd.DataFrame({ui.t("guidelines_lab.metric_name"): rows, names["paper"]: column(paper),
                               names[variant]: column(broken)})
         st.dataframe(table, hide_index=True, width="stretch")
@@ -136,9 +137,10 @@ if "paper" in results and variant in results:
         st.caption(ui.t("guidelines_lab.live_caption", device=broken.device, steps=train["steps"],
                         batch=train["batch_size"], seed=train["seed"]))
     else:
-        seconds = sum(r.wall_seconds for r in recorded.values()) / max(1, len(recorded))
-        st.caption(ui.t("guidelines_lab.recorded_caption", device=broken.device,
-                        command=f"python scripts/record_ablations.py --steps {train['steps']} --seed {train['seed']}",
+        seconds = sum(r.cpu_seconds or r.wall_seconds for r in recorded.values()) / max(1, len(recorded))
+        details = ablations.recording_details(ablations.SHIPPED_DIR)
+        st.caption(ui.t("guidelines_lab.recorded_caption", device=details.get("machine", broken.device),
+                        command=details.get("command", f"python scripts/record_ablations.py --steps {train['steps']}"),
                         steps=train["steps"], batch=train["batch_size"], lr=f"{train['lr']:g}", beta1=f"{train['beta1']:g}",
                         seed=train["seed"], images=train["images"], seconds=f"{seconds:.0f}"))
 
@@ -156,7 +158,7 @@ recorded_steps = recorded["paper"].train["steps"] if "paper" in recorded else 60
 if gpu:
     st.info(ui.t("guidelines_lab.live_gpu"))
 else:
-    per_variant = recorded["paper"].wall_seconds if "paper" in recorded else 0
+    per_variant = (recorded["paper"].cpu_seconds or recorded["paper"].wall_seconds) if "paper" in recorded else 0
     st.warning(ui.t("guidelines_lab.live_cpu", seconds=f"{per_variant:.0f}", steps=recorded_steps))
 live_steps = st.slider(ui.t("guidelines_lab.live_steps"), 50, 2000, recorded_steps if gpu else 150, step=50,
                        key="lab_live_steps")

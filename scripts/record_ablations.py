@@ -1,6 +1,6 @@
 """Record the guidelines lab's results and the discriminator lesson's §5 experiment.
 
-    nice -n 10 python scripts/record_ablations.py --steps 600 --out assets/ablations
+    nice -n 10 python scripts/record_ablations.py --steps 500 --out assets/ablations
 
 Trains the paper's recipe and the six broken variants (dcgan_core.ablations)
 with the classroom CPU settings, the same seed and the same bundled MNIST
@@ -95,8 +95,8 @@ def record_variants(args, device: torch.device) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             torch.save({k: v.detach().cpu() for k, v in netG.state_dict().items()}, path)
 
-        result = ablations.run_ablation(name, args.steps, args.seed, device, base, train, classifier=classifier,
-                                        real_reference=reference, progress=progress, on_grid=keep)
+        result = ablations.run_ablation(name, args.steps, args.seed, device, base, train, grid_count=args.grids,
+                                        classifier=classifier, real_reference=reference, progress=progress, on_grid=keep)
         done[name] = result
         report(result)
         ordered = [done[n] for n in ablations.ABLATIONS if n in done]
@@ -106,7 +106,7 @@ def record_variants(args, device: torch.device) -> None:
 
 def report(result) -> None:
     m = result.metrics or {}
-    print(f"{result.name}: {result.wall_seconds:.0f} s, FCD {m.get('fcd', float('nan')):.1f}, confidence "
+    print(f"{result.name}: {result.wall_seconds:.0f} s ({result.cpu_seconds:.0f} s CPU), FCD {m.get('fcd', float('nan')):.1f}, confidence "
           f"{m.get('mean_confidence', float('nan')):.2f}, classes {m.get('classes_present')}, "
           f"diverged at {result.diverged_at}", flush=True)
 
@@ -143,7 +143,9 @@ def recording_details(args, device: torch.device) -> dict:
 
 
 def command_text(args) -> str:
-    parts = ["python scripts/record_ablations.py", f"--steps {args.steps}", f"--seed {args.seed}"]
+    parts = ["python scripts/record_ablations.py", f"--steps {args.steps}", f"--grids {args.grids}", f"--seed {args.seed}"]
+    if args.threads:
+        parts.append(f"--threads {args.threads}")
     if args.device != "cpu":
         parts.append(f"--device {args.device}")
     return " ".join(parts)
@@ -163,17 +165,19 @@ def write_readme(out: Path, args, device: torch.device, results: list) -> None:
         f"- **Settings:** the CPU classroom defaults (`train.classroom_defaults('cpu')`): 32×32×1, nz {base.model.nz}, "
         f"ngf {base.model.ngf}, ndf {base.model.ndf}, batch {base.batch_size}, Adam lr {base.lr:g}, β1 {base.beta1:g}; "
         f"{args.steps} steps per variant, seed {args.seed}, the 12,000 bundled MNIST training digits.",
+        "- **Times:** wall time depends on what else the machine was doing; CPU time (one thread with "
+        "`--threads 1`) is the better guide to how long a variant takes on an idle core.",
         "- **Same seed, same data:** every variant's minibatch indices and noise come from the trainer's random "
         "stream seeded with the same seed, so all seven see the same digits and the same z's in the same order.",
         "- **Metrics:** `metrics.quality_report` with the shipped MNIST classifier, 500 samples (fixed noise, "
         "seed + 1) against the 2,000 bundled test digits, at each recorded grid step.",
         "",
-        "| variant | wall time (s) | final FCD | mean confidence | classes present | diverged at |",
-        "|---|---|---|---|---|---|",
+        "| variant | wall time (s) | CPU time (s) | final FCD | mean confidence | classes present | diverged at |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results:
         m = r.metrics or {}
-        lines.append(f"| {r.name} | {r.wall_seconds:.0f} | {m.get('fcd', float('nan')):.1f} | "
+        lines.append(f"| {r.name} | {r.wall_seconds:.0f} | {r.cpu_seconds:.0f} | {m.get('fcd', float('nan')):.1f} | "
                      f"{m.get('mean_confidence', float('nan')):.2f} | {m.get('classes_present', '–')} | "
                      f"{r.diverged_at if r.diverged_at is not None else '–'} |")
     representation = features.load_representation(out / "representation.json")
@@ -216,7 +220,9 @@ def record_representation(args, device: torch.device) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=600, help="training steps per variant")
+    parser.add_argument("--steps", type=int, default=500, help="training steps per variant")
+    parser.add_argument("--grids", type=int, default=6, help="sample grids recorded per variant, evenly from step 0")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", default=str(ROOT / "assets" / "ablations"))
@@ -229,6 +235,8 @@ def main(argv=None) -> int:
     parser.add_argument("--snapshots", default=str(ROOT / "data" / "ablation_snapshots"),
                         help="where the generator at every recorded grid is kept (not shipped)")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     try:
         device = pick_device(args.device)
         if args.metrics_only:

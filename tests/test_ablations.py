@@ -124,6 +124,7 @@ def test_save_and_load_round_trip(tmp_path, tiny_images):
             assert np.array_equal(a, b)
         assert back.metrics == original.metrics and back.metrics_history == original.metrics_history
         assert back.diverged_at == original.diverged_at and back.device == original.device
+        assert back.cpu_seconds == pytest.approx(original.cpu_seconds, abs=0.01) and back.cpu_seconds > 0
 
 
 def test_load_results_explains_missing_and_corrupt_folders(tmp_path):
