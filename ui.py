@@ -64,13 +64,23 @@ def current_language() -> str:
 
 
 def language_selector() -> str:
-    current_language()
+    """Sidebar language switch. The choice lives under the plain key "lang",
+    not the widget's own key, so it survives page changes (Streamlit drops the
+    state of widgets a run does not draw) and a shared ?lang= link."""
+    lang = current_language()
+
+    def apply_choice():
+        st.session_state.lang = st.session_state.lang_choice
+        st.query_params["lang"] = st.session_state.lang
+
     st.sidebar.radio(
         "Language / 语言",
         options=list(LANGUAGES),
+        index=list(LANGUAGES).index(lang),
         format_func=LANGUAGES.get,
-        key="lang",
+        key="lang_choice",
         horizontal=True,
+        on_change=apply_choice,
     )
     return st.session_state.lang
 
