@@ -95,8 +95,10 @@ def picker_figure(images, ncols: int, labels: list[str], marks: dict[int, list[t
                                xanchor="right", yanchor="bottom", font=dict(size=11, color="#ffffff"),
                                bgcolor=GROUP_COLOURS.get(entries[0][0], "#000000"), borderpad=1)
     nrows = math.ceil(n / ncols)
-    fig.update_xaxes(visible=False, range=[0, picture.shape[1]], fixedrange=True)
-    fig.update_yaxes(visible=False, range=[picture.shape[0], 0], fixedrange=True, scaleanchor="x")
+    # Square pixels; spare height or width (narrow phones, wide projectors) goes below and to the right.
+    fig.update_xaxes(visible=False, range=[0, picture.shape[1]], fixedrange=True, constrain="domain", constraintoward="left")
+    fig.update_yaxes(visible=False, range=[picture.shape[0], 0], fixedrange=True, scaleanchor="x",
+                     constrain="domain", constraintoward="top")
     fig.update_layout(margin=dict(l=0, r=0, t=0, b=0), height=height or int(40 + 560 * nrows / ncols),
                       dragmode=False, clickmode="event+select", hovermode="closest")
     return fig
