@@ -1,6 +1,6 @@
 """Record the guidelines lab's results and the discriminator lesson's §5 experiment.
 
-    nice -n 10 python scripts/record_ablations.py --steps 500 --out assets/ablations
+    nice -n 10 python scripts/record_ablations.py --steps 1200 --threads 1 --out assets/ablations
 
 Trains the paper's recipe and the six broken variants (dcgan_core.ablations)
 with the classroom CPU settings, the same seed and the same bundled MNIST
@@ -220,8 +220,8 @@ def record_representation(args, device: torch.device) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=500, help="training steps per variant")
-    parser.add_argument("--grids", type=int, default=6, help="sample grids recorded per variant, evenly from step 0")
+    parser.add_argument("--steps", type=int, default=1200, help="training steps per variant")
+    parser.add_argument("--grids", type=int, default=7, help="sample grids recorded per variant, evenly from step 0")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
