@@ -43,13 +43,19 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--device", default="auto")
     parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: PyTorch's choice)")
+    parser.add_argument("--only-default", action="store_true", help="measure the classroom default only")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = pick_device(args.device)
     default = replace(classroom_defaults(device), device=str(device))
     images = torch.rand(4096, 1, 32, 32, device=device) * 2 - 1
-    print(f"device: {device_description(device)}; load average: {os.getloadavg()[0]:.1f}")
+    print(f"device: {device_description(device)}; load average: {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} cores")
     settings = [(default.model.ngf, default.batch_size)]
-    settings += [(w, b) for w in (16, 32, 64) for b in (32, 64, 128) if (w, b) != settings[0]]
+    if not args.only_default:
+        settings += [(w, b) for w in (16, 32, 64) for b in (32, 64, 128) if (w, b) != settings[0]]
     for width, batch in settings:
         config = replace(default, model=replace(default.model, ngf=width, ndf=width), batch_size=batch)
         rate, trainer = measure(config, images, args.steps)

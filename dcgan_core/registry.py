@@ -9,6 +9,7 @@ survives reloads and closed tabs.
 """
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
@@ -32,6 +33,31 @@ class RunRecord:
     run_id: str
     job: TrainingJob
     started_at: float  # time.time()
+
+
+IMAGE_FOLDERS_ENV = "DCGAN_LAB_IMAGE_FOLDERS"
+
+
+def image_folder_roots() -> list[Path]:
+    """Where the app may read a folder of training images: its data folder's
+    datasets/, plus the roots the server's owner lists in $DCGAN_LAB_IMAGE_FOLDERS
+    (os.pathsep-separated). Any student could type a path, and the real images are
+    shown to everyone: the teacher's photo folder must not be one step away."""
+    import dcgan_core.paths as paths
+
+    roots = [Path(paths.DATA_DIR) / "datasets"]
+    roots += [Path(p).expanduser() for p in os.environ.get(IMAGE_FOLDERS_ENV, "").split(os.pathsep) if p.strip()]
+    return [root.resolve() for root in roots]
+
+
+def check_image_folder(path: str) -> Path:
+    """The folder, resolved, if it lies under an allowed root; else LabError train.folder_not_allowed."""
+    folder = Path(path).expanduser().resolve()
+    roots = image_folder_roots()
+    if not any(folder.is_relative_to(root) for root in roots):
+        raise LabError("train.folder_not_allowed", path=str(folder), roots=", ".join(map(str, roots)),
+                       env=IMAGE_FOLDERS_ENV)
+    return folder
 
 
 def new_token() -> str:

@@ -107,12 +107,13 @@ def classroom_defaults(device: str | torch.device = "auto") -> TrainConfig:
     """Settings that show digits within minutes on the device at hand.
 
     On a GPU: the paper's widths (ngf = ndf = 64, nz 100) and batch 128 on
-    32×32 MNIST. On a 2-core laptop CPU the full widths manage only a few dozen
-    images per second, so the nets are halved (ngf = ndf = 32, ~0.6 M + 0.17 M
-    parameters) and the batch is 64: benchmarks/train_speed.py measures
-    several hundred images/s there, and recognisable digits appear after
-    roughly 300–500 steps. The paper's lr 2e-4 and β1 0.5 stay: with batch 64
-    they remain stable, and higher rates collapse the generator more often.
+    32×32 MNIST. On a CPU the full widths manage well under 100 images/s, so
+    the nets are halved (ngf = ndf = 32: G 0.30 M, D 0.17 M parameters) and the
+    batch is 64. benchmarks/train_speed.py measured ~300 images/s (4.7 steps/s)
+    for this on one thread of a 2-core machine shared with other jobs; digit
+    strokes appear after ~300 steps and recognisable digits by ~500–700 (one to
+    three minutes). The paper's lr 2e-4 and β1 0.5 stay: stable at batch 64,
+    while higher rates make D win or G collapse more often.
     """
     device = pick_device(device)
     if device.type == "cuda":

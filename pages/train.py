@@ -17,7 +17,7 @@ from dcgan_core.i18n import LabError
 from dcgan_core.job import ACTIVE
 from dcgan_core.models import DCGANConfig, count_parameters, Discriminator, Generator
 from dcgan_core.paths import DATA_DIR, data_path
-from dcgan_core.registry import get_registry
+from dcgan_core.registry import check_image_folder, get_registry, image_folder_roots
 from dcgan_core.train import TrainConfig, classroom_defaults, format_seconds
 from dcgan_core.viz import training as viz
 
@@ -83,7 +83,7 @@ def config_from_widgets(zip_path: str | None) -> TrainConfig:
                         ngf=int(s.train_ngf), ndf=int(s.train_ndf))
     path = None
     if s.train_source == "folder":
-        path = s.train_folder.strip() or None
+        path = str(check_image_folder(s.train_folder.strip()))
     elif s.train_source == "zip":
         path = zip_path
     sample_every = max(1, min(int(s.train_sample_every), int(s.train_steps)))
@@ -361,8 +361,10 @@ with data_col:
                  on_change=on_source_change, disabled=active)
     zip_upload = None
     if st.session_state.train_source == "folder":
-        st.text_input(ui.t("train.folder"), key="train_folder", placeholder="/home/me/pictures", disabled=active,
-                      help=ui.t("train.folder_help"))
+        roots = image_folder_roots()
+        st.text_input(ui.t("train.folder"), key="train_folder", placeholder=str(roots[0] / "my_pictures"),
+                      disabled=active, help=ui.t("train.folder_help"))
+        st.caption(ui.t("train.folder_roots", roots=", ".join(map(str, roots))))
     elif st.session_state.train_source == "zip":
         zip_upload = st.file_uploader(ui.t("train.zip"), type=["zip"], key="train_zip", disabled=active,
                                       help=ui.t("train.zip_help"))

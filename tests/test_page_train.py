@@ -200,3 +200,13 @@ def test_train_on_an_uploaded_zip_of_images(registry):
     assert snap.dataset_size == 12 and snap.dataset_name.startswith("my_images")
     assert snap.data_notice_key == "data.zip_summary"  # the text file was skipped, and we say so
     assert any(translate("data.zip_summary", "en", **snap.data_notice_params) == i.value for i in at.info)
+
+
+def test_a_folder_outside_the_allowed_roots_is_refused(registry):
+    at = open_page("en")
+    at.selectbox(key="train_source").set_value("folder").run()
+    at.text_input(key="train_folder").input("/etc").run()
+    at.button(key="train_start_btn").click().run()
+    assert not at.exception
+    assert at.error and "/etc" in at.error[0].value
+    assert registry.current() is None

@@ -96,3 +96,18 @@ def test_token_alphabet_and_normalising():
 
 def test_the_process_has_one_registry():
     assert get_registry() is get_registry()
+
+
+def test_image_folders_only_under_allowed_roots(tmp_path, monkeypatch):
+    from dcgan_core import paths
+    from dcgan_core.registry import IMAGE_FOLDERS_ENV, check_image_folder
+
+    monkeypatch.setattr(paths, "DATA_DIR", tmp_path / "data")
+    inside = tmp_path / "data" / "datasets" / "faces"
+    assert check_image_folder(str(inside)) == inside.resolve()
+    for outside in ("/etc", str(tmp_path / "photos"), str(inside / ".." / ".." / "..")):
+        with pytest.raises(LabError) as err:
+            check_image_folder(outside)
+        assert err.value.key == "train.folder_not_allowed"
+    monkeypatch.setenv(IMAGE_FOLDERS_ENV, str(tmp_path / "photos"))
+    assert check_image_folder(str(tmp_path / "photos" / "cats")) == (tmp_path / "photos" / "cats").resolve()
