@@ -358,8 +358,29 @@ class TrainingJob:
             self._memory = device_memory(trainer.device)
             self._epoch = trainer.epoch
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._reset_outputs(trainer.step_count)
         (self.run_dir / "config.json").write_text(json.dumps(self.config.to_dict(), indent=2), encoding="utf-8")
         self._record_sample(trainer)
+
+    def _reset_outputs(self, start_step: int) -> None:
+        """A reused folder keeps only what belongs to this run's past: log lines and
+        sample grids up to the step it starts from (0 for a fresh run)."""
+        log = self.run_dir / "metrics.jsonl"
+        if log.exists():
+            kept = []
+            for line in log.read_text(encoding="utf-8").splitlines():
+                try:
+                    if int(json.loads(line)["step"]) <= start_step:
+                        kept.append(line)
+                except (ValueError, KeyError, TypeError):
+                    continue
+            log.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+        for png in (self.run_dir / "samples").glob("step_*.png"):
+            try:
+                if int(png.stem.removeprefix("step_")) > start_step or start_step == 0:
+                    png.unlink()
+            except ValueError:
+                continue
 
     def _loop(self) -> None:
         trainer = self.trainer

@@ -46,3 +46,17 @@ def test_a_bad_checkpoint_gives_a_sentence_not_a_traceback(tmp_path):
     result = run_cli("--resume", str(bogus), "--steps", "1", "--out", str(tmp_path / "o"), *TINY, tmp_path=tmp_path)
     assert result.returncode == 2
     assert "not a DCGAN Lab checkpoint" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_fresh_run_in_a_used_folder_starts_a_fresh_log(tmp_path):
+    out = tmp_path / "demo"
+    out.mkdir()
+    (out / "metrics.jsonl").write_text('{"step": 1, "loss_d": 9}\n{"step": 2, "loss_d": 9}\n')
+    (out / "samples").mkdir()
+    (out / "samples" / "step_000050.png").write_bytes(b"old")
+    result = run_cli("--steps", "2", "--sample-every", "1", "--out", str(out), *TINY, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [line["step"] for line in lines] == [1, 2] and all(line["loss_d"] != 9 for line in lines)
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["step_000000.png", "step_000001.png",
+                                                                   "step_000002.png"]
