@@ -3,7 +3,6 @@ layer, guided backprop, and its features as a representation (paper §5)."""
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 import torch
