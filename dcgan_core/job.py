@@ -391,29 +391,33 @@ class TrainingJob:
             if self._status == "starting":
                 self._status = "paused" if self._paused else "running"
         while True:
+            one_step = idle = False
             with self._wake:
                 if self._pending_hparams:
                     trainer.set_hyperparameters(**self._pending_hparams)
                     self.config = trainer.config
                     self._pending_hparams = {}
                 save_now, self._save_requested = self._save_requested, False
-                while self._paused and not self._stop and not self._step_requests and not self._pending_hparams \
-                        and not self._save_requested:
-                    self._status = "paused"
-                    self._wake.wait(timeout=0.5)
-                if self._stop:
-                    break
-                if self._pending_hparams or self._save_requested:
-                    continue
-                one_step = self._paused and self._step_requests > 0
-                if one_step:
-                    self._step_requests -= 1
-                elif not self._paused:
-                    self._status = "running"
+                stop = self._stop
+                if not stop and not save_now:
+                    if not self._paused:
+                        self._status = "running"
+                    elif self._step_requests:
+                        self._step_requests -= 1
+                        one_step = True
+                    else:
+                        self._status = "paused"
+                        self._wake.wait(timeout=0.5)  # woken by any request
+                        idle = True
+            if stop:
+                break
             if save_now:
                 if not self._read_metrics(stream, wait=True):
                     return
                 self._save(trainer)
+                continue
+            if idle:
+                continue
             if trainer.step_count >= self.config.max_steps:
                 if not self._read_metrics(stream, wait=True):
                     return

@@ -161,3 +161,14 @@ def test_frame_history_is_bounded_and_spans_the_run(jobs, monkeypatch):
     assert len(steps) <= 7 and steps[0] == 0 and steps == sorted(steps)
     assert steps[-1] >= 20  # thinned evenly, not just the first few
     assert snap.latest_grid_step == 40
+
+
+def test_save_while_paused_writes_a_checkpoint_at_once(jobs):
+    job = jobs(config(checkpoint_every=10_000)).start()
+    wait_until(lambda: job.snapshot().step >= 3)
+    job.pause()
+    wait_until(lambda: job.snapshot().status == "paused")
+    job.request_checkpoint()
+    wait_until(lambda: job.snapshot().checkpoint_step == job.snapshot().step)
+    assert load_checkpoint(job.checkpoint_path).step == job.snapshot().step
+    assert job.snapshot().status == "paused"
