@@ -308,7 +308,7 @@ def preset_groups(
     confidence: torch.Tensor,
     preset: ArithmeticPreset,
     k: int = MIN_GROUP_SIZE,
-    min_confidence: float = 0.9,
+    min_confidence: float = 0.8,
 ) -> tuple[list[int], list[int], list[int]] | None:
     """Indices into ``images`` for groups A, B, C, or None when the pool lacks confident digits.
 
