@@ -183,7 +183,7 @@ if short:
 
 zs = {g: latent.z_from_seeds(group_seeds[g], nz) for g in GROUPS}
 z_result = latent.vector_arithmetic(zs["A"], zs["B"], zs["C"])
-st.number_input(ui.t("vector_arithmetic.noise_seed"), min_value=0, max_value=10**6, key="va_noise_seed",
+st.columns([1, 2])[0].number_input(ui.t("vector_arithmetic.noise_seed"), min_value=0, max_value=10**6, key="va_noise_seed",
                 help=ui.t("vector_arithmetic.noise_seed_help", scale=latent.NEIGHBOUR_SCALE))
 nearby = latent.neighbours(z_result, 8, latent.NEIGHBOUR_SCALE, seed=int(st.session_state.va_noise_seed))
 result_z = torch.stack([z_result if i is None else nearby[i] for i in RESULT_ORDER])
@@ -192,7 +192,8 @@ means = {g: render(zs[g].mean(0, keepdim=True)) for g in GROUPS}
 pixel_result = latent.pixel_arithmetic(group_images["A"], group_images["B"], group_images["C"])[None]
 
 st.markdown(ui.t("vector_arithmetic.equation"))
-eq = st.columns([1, 1, 1, 1.6])
+EQUATION_COLUMNS = [1, 1, 1, 1.6, 1.2]  # the last one stays empty: keeps pictures a sensible size on wide screens
+eq = st.columns(EQUATION_COLUMNS)
 for column, group, sign in zip(eq, GROUPS, ("", "−", "+")):
     column.image(viz.mosaic(means[group], ncols=1, scale=4), width="stretch",
                  caption=ui.t("vector_arithmetic.mean_caption", sign=sign, group=group))
@@ -200,7 +201,7 @@ eq[3].image(viz.mosaic(result_images, ncols=3, scale=3, frames={4: viz.GROUP_COL
             caption=ui.t("vector_arithmetic.result_caption", scale=latent.NEIGHBOUR_SCALE))
 
 st.subheader(ui.t("vector_arithmetic.pixel_header"))
-pixel_cols = st.columns([1, 1, 1, 1.6])
+pixel_cols = st.columns(EQUATION_COLUMNS)
 for column, group, sign in zip(pixel_cols, GROUPS, ("", "−", "+")):
     column.image(viz.mosaic(group_images[group].mean(0, keepdim=True), ncols=1, scale=4), width="stretch",
                  caption=ui.t("vector_arithmetic.pixel_mean_caption", sign=sign, group=group))
@@ -234,6 +235,7 @@ if classifier is not None:
         return ui.t("vector_arithmetic.reads_as", digit=digit, votes=int(votes[digit]), total=len(images),
                     confidence=f"{probs.max(1).mean():.2f}")
 
+    st.markdown(f"**{ui.t('vector_arithmetic.reads_title')}**")
     readings = st.columns(5)
     for column, name, images in zip(readings, ["A", "B", "C", "result", "pixel"],
                                     [group_images["A"], group_images["B"], group_images["C"], result_images, pixel_result]):
