@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 import ui
 from dcgan_core.arithmetic import conv_output_size
@@ -284,14 +285,14 @@ def choose_tiny_settings(page) -> None:
 
 
 def press(page, key: str) -> None:
-    button = page.locator(f".st-key-{key} button")
+    button = page.locator(f".st-key-{key} button:visible")
     wait_for(lambda: button.count() and button.first.is_enabled(), 60, f"button {key} to be enabled")
     button.first.click()
 
 
 def stop_run(page) -> None:
     """Stop the run if this session still controls an active one (cleanup, also after a failure)."""
-    stop = page.locator(".st-key-train_stop_btn button")
+    stop = page.locator(".st-key-train_stop_btn button:visible")
     if stop.count() and stop.first.is_enabled():
         stop.first.click()
         wait_for(lambda: any(translate(f"train.status_{status}", "en") in page.locator("h3").first.inner_text()
@@ -308,6 +309,22 @@ def live_reading(page) -> dict:
     }""") | {"step": train_step(page)}
 
 
+DOWNLOAD_WAIT_S = 30
+
+
+def download_checkpoint(page, path: Path) -> Path | None:
+    """Click the checkpoint download button; the saved file, or None if no download started."""
+    button = page.locator(".st-key-train_dl_ckpt button:visible")
+    button.first.wait_for(timeout=60_000)
+    try:
+        with page.expect_download(timeout=DOWNLOAD_WAIT_S * 1000) as download_info:
+            button.first.click()
+        download_info.value.save_as(path)
+    except PlaywrightTimeout:
+        return None
+    return path
+
+
 def test_train_live_run(lab_server, page):
     """Start a tiny run, watch the step counter, loss chart and samples update, download a checkpoint, stop."""
     open_train_page(page, lab_server)
@@ -320,29 +337,57 @@ def test_train_live_run(lab_server, page):
         first = live_reading(page)
         shot(page, "05_train_first_reading", full_page=True)
         time.sleep(3)
-        second = wait_for(lambda: (r := live_reading(page))["step"] > first["step"] and r["points"] > first["points"]
-                          and r["images"][-1] != first["images"][-1] and r, 60,
-                          "a later reading with more steps, more chart points and a new sample grid")
-        assert second["step"] > first["step"]
+        readings = []
+
+        def updated():
+            readings.append(live_reading(page))
+            r = readings[-1]
+            return (r["step"] or 0) > first["step"] and r["points"] > first["points"] and r["images"] != first["images"]
+
+        try:
+            wait_for(updated, 60, "a later reading with more steps, more chart points and a new sample grid")
+        except AssertionError as err:
+            raise AssertionError(f"{err}; first reading {first}, last {readings[-1]}") from None
         shot(page, "05_train_second_reading", full_page=True)
 
         press(page, "train_save_btn")  # a checkpoint now (the regular ones are far apart in a long run)
-        download_button = page.locator(".st-key-train_dl_ckpt button:visible")
-        download_button.first.wait_for(timeout=60_000)
-        with page.expect_download(timeout=60_000) as download_info:
-            download_button.first.click()
-        path = ARTIFACTS / "05_checkpoint.pt"
-        download_info.value.save_as(path)
+        live_download = download_checkpoint(page, ARTIFACTS / "05_checkpoint_live.pt")
+    finally:
+        stop_run(page)
+    assert translate("train.status_stopped", "en") in page.locator("h3").first.inner_text()
+    # Whatever happened during the run, the saved checkpoint must be downloadable and sound once it stopped.
+    stopped_download = download_checkpoint(page, ARTIFACTS / "05_checkpoint_stopped.pt")
+    shot(page, "05_train_stopped")
+    assert stopped_download is not None, "the checkpoint download did not start even after the run stopped"
+    for path in (live_download, stopped_download):
+        if path is None:
+            continue
         payload = torch.load(path, weights_only=True, map_location="cpu")
         assert isinstance(payload, dict)
         checkpoint = load_checkpoint(path)
         assert checkpoint.step > 0
         assert (checkpoint.model_config.ngf, checkpoint.model_config.ndf) == (8, 8)  # the settings we chose
         assert all(torch.isfinite(t).all() for t in checkpoint.generator.values() if t.is_floating_point())
-    finally:
-        stop_run(page)
-    assert translate("train.status_stopped", "en") in page.locator("h3").first.inner_text()
-    shot(page, "05_train_stopped")
+    assert live_download is not None, (
+        "clicking the checkpoint download button while the run is live started no download within "
+        f"{DOWNLOAD_WAIT_S} s (it works once the run has stopped)")
+
+
+def choose_option(page, key: str, text: str, attempts: int = 5) -> None:
+    """Pick `text` in a selectbox. A rerun of the live panel can close an open list: retry."""
+    option = page.get_by_role("option", name=text, exact=True)
+    for _ in range(attempts):
+        page.locator(f".st-key-{key}:not([data-stale='true']) [role='combobox']").first.click()
+        try:
+            option.wait_for(timeout=5_000)
+            option.click(timeout=5_000)
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            continue
+        shown = page.locator(f".st-key-{key}:not([data-stale='true']) [role='combobox']").first
+        if wait_for(lambda: text in shown.evaluate("e => e.value || e.innerText || ''"), 10, f"{key} to show {text!r}"):
+            return
+    raise AssertionError(f"could not choose {text!r} in {key}")
 
 
 def png_zip(count: int, extra: dict[str, bytes] | None = None) -> bytes:
@@ -360,11 +405,12 @@ def png_zip(count: int, extra: dict[str, bytes] | None = None) -> bytes:
 
 
 def upload_zip(page, name: str, data: bytes) -> None:
-    field = page.locator(".st-key-train_zip input[type='file']")
+    field = page.locator(".st-key-train_zip input[type='file']").first
     wait_for(lambda: field.count() and field.is_enabled(), 60, "the zip uploader to be enabled")
     field.set_input_files(
         files=[{"name": name, "mimeType": "application/zip", "buffer": data}])
-    wait_for(lambda: name in page.locator(".st-key-train_zip").inner_text(), 60, f"{name} to be uploaded")
+    uploader = page.locator(".st-key-train_zip:not([data-stale='true'])")
+    wait_for(lambda: name in " ".join(uploader.all_inner_texts()), 60, f"{name} to be uploaded")
     wait_for(lambda: page.evaluate(IDLE_JS), 60, "the rerun after the upload")
 
 
@@ -375,8 +421,7 @@ def files_named(folder: Path, name: str) -> list[Path]:
 def test_train_zip_upload(lab_server, page):
     """A zip of PNGs trains on exactly its images; a zip with '../evil.png' is refused with a clear sentence."""
     open_train_page(page, lab_server)
-    page.locator(".st-key-train_source").click()
-    page.get_by_role("option", name=translate("data.source_zip", "en")).click()
+    choose_option(page, "train_source", translate("data.source_zip", "en"))
     page.locator(".st-key-train_zip input[type='file']").wait_for(state="attached", timeout=60_000)
     wait_for(lambda: page.evaluate(IDLE_JS), 60, "the rerun after choosing the zip source")
     choose_tiny_settings(page)
@@ -386,8 +431,13 @@ def test_train_zip_upload(lab_server, page):
     press(page, "train_start_btn")
     facts = catalog_regex("train.run_facts", "en", "n")
     try:
-        found = wait_for(lambda: [int(m.group(1).replace(",", "")) for m in facts.finditer(main_text(page))],
-                         120, "the run to report its number of images")
+        def reported() -> list[int]:
+            return [int(m.group(1).replace(",", "")) for m in facts.finditer(main_text(page))]
+
+        try:  # the previous run's facts stay on screen until the new run has loaded its images
+            wait_for(lambda: count in reported(), 120, f"the run to report {count} images")
+        finally:
+            found = reported()
         assert found == [count], f"the page reports {found} images, the zip holds {count}"
         shot(page, "06_zip_run", full_page=True)
     finally:

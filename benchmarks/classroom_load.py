@@ -1,0 +1,355 @@
+"""Classroom load: many students watching the live Train page while one job trains.
+
+    python benchmarks/classroom_load.py                 # 30 sessions, 60 s with viewers
+    python benchmarks/classroom_load.py --quick         # 5 sessions, 20 s
+    python benchmarks/classroom_load.py --sessions 10 --seconds 30
+
+What it does (loopback only, every wait bounded):
+  1. starts `streamlit run app.py` on a free 127.0.0.1 port with a temporary DCGAN_LAB_DATA;
+  2. one "teacher" page opens /train and starts a run with the page's own defaults
+     (classroom defaults for this device; steps raised so the run outlasts the measurement),
+     then closes: the run lives in the server, not in the tab;
+  3. baseline: the job's images/s with no viewer at all;
+  4. N browser contexts (N independent Streamlit sessions, like N laptops) open /train and
+     watch the run; each page records the time of every change of the displayed step number;
+  5. the same images/s with the N viewers, then again with none (the machine is shared,
+     so the baseline is taken before and after and averaged).
+
+images/s is measured from the run's own metrics log (steps x batch / wall time), read from
+the data folder, so measuring it adds no viewer. The figure the page shows (the job
+snapshot's images/s) is reported next to it as a cross-check.
+
+The live panel redraws every REFRESH_S = 1.0 s (pages/train.py), so consecutive updates
+are at least ~1 s apart by design; the interval shows how far above that floor the server
+falls behind under load. Goals from the issue: p95 interval <= 1 s, throughput loss <= 20 %.
+They are printed as met or not; nothing here is tuned to pass them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dcgan_core.i18n import translate  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+# The screenshot tool's flags, plus: never throttle pages that are not in front
+# (30 students each have their own window; none of them is a background tab).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                 "--disable-backgrounding-occluded-windows"]
+P95_GOAL_S = 1.0
+LOSS_GOAL = 0.20
+RUN_STEPS = 1_000_000  # longer than any measurement; the server is stopped at the end
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(condition, timeout_s: float, what: str, interval_s: float = 0.2):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gave up after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(interval_s)
+
+
+def start_server(data_dir: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = dict(os.environ, DCGAN_LAB_DATA=str(data_dir))
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy():
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {proc.returncode}; see {log_path}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                return reply.status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_until(healthy, 180, "streamlit to answer /_stcore/health", 0.3)
+    except BaseException:
+        stop_server(proc)
+        raise
+    return proc, url
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=20)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process (Linux /proc), 0 where unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+# ---------------------------------------------------------------- the run, read from its files
+
+def current_run_dir(data_dir: Path) -> Path | None:
+    runs = sorted((data_dir / "runs").glob("*/metrics.jsonl"), key=lambda p: p.stat().st_mtime)
+    return runs[-1].parent if runs else None
+
+
+def last_logged_step(run_dir: Path) -> int:
+    path = run_dir / "metrics.jsonl"
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - 8192))
+        lines = [line for line in f.read().splitlines() if line.strip()]
+    for line in reversed(lines):
+        try:
+            return int(json.loads(line)["step"])
+        except (ValueError, KeyError):
+            continue  # a line being written right now
+    return 0
+
+
+def images_per_second(run_dir: Path, batch: int, seconds: float, server_pid: int) -> tuple[float, float]:
+    """(images/s of the run, CPU share of the server process) over `seconds` of wall time."""
+    t0, s0, c0 = time.monotonic(), last_logged_step(run_dir), process_cpu_seconds(server_pid)
+    time.sleep(seconds)
+    t1, s1, c1 = time.monotonic(), last_logged_step(run_dir), process_cpu_seconds(server_pid)
+    return (s1 - s0) * batch / (t1 - t0), (c1 - c0) / (t1 - t0)
+
+
+# ---------------------------------------------------------------- the pages
+
+def step_pattern(lang: str = "en") -> str:
+    """A JS regex source matching the page's progress text and capturing the step."""
+    template = translate("train.progress", lang)
+    parts = re.split(r"(\{\w+\})", template)
+    regex = "".join("([0-9][0-9,]*)" if part == "{step}" else ".*?" if part.startswith("{") else re.escape(part)
+                    for part in parts if part)
+    return js_string(regex)
+
+
+# Each viewer page keeps [wall-clock time, step, images/s shown] for every change of the displayed step.
+RECORDER_JS = """(() => {
+  const pattern = new RegExp('%s');
+  const rateLabel = '%s';
+  window.__stepUpdates = [];
+  let last = null;
+  const shownRate = () => {
+    for (const metric of document.querySelectorAll("[data-testid='stMetric']")) {
+      const label = metric.querySelector("[data-testid='stMetricLabel']");
+      const value = metric.querySelector("[data-testid='stMetricValue']");
+      if (label && value && label.innerText.trim() === rateLabel) return parseFloat(value.innerText.replace(/,/g, ''));
+    }
+    return null;
+  };
+  const check = () => {
+    const bar = document.querySelector("[data-testid='stProgress']");
+    const m = bar && bar.innerText.match(pattern);
+    if (!m) return;
+    const step = parseInt(m[1].replace(/,/g, ''), 10);
+    if (step !== last) { last = step; window.__stepUpdates.push([Date.now() / 1000, step, shownRate()]); }
+  };
+  new MutationObserver(check).observe(document, {subtree: true, childList: true, characterData: true});
+})();"""
+
+
+def js_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def start_run_from_page(browser, url: str, steps: int) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(f"{url}/train?lang=en")
+        steps_box = page.locator(".st-key-train_steps input")
+        steps_box.wait_for()
+        steps_box.fill(str(steps))
+        steps_box.press("Enter")
+        wait_until(lambda: steps_box.input_value().replace(",", "") == str(steps), 30, "the steps box to take the value")
+        page.wait_for_function("() => document.querySelector(\"[data-testid='stApp']\")"
+                               ".getAttribute('data-test-script-state') === 'notRunning'")
+        page.locator(".st-key-train_start_btn button").click()
+        page.locator("[data-testid='stProgress']").wait_for(timeout=120_000)
+    finally:
+        context.close()
+
+
+def open_viewers(browser, url: str, count: int, timeout_s: float, recorder: str) -> list:
+    viewers = []
+    for _ in range(count):
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+        context.add_init_script(recorder)
+        page = context.new_page()
+        page.set_default_timeout(int(timeout_s * 1000))
+        page.goto(f"{url}/train?lang=en", wait_until="commit")
+        viewers.append((context, page))
+    deadline = time.monotonic() + timeout_s
+    for _, page in viewers:
+        remaining = max(1.0, deadline - time.monotonic())
+        try:
+            page.wait_for_function("() => window.__stepUpdates && window.__stepUpdates.length > 0",
+                                   timeout=remaining * 1000)
+        except Exception:  # counted below as a session that never came live
+            pass
+    return viewers
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+# ---------------------------------------------------------------- main
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=30, help="concurrent viewer sessions (default 30)")
+    parser.add_argument("--seconds", type=float, default=60, help="measurement window with viewers (default 60)")
+    parser.add_argument("--quick", action="store_true", help="5 sessions, 20 s")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sessions, args.seconds = 5, 20
+    baseline_s = max(8.0, args.seconds / 3)
+    open_timeout_s = 60 + 4 * args.sessions
+
+    if not Path(CHROMIUM).exists():
+        print(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium).", file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="classroom_load_") as tmp:
+        data_dir = Path(tmp) / "data"
+        data_dir.mkdir()
+        server, url = start_server(data_dir, Path(tmp) / "streamlit.log")
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                try:
+                    result = measure(browser, url, server.pid, data_dir, args.sessions, args.seconds, baseline_s,
+                                     open_timeout_s)
+                finally:
+                    browser.close()
+        finally:
+            stop_server(server)
+    result["total_seconds"] = round(time.monotonic() - started, 1)
+    report(result)
+    return 0
+
+
+def measure(browser, url, server_pid, data_dir, sessions, seconds, baseline_s, open_timeout_s) -> dict:
+    start_run_from_page(browser, url, RUN_STEPS)
+    run_dir = wait_until(lambda: current_run_dir(data_dir), 180, "the run's metrics log")
+    batch = int(json.loads((run_dir / "config.json").read_text())["batch_size"])
+    first = wait_until(lambda: last_logged_step(run_dir), 120, "the first training steps")
+    wait_until(lambda: last_logged_step(run_dir) > first + 10, 120, "training to get going")
+    time.sleep(3)  # warm-up: the teacher's session has closed
+
+    before, cpu_before = images_per_second(run_dir, batch, baseline_s, server_pid)
+
+    recorder = RECORDER_JS % (step_pattern("en"), js_string(translate("train.images_per_sec", "en")))
+    viewers = open_viewers(browser, url, sessions, open_timeout_s, recorder)
+    time.sleep(2)
+    window_start = time.time()
+    with_viewers, cpu_with = images_per_second(run_dir, batch, seconds, server_pid)
+    window_end = time.time()
+    intervals, shown, live, updates = [], [], 0, 0
+    for _, page in viewers:
+        try:
+            records = [r for r in page.evaluate("() => window.__stepUpdates || []") if window_start <= r[0] <= window_end]
+        except Exception:  # a page that crashed or never loaded: counted as not live
+            records = []
+        stamps = [r[0] for r in records]
+        shown += [r[2] for r in records if r[2] is not None]
+        if stamps:
+            live += 1
+            updates += len(stamps)
+        intervals += [b - a for a, b in zip(stamps, stamps[1:])]
+    for context, _ in viewers:
+        context.close()
+    time.sleep(2)
+
+    after, cpu_after = images_per_second(run_dir, batch, baseline_s, server_pid)
+    baseline = (before + after) / 2
+    loss = 1 - with_viewers / baseline if baseline > 0 else math.nan
+    p95 = percentile(intervals, 0.95)
+    return {
+        "sessions": sessions, "sessions_live": live, "window_seconds": seconds, "updates": updates,
+        "interval_p50_s": round(percentile(intervals, 0.50), 3), "interval_p95_s": round(p95, 3),
+        "interval_max_s": round(max(intervals), 3) if intervals else math.nan,
+        "batch": batch, "images_per_s_no_viewers_before": round(before, 1),
+        "images_per_s_no_viewers_after": round(after, 1), "images_per_s_with_viewers": round(with_viewers, 1),
+        "images_per_s_shown_on_page": round(sum(shown) / len(shown), 1) if shown else None,
+        "throughput_loss": round(loss, 3),
+        "server_cpu_no_viewers": round((cpu_before + cpu_after) / 2, 2), "server_cpu_with_viewers": round(cpu_with, 2),
+        "p95_goal_met": bool(p95 <= P95_GOAL_S), "throughput_goal_met": bool(loss <= LOSS_GOAL),
+        "cpu_cores": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
+    }
+
+
+def report(r: dict) -> None:
+    def met(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    rows = [
+        ("sessions live / opened", f"{r['sessions_live']} / {r['sessions']}"),
+        ("window with viewers", f"{r['window_seconds']:.0f} s, {r['updates']} step updates seen"),
+        ("update interval p50", f"{r['interval_p50_s']:.2f} s"),
+        ("update interval p95", f"{r['interval_p95_s']:.2f} s   (goal <= {P95_GOAL_S:.0f} s: {met(r['p95_goal_met'])})"),
+        ("update interval max", f"{r['interval_max_s']:.2f} s"),
+        ("images/s, no viewers", f"{r['images_per_s_no_viewers_before']:.0f} before, "
+                                 f"{r['images_per_s_no_viewers_after']:.0f} after (batch {r['batch']})"),
+        ("images/s, with viewers", f"{r['images_per_s_with_viewers']:.0f}   (page shows "
+                                   f"{r['images_per_s_shown_on_page'] if r['images_per_s_shown_on_page'] is not None else '–'})"),
+        ("throughput loss", f"{100 * r['throughput_loss']:.1f} %   (goal <= {100 * LOSS_GOAL:.0f} %: "
+                            f"{met(r['throughput_goal_met'])})"),
+        ("server CPU (cores)", f"{r['server_cpu_no_viewers']:.2f} without viewers, {r['server_cpu_with_viewers']:.2f} with"),
+        ("machine", f"{r['cpu_cores']} cores, load average {r['load_average_1min']} (1 min) at the end"),
+        ("total time", f"{r['total_seconds']:.0f} s"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    print("Classroom load on /train (127.0.0.1)")
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value}")
+    print(json.dumps(r))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
