@@ -108,8 +108,7 @@ def start_run(config: TrainConfig, resume=None) -> None:
         return
     st.session_state.train_token = token
     st.session_state.train_follow = True
-    for key in ("train_frame_step", "train_frame_set"):
-        st.session_state.pop(key, None)
+    st.session_state.pop("train_frame_step", None)
     st.rerun()
 
 
@@ -222,25 +221,22 @@ def images_panel(snap, run_id: str) -> None:
     if not frames or snap.real_grid is None:
         st.info(ui.t("train.preparing"))
         return
-    # The timeline spans the whole run (fixed ends, so the widget stays the same widget as
-    # frames arrive); following, it sits on the newest frame. A value other than the one
-    # we set means the reader moved it: stop following.
+    # Following live, the timeline only shows where the run is; switched off, it is the
+    # reader's alone (the page never moves it, so a browser lagging a refresh behind
+    # cannot fight the reader over its value). Fixed ends: the same widget all run long.
     first, last = snap.start_step, max(snap.max_steps, snap.start_step + 1)
+    latest = snap.latest_grid_step if snap.latest_grid_step is not None else frames[-1][0]
     if "train_follow" not in st.session_state:
         st.session_state.train_follow = True
-    state = st.session_state
-    if "train_frame_step" in state and "train_frame_set" in state and state.train_frame_step != state.train_frame_set:
-        state.train_follow = False
-    latest = snap.latest_grid_step if snap.latest_grid_step is not None else frames[-1][0]
-    wanted = st.session_state.get("train_frame_step", latest)
-    if st.session_state.train_follow or not first <= wanted <= last:
-        wanted = latest
-    st.session_state.train_frame_step = st.session_state.train_frame_set = wanted
-
-    if wanted == latest and snap.latest_grid is not None:
-        grid_step, grid = snap.latest_grid_step, snap.latest_grid
+    follow = st.session_state.train_follow
+    if follow:
+        st.session_state.pop("train_frame_step", None)
+        grid_step, grid = (latest, snap.latest_grid) if snap.latest_grid is not None else frames[-1]
     else:
-        grid_step, grid = frames[viz.nearest_frame(frames, min(wanted, latest))]
+        if not first <= st.session_state.get("train_frame_step", -1) <= last:
+            st.session_state.train_frame_step = latest
+        grid_step, grid = frames[viz.nearest_frame(frames, min(st.session_state.train_frame_step, latest))]
+
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{ui.t('train.real_images')}**")
@@ -250,8 +246,11 @@ def images_panel(snap, run_id: str) -> None:
         st.image(shared_png(run_id, "fake", grid_step, grid), width="stretch")
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
     with c1:
-        st.slider(ui.t("train.timeline"), first, last, key="train_frame_step", disabled=len(frames) < 2,
-                  help=ui.t("train.timeline_help"))
+        if follow:
+            st.slider(ui.t("train.timeline"), first, last, value=min(max(latest, first), last), disabled=True,
+                      help=ui.t("train.timeline_help"), key=f"train_frame_live_{latest}")
+        else:
+            st.slider(ui.t("train.timeline"), first, last, key="train_frame_step", help=ui.t("train.timeline_help"))
     with c2:
         st.toggle(ui.t("train.follow"), key="train_follow")
 

@@ -87,10 +87,13 @@ def test_start_watch_pause_step_stop(registry, lang):
     rerun_until(at, lambda a: job_step(registry) == paused_at + 1)
     assert translate("train.fake_images", lang, step=paused_at + 1) in [m.value.strip("*") for m in at.markdown]
 
-    # scrub back through the timeline: the grid from step 0 returns, and following stops
+    # scrub back through the timeline: switch following off, drag to 0, the grid from step 0 returns
+    live = [s for s in at.slider if (s.key or "").startswith("train_frame_live_")]
+    assert live and live[0].disabled and live[0].value == paused_at + 1  # following: it only shows where we are
+    at.toggle(key="train_follow").set_value(False).run()
+    assert at.slider(key="train_frame_step").value == paused_at + 1
     at.slider(key="train_frame_step").set_value(0).run()
     assert translate("train.fake_images", lang, step=0) in [m.value.strip("*") for m in at.markdown]
-    assert at.toggle(key="train_follow").value is False
     at.run()
     assert translate("train.fake_images", lang, step=0) in [m.value.strip("*") for m in at.markdown]
     at.toggle(key="train_follow").set_value(True).run()
