@@ -183,6 +183,26 @@ def test_every_page_in_both_languages(lab_server, page, lang):
     assert not page.page_errors, f"JavaScript errors in the browser: {page.page_errors[:5]}"
 
 
+def test_language_switch_survives_page_changes(lab_server, page):
+    """The sidebar language switch retranslates the page at once, keeps the choice on the next page
+    and mirrors it in the address (so a copied link opens in the same language)."""
+    (first_stem, _, first_key), (second_stem, _, second_key) = PAGES[1], PAGES[2]
+    open_app(page, lab_server, first_stem, "en")
+    assert active_nav_title(page) == translate(first_key, "en")
+    page.locator("[data-testid='stSidebar'] [data-testid='stRadio'] label").filter(
+        has_text=LANGUAGES["zh"]).first.click()
+    wait_for(lambda: active_nav_title(page) == translate(first_key, "zh"), 30, "the page to switch to Chinese")
+    wait_until_idle(page)
+    assert not page_problems(page, first_key, "zh"), page_problems(page, first_key, "zh")
+    assert "lang=zh" in page.url
+    page.locator("[data-testid='stSidebarNavLink']").filter(
+        has=page.locator("[data-testid='stMarkdownContainer']", has_text=translate(second_key, "zh"))).first.click()
+    wait_for(lambda: active_nav_title(page) == translate(second_key, "zh"), 60, f"navigation to {second_stem}")
+    wait_until_idle(page)
+    shot(page, "01_language_switched_then_navigated_zh")
+    assert not page_problems(page, second_key, "zh"), page_problems(page, second_key, "zh")
+
+
 def test_output_size_follows_the_sliders(lab_server, page):
     """Keyboard on a slider thumb changes the output size to what the arithmetic core computes."""
     open_app(page, lab_server, "output_size", "en")
