@@ -93,6 +93,9 @@ if "va_A" not in st.session_state:
     for group in GROUPS:
         st.session_state[f"va_{group}"] = FALLBACK[group]
     apply_preset()
+elif st.session_state.get("va_model") != model_key:
+    apply_preset()  # another generator: its own exemplars for the chosen equation
+st.session_state.va_model = model_key
 
 
 def on_pick(chart_key: str) -> None:
