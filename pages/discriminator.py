@@ -159,7 +159,7 @@ st.markdown(ui.t("discriminator.representation_intro"))
 st.info(ui.t("discriminator.representation_honest"))
 
 live_key = f"disc_probe_{model_key}"
-recorded = features.load_representation()
+recorded = features.load_representation(features.REPRESENTATION_PATH)
 if st.button(ui.t("discriminator.run_probe"), key="disc_run_probe", type="primary"):
     train_images, train_labels = _bundled("train", cfg.image_size, cfg.channels)
     bar = st.progress(0.0, text=ui.t("discriminator.probe_progress", percent=0))
@@ -194,18 +194,26 @@ if shown:
     st.plotly_chart(viz.probe_figure(shown, names, ui.t("discriminator.x_labels"), ui.t("discriminator.y_accuracy"),
                                      label_format=label_format),
                     width="stretch", config=PLOT_CONFIG, key="disc_probe_chart")
+    def accuracy(r, key):
+        mean, spread = r[f"{key}_accuracy"], r[f"{key}_std"]
+        return f"{mean:.1%} ± {spread:.1%}" if r["repeats"] > 1 else f"{mean:.1%}"
+
     table = pd.DataFrame({
         ui.t("discriminator.col_labels"): [f"{r['n_labels']:,}" for r in shown],
-        ui.t("discriminator.col_d"): [f"{r['d_accuracy']:.1%} ± {r['d_std']:.1%}" for r in shown],
-        ui.t("discriminator.col_random"): [f"{r['random_accuracy']:.1%} ± {r['random_std']:.1%}" for r in shown],
-        ui.t("discriminator.col_pixel"): [f"{r['pixel_accuracy']:.1%} ± {r['pixel_std']:.1%}" for r in shown],
+        ui.t("discriminator.col_d"): [accuracy(r, "d") for r in shown],
+        ui.t("discriminator.col_random"): [accuracy(r, "random") for r in shown],
+        ui.t("discriminator.col_pixel"): [accuracy(r, "pixel") for r in shown],
     })
     st.dataframe(table, hide_index=True, width="stretch")
     fewest = min(shown, key=lambda r: r["n_labels"])
-    margin = 0.01
-    if fewest["d_accuracy"] > max(fewest["random_accuracy"], fewest["pixel_accuracy"]) + margin:
+
+    def clearly_better(key):  # by more than the spread over repeats, and at least a point
+        margin = max(0.01, fewest["d_std"] + fewest[f"{key}_std"])
+        return fewest["d_accuracy"] - fewest[f"{key}_accuracy"] > margin
+
+    if clearly_better("random") and clearly_better("pixel"):
         verdict = "discriminator.probe_verdict_good"
-    elif fewest["random_accuracy"] >= fewest["d_accuracy"] - margin:
+    elif not clearly_better("random"):
         verdict = "discriminator.probe_verdict_random"
     else:
         verdict = "discriminator.probe_verdict_pixels"

@@ -50,7 +50,7 @@ def image_figure(image, title: str = "", height: int = 260) -> go.Figure:
 
 
 def activation_figure(activation, channels: list[int], channel_label: str = "channel {c}",
-                      columns: int = 4, height_per_row: int = 150) -> go.Figure:
+                      columns: int = 4, height_per_row: int = 180) -> go.Figure:
     """Heatmaps of some channels of one layer's output (C, H, W), on one shared colour scale
     so their strengths compare; hover shows each value."""
     a = _array(activation)
@@ -112,7 +112,8 @@ def probe_figure(results: list[dict], names: dict[str, str], x_title: str = "", 
         fig.add_trace(go.Bar(
             name=names[key], x=xs, y=ys, marker_color=PROBE_COLOURS[key],
             error_y=dict(type="data", array=[r.get(std_key, 0.0) for r in results], visible=True),
-            text=[f"{y:.1%}" for y in ys], textposition="outside", cliponaxis=False,
+            text=[f"{y:.1%}" for y in ys], textposition="inside", insidetextanchor="middle",
+            textfont=dict(color="white"),
             hovertemplate=f"{names[key]}<br>%{{x}}: %{{y:.2%}}<extra></extra>"))
     lowest = min((t.y[i] for t in fig.data for i in range(len(t.y))), default=0.0)
     fig.update_layout(barmode="group", height=height, margin=dict(l=4, r=4, t=30, b=4),
