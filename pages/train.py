@@ -107,8 +107,8 @@ def start_run(config: TrainConfig, resume=None) -> None:
         ui.show_error(err)
         return
     st.session_state.train_token = token
-    st.session_state.train_follow = True
-    st.session_state.pop("train_frame_step", None)
+    for key in ("train_follow", "train_frame_step", "train_frame_from"):
+        st.session_state.pop(key, None)
     st.rerun()
 
 
@@ -222,20 +222,18 @@ def images_panel(snap, run_id: str) -> None:
         st.info(ui.t("train.preparing"))
         return
     # Following live, the timeline only shows where the run is; switched off, it is the
-    # reader's alone (the page never moves it, so a browser lagging a refresh behind
-    # cannot fight the reader over its value). Fixed ends: the same widget all run long.
+    # reader's alone. The page never writes either widget's state: a browser that missed
+    # a refresh falls back to the widgets' defaults, so the defaults are the truth.
     first, last = snap.start_step, max(snap.max_steps, snap.start_step + 1)
     latest = snap.latest_grid_step if snap.latest_grid_step is not None else frames[-1][0]
-    if "train_follow" not in st.session_state:
-        st.session_state.train_follow = True
-    follow = st.session_state.train_follow
+    follow = st.session_state.get("train_follow", True)
     if follow:
+        st.session_state.train_frame_from = min(max(latest, first), last)  # where scrubbing will start
         st.session_state.pop("train_frame_step", None)
         grid_step, grid = (latest, snap.latest_grid) if snap.latest_grid is not None else frames[-1]
     else:
-        if not first <= st.session_state.get("train_frame_step", -1) <= last:
-            st.session_state.train_frame_step = latest
-        grid_step, grid = frames[viz.nearest_frame(frames, min(st.session_state.train_frame_step, latest))]
+        wanted = st.session_state.get("train_frame_step", st.session_state.get("train_frame_from", latest))
+        grid_step, grid = frames[viz.nearest_frame(frames, min(wanted, latest))]
 
     left, right = st.columns(2)
     with left:
@@ -250,9 +248,10 @@ def images_panel(snap, run_id: str) -> None:
             st.slider(ui.t("train.timeline"), first, last, value=min(max(latest, first), last), disabled=True,
                       help=ui.t("train.timeline_help"), key=f"train_frame_live_{latest}")
         else:
-            st.slider(ui.t("train.timeline"), first, last, key="train_frame_step", help=ui.t("train.timeline_help"))
+            st.slider(ui.t("train.timeline"), first, last, value=st.session_state.get("train_frame_from", latest),
+                      key="train_frame_step", help=ui.t("train.timeline_help"))
     with c2:
-        st.toggle(ui.t("train.follow"), key="train_follow")
+        st.toggle(ui.t("train.follow"), value=True, key="train_follow")
 
 
 def charts(snap, run_id: str) -> None:
