@@ -199,12 +199,11 @@ if shown:
         return f"{mean:.1%} ± {spread:.1%}" if r["repeats"] > 1 else f"{mean:.1%}"
 
     table = pd.DataFrame({
-        ui.t("discriminator.col_labels"): [f"{r['n_labels']:,}" for r in shown],
         ui.t("discriminator.col_d"): [accuracy(r, "d") for r in shown],
         ui.t("discriminator.col_random"): [accuracy(r, "random") for r in shown],
         ui.t("discriminator.col_pixel"): [accuracy(r, "pixel") for r in shown],
-    })
-    st.dataframe(table, hide_index=True, width="stretch")
+    }, index=pd.Index([f"{r['n_labels']:,}" for r in shown], name=ui.t("discriminator.col_labels")))
+    st.table(table)
     fewest = min(shown, key=lambda r: r["n_labels"])
 
     def clearly_better(key):  # by more than the spread over repeats, and at least a point

@@ -114,9 +114,9 @@ if "paper" in results and variant in results:
 
         time_row = "time" if use_live else "cpu_time"  # a recording's wall time says more about the machine's load
         rows = [ui.t(f"guidelines_lab.row_{k}") for k in ("fcd", "baseline", "confidence", "classes", "collapse", "diverged", time_row)]
-        table = pd.DataFrame({ui.t("guidelines_lab.metric_name"): rows, names["paper"]: column(paper),
-                              names[variant]: column(broken)})
-        st.dataframe(table, hide_index=True, width="stretch")
+        table = pd.DataFrame({names["paper"]: column(paper), names[variant]: column(broken)},
+                             index=pd.Index(rows, name=ui.t("guidelines_lab.metric_name")))
+        st.table(table)  # wraps on a narrow screen, unlike a scrolling dataframe
         charts = st.columns(2)
         with charts[0]:
             st.subheader(ui.t("guidelines_lab.fcd_header"))

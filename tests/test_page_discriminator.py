@@ -154,7 +154,7 @@ def test_representation_experiment_runs_on_the_chosen_model(model_path, monkeypa
     bars = _figure(at, "disc_probe_chart")["data"]
     assert [b["name"] for b in bars] == ["Trained D's features", "Untrained D (random weights)", "Raw pixels"]
     assert list(bars[0]["x"]) == ["100 labels", "300 labels"]
-    table = at.dataframe[0].value
-    assert list(table.iloc[:, 0]) == ["100", "300"]
-    shown = float(table.iloc[1, 3].split("%")[0]) / 100
+    table = at.table[0].value
+    assert list(table.index) == ["100", "300"]
+    shown = float(table.iloc[1, 2].split("%")[0]) / 100
     assert shown == pytest.approx(bars[2]["y"][1], abs=0.0006)
