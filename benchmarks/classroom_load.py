@@ -19,10 +19,12 @@ images/s is measured from the run's own metrics log (steps x batch / wall time),
 the data folder, so measuring it adds no viewer. The figure the page shows (the job
 snapshot's images/s) is reported next to it as a cross-check.
 
-The live panel redraws every REFRESH_S = 1.0 s (pages/train.py), so consecutive updates
-are at least ~1 s apart by design; the interval shows how far above that floor the server
-falls behind under load. Goals from the issue: p95 interval <= 1 s, throughput loss <= 20 %.
-They are printed as met or not; nothing here is tuned to pass them.
+Two intervals per session: between changes of the displayed step (what a student sees move;
+it also stalls when training itself stalls) and between redraws of the live panel (the run's
+"running for m:ss" line, which changes on every refresh). The panel refreshes every
+REFRESH_S = 1.0 s (pages/train.py), so both are at least ~1 s by design; how far above that
+floor they sit shows how the server copes. Goals from the issue: p95 interval <= 1 s,
+throughput loss <= 20 %. They are printed as met or not; nothing here is tuned to pass them.
 """
 from __future__ import annotations
 
@@ -150,21 +152,24 @@ def images_per_second(run_dir: Path, batch: int, seconds: float, server_pid: int
 
 # ---------------------------------------------------------------- the pages
 
-def step_pattern(lang: str = "en") -> str:
-    """A JS regex source matching the page's progress text and capturing the step."""
-    template = translate("train.progress", lang)
-    parts = re.split(r"(\{\w+\})", template)
-    regex = "".join("([0-9][0-9,]*)" if part == "{step}" else ".*?" if part.startswith("{") else re.escape(part)
-                    for part in parts if part)
+def catalog_pattern(key: str, capture: str | None, lang: str = "en") -> str:
+    """A JS regex source for a catalog sentence; `{capture}` becomes a number group, other placeholders anything."""
+    parts = re.split(r"(\{\w+\})", translate(key, lang))
+    regex = "".join("([0-9][0-9,]*)" if part == "{" + str(capture) + "}" else ".*?" if part.startswith("{")
+                    else re.escape(part) for part in parts if part)
     return js_string(regex)
 
 
-# Each viewer page keeps [wall-clock time, step, images/s shown] for every change of the displayed step.
+# Each viewer page keeps [wall-clock time, step, images/s shown] for every change of the displayed
+# step, and the time of every redraw of the run's facts line (its "running for m:ss" changes each
+# second, so every refresh of the live panel shows up there even when training has stalled).
 RECORDER_JS = """(() => {
-  const pattern = new RegExp('%s');
+  const stepPattern = new RegExp('%s');
+  const factsPattern = new RegExp('^%s$');
   const rateLabel = '%s';
   window.__stepUpdates = [];
-  let last = null;
+  window.__redraws = [];
+  let lastStep = null, lastFacts = null;
   const shownRate = () => {
     for (const metric of document.querySelectorAll("[data-testid='stMetric']")) {
       const label = metric.querySelector("[data-testid='stMetricLabel']");
@@ -174,11 +179,20 @@ RECORDER_JS = """(() => {
     return null;
   };
   const check = () => {
+    const now = Date.now() / 1000;
     const bar = document.querySelector("[data-testid='stProgress']");
-    const m = bar && bar.innerText.match(pattern);
-    if (!m) return;
-    const step = parseInt(m[1].replace(/,/g, ''), 10);
-    if (step !== last) { last = step; window.__stepUpdates.push([Date.now() / 1000, step, shownRate()]); }
+    const m = bar && bar.innerText.match(stepPattern);
+    if (m) {
+      const step = parseInt(m[1].replace(/,/g, ''), 10);
+      if (step !== lastStep) { lastStep = step; window.__stepUpdates.push([now, step, shownRate()]); }
+    }
+    for (const caption of document.querySelectorAll("[data-testid='stCaptionContainer']")) {
+      const text = caption.innerText.trim();
+      if (factsPattern.test(text)) {
+        if (text !== lastFacts) { lastFacts = text; window.__redraws.push(now); }
+        break;
+      }
+    }
   };
   new MutationObserver(check).observe(document, {subtree: true, childList: true, characterData: true});
 })();"""
@@ -284,24 +298,28 @@ def measure(browser, url, server_pid, data_dir, sessions, seconds, baseline_s, o
 
     before, cpu_before = images_per_second(run_dir, batch, baseline_s, server_pid)
 
-    recorder = RECORDER_JS % (step_pattern("en"), js_string(translate("train.images_per_sec", "en")))
+    recorder = RECORDER_JS % (catalog_pattern("train.progress", "step"), catalog_pattern("train.run_facts", None),
+                              js_string(translate("train.images_per_sec", "en")))
     viewers = open_viewers(browser, url, sessions, open_timeout_s, recorder)
     time.sleep(2)
     window_start = time.time()
     with_viewers, cpu_with = images_per_second(run_dir, batch, seconds, server_pid)
     window_end = time.time()
-    intervals, shown, live, updates = [], [], 0, 0
+    intervals, redraw_intervals, shown, live, updates = [], [], [], 0, 0
     for _, page in viewers:
         try:
-            records = [r for r in page.evaluate("() => window.__stepUpdates || []") if window_start <= r[0] <= window_end]
+            records = page.evaluate("() => [window.__stepUpdates || [], window.__redraws || []]")
         except Exception:  # a page that crashed or never loaded: counted as not live
-            records = []
-        stamps = [r[0] for r in records]
-        shown += [r[2] for r in records if r[2] is not None]
-        if stamps:
+            records = [[], []]
+        steps = [r for r in records[0] if window_start <= r[0] <= window_end]
+        redraws = [t for t in records[1] if window_start <= t <= window_end]
+        stamps = [r[0] for r in steps]
+        shown += [r[2] for r in steps if r[2] is not None]
+        if stamps or redraws:
             live += 1
-            updates += len(stamps)
+        updates += len(stamps)
         intervals += [b - a for a, b in zip(stamps, stamps[1:])]
+        redraw_intervals += [b - a for a, b in zip(redraws, redraws[1:])]
     for context, _ in viewers:
         context.close()
     time.sleep(2)
@@ -314,6 +332,9 @@ def measure(browser, url, server_pid, data_dir, sessions, seconds, baseline_s, o
         "sessions": sessions, "sessions_live": live, "window_seconds": seconds, "updates": updates,
         "interval_p50_s": round(percentile(intervals, 0.50), 3), "interval_p95_s": round(p95, 3),
         "interval_max_s": round(max(intervals), 3) if intervals else math.nan,
+        "redraw_interval_p50_s": round(percentile(redraw_intervals, 0.50), 3),
+        "redraw_interval_p95_s": round(percentile(redraw_intervals, 0.95), 3),
+        "redraw_p95_goal_met": bool(percentile(redraw_intervals, 0.95) <= P95_GOAL_S),
         "batch": batch, "images_per_s_no_viewers_before": round(before, 1),
         "images_per_s_no_viewers_after": round(after, 1), "images_per_s_with_viewers": round(with_viewers, 1),
         "images_per_s_shown_on_page": round(sum(shown) / len(shown), 1) if shown else None,
@@ -331,12 +352,16 @@ def report(r: dict) -> None:
     rows = [
         ("sessions live / opened", f"{r['sessions_live']} / {r['sessions']}"),
         ("window with viewers", f"{r['window_seconds']:.0f} s, {r['updates']} step updates seen"),
-        ("update interval p50", f"{r['interval_p50_s']:.2f} s"),
-        ("update interval p95", f"{r['interval_p95_s']:.2f} s   (goal <= {P95_GOAL_S:.0f} s: {met(r['p95_goal_met'])})"),
-        ("update interval max", f"{r['interval_max_s']:.2f} s"),
+        ("step update interval p50", f"{r['interval_p50_s']:.2f} s"),
+        ("step update interval p95", f"{r['interval_p95_s']:.2f} s   (goal <= {P95_GOAL_S:.0f} s: "
+                                     f"{met(r['p95_goal_met'])})"),
+        ("step update interval max", f"{r['interval_max_s']:.2f} s"),
+        ("redraw interval p50", f"{r['redraw_interval_p50_s']:.2f} s   (live panel refreshes, whether or not the step moved)"),
+        ("redraw interval p95", f"{r['redraw_interval_p95_s']:.2f} s   (goal <= {P95_GOAL_S:.0f} s: "
+                                f"{met(r['redraw_p95_goal_met'])})"),
         ("images/s, no viewers", f"{r['images_per_s_no_viewers_before']:.0f} before, "
                                  f"{r['images_per_s_no_viewers_after']:.0f} after (batch {r['batch']})"),
-        ("images/s, with viewers", f"{r['images_per_s_with_viewers']:.0f}   (page shows "
+        ("images/s, with viewers", f"{r['images_per_s_with_viewers']:.0f}   (page showed on average "
                                    f"{r['images_per_s_shown_on_page'] if r['images_per_s_shown_on_page'] is not None else '–'})"),
         ("throughput loss", f"{100 * r['throughput_loss']:.1f} %   (goal <= {100 * LOSS_GOAL:.0f} %: "
                             f"{met(r['throughput_goal_met'])})"),
