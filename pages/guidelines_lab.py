@@ -150,6 +150,10 @@ if recorded and any(r.metrics for r in recorded.values()):
     st.plotly_chart(viz.summary_figure(recorded, {n: _name(n) for n in recorded}, variant, ui.t("guidelines_lab.summary_x"),
                                        diverged_label=ui.t("guidelines_lab.diverged_mark")),
                     width="stretch", config=PLOT_CONFIG, key="lab_summary")
+    final = {n: r for n, r in recorded.items() if r.grids}
+    st.image([viz.top_rows(r.grids[-1][1], 3, r.config["image_size"]) for r in final.values()],
+             caption=[_name(n) for n in final], width=220)
+    st.caption(ui.t("guidelines_lab.summary_samples", step=max(r.grids[-1][0] for r in final.values())))
 
 # ---- live rerun -----------------------------------------------------------------------------------
 st.header(ui.t("guidelines_lab.live_header"))

@@ -84,7 +84,9 @@ def test_recorded_pair_renders_instantly(lab, lang):
     assert legend_names(figure(at, "lab_curves")) == {recipe, broken}
     captions = [im.proto.imgs[0].caption for im in at.get("image")]
     last = max(s for s, _ in lab["paper"].grids)
-    assert captions == [ui.translate("guidelines_lab.samples_caption", lang, name=n, step=last) for n in (recipe, broken)]
+    assert captions[:2] == [ui.translate("guidelines_lab.samples_caption", lang, name=n, step=last) for n in (recipe, broken)]
+    thumbnails = at.get("image")[2].proto.imgs  # all seven at a glance
+    assert [t.caption for t in thumbnails] == [ui.translate(f"guidelines_lab.name_{n}", lang) for n in ablations.ABLATIONS]
     assert ui.translate("guidelines_lab.rule_no_batchnorm", lang) in [m.value for m in at.markdown]
     table = at.table[0].value
     assert list(table.columns) == [recipe, broken]

@@ -122,3 +122,8 @@ def summary_figure(results: dict[str, AblationResult], names: dict[str, str], se
     fig.update_layout(height=height or 40 * len(order) + 70, margin=dict(l=4, r=4, t=10, b=4),
                       xaxis=dict(title=x_title, type="log"), yaxis=dict(autorange="reversed"))
     return fig
+
+
+def top_rows(grid: np.ndarray, rows: int, image_size: int, padding: int = 2) -> np.ndarray:
+    """The first ``rows`` rows of tiles of a sample grid (data.sample_grid layout), for a thumbnail."""
+    return grid[: padding + rows * (image_size + padding)]
