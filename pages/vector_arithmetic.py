@@ -194,22 +194,24 @@ result_images = render(result_z)
 means = {g: render(zs[g].mean(0, keepdim=True)) for g in GROUPS}
 pixel_result = latent.pixel_arithmetic(group_images["A"], group_images["B"], group_images["C"])[None]
 
+size = result_images.shape[-1]
+single_scale, grid_scale = max(1, 192 // size), max(1, 96 // size)  # about 200 px per picture, 300 px for the 3×3
 st.markdown(ui.t("vector_arithmetic.equation"))
 EQUATION_COLUMNS = [1, 1, 1, 1.6, 1.2]  # the last one stays empty: keeps pictures a sensible size on wide screens
 eq = st.columns(EQUATION_COLUMNS)
 for column, group, sign in zip(eq, GROUPS, ("", "−", "+")):
-    column.image(viz.mosaic(means[group], ncols=1, scale=4), width="stretch",
+    column.image(viz.mosaic(means[group], ncols=1, scale=single_scale), width="content",
                  caption=ui.t("vector_arithmetic.mean_caption", sign=sign, group=group))
-eq[3].image(viz.mosaic(result_images, ncols=3, scale=3, frames={4: viz.GROUP_COLOURS["path"]}), width="stretch",
+eq[3].image(viz.mosaic(result_images, ncols=3, scale=grid_scale, frames={4: viz.GROUP_COLOURS["path"]}), width="content",
             caption=ui.t("vector_arithmetic.result_caption", scale=latent.NEIGHBOUR_SCALE))
 
 st.subheader(ui.t("vector_arithmetic.pixel_header"))
 pixel_cols = st.columns(EQUATION_COLUMNS)
 for column, group, sign in zip(pixel_cols, GROUPS, ("", "−", "+")):
-    column.image(viz.mosaic(group_images[group].mean(0, keepdim=True), ncols=1, scale=4), width="stretch",
+    column.image(viz.mosaic(group_images[group].mean(0, keepdim=True), ncols=1, scale=single_scale), width="content",
                  caption=ui.t("vector_arithmetic.pixel_mean_caption", sign=sign, group=group))
 with pixel_cols[3]:
-    st.image(viz.mosaic(pixel_result, ncols=1, scale=4), width="stretch", caption=ui.t("vector_arithmetic.pixel_caption"))
+    st.image(viz.mosaic(pixel_result, ncols=1, scale=single_scale), width="content", caption=ui.t("vector_arithmetic.pixel_caption"))
 st.markdown(ui.t("vector_arithmetic.pixel_explain"))
 
 # ---- did it work? ------------------------------------------------------------------------------
