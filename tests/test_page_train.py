@@ -84,8 +84,10 @@ def test_start_watch_pause_step_stop(registry, lang):
     rerun_until(at, lambda a: record.job.snapshot().status == "paused" and a.button(key="train_step_btn").disabled is False)
     paused_at = job_step(registry)
     at.button(key="train_step_btn").click().run()
-    rerun_until(at, lambda a: job_step(registry) == paused_at + 1)
-    assert translate("train.fake_images", lang, step=paused_at + 1) in [m.value.strip("*") for m in at.markdown]
+    stepped = translate("train.fake_images", lang, step=paused_at + 1)
+    rerun_until(at, lambda a: stepped in [m.value.strip("*") for m in a.markdown])  # the new samples are shown
+    time.sleep(0.3)
+    assert job_step(registry) == paused_at + 1  # exactly one step
 
     # scrub back through the timeline: switch following off, drag to 0, the grid from step 0 returns
     live = [s for s in at.slider if (s.key or "").startswith("train_frame_live_")]
