@@ -131,7 +131,23 @@ def generator_picker(key: str = "generator_choice"):
     if not paths:
         st.warning(t("common.no_checkpoint"))
         return None
-    path = st.sidebar.selectbox(t("common.model_choice"), paths, format_func=checkpoint_label, key=key)
+    # The choice is kept under `key` (a path string); the widget's own key carries the
+    # language, because its option labels are translated and must be redrawn on a switch.
+    names = [str(p) for p in paths]
+    if st.session_state.get(key) not in names:
+        st.session_state[key] = names[0]
+
+    def remember(widget_key: str) -> None:
+        st.session_state[key] = st.session_state[widget_key]
+
+    widget_key = f"{key}__{current_language()}"
+    chosen = st.sidebar.selectbox(
+        t("common.model_choice"), names, index=names.index(st.session_state[key]),
+        format_func=lambda name: checkpoint_label(Path(name)), key=widget_key,
+        on_change=remember, args=(widget_key,),
+    )
+    st.session_state[key] = chosen
+    path = Path(chosen)
     try:
         netG, cfg = _load_generator(str(path), path.stat().st_mtime)
     except Exception as err:  # a LabError from validation, or a file that vanished
