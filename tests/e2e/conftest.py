@@ -83,8 +83,10 @@ def stop_lab_server(process: subprocess.Popen) -> None:
             process.wait(timeout=15)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab_server(tmp_path_factory) -> LabServer:
+    """One server for all the browser tests (they live in one module), stopped as soon as they
+    are done, so that a run a failed test left training cannot slow the rest of the test session."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     server = start_lab_server(tmp_path_factory.mktemp("e2e_sandbox"), ARTIFACTS / "streamlit.log")
     try:

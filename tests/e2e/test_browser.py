@@ -390,7 +390,8 @@ def test_train_live_run(lab_server, page):
         assert all(torch.isfinite(t).all() for t in checkpoint.generator.values() if t.is_floating_point())
     assert live_download is not None, (
         "clicking the checkpoint download button while the run is live started no download within "
-        f"{DOWNLOAD_WAIT_S} s (it works once the run has stopped)")
+        f"{DOWNLOAD_WAIT_S} s (it works once the run has stopped); the server log says whether the click "
+        "reached a revoked deferred download ('Deferred file ... not found')")
 
 
 def choose_option(page, key: str, text: str, attempts: int = 5) -> None:
@@ -424,13 +425,27 @@ def png_zip(count: int, extra: dict[str, bytes] | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def upload_zip(page, name: str, data: bytes) -> None:
-    field = page.locator(".st-key-train_zip input[type='file']").first
-    wait_for(lambda: field.count() and field.is_enabled(), 60, "the zip uploader to be enabled")
-    field.set_input_files(
-        files=[{"name": name, "mimeType": "application/zip", "buffer": data}])
+def upload_zip(page, name: str, data: bytes, attempts: int = 3) -> None:
+    """Upload through the zip file uploader's own <input type=file>.
+
+    The live panel reruns every second; an upload that lands in the middle of a rerun is
+    sometimes not shown. Each attempt records whether the browser sent the file to the server.
+    """
     uploader = page.locator(".st-key-train_zip:not([data-stale='true'])")
-    wait_for(lambda: name in " ".join(uploader.all_inner_texts()), 60, f"{name} to be uploaded")
+    sent = []
+    page.on("response", lambda r: sent.append(r.status) if r.request.method == "PUT" and "upload_file" in r.url else None)
+    for attempt in range(attempts):
+        field = uploader.locator("input[type='file']").first
+        wait_for(lambda: field.count() and field.is_enabled(), 60, "the zip uploader to be enabled")
+        field.set_input_files(files=[{"name": name, "mimeType": "application/zip", "buffer": data}])
+        try:
+            wait_for(lambda: name in " ".join(uploader.all_inner_texts()), 20, f"{name} to be uploaded")
+            break
+        except AssertionError:
+            print(f"upload attempt {attempt + 1} of {name} not shown; upload responses so far: {sent}")
+    else:
+        raise AssertionError(f"{name} never appeared in the uploader after {attempts} attempts "
+                             f"(upload responses: {sent})")
     wait_for(lambda: page.evaluate(IDLE_JS), 60, "the rerun after the upload")
 
 
