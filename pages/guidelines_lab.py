@@ -74,9 +74,12 @@ if "paper" in results and variant in results:
     elif paper.metrics and broken.metrics:
         ratio = broken.metrics["fcd"] / max(paper.metrics["fcd"], 1e-9)
         key = "verdict_worse" if ratio > 1.3 else "verdict_better" if ratio < 0.9 else "verdict_similar"
-        (st.warning if key == "verdict_worse" else st.info)(
-            ui.t(f"guidelines_lab.{key}", variant=_format_fcd(broken.metrics["fcd"]),
-                 paper=_format_fcd(paper.metrics["fcd"]), ratio=f"{ratio:.1f}"))
+        text = ui.t(f"guidelines_lab.{key}", variant=_format_fcd(broken.metrics["fcd"]),
+                    paper=_format_fcd(paper.metrics["fcd"]), ratio=f"{ratio:.1f}")
+        if broken.metrics["mode_collapse"] and not paper.metrics["mode_collapse"]:
+            text += " " + ui.t("guidelines_lab.verdict_collapse", classes=broken.metrics["classes_present"],
+                               paper_classes=paper.metrics["classes_present"])
+        (st.warning if key == "verdict_worse" else st.info)(text)
 
     # ---- samples --------------------------------------------------------------------------------
     st.header(ui.t("guidelines_lab.samples_header"))

@@ -95,6 +95,9 @@ def test_recorded_pair_renders_instantly(lab, lang):
     assert table.iloc[0, 1] == f"{lab['no_batchnorm'].metrics['fcd']:.1f}"
     summary = figure(at, "lab_summary")["data"][0]
     assert len(summary["y"]) == 7
+    verdicts = [str(e.value) for e in [*at.warning, *at.info, *at.error]]
+    broken_fcd, paper_fcd = lab["no_batchnorm"].metrics["fcd"], lab["paper"].metrics["fcd"]
+    assert any(f"{broken_fcd:.1f}" in v and f"{paper_fcd:.1f}" in v for v in verdicts)
 
 
 def test_changing_the_guideline_changes_the_figures(lab):
