@@ -267,7 +267,11 @@ def charts(snap, run_id: str) -> None:
                         width="stretch")
 
 
-def downloads(snap) -> None:
+def downloads(record) -> None:
+    """Drawn outside the live fragment: a download link redrawn every second goes
+    stale before the click reaches the server. Each file is read at click time."""
+    snap = record.job.snapshot()
+    latest = record.job.snapshot
     with st.container(horizontal=True, gap="small"):
         if snap.checkpoint_path:
             path = snap.checkpoint_path
@@ -276,13 +280,11 @@ def downloads(snap) -> None:
                                mime="application/octet-stream", icon=":material/download:", key="train_dl_ckpt",
                                on_click="ignore")
         if len(snap.history):
-            history = snap.history
-            st.download_button(ui.t("train.download_csv"), data=lambda: viz.history_csv(history),
+            st.download_button(ui.t("train.download_csv"), data=lambda: viz.history_csv(latest().history),
                                file_name="losses.csv", mime="text/csv", icon=":material/table:", key="train_dl_csv",
                                on_click="ignore")
         if len(snap.frames) > 1:
-            frames = snap.frames
-            st.download_button(ui.t("common.download_gif"), data=lambda: viz.progress_gif(frames),
+            st.download_button(ui.t("common.download_gif"), data=lambda: viz.progress_gif(latest().frames),
                                file_name="dcgan_progress.gif", mime="image/gif", icon=":material/animation:",
                                key="train_dl_gif", on_click="ignore")
 
@@ -294,10 +296,12 @@ def live_panel() -> None:
         return
     snap = record.job.snapshot()
     # The settings outside this fragment lock while a run is active: redraw the whole page when that changes.
-    if st.session_state.get("train_seen_active") not in (None, snap.active):
-        st.session_state.train_seen_active = snap.active
+    # So does a new checkpoint, for the download buttons drawn outside it.
+    seen = (snap.active, snap.checkpoint_step, len(snap.history) > 0, len(snap.frames) > 1)
+    if st.session_state.get("train_seen_state") not in (None, seen):
+        st.session_state.train_seen_state = seen
         st.rerun()
-    st.session_state.train_seen_active = snap.active
+    st.session_state.train_seen_state = seen
     is_controller = registry.is_controller(st.session_state.get("train_token"))
     st.subheader(ui.t("train.live_title", status=ui.t(f"train.status_{snap.status}")))
     status_box(snap)
@@ -305,7 +309,6 @@ def live_panel() -> None:
     progress_and_numbers(snap)
     images_panel(snap, record.run_id)
     charts(snap, record.run_id)
-    downloads(snap)
     if snap.status in ("finished", "stopped") and snap.checkpoint_path:
         more = st.session_state.get("train_more_steps", 500)
         c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
@@ -336,6 +339,7 @@ current = registry.current()
 active = current is not None and current.job.snapshot().active
 if current is not None:
     live_panel()
+    downloads(current)
     if not registry.is_controller(st.session_state.get("train_token")) and active:
         with st.expander(ui.t("train.take_control_title")):
             st.text_input(ui.t("train.code_input"), key="train_code_input", max_chars=12)
