@@ -78,8 +78,9 @@ def run(args) -> dict:
         for _ in range(min(args.check_every, args.steps - trainer.step_count)):
             trainer.step()
         sync(device)
-        train_seconds += time.perf_counter() - start
-        train_cpu += time.process_time() - cpu_start
+        chunk_seconds, chunk_cpu = time.perf_counter() - start, time.process_time() - cpu_start
+        train_seconds += chunk_seconds
+        train_cpu += chunk_cpu
 
         start = time.perf_counter()
         report = metrics.quality_report(trainer.samples(check_noise).float().cpu(), reference, classifier,
@@ -87,6 +88,7 @@ def run(args) -> dict:
         ok = metrics.recognisable_digits(report)
         check_seconds += time.perf_counter() - start
         checks.append({"step": trainer.step_count, "train_seconds": round(train_seconds, 2),
+                       "chunk_cpu_share": round(chunk_cpu / chunk_seconds, 2),  # CPU time / wall time while training
                        "mean_confidence": round(report.mean_confidence, 4),
                        "classes_present": report.classes_present, "fcd": round(report.fcd, 2), "recognisable": ok})
         if args.verbose:

@@ -17,7 +17,8 @@ Modes
               capturable=True) recorded once as a CUDA graph and replayed:
               one launch per step instead of a few hundred kernel launches,
               which is what limits a small DCGAN on a fast GPU.
-  compile     ``torch.compile(mode="reduce-overhead")`` of the step function.
+  compile     G and D compiled with ``torch.compile(mode="reduce-overhead")``;
+              the losses, backward passes and fused Adam steps stay eager.
   auto        cuda_graph on CUDA, eager elsewhere.
 
 Every failure to capture or compile falls back to eager and says why
@@ -174,8 +175,15 @@ def _cuda_graph_step(parts: StepParts, amp_dtype, snapshot: "_Snapshot"):
 # ---- torch.compile ----------------------------------------------------------
 
 def _compiled_step(parts: StepParts, amp_dtype, snapshot: "_Snapshot"):
-    eager = _eager_step(parts, amp_dtype)
-    compiled = torch.compile(eager.train_step, mode="reduce-overhead")
+    """G and D compiled as modules; the step around them (losses, backward, fused Adam)
+    stays eager. Compiling the whole step function does not work: AOTAutograd would
+    join D's loss and G's output in one backward node, which G's update then
+    traverses a second time."""
+    from dcgan_core.train import make_train_step
+
+    netG = torch.compile(parts.netG, mode="reduce-overhead")
+    netD = torch.compile(parts.netD, mode="reduce-overhead")
+    train_step = make_train_step(netG, netD, parts.opt_g, parts.opt_d, autocast_dtype=amp_dtype)
     images, rng, b, nz, device = parts.images, parts.rng, parts.batch_size, parts.nz, parts.device
     n = images.shape[0]
     mark_step = getattr(torch.compiler, "cudagraph_mark_step_begin", lambda: None)
@@ -184,15 +192,15 @@ def _compiled_step(parts: StepParts, amp_dtype, snapshot: "_Snapshot"):
         index = torch.randint(n, (b,), generator=rng, device=device)
         real = images.index_select(0, index)
         noise = torch.randn(b, nz, 1, 1, generator=rng, device=device)
-        mark_step()
-        return compiled(real, noise).clone()  # cudagraph outputs are overwritten by the next run
+        mark_step()  # a new iteration: cudagraph outputs of the previous one may be reused
+        return train_step(real, noise)
 
     # Compile now (errors surface here, not in the middle of a run), then undo the trial step.
     step()
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     snapshot.restore()
-    step.train_step = eager.train_step
+    step.train_step = train_step
     return step
 
 

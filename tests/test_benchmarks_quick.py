@@ -42,3 +42,13 @@ def test_time_to_digits_quick(tmp_path):
     assert out["criterion"] == {"min_mean_confidence": 0.8, "min_classes": 9, "samples": 64}
     for field in ("cpu", "cores", "torch", "load_average_1m", "wall_seconds", "train_cpu_seconds"):
         assert field in out
+
+
+def test_fastpath_check_quick(tmp_path):
+    out = run_benchmark("fastpath_check.py", "--quick", "--device", "cpu", tmp_path=tmp_path)
+    assert out["passed"] is True and out["failed"] == []
+    checks = out["checks"]
+    assert checks["mode"]["mode_used"] == "eager"
+    assert checks["no_sync_in_step"]["ok"] is None  # CUDA only
+    for name in ("trains", "lr_change_applies", "checkpoint_resumes_on_cpu", "amp_bf16"):
+        assert checks[name]["ok"] is True, checks[name]

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from dcgan_core import fastpath
 from dcgan_core.checkpoint import load_checkpoint, save_checkpoint
 from dcgan_core.i18n import LabError
-from dcgan_core.models import DCGANConfig, build_models
+from dcgan_core.models import DCGANConfig, Discriminator, build_models
 from dcgan_core.train import TrainConfig, Trainer, make_adam
 
 TINY = DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8)
@@ -96,12 +96,21 @@ def test_ddp_wrapped_steps_stay_eager(images):
     assert mode_used == "eager" and "DistributedDataParallel" in reason
 
 
-def trial_then_fail(fn, **kwargs):
-    """A stand-in for torch.compile whose compiled function takes one real step, then breaks."""
-    def compiled(*args):
-        fn(*args)
-        raise RuntimeError("inductor exploded")
-    return compiled
+def compile_that_fails_mid_step():
+    """A stand-in for torch.compile whose compiled modules run until D's third call in a
+    step (inside G's update, after D's Adam step has changed weights and moments), then break."""
+    calls = {"D": 0}
+
+    def fake_compile(module, **kwargs):
+        def compiled(*args):
+            if isinstance(module, Discriminator):
+                calls["D"] += 1
+                if calls["D"] == 3:
+                    raise RuntimeError("inductor exploded")
+            return module(*args)
+        compiled.parameters = module.parameters
+        return compiled
+    return fake_compile
 
 
 @pytest.mark.parametrize("warm_steps", [0, 2])
@@ -109,7 +118,7 @@ def test_a_failing_compile_falls_back_and_undoes_its_trial_step(images, monkeypa
     reference, trainer = Trainer(config(), images), Trainer(config(), images)
     for _ in range(warm_steps):  # with and without Adam state to restore
         reference.step(), trainer.step()
-    monkeypatch.setattr(torch, "compile", trial_then_fail)
+    monkeypatch.setattr(torch, "compile", compile_that_fails_mid_step())
     trainer.config = trainer.config.__class__(**{**trainer.config.__dict__, "mode": "compile"})
     trainer.build_step()
     assert trainer.mode_used == "eager" and "torch.compile failed" in trainer.mode_reason
