@@ -50,7 +50,8 @@ def cpu_model() -> str:
 
 def machine_text(device: torch.device) -> str:
     if device.type == "cpu":
-        return f"{cpu_model()}, {torch.get_num_threads()} threads"
+        threads = torch.get_num_threads()
+        return f"{cpu_model()}, {threads} thread{'s' if threads > 1 else ''}"
     return device_name(device)
 
 
@@ -170,16 +171,22 @@ def write_readme(out: Path, args, device: torch.device, results: list) -> None:
         "- **Same seed, same data:** every variant's minibatch indices and noise come from the trainer's random "
         "stream seeded with the same seed, so all seven see the same digits and the same z's in the same order.",
         "- **Metrics:** `metrics.quality_report` with the shipped MNIST classifier, 500 samples (fixed noise, "
-        "seed + 1) against the 2,000 bundled test digits, at each recorded grid step.",
+        "seed + 1) against the 2,000 bundled test digits, at each recorded grid step; \"FCD of real digits\" is what "
+        "500 real test digits score (the floor at this sample size). Sample grids and metrics use G in eval mode.",
         "",
-        "| variant | wall time (s) | CPU time (s) | final FCD | mean confidence | classes present | diverged at |",
-        "|---|---|---|---|---|---|---|",
+        "| variant | wall time (s) | CPU time (s) | final FCD | FCD of real digits | mean confidence | classes present | diverged at |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         m = r.metrics or {}
+        floor = m.get("fcd_real_baseline")
         lines.append(f"| {r.name} | {r.wall_seconds:.0f} | {r.cpu_seconds:.0f} | {m.get('fcd', float('nan')):.1f} | "
+                     f"{floor if floor is None else format(floor, '.1f')} | "
                      f"{m.get('mean_confidence', float('nan')):.2f} | {m.get('classes_present', '–')} | "
                      f"{r.diverged_at if r.diverged_at is not None else '–'} |")
+    if results:
+        total = sum(r.cpu_seconds for r in results)
+        lines += ["", f"Total CPU time for the {len(results)} variants: {total:.0f} s ({total / 60:.1f} min)."]
     representation = features.load_representation(out / "representation.json")
     if representation:
         lines += ["", "## representation.json", "",
