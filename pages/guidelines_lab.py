@@ -87,11 +87,12 @@ if "paper" in results and variant in results:
     source_id = f"{'live' if use_live else 'recorded'}_{variant}_{steps[-1] if steps else 0}"
     if steps:
         step = st.select_slider(ui.t("guidelines_lab.step_slider"), steps, value=steps[-1], key=f"lab_step_{source_id}")
-        columns = st.columns(2)
+        # A third, narrower column keeps the grids moderate on a wide screen; narrow screens stack them.
+        *columns, note = st.columns([2, 2, 1])
         for column, result in zip(columns, pair):
             column.image(result.grid_at(step), width="stretch",
                          caption=ui.t("guidelines_lab.samples_caption", name=names[result.name], step=step))
-        st.caption(ui.t("guidelines_lab.samples_note"))
+        note.caption(ui.t("guidelines_lab.samples_note"))
 
     # ---- curves ---------------------------------------------------------------------------------
     st.header(ui.t("guidelines_lab.curves_header"))

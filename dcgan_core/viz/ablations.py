@@ -32,6 +32,14 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
         return np.where(n > 0, (sums[ends] - sums[starts]) / np.maximum(n, 1), np.nan)
 
 
+def _loss_top(values: np.ndarray, window: int) -> float:
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if len(finite) == 0:
+        return float("nan")
+    return 1.1 * max(float(np.percentile(finite, 99)), float(np.nanmax(smooth(finite, window))))
+
+
 def curves_figure(results: list[AblationResult], names: dict[str, str], panel_titles: dict[str, str],
                   x_title: str = "", window: int = 25, columns: int = 2, diverged_label: str = "NaN",
                   height: int | None = None) -> go.Figure:
@@ -55,9 +63,14 @@ def curves_figure(results: list[AblationResult], names: dict[str, str], panel_ti
             if result.diverged_at is not None:
                 fig.add_vline(x=result.diverged_at, line=dict(color=colour, dash="dot"), row=row, col=col,
                               annotation_text=diverged_label, annotation_font_color=colour)
-        for k, key in enumerate(HISTORY_KEYS):
-            if key in ("d_real", "d_fake"):
-                fig.update_yaxes(range=[0, 1], row=k // columns + 1, col=k % columns + 1)
+    for k, key in enumerate(HISTORY_KEYS):
+        row, col = k // columns + 1, k % columns + 1
+        if key in ("d_real", "d_fake"):
+            fig.update_yaxes(range=[0, 1], row=row, col=col)
+        else:  # losses: rare single-step spikes would flatten everything else, so the top is the 99th percentile
+            tops = [_loss_top(r.history[key], window) for r in results if len(r.history[key])]
+            if tops and np.isfinite(max(tops)):
+                fig.update_yaxes(range=[0, max(tops)], row=row, col=col)
     for col in range(1, columns + 1):
         fig.update_xaxes(title_text=x_title, row=rows, col=col)
     fig.update_layout(height=height or 260 * rows + 60, margin=dict(l=4, r=4, t=50, b=4),
@@ -81,10 +94,14 @@ def fcd_figure(results: list[AblationResult], names: dict[str, str], x_title: st
                                  line=dict(color=colour, width=2.5), hovertemplate=f"{label}<br>%{{x}}: %{{y:.1f}}<extra></extra>"))
         if result.metrics and result.metrics.get("fcd_real_baseline"):
             baseline = result.metrics["fcd_real_baseline"]
+    values = [y for trace in fig.data for y in trace.y] + ([baseline] if baseline else [])
     if baseline:
-        fig.add_hline(y=baseline, line=dict(color="#17a34a", dash="dash"), annotation_text=baseline_label,
-                      annotation_position="bottom right")
-    fig.update_layout(height=height, margin=dict(l=4, r=4, t=30, b=4), yaxis=dict(title=y_title, type="log"),
+        fig.add_hline(y=baseline, line=dict(color="#17a34a", dash="dash"))
+        # on a log axis an annotation's y is log10 of the value (add_hline's own annotation misplaces it)
+        fig.add_annotation(x=1, xref="paper", y=np.log10(baseline), yref="y", text=baseline_label, showarrow=False,
+                           xanchor="right", yanchor="bottom", font=dict(color="#17a34a"))
+    y_range = [np.log10(min(values) / 1.5), np.log10(max(values) * 1.5)] if values else None
+    fig.update_layout(height=height, margin=dict(l=4, r=4, t=30, b=4), yaxis=dict(title=y_title, type="log", range=y_range),
                       xaxis=dict(title=x_title), legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     return fig
 
