@@ -184,7 +184,7 @@ elif recorded is not None:
                     repeats=max(r["repeats"] for r in shown)))
 else:
     st.info(ui.t("discriminator.probe_none"))
-if not torch.cuda.is_available():
+if not torch.cuda.is_available() and live is None:
     st.caption(ui.t("discriminator.probe_cpu_note"))
 
 if shown:

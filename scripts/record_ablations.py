@@ -194,8 +194,11 @@ def write_readme(out: Path, args, device: torch.device, results: list) -> None:
                   f"{representation.get('seconds', 0):.0f} s on {representation.get('machine')}:", "",
                   "| labels | trained D | untrained D | raw pixels |", "|---|---|---|---|"]
         for r in representation["results"]:
-            lines.append(f"| {r['n_labels']:,} | {r['d_accuracy']:.1%} ± {r['d_std']:.1%} | "
-                         f"{r['random_accuracy']:.1%} ± {r['random_std']:.1%} | {r['pixel_accuracy']:.1%} ± {r['pixel_std']:.1%} |")
+            cells = [f"{r[f'{k}_accuracy']:.1%}" + (f" ± {r[f'{k}_std']:.1%}" if r["repeats"] > 1 else "")
+                     for k in ("d", "random", "pixel")]
+            lines.append(f"| {r['n_labels']:,} | " + " | ".join(cells) + " |")
+        lines += ["", "Label counts below 12,000 are averaged over 3 random class-balanced subsets (± their standard "
+                  "deviation); the untrained D has the same architecture with the paper's random initialisation."]
     (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
