@@ -21,8 +21,8 @@ otherwise), three ways of running it, one JSON line on stdout:
     and when something changed, the loss and probability figures (built and
     serialised to JSON) and the sample grid's PNG.
 
-Each part runs in its own thread that first sets ``torch.set_num_threads``,
-as the job's training thread does: on a busy CPU the main thread's OpenMP
+Each part runs in its own thread that first sets ``torch.set_num_threads``
+(default: the app's count, all cores but one), as the job's training thread does: on a busy CPU the main thread's OpenMP
 pool can be many times slower than a fresh thread's (see RESULTS.md), and
 the comparison must not hinge on that. Each part runs warm-up steps first;
 timing starts and ends on a device sync.
@@ -49,7 +49,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dcgan_core.data import DatasetSpec, load_images  # noqa: E402
 from dcgan_core.device import device_name, pick_device  # noqa: E402
-from dcgan_core.job import TrainingJob, png_bytes  # noqa: E402
+from dcgan_core.job import TrainingJob, default_cpu_threads, png_bytes  # noqa: E402
 from dcgan_core.models import build_models  # noqa: E402
 from dcgan_core.train import Trainer, classroom_defaults  # noqa: E402
 
@@ -250,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch", type=int, default=None)
     parser.add_argument("--steps", type=int, default=None, help="timed steps per part (default 200 on a GPU, 30 on a CPU)")
     parser.add_argument("--warmup", type=int, default=None)
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: the app's choice, all cores but one)")
     parser.add_argument("--workers", type=int, default=None, help="baseline DataLoader workers (default 2 on CUDA, 0 on CPU)")
     parser.add_argument("--quick", action="store_true", help="a few steps: checks that the script runs")
     return parser
@@ -260,7 +260,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     device = pick_device(args.device)
     info = machine()
-    threads = args.threads or info["cores"]
+    threads = args.threads or default_cpu_threads()
     torch.set_num_threads(threads)
     config = classroom_defaults(device)
     model = config.model
