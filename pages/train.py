@@ -15,17 +15,20 @@ from dcgan_core.data import DatasetSpec
 from dcgan_core.device import available_devices, pick_device
 from dcgan_core.i18n import LabError
 from dcgan_core.job import ACTIVE
+from dcgan_core.live_quality import SAMPLES, live_quality, scoreable
 from dcgan_core.models import DCGANConfig, count_parameters, Discriminator, Generator
 from dcgan_core.paths import DATA_DIR, data_path
 from dcgan_core.registry import check_image_folder, get_registry, image_folder_roots
 from dcgan_core.train import TrainConfig, classroom_defaults, format_seconds
 from dcgan_core.viz import training as viz
+from dcgan_core.viz.quality import class_histogram_figure
 
 SOURCES = ("bundled", "mnist", "fashion_mnist", "cifar10", "folder", "zip")
 GREY_SOURCES = ("bundled", "mnist", "fashion_mnist")
 WIDTHS = (8, 16, 32, 48, 64, 96, 128)
 BATCHES = (8, 16, 32, 64, 128, 256)
 REFRESH_S = 1.0
+QUALITY_EVERY_S = 20  # classifier check of the live generator (≈ 1 s of CPU each)
 GRID_DISPLAY_PX = 560
 METRIC_PX = 140
 SPARK_STEPS = 400   # the sparklines under the numbers cover the last this many steps
@@ -317,6 +320,30 @@ def live_panel() -> None:
             continue_run(snap.checkpoint_path, int(st.session_state.train_more_steps))
 
 
+@st.fragment(run_every=QUALITY_EVERY_S)
+def quality_panel() -> None:
+    """Every few seconds, the MNIST classifier reads 500 samples of the live generator."""
+    record = registry.current()
+    trainer = record.job.trainer if record is not None else None
+    if trainer is None:
+        return
+    st.subheader(ui.t("train.quality_title"))
+    if not scoreable(trainer.netG):
+        st.info(ui.t("train.quality_colour"))
+        return
+    report = live_quality(trainer.netG)
+    st.caption(ui.t("train.quality_intro", samples=SAMPLES, seconds=QUALITY_EVERY_S, step=trainer.step_count))
+    with st.container(horizontal=True):
+        st.metric(ui.t("metrics.fcd_name"), f"{report.fcd:.1f}")
+        st.metric(ui.t("metrics.mean_confidence_name"), f"{report.mean_confidence:.2f}")
+        st.metric(ui.t("metrics.classes_present_name"), f"{report.classes_present} / 10")
+    for key, params in report.collapse_reasons:
+        st.warning(ui.t(key, **params), icon=":material/warning:")
+    st.plotly_chart(class_histogram_figure(report.class_histogram, x_title=ui.t("quality.hist_x"),
+                                           y_title=ui.t("quality.hist_y"), uniform_label=ui.t("quality.hist_uniform"),
+                                           height=260), key="train_quality_hist", width="stretch")
+
+
 def continue_run(path: str, more_steps: int) -> None:
     try:
         ckpt = load_checkpoint(path)
@@ -340,6 +367,7 @@ active = current is not None and current.job.snapshot().active
 if current is not None:
     live_panel()
     downloads(current)
+    quality_panel()
     if not registry.is_controller(st.session_state.get("train_token")) and active:
         with st.expander(ui.t("train.take_control_title")):
             st.text_input(ui.t("train.code_input"), key="train_code_input", max_chars=12)

@@ -77,7 +77,14 @@ def test_start_watch_pause_step_stop(registry, lang):
     time.sleep(1.0)
     rerun_until(at, lambda a: step_shown(a) > first)
     assert float(at.metric[1].value) > 0  # D loss, a number
-    assert len(at.get("plotly_chart")) == 2
+    charts = {chart.key for chart in at.get("plotly_chart")}
+    assert {"train_loss_chart", "train_prob_chart", "train_quality_hist"} <= charts
+    # the classifier's reading of the live generator: the shown numbers are a real report's
+    fcd_label = translate("metrics.fcd_name", lang)
+    fcd = [m for m in at.metric if m.label == fcd_label]
+    assert len(fcd) == 1 and float(fcd[0].value) > 0
+    classes = [m for m in at.metric if m.label == translate("metrics.classes_present_name", lang)]
+    assert 1 <= int(classes[0].value.split("/")[0]) <= 10
     assert at.subheader[0].value == translate("train.live_title", lang, status=translate("train.status_running", lang))
 
     at.button(key="train_pause_btn").click().run()
