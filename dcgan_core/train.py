@@ -113,7 +113,7 @@ def classroom_defaults(device: str | torch.device = "auto") -> TrainConfig:
     for this on one thread of a 2-core machine shared with other jobs; digit
     strokes appear after ~300 steps and recognisable digits by ~500–700 (one to
     three minutes); the classifier criterion of benchmarks/time_to_digits.py held
-    after 775–900 steps over 3 seeds (69–76 s of training for seed 0 on one
+    after 775–900 steps over 3 seeds (69–80 s of training for seed 0 on one
     core; benchmarks/RESULTS.md). The paper's lr 2e-4 and β1 0.5 stay: stable at batch 64,
     while higher rates make D win or G collapse more often.
     """
