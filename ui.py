@@ -156,4 +156,26 @@ def generator_picker(key: str = "generator_choice"):
     return netG, cfg, path
 
 
+
+def model_cache_key(path: Path) -> str:
+    """Names a checkpoint's contents for st.cache_data: a retrained file gets a new key."""
+    return f"{path}:{path.stat().st_mtime_ns}"
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _generated(_netG, model_key: str, z):
+    import torch  # lazily: the conv lessons and home page need no torch at start-up
+
+    from dcgan_core.latent import generate
+
+    return generate(_netG, torch.from_numpy(z)).numpy()
+
+
+def render_generator(netG, model_key: str, z):
+    """(N, nz) z's → (N, C, H, W) images in [-1, 1], cached per model and z."""
+    import torch
+
+    return torch.from_numpy(_generated(netG, model_key, z.float().contiguous().numpy()))
+
+
 _leave_legacy_pages_mode()

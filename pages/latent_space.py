@@ -23,12 +23,7 @@ if picked is None:
     st.stop()
 netG, cfg, model_path = picked
 nz = cfg.nz
-model_key = f"{model_path}:{model_path.stat().st_mtime_ns}"
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _generate(_netG, model_key: str, z: np.ndarray) -> np.ndarray:
-    return latent.generate(_netG, torch.from_numpy(z)).numpy()
+model_key = ui.model_cache_key(model_path)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -37,8 +32,7 @@ def _sensitivity(_netG, model_key: str, z: np.ndarray) -> np.ndarray:
 
 
 def render(z: torch.Tensor) -> torch.Tensor:
-    """(N, nz) z's → (N, C, H, W) images in [-1, 1], cached per model."""
-    return torch.from_numpy(_generate(netG, model_key, z.float().contiguous().numpy()))
+    return ui.render_generator(netG, model_key, z)
 
 
 def show_strip(images: torch.Tensor, caption: str, ncols: int = STRIP_COLS) -> None:

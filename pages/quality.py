@@ -32,7 +32,7 @@ try:
 except LabError as err:
     ui.show_error(err)
     st.stop()
-model_key = f"{model_path}:{model_path.stat().st_mtime_ns}"
+model_key = ui.model_cache_key(model_path)
 
 
 @st.cache_resource(show_spinner=False)

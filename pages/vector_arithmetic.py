@@ -26,16 +26,11 @@ if picked is None:
     st.stop()
 netG, cfg, model_path = picked
 nz = cfg.nz
-model_key = f"{model_path}:{model_path.stat().st_mtime_ns}"
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _generate(_netG, model_key: str, z: np.ndarray) -> np.ndarray:
-    return latent.generate(_netG, torch.from_numpy(z)).numpy()
+model_key = ui.model_cache_key(model_path)
 
 
 def render(z: torch.Tensor) -> torch.Tensor:
-    return torch.from_numpy(_generate(netG, model_key, z.float().contiguous().numpy()))
+    return ui.render_generator(netG, model_key, z)
 
 
 def load_classifier():
