@@ -298,13 +298,6 @@ def live_panel() -> None:
     if record is None:
         return
     snap = record.job.snapshot()
-    # The settings outside this fragment lock while a run is active: redraw the whole page when that changes.
-    # So does a new checkpoint, for the download buttons drawn outside it.
-    seen = (snap.active, snap.checkpoint_step, len(snap.history) > 0, len(snap.frames) > 1)
-    if st.session_state.get("train_seen_state") not in (None, seen):
-        st.session_state.train_seen_state = seen
-        st.rerun()
-    st.session_state.train_seen_state = seen
     is_controller = registry.is_controller(st.session_state.get("train_token"))
     st.subheader(ui.t("train.live_title", status=ui.t(f"train.status_{snap.status}")))
     status_box(snap)
@@ -318,6 +311,14 @@ def live_panel() -> None:
         c1.number_input(ui.t("train.more_steps"), 10, 100_000, more, 50, key="train_more_steps")
         if c2.button(ui.t("train.continue"), icon=":material/fast_forward:", key="train_continue_btn"):
             continue_run(snap.checkpoint_path, int(st.session_state.train_more_steps))
+    # The settings outside this fragment lock while a run is active: redraw the whole page when that changes.
+    # So does a new checkpoint, for the download buttons drawn outside it. Checked last, after the buttons
+    # above have acted: a rerun before them would drop a click that arrived in this run.
+    seen = (snap.active, snap.checkpoint_step, len(snap.history) > 0, len(snap.frames) > 1)
+    if st.session_state.get("train_seen_state") not in (None, seen):
+        st.session_state.train_seen_state = seen
+        st.rerun()
+    st.session_state.train_seen_state = seen
 
 
 @st.fragment(run_every=QUALITY_EVERY_S)

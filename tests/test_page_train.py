@@ -134,6 +134,7 @@ def test_viewers_watch_and_need_the_code_to_control(registry):
     student.button(key="train_take_btn").click().run()
     rerun_until(student, lambda a: not a.button(key="train_stop_btn").disabled)
     student.button(key="train_stop_btn").click().run()
+    assert not student.exception
     assert registry.current().job.wait(30)
     assert registry.current().job.snapshot().status == "stopped"
 
@@ -222,3 +223,16 @@ def test_a_folder_outside_the_allowed_roots_is_refused(registry):
     assert not at.exception
     assert at.error and "/etc" in at.error[0].value
     assert registry.current() is None
+
+
+def test_a_click_is_not_lost_when_the_run_changes_state_in_the_same_rerun(registry):
+    """The live panel redraws the whole page when the run's state changes (a new checkpoint,
+    the first samples). A Stop click that arrives in that same rerun must still stop the run."""
+    at = open_page("en")
+    at.button(key="train_start_btn").click().run()
+    rerun_until(at, lambda a: not a.button(key="train_stop_btn").disabled)
+    at.session_state["train_seen_state"] = ("a state the panel has not seen",)  # forces the redraw
+    at.button(key="train_stop_btn").click().run()
+    assert not at.exception
+    assert registry.current().job.wait(30)
+    assert registry.current().job.snapshot().status == "stopped"
