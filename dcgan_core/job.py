@@ -172,6 +172,10 @@ def is_out_of_memory(err: BaseException) -> bool:
     return isinstance(err, RuntimeError) and "out of memory" in str(err).lower()
 
 
+def _cpu_state(module: torch.nn.Module) -> dict:
+    return {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
+
+
 def png_bytes(grid: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(grid).save(buffer, format="PNG")
@@ -199,6 +203,8 @@ class TrainingJob:
         self._step_requests = 0
         self._pending_hparams: dict = {}
         self._save_requested = False
+        self._generator_requested = False
+        self._exported_generator: tuple[int, dict] | None = None
         # state published to snapshot()
         self._status = "idle"
         self._message_key: str | None = None
@@ -281,6 +287,38 @@ class TrainingJob:
         with self._wake:
             self._save_requested = True
             self._wake.notify_all()
+
+    def request_generator(self) -> None:
+        """Ask for a copy of G's weights, taken between two steps (never mid-update)."""
+        with self._wake:
+            self._generator_requested = True
+            self._wake.notify_all()
+
+    def take_generator(self) -> tuple[int, dict] | None:
+        """(step, CPU state_dict) exported since the last call, or None."""
+        with self._lock:
+            exported, self._exported_generator = self._exported_generator, None
+            return exported
+
+    def generator(self, timeout: float = 10.0):
+        """(step, a frozen CPU copy of the live generator in eval mode), or None if there is none yet."""
+        from dcgan_core.models import Generator
+
+        if self.trainer is None:
+            return None
+        exported = None
+        if self.snapshot().active:
+            self.request_generator()
+            deadline = time.monotonic() + timeout
+            while (exported := self.take_generator()) is None and self.snapshot().active:
+                if time.monotonic() > deadline:
+                    return None
+                time.sleep(0.02)
+        if exported is None:  # ended: nothing is changing the weights any more
+            exported = (self.trainer.step_count, _cpu_state(self.trainer.netG))
+        netG = Generator(self.config.model)
+        netG.load_state_dict(exported[1])
+        return exported[0], netG.eval()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the thread ends (or ``timeout``); True if it has ended."""
@@ -398,6 +436,9 @@ class TrainingJob:
                     self.config = trainer.config
                     self._pending_hparams = {}
                 save_now, self._save_requested = self._save_requested, False
+                if self._generator_requested:
+                    self._generator_requested = False
+                    self._exported_generator = (trainer.step_count, _cpu_state(trainer.netG))
                 stop = self._stop
                 if not stop and not save_now:
                     if not self._paused:

@@ -19,6 +19,7 @@ from pathlib import Path
 from dcgan_core.checkpoint import Checkpoint
 from dcgan_core.i18n import LabError
 from dcgan_core.job import TrainingJob
+from dcgan_core.job_process import TrainingProcess
 from dcgan_core.paths import data_path
 from dcgan_core.train import TrainConfig
 
@@ -28,10 +29,23 @@ MAX_HISTORY = 20
 ACTIONS = ("pause", "resume", "stop", "step", "set_hyperparameters", "save")
 
 
+TRAINING_MODE_ENV = "DCGAN_LAB_TRAINING"
+TRAINING_MODES = {"process": TrainingProcess, "thread": TrainingJob}
+
+
+def training_mode(mode: str | None = None) -> str:
+    """Where runs train: "process" (the default: a child process, so the web server and
+    the run never wait for each other's GIL) or "thread" (inside the server process)."""
+    mode = (mode or os.environ.get(TRAINING_MODE_ENV) or "process").strip().lower()
+    if mode not in TRAINING_MODES:
+        raise ValueError(f"{TRAINING_MODE_ENV}={mode!r}: choose one of {', '.join(TRAINING_MODES)}")
+    return mode
+
+
 @dataclass
 class RunRecord:
     run_id: str
-    job: TrainingJob
+    job: TrainingJob | TrainingProcess
     started_at: float  # time.time()
 
 
@@ -73,7 +87,8 @@ def new_run_id() -> str:
 
 
 class TrainingRegistry:
-    def __init__(self, runs_folder: Path | None = None):
+    def __init__(self, runs_folder: Path | None = None, mode: str | None = None):
+        self.mode = training_mode(mode)
         self._lock = threading.Lock()
         self._current: RunRecord | None = None
         self._token: str | None = None
@@ -91,7 +106,7 @@ class TrainingRegistry:
             if self._current is not None and self._current.job.snapshot().active:
                 raise LabError("train.busy")
             run_id = new_run_id()
-            job = TrainingJob(config, run_dir=self._run_dir(run_id), resume=resume, **job_options)
+            job = TRAINING_MODES[self.mode](config, run_dir=self._run_dir(run_id), resume=resume, **job_options)
             record = RunRecord(run_id=run_id, job=job, started_at=time.time())
             if self._current is not None:
                 self._history.append(self._current)

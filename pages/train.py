@@ -15,7 +15,7 @@ from dcgan_core.data import DatasetSpec
 from dcgan_core.device import available_devices, pick_device
 from dcgan_core.i18n import LabError
 from dcgan_core.job import ACTIVE
-from dcgan_core.live_quality import SAMPLES, live_quality, scoreable
+from dcgan_core.live_quality import SAMPLES, SHARED as SHARED_QUALITY
 from dcgan_core.models import DCGANConfig, count_parameters, Discriminator, Generator
 from dcgan_core.paths import DATA_DIR, data_path
 from dcgan_core.registry import check_image_folder, get_registry, image_folder_roots
@@ -325,15 +325,17 @@ def live_panel() -> None:
 def quality_panel() -> None:
     """Every few seconds, the MNIST classifier reads 500 samples of the live generator."""
     record = registry.current()
-    trainer = record.job.trainer if record is not None else None
-    if trainer is None:
+    if record is None or record.job.snapshot().latest_grid_step is None:  # no generator to read yet
         return
     st.subheader(ui.t("train.quality_title"))
-    if not scoreable(trainer.netG):
+    if record.job.config.model.channels != 1:
         st.info(ui.t("train.quality_colour"))
         return
-    report = live_quality(trainer.netG)
-    st.caption(ui.t("train.quality_intro", samples=SAMPLES, seconds=QUALITY_EVERY_S, step=trainer.step_count))
+    scored = SHARED_QUALITY.get(record.run_id, record.job, max_age_s=QUALITY_EVERY_S - 1)
+    if scored is None:
+        return
+    step, report = scored
+    st.caption(ui.t("train.quality_intro", samples=SAMPLES, seconds=QUALITY_EVERY_S, step=step))
     with st.container(horizontal=True):
         st.metric(ui.t("metrics.fcd_name"), f"{report.fcd:.1f}")
         st.metric(ui.t("metrics.mean_confidence_name"), f"{report.mean_confidence:.2f}")
