@@ -3,6 +3,7 @@
     python benchmarks/classroom_load.py                 # 30 sessions, 60 s with viewers
     python benchmarks/classroom_load.py --quick         # 5 sessions, 20 s
     python benchmarks/classroom_load.py --sessions 10 --seconds 30
+    python benchmarks/classroom_load.py --viewers browser   # each viewer a Chromium tab on this machine
 
 What it does (loopback only, every wait bounded):
   1. starts `streamlit run app.py` on a free 127.0.0.1 port with a temporary DCGAN_LAB_DATA;
@@ -10,8 +11,13 @@ What it does (loopback only, every wait bounded):
      (classroom defaults for this device; steps raised so the run outlasts the measurement),
      then closes: the run lives in the server, not in the tab;
   3. baseline: the job's images/s with no viewer at all;
-  4. N browser contexts (N independent Streamlit sessions, like N laptops) open /train and
-     watch the run; each page records the time of every change of the displayed step number;
+  4. N viewers (N independent Streamlit sessions, like N laptops) open /train and watch the run.
+     By default each is a protocol viewer (benchmarks/protocol_viewer.py): it speaks the app's
+     websocket protocol as the frontend does (fragment reruns on the page's timers, images
+     fetched over HTTP) and times every live update from its request to the server's answer.
+     Thirty Chromium tabs on the serving machine would measure Chromium, not the server: in a
+     classroom the browsers run on the students' laptops. `--viewers browser` uses real tabs,
+     each recording the time of every change of the displayed step number;
   5. the same images/s with the N viewers, then again with none (the machine is shared,
      so the baseline is taken before and after and averaged).
 
@@ -19,7 +25,9 @@ images/s is measured from the run's own metrics log (steps x batch / wall time),
 the data folder, so measuring it adds no viewer. The figure the page shows (the job
 snapshot's images/s) is reported next to it as a cross-check.
 
-Two intervals per session: between changes of the displayed step (what a student sees move;
+Protocol viewers report the time for a live update (request to "finished", p50/p95: the
+issue's goal) and the interval between completed updates. Browser viewers report two
+intervals per session: between changes of the displayed step (what a student sees move;
 it also stalls when training itself stalls) and between redraws of the live panel (the run's
 "running for m:ss" line, which changes on every refresh). The panel refreshes every
 REFRESH_S = 1.0 s (pages/train.py), so both are at least ~1 s by design; how far above that
@@ -43,6 +51,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from dcgan_core.i18n import translate  # noqa: E402
 
@@ -56,6 +65,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 P95_GOAL_S = 1.0
 LOSS_GOAL = 0.20
 RUN_STEPS = 1_000_000  # longer than any measurement; the server is stopped at the end
+REFRESH_S = 1.0  # pages/train.py's live panel interval (the page is a Streamlit script, not importable)
 
 
 def free_port() -> int:
@@ -102,7 +112,22 @@ def start_server(data_dir: Path, log_path: Path) -> tuple[subprocess.Popen, str]
     return proc, url
 
 
+def child_pids(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (Linux /proc; empty elsewhere)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
 def stop_server(proc: subprocess.Popen) -> None:
+    """Stop the server, then wait for its training process: it saves a checkpoint into
+    the data folder when its server goes away, and that folder is about to be deleted."""
+    children = child_pids(proc.pid)
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -110,6 +135,11 @@ def stop_server(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=20)
+    try:
+        wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in children), 60,
+                   "the training process to save and exit")
+    except TimeoutError:
+        pass
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -257,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=30, help="concurrent viewer sessions (default 30)")
     parser.add_argument("--seconds", type=float, default=60, help="measurement window with viewers (default 60)")
     parser.add_argument("--quick", action="store_true", help="5 sessions, 20 s")
+    parser.add_argument("--json", action="store_true", help="print only the JSON line")
+    parser.add_argument("--viewers", choices=("protocol", "browser"), default="protocol",
+                        help="protocol: websocket clients like the frontend (default); browser: Chromium tabs")
     args = parser.parse_args(argv)
     if args.quick:
         args.sessions, args.seconds = 5, 20
@@ -277,25 +310,89 @@ def main(argv: list[str] | None = None) -> int:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
                 try:
-                    result = measure(browser, url, server.pid, data_dir, args.sessions, args.seconds, baseline_s,
-                                     open_timeout_s)
+                    if args.viewers == "protocol":
+                        result = measure_protocol(browser, url, server.pid, data_dir, args.sessions, args.seconds,
+                                                  baseline_s)
+                    else:
+                        result = measure(browser, url, server.pid, data_dir, args.sessions, args.seconds, baseline_s,
+                                         open_timeout_s)
                 finally:
                     browser.close()
         finally:
             stop_server(server)
     result["total_seconds"] = round(time.monotonic() - started, 1)
-    report(result)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        (report if args.viewers == "browser" else report_protocol)(result)
     return 0
 
 
-def measure(browser, url, server_pid, data_dir, sessions, seconds, baseline_s, open_timeout_s) -> dict:
+def start_and_settle(browser, url, data_dir) -> tuple[Path, int]:
+    """The teacher starts the run; returns its folder and batch size once it trains steadily."""
     start_run_from_page(browser, url, RUN_STEPS)
     run_dir = wait_until(lambda: current_run_dir(data_dir), 180, "the run's metrics log")
     batch = int(json.loads((run_dir / "config.json").read_text())["batch_size"])
     first = wait_until(lambda: last_logged_step(run_dir), 120, "the first training steps")
     wait_until(lambda: last_logged_step(run_dir) > first + 10, 120, "training to get going")
     time.sleep(3)  # warm-up: the teacher's session has closed
+    return run_dir, batch
 
+
+def measure_protocol(browser, url, server_pid, data_dir, sessions, seconds, baseline_s) -> dict:
+    import asyncio
+    import threading
+
+    from protocol_viewer import ProtocolViewer, watch
+
+    run_dir, batch = start_and_settle(browser, url, data_dir)
+    before, cpu_before = images_per_second(run_dir, batch, baseline_s, server_pid)
+    viewers = [ProtocolViewer(url, "train", query="lang=en", seed=i) for i in range(sessions)]
+    end = [math.inf]
+    viewers_thread = threading.Thread(target=lambda: asyncio.run(watch(viewers, lambda: end[0])), daemon=True)
+    viewers_thread.start()
+    # Every viewer's first full page run is an arrival, not a live update: start counting once all
+    # have had their first live update (or after a bounded wait).
+    try:
+        wait_until(lambda: all(v.latencies or v.errors for v in viewers), 60 + 2 * sessions, "every viewer to go live")
+    except TimeoutError:
+        pass
+    time.sleep(2)
+    window_start = time.monotonic()
+    with_viewers, cpu_with = images_per_second(run_dir, batch, seconds, server_pid)
+    end[0] = time.monotonic()
+    viewers_thread.join(60)
+    latencies, intervals, errors, live, media = [], [], [], 0, 0
+    for viewer in viewers:
+        mine = [lat for sent, lat in viewer.latencies if sent >= window_start]
+        done = [t for t in viewer.finished_at if t >= window_start]
+        latencies += mine
+        intervals += [b - a for a, b in zip(done, done[1:])]
+        live += bool(mine)
+        media += viewer.media_fetched
+        errors += viewer.errors
+    time.sleep(2)
+    after, cpu_after = images_per_second(run_dir, batch, baseline_s, server_pid)
+    baseline = (before + after) / 2
+    loss = 1 - with_viewers / baseline if baseline > 0 else math.nan
+    p95 = percentile(latencies, 0.95)
+    return {
+        "viewers": "protocol", "sessions": sessions, "sessions_live": live, "window_seconds": seconds,
+        "updates": len(latencies), "media_fetched": media, "errors": errors[:5],
+        "update_p50_s": round(percentile(latencies, 0.50), 3), "update_p95_s": round(p95, 3),
+        "update_max_s": round(max(latencies), 3) if latencies else math.nan,
+        "interval_p50_s": round(percentile(intervals, 0.50), 3), "interval_p95_s": round(percentile(intervals, 0.95), 3),
+        "batch": batch, "images_per_s_no_viewers_before": round(before, 1),
+        "images_per_s_no_viewers_after": round(after, 1), "images_per_s_with_viewers": round(with_viewers, 1),
+        "throughput_loss": round(loss, 3),
+        "server_cpu_no_viewers": round((cpu_before + cpu_after) / 2, 2), "server_cpu_with_viewers": round(cpu_with, 2),
+        "p95_goal_met": bool(p95 <= P95_GOAL_S), "throughput_goal_met": bool(loss <= LOSS_GOAL),
+        "cpu_cores": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
+    }
+
+
+def measure(browser, url, server_pid, data_dir, sessions, seconds, baseline_s, open_timeout_s) -> dict:
+    run_dir, batch = start_and_settle(browser, url, data_dir)
     before, cpu_before = images_per_second(run_dir, batch, baseline_s, server_pid)
 
     recorder = RECORDER_JS % (catalog_pattern("train.progress", "step"), catalog_pattern("train.run_facts", None),
@@ -345,10 +442,38 @@ def measure(browser, url, server_pid, data_dir, sessions, seconds, baseline_s, o
     }
 
 
-def report(r: dict) -> None:
-    def met(ok: bool) -> str:
-        return "met" if ok else "NOT met"
+def met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
 
+
+def report_protocol(r: dict) -> None:
+    rows = [
+        ("sessions live / opened", f"{r['sessions_live']} / {r['sessions']} (protocol viewers)"),
+        ("window with viewers", f"{r['window_seconds']:.0f} s, {r['updates']} live updates, "
+                                f"{r['media_fetched']} images fetched"),
+        ("live update p50", f"{r['update_p50_s']:.3f} s   (request to the server's answer)"),
+        ("live update p95", f"{r['update_p95_s']:.3f} s   (goal <= {P95_GOAL_S:.0f} s: {met(r['p95_goal_met'])})"),
+        ("live update max", f"{r['update_max_s']:.3f} s"),
+        ("interval between updates", f"p50 {r['interval_p50_s']:.2f} s, p95 {r['interval_p95_s']:.2f} s "
+                                     f"(the page asks every {REFRESH_S:.0f} s)"),
+        ("images/s, no viewers", f"{r['images_per_s_no_viewers_before']:.0f} before, "
+                                 f"{r['images_per_s_no_viewers_after']:.0f} after (batch {r['batch']})"),
+        ("images/s, with viewers", f"{r['images_per_s_with_viewers']:.0f}"),
+        ("throughput loss", f"{100 * r['throughput_loss']:.1f} %   (goal <= {100 * LOSS_GOAL:.0f} %: "
+                            f"{met(r['throughput_goal_met'])})"),
+        ("server CPU (cores)", f"{r['server_cpu_no_viewers']:.2f} without viewers, {r['server_cpu_with_viewers']:.2f} with"),
+        ("machine", f"{r['cpu_cores']} cores, load average {r['load_average_1min']} (1 min) at the end"),
+        ("viewer errors", "; ".join(r["errors"]) or "none"),
+        ("total time", f"{r['total_seconds']:.0f} s"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    print("Classroom load on /train (127.0.0.1)")
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value}")
+    print(json.dumps(r))
+
+
+def report(r: dict) -> None:
     rows = [
         ("sessions live / opened", f"{r['sessions_live']} / {r['sessions']}"),
         ("window with viewers", f"{r['window_seconds']:.0f} s, {r['updates']} step updates seen"),

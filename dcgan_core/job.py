@@ -186,8 +186,10 @@ class TrainingJob:
     """One run: ``start()`` it, steer it, read ``snapshot()``."""
 
     def __init__(self, config: TrainConfig, run_dir: str | Path, resume: Checkpoint | None = None,
-                 images=None, write_samples: bool = True, cpu_threads: int | None = None):
+                 images=None, write_samples: bool = True, cpu_threads: int | None = None,
+                 earlier_log: str | Path | None = None):
         self.config = config
+        self.earlier_log = Path(earlier_log) if earlier_log else None  # a resumed run's curves so far
         self.run_dir = Path(run_dir)
         self.resume_from = resume
         self._given_images = images  # an ImageSet or tensor (tests, or data already loaded)
@@ -397,6 +399,7 @@ class TrainingJob:
             self._epoch = trainer.epoch
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self._reset_outputs(trainer.step_count)
+        self._carry_earlier_log(trainer.step_count)
         (self.run_dir / "config.json").write_text(json.dumps(self.config.to_dict(), indent=2), encoding="utf-8")
         self._record_sample(trainer)
 
@@ -419,6 +422,30 @@ class TrainingJob:
                     png.unlink()
             except ValueError:
                 continue
+
+    def _carry_earlier_log(self, start_step: int) -> None:
+        """A continued run shows its curves from step 1, not from where it resumed: the rows
+        up to the checkpoint's step come from the earlier run's log, and go into this one's."""
+        if self.earlier_log is None or start_step == 0 or self.earlier_log.resolve() == (self.run_dir / "metrics.jsonl").resolve():
+            return
+        rows = []
+        try:
+            lines = self.earlier_log.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return  # no earlier curves: the run still continues
+        for line in lines:
+            try:
+                entry = json.loads(line)
+                row = [int(entry["step"])] + [float(entry[name]) for name in METRICS]
+            except (ValueError, KeyError, TypeError):
+                continue
+            if row[0] <= start_step and all(math.isfinite(v) for v in row):
+                rows.append(row)
+        if not rows:
+            return
+        with self._lock:
+            self._history.extend(np.asarray(rows, dtype=np.float64))
+        self._append_metrics_log(np.asarray(rows, dtype=np.float64))
 
     def _loop(self) -> None:
         trainer = self.trainer

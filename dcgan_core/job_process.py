@@ -168,12 +168,14 @@ class TrainingProcess:
     """``TrainingJob``'s methods, for a run that trains in a child process."""
 
     def __init__(self, config: TrainConfig, run_dir: str | Path, resume: Checkpoint | None = None,
-                 images=None, write_samples: bool = True, cpu_threads: int | None = None):
+                 images=None, write_samples: bool = True, cpu_threads: int | None = None,
+                 earlier_log: str | Path | None = None):
         self.config = config
         self.run_dir = Path(run_dir)
         self.checkpoint_path = self.run_dir / "checkpoint.pt"
         self._kwargs = dict(config=config, run_dir=str(run_dir), resume=resume, images=images,
-                            write_samples=write_samples, cpu_threads=cpu_threads)
+                            write_samples=write_samples, cpu_threads=cpu_threads,
+                            earlier_log=str(earlier_log) if earlier_log else None)
         self._lock = threading.Lock()
         self._process = None
         self._started_at: float | None = None

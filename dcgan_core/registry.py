@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ MAX_HISTORY = 20
 ACTIONS = ("pause", "resume", "stop", "step", "set_hyperparameters", "save")
 
 
+ADMIN_CODE_ENV = "DCGAN_LAB_ADMIN_CODE"
 TRAINING_MODE_ENV = "DCGAN_LAB_TRAINING"
 TRAINING_MODES = {"process": TrainingProcess, "thread": TrainingJob}
 
@@ -114,6 +116,8 @@ class TrainingRegistry:
             self._current = record
             self._token = new_token()
             job.start()
+            # The teacher's terminal keeps the code too, whatever happens to the browser tab.
+            print(f"DCGAN Lab: run {run_id} started; its control code is {self._token}", file=sys.stderr, flush=True)
             return record, self._token
 
     def current(self) -> RunRecord | None:
@@ -126,8 +130,16 @@ class TrainingRegistry:
             return list(reversed(self._history))
 
     def is_controller(self, token: str | None) -> bool:
+        """The current run's code, or the server owner's $DCGAN_LAB_ADMIN_CODE (for a run whose
+        starter left with the code, e.g. paused on a closed laptop)."""
+        given = normalise_token(token)
+        if not given:
+            return False
+        admin = normalise_token(os.environ.get(ADMIN_CODE_ENV))
+        if admin and secrets.compare_digest(given, admin):
+            return True
         with self._lock:
-            return self._token is not None and secrets.compare_digest(normalise_token(token), self._token)
+            return self._token is not None and secrets.compare_digest(given, self._token)
 
     def control(self, token: str | None, action: str, **params) -> bool:
         """Apply a control action to the current run, if ``token`` is its controller's."""

@@ -13,7 +13,7 @@ import ui
 from dcgan_core.checkpoint import load_checkpoint, shape_text
 from dcgan_core.data import DatasetSpec
 from dcgan_core.device import available_devices, pick_device
-from dcgan_core.i18n import LabError
+from dcgan_core.i18n import LabError, translate
 from dcgan_core.job import ACTIVE
 from dcgan_core.live_quality import SAMPLES, SHARED as SHARED_QUALITY
 from dcgan_core.models import DCGANConfig, count_parameters, Discriminator, Generator
@@ -29,6 +29,7 @@ WIDTHS = (8, 16, 32, 48, 64, 96, 128)
 BATCHES = (8, 16, 32, 64, 128, 256)
 REFRESH_S = 1.0
 QUALITY_EVERY_S = 20  # classifier check of the live generator (≈ 1 s of CPU each)
+QUALITY_PANEL_REFRESH_S = 5  # showing the newest check is cheap
 GRID_DISPLAY_PX = 560
 METRIC_PX = 140
 SPARK_STEPS = 400   # the sparklines under the numbers cover the last this many steps
@@ -103,9 +104,9 @@ def save_upload(upload, folder: str, suffix: str) -> Path:
     return path
 
 
-def start_run(config: TrainConfig, resume=None) -> None:
+def start_run(config: TrainConfig, resume=None, earlier_log: Path | None = None) -> None:
     try:
-        record, token = registry.start(config, resume=resume)
+        record, token = registry.start(config, resume=resume, earlier_log=earlier_log)
     except LabError as err:
         ui.show_error(err)
         return
@@ -120,9 +121,15 @@ def start_run(config: TrainConfig, resume=None) -> None:
 # language, and share it (the inputs never change for a given key).
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def shared_figure(kind: str, run_id: str, rows: int, lang: str, _history):
+def shared_figure(kind: str, run_id: str, version: int, lang: str, _history):
     build = viz.loss_figure if kind == "loss" else viz.probability_figure
     return build(_history, lang)
+
+
+def chart_version(snap) -> int:
+    """While a run trains its history grows between any two viewers' refreshes: the
+    charts are rebuilt once per refresh period for everyone, not once per viewer."""
+    return int(time.monotonic() / REFRESH_S) if snap.active else -len(snap.history)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -217,6 +224,8 @@ def progress_and_numbers(snap) -> None:
                     dataset=snap.dataset_name, n=f"{snap.dataset_size:,}",
                     elapsed=format_seconds(snap.elapsed_seconds), lr=f"{snap.lr:g}", beta1=f"{snap.beta1:g}",
                     batch=snap.config["batch_size"]))
+    if snap.checkpoint_step is not None:
+        st.caption(ui.t("train.checkpoint_at", step=f"{snap.checkpoint_step:,}"))
 
 
 def images_panel(snap, run_id: str) -> None:
@@ -241,10 +250,11 @@ def images_panel(snap, run_id: str) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{ui.t('train.real_images')}**")
-        st.image(shared_png(run_id, "real", None, snap.real_grid), width="stretch")
+        # PNG as it is: "auto" would re-encode every grid as JPEG on every refresh of every viewer.
+        st.image(shared_png(run_id, "real", None, snap.real_grid), width="stretch", output_format="PNG")
     with right:
         st.markdown(f"**{ui.t('train.fake_images', step=grid_step)}**")
-        st.image(shared_png(run_id, "fake", grid_step, grid), width="stretch")
+        st.image(shared_png(run_id, "fake", grid_step, grid), width="stretch", output_format="PNG")
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
     with c1:
         if follow:
@@ -260,13 +270,13 @@ def images_panel(snap, run_id: str) -> None:
 def charts(snap, run_id: str) -> None:
     if len(snap.history) == 0:
         return
-    rows = len(snap.history)
+    version = chart_version(snap)
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(shared_figure("loss", run_id, rows, lang, snap.history), key="train_loss_chart",
+        st.plotly_chart(shared_figure("loss", run_id, version, lang, snap.history), key="train_loss_chart",
                         width="stretch")
     with right:
-        st.plotly_chart(shared_figure("prob", run_id, rows, lang, snap.history), key="train_prob_chart",
+        st.plotly_chart(shared_figure("prob", run_id, version, lang, snap.history), key="train_prob_chart",
                         width="stretch")
 
 
@@ -278,7 +288,7 @@ def downloads(record) -> None:
     with st.container(horizontal=True, gap="small"):
         if snap.checkpoint_path:
             path = snap.checkpoint_path
-            st.download_button(ui.t("train.download_checkpoint", step=snap.checkpoint_step),
+            st.download_button(ui.t("train.download_checkpoint"),
                                data=lambda: Path(path).read_bytes(), file_name="checkpoint.pt",
                                mime="application/octet-stream", icon=":material/download:", key="train_dl_ckpt",
                                on_click="ignore")
@@ -312,18 +322,21 @@ def live_panel() -> None:
         if c2.button(ui.t("train.continue"), icon=":material/fast_forward:", key="train_continue_btn"):
             continue_run(snap.checkpoint_path, int(st.session_state.train_more_steps))
     # The settings outside this fragment lock while a run is active: redraw the whole page when that changes.
-    # So does a new checkpoint, for the download buttons drawn outside it. Checked last, after the buttons
-    # above have acted: a rerun before them would drop a click that arrived in this run.
-    seen = (snap.active, snap.checkpoint_step, len(snap.history) > 0, len(snap.frames) > 1)
+    # So does the first checkpoint, for the download buttons drawn outside it (later ones need no redraw:
+    # the button reads the newest file when clicked). Not on every checkpoint: thirty viewers' full page
+    # runs at once stalled every live update. Checked last, after the buttons above have acted: a rerun
+    # before them would drop a click that arrived in this run.
+    seen = (snap.active, snap.checkpoint_step is not None, len(snap.history) > 0, len(snap.frames) > 1)
     if st.session_state.get("train_seen_state") not in (None, seen):
         st.session_state.train_seen_state = seen
         st.rerun()
     st.session_state.train_seen_state = seen
 
 
-@st.fragment(run_every=QUALITY_EVERY_S)
+@st.fragment(run_every=QUALITY_PANEL_REFRESH_S)
 def quality_panel() -> None:
-    """Every few seconds, the MNIST classifier reads 500 samples of the live generator."""
+    """Every QUALITY_EVERY_S, the MNIST classifier reads 500 samples of the live generator
+    (in the background, once for all viewers); the panel shows the newest reading."""
     record = registry.current()
     if record is None or record.job.snapshot().latest_grid_step is None:  # no generator to read yet
         return
@@ -333,6 +346,7 @@ def quality_panel() -> None:
         return
     scored = SHARED_QUALITY.get(record.run_id, record.job, max_age_s=QUALITY_EVERY_S - 1)
     if scored is None:
+        st.caption(ui.t("train.quality_pending"))
         return
     step, report = scored
     st.caption(ui.t("train.quality_intro", samples=SAMPLES, seconds=QUALITY_EVERY_S, step=step))
@@ -342,9 +356,15 @@ def quality_panel() -> None:
         st.metric(ui.t("metrics.classes_present_name"), f"{report.classes_present} / 10")
     for key, params in report.collapse_reasons:
         st.warning(ui.t(key, **params), icon=":material/warning:")
-    st.plotly_chart(class_histogram_figure(report.class_histogram, x_title=ui.t("quality.hist_x"),
-                                           y_title=ui.t("quality.hist_y"), uniform_label=ui.t("quality.hist_uniform"),
-                                           height=260), key="train_quality_hist", width="stretch")
+    st.plotly_chart(shared_quality_figure(record.run_id, step, lang, report), key="train_quality_hist",
+                    width="stretch")
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def shared_quality_figure(run_id: str, step: int, lang: str, _report):
+    return class_histogram_figure(_report.class_histogram, x_title=translate("quality.hist_x", lang),
+                                  y_title=translate("quality.hist_y", lang),
+                                  uniform_label=translate("quality.hist_uniform", lang), height=260)
 
 
 def continue_run(path: str, more_steps: int) -> None:
@@ -355,7 +375,7 @@ def continue_run(path: str, more_steps: int) -> None:
     except LabError as err:
         ui.show_error(err)
         return
-    start_run(config, resume=ckpt)
+    start_run(config, resume=ckpt, earlier_log=Path(path).parent / "metrics.jsonl")
 
 
 # ---- the page -----------------------------------------------------------------

@@ -52,3 +52,15 @@ def test_fastpath_check_quick(tmp_path):
     assert checks["no_sync_in_step"]["ok"] is None  # CUDA only
     for name in ("trains", "lr_change_applies", "checkpoint_resumes_on_cpu", "amp_bf16"):
         assert checks[name]["ok"] is True, checks[name]
+
+
+def test_classroom_load_with_protocol_viewers(tmp_path):
+    """A real server, a run started from its page in Chromium, two protocol viewers watching."""
+    out = run_benchmark("classroom_load.py", "--sessions", "2", "--seconds", "6", "--json", tmp_path=tmp_path)
+    assert out["viewers"] == "protocol" and out["sessions"] == 2
+    assert out["sessions_live"] == 2 and out["errors"] == []
+    assert out["updates"] >= 2 and out["media_fetched"] >= 2  # live panels arrived, with their sample grids
+    assert 0 < out["update_p50_s"] <= out["update_p95_s"] <= out["update_max_s"]
+    assert out["images_per_s_no_viewers_before"] > 0 and out["images_per_s_with_viewers"] > 0
+    for field in ("throughput_loss", "server_cpu_with_viewers", "p95_goal_met", "throughput_goal_met", "cpu_cores"):
+        assert field in out

@@ -161,3 +161,16 @@ def test_a_child_whose_server_went_away_saves_and_exits(jobs):
     snap = job.snapshot()
     assert snap.status == "stopped"
     assert load_checkpoint(job.checkpoint_path).step == snap.step  # what it learned is kept
+
+
+def test_a_continued_run_keeps_its_earlier_curves(jobs):
+    first = jobs(config(max_steps=8))
+    assert first.wait(60) and first.snapshot().status == "finished"
+    checkpoint = load_checkpoint(first.checkpoint_path)
+    more = jobs(config(max_steps=12), resume=checkpoint, earlier_log=first.run_dir / "metrics.jsonl")
+    assert more.wait(60)
+    snap = more.snapshot()
+    assert snap.status == "finished" and snap.start_step == 8
+    assert [int(s) for s in snap.history[:, 0]] == list(range(1, 13))  # steps 1-8 from the first run, 9-12 new
+    assert np.array_equal(snap.history[:8], first.snapshot().history)
+    assert [int(r["step"]) for r in logged_rows(more.run_dir)] == list(range(1, 13))

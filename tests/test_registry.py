@@ -111,3 +111,17 @@ def test_image_folders_only_under_allowed_roots(tmp_path, monkeypatch):
         assert err.value.key == "train.folder_not_allowed"
     monkeypatch.setenv(IMAGE_FOLDERS_ENV, str(tmp_path / "photos"))
     assert check_image_folder(str(tmp_path / "photos" / "cats")) == (tmp_path / "photos" / "cats").resolve()
+
+
+def test_the_code_is_in_the_server_log_and_the_admin_code_controls_any_run(registry, monkeypatch, capsys):
+    monkeypatch.delenv("DCGAN_LAB_ADMIN_CODE", raising=False)
+    record, token = start(registry)
+    assert f"control code is {token}" in capsys.readouterr().err  # the teacher's terminal has it
+    assert not registry.is_controller("")
+    with pytest.raises(LabError):
+        registry.control("TEACH3R", "pause")  # no admin code set: nothing but the run's own
+    monkeypatch.setenv("DCGAN_LAB_ADMIN_CODE", "teach3r")
+    assert not registry.is_controller("") and not registry.is_controller("TEACH3")
+    assert registry.is_controller(" teach-3r ")  # typed by hand, like a run's code
+    registry.control("TEACH3R", "stop")
+    assert record.job.wait(30) and record.job.snapshot().status == "stopped"

@@ -1,0 +1,145 @@
+"""A Streamlit viewer without a browser: speaks the app's websocket protocol the
+way the frontend does, so one small process can stand in for thirty laptops.
+
+Why not thirty Chromium tabs: on the 2-core machine that serves the class they
+would measure Chromium (each tab redraws Plotly charts every second), while in a
+classroom the browsers run on the students' own laptops. What the server does is
+the same either way: a full script run when a page opens, then, for each
+``st.fragment(run_every=...)``, a rerun request every interval; it answers with
+deltas and a "script finished" message; each image in a delta is fetched over
+HTTP. That is what this client does, and it times each live update from its
+request to the server's "finished".
+
+    viewer = ProtocolViewer("http://127.0.0.1:8501", page="train", query="lang=en")
+    end = time.monotonic() + 60
+    await viewer.run(until=lambda: end)
+    viewer.latencies  # [(sent_at, seconds), ...] for fragment reruns
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import urllib.request
+from collections import deque
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.asyncio.client import connect
+
+FINISHED = ForwardMsg.ScriptFinishedStatus
+FRAGMENT_DONE = FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+
+
+class ProtocolViewer:
+    def __init__(self, url: str, page: str, query: str = "", fetch_media: bool = True, seed: int = 0):
+        self.url = url.rstrip("/")
+        self.page = page
+        self.query = query
+        self.fetch_media = fetch_media
+        self.page_hash = ""
+        self.latencies: list[tuple[float, float]] = []   # (sent at, seconds) per answered fragment rerun
+        self.finished_at: list[float] = []                # when each fragment rerun's answer arrived
+        self.full_runs = 0
+        self.early_ends = 0                               # reruns the server cut short for a newer one
+        self.media_fetched = 0
+        self.errors: list[str] = []
+        self._pending: deque[float] = deque()             # send times of fragment reruns not yet answered
+        self._timers: dict[str, asyncio.Task] = {}
+        self._interrupted = False
+        self._random = random.Random(seed)
+        self._media_seen: set[str] = set()
+
+    def _rerun_message(self, fragment_id: str = "") -> bytes:
+        msg = BackMsg()
+        state = msg.rerun_script
+        state.query_string = self.query
+        state.page_script_hash = self.page_hash
+        state.page_name = "" if self.page_hash else self.page
+        if fragment_id:
+            state.fragment_id = fragment_id
+            state.is_auto_rerun = True
+        return msg.SerializeToString()
+
+    async def _auto_rerun(self, ws, fragment_id: str, interval: float) -> None:
+        """The frontend's timer: a rerun request every interval, whether or not the last one was answered.
+        Its phase is random: thirty students do not open the page in the same millisecond."""
+        await asyncio.sleep(self._random.uniform(0, interval))
+        while True:
+            self._pending.append(time.monotonic())
+            await ws.send(self._rerun_message(fragment_id))
+            await asyncio.sleep(interval)
+
+    async def _fetch(self, path: str) -> None:
+        try:
+            await asyncio.to_thread(lambda: urllib.request.urlopen(self.url + path, timeout=30).read())
+            self.media_fetched += 1
+        except OSError as err:
+            self.errors.append(f"media {path}: {err}")
+
+    def _media_in(self, msg: ForwardMsg) -> list[str]:
+        if not msg.HasField("delta") or not msg.delta.HasField("new_element"):
+            return []
+        element = msg.delta.new_element
+        if element.WhichOneof("type") != "imgs":
+            return []
+        return [img.url for img in element.imgs.imgs if img.url.startswith("/media/")]
+
+    async def run(self, until) -> None:
+        """Watch until ``until()`` (a clock reading, asked again and again: it may move)."""
+        ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
+        try:
+            async with connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=120) as ws:
+                await ws.send(self._rerun_message())
+                while time.monotonic() < until():
+                    try:
+                        raw = await asyncio.wait_for(ws.recv(), timeout=0.5)
+                    except asyncio.TimeoutError:
+                        continue
+                    await self._handle(ws, ForwardMsg.FromString(raw))
+        except Exception as err:  # noqa: BLE001 — a viewer that fails is reported, not fatal
+            self.errors.append(f"{type(err).__name__}: {err}")
+        finally:
+            for task in self._timers.values():
+                task.cancel()
+
+    async def _handle(self, ws, msg: ForwardMsg) -> None:
+        kind = msg.WhichOneof("type")
+        if kind == "new_session":
+            self.page_hash = msg.new_session.page_script_hash or self.page_hash
+        elif kind == "auto_rerun":
+            fragment = msg.auto_rerun.fragment_id
+            if fragment not in self._timers:  # a full rerun registers the same fragments again
+                self._timers[fragment] = asyncio.create_task(
+                    self._auto_rerun(ws, fragment, msg.auto_rerun.interval))
+        elif kind == "script_finished":
+            self._finished(msg.script_finished, time.monotonic())
+        elif self.fetch_media:
+            for path in self._media_in(msg):
+                if path not in self._media_seen:
+                    self._media_seen.add(path)
+                    asyncio.create_task(self._fetch(path))
+
+    def _finished(self, status, now: float) -> None:
+        """Match answers to requests, oldest first. A fragment run cut short ends "early for
+        rerun" and is answered by the run that replaced it: a newer fragment run (the older
+        request is dropped) or a full run (the page called st.rerun(); that run answers it)."""
+        if status == FINISHED.FINISHED_EARLY_FOR_RERUN:
+            self.early_ends += 1
+            self._interrupted = True
+            return
+        if status == FRAGMENT_DONE and self._interrupted and len(self._pending) > 1:
+            self._pending.popleft()
+        self._interrupted = False
+        if status != FRAGMENT_DONE:
+            self.full_runs += 1
+        if self._pending:
+            sent = self._pending.popleft()
+            self.latencies.append((sent, now - sent))
+            self.finished_at.append(now)
+
+
+async def watch(viewers: list[ProtocolViewer], until) -> list[ProtocolViewer]:
+    """All ``viewers`` at once, in this event loop, until ``until()``."""
+    await asyncio.gather(*(viewer.run(until) for viewer in viewers))
+    return viewers

@@ -1,0 +1,42 @@
+"""The load benchmark's stand-in browser matches each live update to the request that asked for it."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+from protocol_viewer import FINISHED, FRAGMENT_DONE, ProtocolViewer  # noqa: E402
+
+
+def viewer_with_requests(*sent_at):
+    viewer = ProtocolViewer("http://127.0.0.1:1", page="train")
+    viewer._pending.extend(sent_at)
+    return viewer
+
+
+def test_answers_match_requests_oldest_first():
+    viewer = viewer_with_requests(10.0, 11.0)
+    viewer._finished(FRAGMENT_DONE, 10.2)
+    viewer._finished(FRAGMENT_DONE, 11.5)
+    assert viewer.latencies == [(10.0, 0.1999999999999993), (11.0, 0.5)]
+    assert not viewer._pending
+
+
+def test_the_first_full_run_is_an_arrival_not_a_live_update():
+    viewer = viewer_with_requests()
+    viewer._finished(FINISHED.FINISHED_SUCCESSFULLY, 3.0)
+    assert viewer.latencies == [] and viewer.full_runs == 1
+
+
+def test_a_fragment_run_that_turns_into_a_full_run_is_answered_by_it():
+    viewer = viewer_with_requests(5.0, 6.0)
+    viewer._finished(FINISHED.FINISHED_EARLY_FOR_RERUN, 5.1)  # the page called st.rerun()
+    viewer._finished(FINISHED.FINISHED_SUCCESSFULLY, 5.4)
+    assert [round(lat, 3) for _, lat in viewer.latencies] == [0.4] and list(viewer._pending) == [6.0]
+
+
+def test_a_fragment_run_cut_short_by_a_newer_one_is_dropped():
+    viewer = viewer_with_requests(5.0, 6.0)
+    viewer._finished(FINISHED.FINISHED_EARLY_FOR_RERUN, 6.05)
+    viewer._finished(FRAGMENT_DONE, 6.3)
+    assert [(sent, round(lat, 3)) for sent, lat in viewer.latencies] == [(6.0, 0.3)]
+    assert viewer.early_ends == 1 and not viewer._pending
