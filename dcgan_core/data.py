@@ -34,6 +34,8 @@ TORCHVISION_SOURCES = {  # source -> (torchvision.datasets class name, display n
 }
 CHUNK = 2048  # images converted at a time: bounds the float copy at the source resolution
 
+BUNDLED_NAME = "MNIST (bundled)"  # pages show translate("data.name_bundled") for it
+
 
 @dataclass
 class DatasetSpec:
@@ -292,7 +294,7 @@ def load_images(spec: DatasetSpec, device="cpu", zip_limits: ZipLimits = ZipLimi
         return ImageSet(
             images=to_model_range(images[:n], spec.image_size, spec.channels, device=device),
             labels=torch.from_numpy(labels[:n].copy()).to(device),
-            name="MNIST (bundled)",
+            name=BUNDLED_NAME,
         )
     if spec.source in TORCHVISION_SOURCES:
         images, labels, display = _load_torchvision(spec)

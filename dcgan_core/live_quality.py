@@ -1,6 +1,7 @@
 """The MNIST classifier's view of a generator while it trains (Train page)."""
 from __future__ import annotations
 
+import atexit
 import copy
 import threading
 import time
@@ -83,3 +84,6 @@ class SharedLiveQuality:
 
 
 SHARED = SharedLiveQuality()
+# A score still running when the interpreter exits would be killed inside PyTorch's
+# C++ code ("terminate called without an active exception", exit code 134): let it end.
+atexit.register(SHARED.wait_idle, 60.0)

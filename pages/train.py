@@ -11,7 +11,7 @@ import streamlit as st
 
 import ui
 from dcgan_core.checkpoint import load_checkpoint, shape_text
-from dcgan_core.data import DatasetSpec
+from dcgan_core.data import BUNDLED_NAME, DatasetSpec
 from dcgan_core.device import available_devices, pick_device
 from dcgan_core.i18n import LabError, translate
 from dcgan_core.job import ACTIVE
@@ -221,7 +221,8 @@ def progress_and_numbers(snap) -> None:
         st.metric(ui.t("train.d_fake_after"), fmt("d_fake_after", 2), help=ui.t("train.d_fake_help"),
                   chart_data=spark(5), width=METRIC_PX)
     st.caption(ui.t("train.run_facts", device=snap.device_by_lang.get(lang, snap.device),
-                    dataset=snap.dataset_name, n=f"{snap.dataset_size:,}",
+                    dataset=ui.t("data.name_bundled") if snap.dataset_name == BUNDLED_NAME else snap.dataset_name,
+                    n=f"{snap.dataset_size:,}",
                     elapsed=format_seconds(snap.elapsed_seconds), lr=f"{snap.lr:g}", beta1=f"{snap.beta1:g}",
                     batch=snap.config["batch_size"]))
     if snap.checkpoint_step is not None:
