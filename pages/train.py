@@ -16,8 +16,9 @@ from dcgan_core.device import available_devices, pick_device
 from dcgan_core.i18n import LabError, translate
 from dcgan_core.job import ACTIVE
 from dcgan_core.live_quality import SAMPLES, SHARED as SHARED_QUALITY
+from dcgan_core.model_source import run_checkpoints
 from dcgan_core.models import DCGANConfig, count_parameters, Discriminator, Generator
-from dcgan_core.paths import DATA_DIR, data_path
+from dcgan_core.paths import data_path
 from dcgan_core.registry import check_image_folder, get_registry, image_folder_roots
 from dcgan_core.train import TrainConfig, classroom_defaults, format_seconds
 from dcgan_core.viz import training as viz
@@ -495,7 +496,7 @@ if start_clicked:
 
 with st.expander(ui.t("train.resume_title"), icon=":material/history:"):
     st.markdown(ui.t("train.resume_intro"))
-    runs = sorted(DATA_DIR.glob("runs/*/checkpoint.pt"), key=lambda p: p.stat().st_mtime, reverse=True)[:30]
+    runs = run_checkpoints()[:30]
     options = ["upload"] + [str(p) for p in runs]
     choice = st.selectbox(ui.t("train.resume_from"), options, key="train_resume_choice", disabled=active,
                           format_func={o: ui.t("train.resume_upload") if o == "upload" else Path(o).parent.name

@@ -26,7 +26,7 @@ from dcgan_core.model_source import PRETRAINED_PATH  # noqa: E402
 CARD = PRETRAINED_PATH.with_suffix(".md")
 ARGS = ["--dataset", "bundled", "--image-size", "32", "--channels", "1", "--nz", "100", "--ngf", "32", "--ndf", "32",
         "--batch-size", "64", "--lr", "2e-4", "--beta1", "0.5", "--seed", "1", "--sample-every", "250",
-        "--checkpoint-every", "500"]
+        "--checkpoint-every", "500", "--threads", "1"]
 
 
 def train(steps: int, out: Path) -> float:

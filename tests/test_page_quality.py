@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import dcgan_core.model_source as model_source
+import dcgan_core.paths as paths
 import ui
 from dcgan_core import latent, metrics
 from dcgan_core.checkpoint import load_generator, save_checkpoint
@@ -107,7 +108,7 @@ def test_controls_change_the_numbers(generator, bundled):
 def test_colour_generator_is_refused_with_a_sentence(tmp_path, monkeypatch, lang):
     path = random_checkpoint(tmp_path / "colour.pt", channels=3)
     monkeypatch.setattr(model_source, "PRETRAINED_PATH", path)
-    monkeypatch.setattr(model_source, "DATA_DIR", tmp_path / "no_runs")
+    monkeypatch.setattr(paths, "DATA_DIR", tmp_path / "no_runs")
     at = open_page(lang)
     assert [w.value for w in at.warning] == [ui.translate("quality.not_grey", lang, channels=3, size=32)]
     assert not at.metric
