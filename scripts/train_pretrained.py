@@ -45,7 +45,7 @@ def export(run_checkpoint: Path, seconds: float, steps: int) -> None:
     info = {"command": "python -m dcgan_core.train " + " ".join(ARGS) + f" --steps {steps} --out runs/pretrained"
                        + (f" (exported at step {ckpt.step})" if ckpt.step != steps else ""),
             "steps": ckpt.step, "seconds": round(seconds, 1), "device": "cpu",
-            "machine": f"{platform.machine()}, {torch.get_num_threads()} threads", "torch": torch.__version__,
+            "machine": f"{platform.machine()}, {ARGS[ARGS.index('--threads') + 1]} torch thread(s)", "torch": torch.__version__,
             "date": time.strftime("%Y-%m-%d")}
     PRETRAINED_PATH.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
 
