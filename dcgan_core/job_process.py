@@ -199,8 +199,13 @@ class TrainingProcess:
             # A fresh interpreter, not fork: the server has threads (and perhaps CUDA).
             root = str(Path(__file__).resolve().parent.parent)
             env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
-            self._process = subprocess.Popen([sys.executable, "-m", "dcgan_core.job_process"], cwd=root, env=env,
-                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            try:
+                self._process = subprocess.Popen([sys.executable, "-m", "dcgan_core.job_process"], cwd=root,
+                                                 env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            except OSError as err:  # no interpreter to start: the run ends with the reason, the app carries on
+                self._snapshot = replace(self._snapshot, status="failed", message_key="trainer.crashed",
+                                         message_params={"detail": f"could not start the training process: {err}"})
+                return self
             self._channel = _Channel(self._process.stdout, self._process.stdin)
             self._snapshot = replace(self._snapshot, status="starting")
             self._started_at = time.monotonic()

@@ -174,3 +174,17 @@ def test_a_continued_run_keeps_its_earlier_curves(jobs):
     assert [int(s) for s in snap.history[:, 0]] == list(range(1, 13))  # steps 1-8 from the first run, 9-12 new
     assert np.array_equal(snap.history[:8], first.snapshot().history)
     assert [int(r["step"]) for r in logged_rows(more.run_dir)] == list(range(1, 13))
+
+
+def test_a_child_that_cannot_start_ends_the_run_with_a_message(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python-here"))
+    job = TrainingProcess(config(), tmp_path / "run", images=IMAGES, cpu_threads=1).start()
+    assert job.wait(5)
+    snap = job.snapshot()
+    assert snap.status == "failed" and snap.message_key == "trainer.crashed" and not snap.active
+    assert "could not start the training process" in snap.message_params["detail"]
+    job.pause()
+    job.stop()
+    assert not job.step_once()
