@@ -241,3 +241,25 @@ def test_a_click_is_not_lost_when_the_run_changes_state_in_the_same_rerun(regist
     assert not at.exception
     assert registry.current().job.wait(30)
     assert registry.current().job.snapshot().status == "stopped"
+
+
+def test_continue_after_stop_keeps_the_curves(registry):
+    at = open_page("en")
+    at.button(key="train_start_btn").click().run()
+    first = registry.current()
+    rerun_until(at, lambda a: first.job.snapshot().step >= 4)
+    at.button(key="train_stop_btn").click().run()
+    assert first.job.wait(30)
+    stopped = first.job.snapshot()
+    rerun_until(at, lambda a: bool(a.get("button")) and any(b.key == "train_continue_btn" for b in a.button))
+    at.number_input(key="train_more_steps").set_value(10).run()
+    at.button(key="train_continue_btn").click().run()
+    assert not at.exception
+    second = registry.current()
+    assert second.run_id != first.run_id
+    assert second.job.wait(60) and second.job.snapshot().status == "finished"
+    snap = second.job.snapshot()
+    assert snap.start_step == stopped.step and snap.step == stopped.step + 10
+    steps = [int(s) for s in snap.history[:, 0]]
+    assert steps == list(range(1, stopped.step + 11))  # the stopped run's curve, then the new steps
+    assert (snap.history[: stopped.step] == stopped.history).all()
