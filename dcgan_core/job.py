@@ -45,6 +45,18 @@ def default_cpu_threads() -> int:
     return max(1, cores - 1)
 
 
+# The requests a run takes from outside, by name (the registry's control actions, the
+# messages a training process receives), and the job method that carries each out.
+CONTROL_METHODS = {"pause": "pause", "resume": "resume", "stop": "stop", "step": "step_once",
+                   "set_hyperparameters": "set_hyperparameters", "save": "request_checkpoint",
+                   "generator": "request_generator"}
+
+
+def apply_control(job, action: str, **params):
+    """Carry out a named request on a ``TrainingJob`` or ``TrainingProcess``; the method's result."""
+    return getattr(job, CONTROL_METHODS[action])(**params)
+
+
 @dataclass(frozen=True)
 class JobSnapshot:
     status: str
@@ -176,6 +188,16 @@ def _cpu_state(module: torch.nn.Module) -> dict:
     return {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
 
 
+def generator_from_export(config: TrainConfig, exported: tuple[int, dict]):
+    """(step, G in eval mode) from what ``take_generator()`` gave."""
+    from dcgan_core.models import Generator
+
+    step, state = exported
+    netG = Generator(config.model)
+    netG.load_state_dict(state)
+    return step, netG.eval()
+
+
 def png_bytes(grid: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(grid).save(buffer, format="PNG")
@@ -304,8 +326,6 @@ class TrainingJob:
 
     def generator(self, timeout: float = 10.0):
         """(step, a frozen CPU copy of the live generator in eval mode), or None if there is none yet."""
-        from dcgan_core.models import Generator
-
         if self.trainer is None:
             return None
         exported = None
@@ -318,9 +338,7 @@ class TrainingJob:
                 time.sleep(0.02)
         if exported is None:  # ended: nothing is changing the weights any more
             exported = (self.trainer.step_count, _cpu_state(self.trainer.netG))
-        netG = Generator(self.config.model)
-        netG.load_state_dict(exported[1])
-        return exported[0], netG.eval()
+        return generator_from_export(self.config, exported)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the thread ends (or ``timeout``); True if it has ended."""

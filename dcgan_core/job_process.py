@@ -29,11 +29,11 @@ from pathlib import Path
 import numpy as np
 
 from dcgan_core.checkpoint import Checkpoint
-from dcgan_core.job import ACTIVE, HISTORY_COLUMNS, JobSnapshot, TrainingJob, _History
+from dcgan_core.job import (ACTIVE, HISTORY_COLUMNS, JobSnapshot, TrainingJob, _History, apply_control,
+                            generator_from_export)
 from dcgan_core.train import TrainConfig, check_optimizer_settings
 
 PUBLISH_INTERVAL_S = 0.2
-COMMANDS = ("pause", "resume", "stop", "step", "hparams", "save", "generator")
 
 
 # ---- the child ---------------------------------------------------------------
@@ -67,23 +67,6 @@ class _Publisher:
         return update
 
 
-def _apply(job: TrainingJob, command: str, params: dict) -> None:
-    if command == "pause":
-        job.pause()
-    elif command == "resume":
-        job.resume()
-    elif command == "stop":
-        job.stop()
-    elif command == "step":
-        job.step_once()
-    elif command == "hparams":
-        job.set_hyperparameters(**params)
-    elif command == "save":
-        job.request_checkpoint()
-    elif command == "generator":
-        job.request_generator()
-
-
 def _child_main() -> None:
     """``python -m dcgan_core.job_process``: read the job from stdin, train, report on stdout."""
     import dcgan_core.paths as paths
@@ -104,7 +87,7 @@ def _child_main() -> None:
                 while True:
                     command, params = channel.recv()
                     try:
-                        _apply(job, command, params)
+                        apply_control(job, command, **params)
                     except Exception:  # noqa: BLE001 — a bad request must not end the listening
                         traceback.print_exc()
             except (EOFError, OSError, pickle.UnpicklingError):
@@ -185,8 +168,8 @@ class TrainingProcess:
         self._frames: dict[int, np.ndarray] = {}
         self._generator: tuple[int, dict] | None = None
         self._generator_arrived = threading.Condition(self._lock)
-        start = resume.step if resume is not None else 0
-        self._snapshot = _initial_snapshot(config, self.run_dir, start)
+        # What an unstarted job shows: the same fields a thread-mode run starts from.
+        self._snapshot = TrainingJob(config, self.run_dir, resume=resume).snapshot()
 
     # ---- control ------------------------------------------------------------
 
@@ -243,15 +226,13 @@ class TrainingProcess:
         current = self.config
         check_optimizer_settings(current.lr if lr is None else lr, current.beta1 if beta1 is None else beta1,
                                  current.beta2)
-        self._send("hparams", {"lr": lr, "beta1": beta1})
+        self._send("set_hyperparameters", {"lr": lr, "beta1": beta1})
 
     def request_checkpoint(self) -> None:
         self._send("save")
 
     def generator(self, timeout: float = 10.0):
         """(step, a CPU copy of the live generator in eval mode) taken between two steps; None if none came."""
-        from dcgan_core.models import Generator
-
         with self._lock:
             self._generator = None
         self._send("generator")
@@ -265,9 +246,7 @@ class TrainingProcess:
             exported = self._generator
         if exported is None:
             return self._generator_from_checkpoint()
-        netG = Generator(self.config.model)
-        netG.load_state_dict(exported[1])
-        return exported[0], netG.eval()
+        return generator_from_export(self.config, exported)
 
     def _generator_from_checkpoint(self):
         """An ended run's generator is its last checkpoint's."""
@@ -347,16 +326,6 @@ class TrainingProcess:
             self._snapshot = JobSnapshot(history=self._history.view(), frames=tuple(self._frames.items()),
                                          latest_grid=latest, real_grid=real, **fields)
             self.config = TrainConfig.from_dict(fields["config"])  # lr and β1 may have been retuned
-
-
-def _initial_snapshot(config: TrainConfig, run_dir: Path, start_step: int) -> JobSnapshot:
-    return JobSnapshot(
-        status="idle", message_key=None, message_params={}, step=start_step, start_step=start_step,
-        max_steps=config.max_steps, epoch=0.0, history=np.zeros((0, len(HISTORY_COLUMNS))), images_per_sec=0.0,
-        eta_seconds=None, elapsed_seconds=0.0, device="", device_by_lang={}, memory_gib=None, latest_grid=None,
-        latest_grid_step=None, frames=(), real_grid=None, warnings=(), lr=config.lr, beta1=config.beta1,
-        config=config.to_dict(), run_dir=str(run_dir), checkpoint_path=None, checkpoint_step=None,
-        dataset_name="", dataset_size=0, data_notice_key=None, data_notice_params={})
 
 
 if __name__ == "__main__":

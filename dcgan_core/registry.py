@@ -19,7 +19,7 @@ from pathlib import Path
 
 from dcgan_core.checkpoint import Checkpoint
 from dcgan_core.i18n import LabError
-from dcgan_core.job import TrainingJob
+from dcgan_core.job import TrainingJob, apply_control
 from dcgan_core.job_process import TrainingProcess
 from dcgan_core.paths import data_path
 from dcgan_core.train import TrainConfig
@@ -150,20 +150,8 @@ class TrainingRegistry:
         record = self.current()
         if record is None:
             raise LabError("train.no_job")
-        job = record.job
-        if action == "pause":
-            job.pause()
-        elif action == "resume":
-            job.resume()
-        elif action == "stop":
-            job.stop()
-        elif action == "step":
-            return job.step_once()
-        elif action == "set_hyperparameters":
-            job.set_hyperparameters(**params)
-        elif action == "save":
-            job.request_checkpoint()
-        return True
+        result = apply_control(record.job, action, **params)
+        return True if result is None else result
 
     def stop_all(self, timeout: float = 30.0) -> None:
         """Stop the current run and wait for it (tests, server shutdown)."""
