@@ -339,6 +339,19 @@ def start_and_settle(browser, url, data_dir) -> tuple[Path, int]:
     return run_dir, batch
 
 
+def throughput_fields(batch, before, after, with_viewers, cpu_before, cpu_after, cpu_with) -> dict:
+    """The run's images/s without viewers (before and after, averaged) and with them, and the server's CPU."""
+    baseline = (before + after) / 2
+    loss = 1 - with_viewers / baseline if baseline > 0 else math.nan
+    return {
+        "batch": batch, "images_per_s_no_viewers_before": round(before, 1),
+        "images_per_s_no_viewers_after": round(after, 1), "images_per_s_with_viewers": round(with_viewers, 1),
+        "throughput_loss": round(loss, 3), "throughput_goal_met": bool(loss <= LOSS_GOAL),
+        "server_cpu_no_viewers": round((cpu_before + cpu_after) / 2, 2), "server_cpu_with_viewers": round(cpu_with, 2),
+        "cpu_cores": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
+    }
+
+
 def measure_protocol(browser, url, server_pid, data_dir, sessions, seconds, baseline_s) -> dict:
     import asyncio
     import threading
@@ -373,8 +386,6 @@ def measure_protocol(browser, url, server_pid, data_dir, sessions, seconds, base
         errors += viewer.errors
     time.sleep(2)
     after, cpu_after = images_per_second(run_dir, batch, baseline_s, server_pid)
-    baseline = (before + after) / 2
-    loss = 1 - with_viewers / baseline if baseline > 0 else math.nan
     p95 = percentile(latencies, 0.95)
     return {
         "viewers": "protocol", "sessions": sessions, "sessions_live": live, "window_seconds": seconds,
@@ -382,12 +393,8 @@ def measure_protocol(browser, url, server_pid, data_dir, sessions, seconds, base
         "update_p50_s": round(percentile(latencies, 0.50), 3), "update_p95_s": round(p95, 3),
         "update_max_s": round(max(latencies), 3) if latencies else math.nan,
         "interval_p50_s": round(percentile(intervals, 0.50), 3), "interval_p95_s": round(percentile(intervals, 0.95), 3),
-        "batch": batch, "images_per_s_no_viewers_before": round(before, 1),
-        "images_per_s_no_viewers_after": round(after, 1), "images_per_s_with_viewers": round(with_viewers, 1),
-        "throughput_loss": round(loss, 3),
-        "server_cpu_no_viewers": round((cpu_before + cpu_after) / 2, 2), "server_cpu_with_viewers": round(cpu_with, 2),
-        "p95_goal_met": bool(p95 <= P95_GOAL_S), "throughput_goal_met": bool(loss <= LOSS_GOAL),
-        "cpu_cores": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
+        "p95_goal_met": bool(p95 <= P95_GOAL_S),
+        **throughput_fields(batch, before, after, with_viewers, cpu_before, cpu_after, cpu_with),
     }
 
 
@@ -422,8 +429,6 @@ def measure(browser, url, server_pid, data_dir, sessions, seconds, baseline_s, o
     time.sleep(2)
 
     after, cpu_after = images_per_second(run_dir, batch, baseline_s, server_pid)
-    baseline = (before + after) / 2
-    loss = 1 - with_viewers / baseline if baseline > 0 else math.nan
     p95 = percentile(intervals, 0.95)
     return {
         "sessions": sessions, "sessions_live": live, "window_seconds": seconds, "updates": updates,
@@ -432,18 +437,34 @@ def measure(browser, url, server_pid, data_dir, sessions, seconds, baseline_s, o
         "redraw_interval_p50_s": round(percentile(redraw_intervals, 0.50), 3),
         "redraw_interval_p95_s": round(percentile(redraw_intervals, 0.95), 3),
         "redraw_p95_goal_met": bool(percentile(redraw_intervals, 0.95) <= P95_GOAL_S),
-        "batch": batch, "images_per_s_no_viewers_before": round(before, 1),
-        "images_per_s_no_viewers_after": round(after, 1), "images_per_s_with_viewers": round(with_viewers, 1),
         "images_per_s_shown_on_page": round(sum(shown) / len(shown), 1) if shown else None,
-        "throughput_loss": round(loss, 3),
-        "server_cpu_no_viewers": round((cpu_before + cpu_after) / 2, 2), "server_cpu_with_viewers": round(cpu_with, 2),
-        "p95_goal_met": bool(p95 <= P95_GOAL_S), "throughput_goal_met": bool(loss <= LOSS_GOAL),
-        "cpu_cores": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
+        "p95_goal_met": bool(p95 <= P95_GOAL_S),
+        **throughput_fields(batch, before, after, with_viewers, cpu_before, cpu_after, cpu_with),
     }
 
 
 def met(ok: bool) -> str:
     return "met" if ok else "NOT met"
+
+
+def throughput_rows(r: dict, with_viewers: str) -> list[tuple[str, str]]:
+    return [
+        ("images/s, no viewers", f"{r['images_per_s_no_viewers_before']:.0f} before, "
+                                 f"{r['images_per_s_no_viewers_after']:.0f} after (batch {r['batch']})"),
+        ("images/s, with viewers", with_viewers),
+        ("throughput loss", f"{100 * r['throughput_loss']:.1f} %   (goal <= {100 * LOSS_GOAL:.0f} %: "
+                            f"{met(r['throughput_goal_met'])})"),
+        ("server CPU (cores)", f"{r['server_cpu_no_viewers']:.2f} without viewers, {r['server_cpu_with_viewers']:.2f} with"),
+        ("machine", f"{r['cpu_cores']} cores, load average {r['load_average_1min']} (1 min) at the end"),
+    ]
+
+
+def print_report(rows: list[tuple[str, str]], r: dict) -> None:
+    width = max(len(name) for name, _ in rows)
+    print("Classroom load on /train (127.0.0.1)")
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value}")
+    print(json.dumps(r))
 
 
 def report_protocol(r: dict) -> None:
@@ -456,21 +477,11 @@ def report_protocol(r: dict) -> None:
         ("live update max", f"{r['update_max_s']:.3f} s"),
         ("interval between updates", f"p50 {r['interval_p50_s']:.2f} s, p95 {r['interval_p95_s']:.2f} s "
                                      f"(the page asks every {REFRESH_S:.0f} s)"),
-        ("images/s, no viewers", f"{r['images_per_s_no_viewers_before']:.0f} before, "
-                                 f"{r['images_per_s_no_viewers_after']:.0f} after (batch {r['batch']})"),
-        ("images/s, with viewers", f"{r['images_per_s_with_viewers']:.0f}"),
-        ("throughput loss", f"{100 * r['throughput_loss']:.1f} %   (goal <= {100 * LOSS_GOAL:.0f} %: "
-                            f"{met(r['throughput_goal_met'])})"),
-        ("server CPU (cores)", f"{r['server_cpu_no_viewers']:.2f} without viewers, {r['server_cpu_with_viewers']:.2f} with"),
-        ("machine", f"{r['cpu_cores']} cores, load average {r['load_average_1min']} (1 min) at the end"),
+        *throughput_rows(r, with_viewers=f"{r['images_per_s_with_viewers']:.0f}"),
         ("viewer errors", "; ".join(r["errors"]) or "none"),
         ("total time", f"{r['total_seconds']:.0f} s"),
     ]
-    width = max(len(name) for name, _ in rows)
-    print("Classroom load on /train (127.0.0.1)")
-    for name, value in rows:
-        print(f"  {name:<{width}}  {value}")
-    print(json.dumps(r))
+    print_report(rows, r)
 
 
 def report(r: dict) -> None:
@@ -484,21 +495,11 @@ def report(r: dict) -> None:
         ("redraw interval p50", f"{r['redraw_interval_p50_s']:.2f} s   (live panel refreshes, whether or not the step moved)"),
         ("redraw interval p95", f"{r['redraw_interval_p95_s']:.2f} s   (goal <= {P95_GOAL_S:.0f} s: "
                                 f"{met(r['redraw_p95_goal_met'])})"),
-        ("images/s, no viewers", f"{r['images_per_s_no_viewers_before']:.0f} before, "
-                                 f"{r['images_per_s_no_viewers_after']:.0f} after (batch {r['batch']})"),
-        ("images/s, with viewers", f"{r['images_per_s_with_viewers']:.0f}   (page showed on average "
-                                   f"{r['images_per_s_shown_on_page'] if r['images_per_s_shown_on_page'] is not None else '–'})"),
-        ("throughput loss", f"{100 * r['throughput_loss']:.1f} %   (goal <= {100 * LOSS_GOAL:.0f} %: "
-                            f"{met(r['throughput_goal_met'])})"),
-        ("server CPU (cores)", f"{r['server_cpu_no_viewers']:.2f} without viewers, {r['server_cpu_with_viewers']:.2f} with"),
-        ("machine", f"{r['cpu_cores']} cores, load average {r['load_average_1min']} (1 min) at the end"),
+        *throughput_rows(r, with_viewers=f"{r['images_per_s_with_viewers']:.0f}   (page showed on average "
+                                        f"{r['images_per_s_shown_on_page'] if r['images_per_s_shown_on_page'] is not None else '–'})"),
         ("total time", f"{r['total_seconds']:.0f} s"),
     ]
-    width = max(len(name) for name, _ in rows)
-    print("Classroom load on /train (127.0.0.1)")
-    for name, value in rows:
-        print(f"  {name:<{width}}  {value}")
-    print(json.dumps(r))
+    print_report(rows, r)
 
 
 if __name__ == "__main__":
