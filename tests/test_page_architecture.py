@@ -1,12 +1,10 @@
 """The architecture lesson: parameter counts, tables and checks follow the controls, in both languages."""
 import re
 
-import pytest
-from streamlit.testing.v1 import AppTest
 
-import ui
 from dcgan_core.layers import layer_table
 from dcgan_core.models import DCGANConfig, Discriminator, Generator, count_parameters
+from page_helpers import open_app_page
 
 
 def counts(**settings):
@@ -15,11 +13,7 @@ def counts(**settings):
 
 
 def open_page(lang):
-    at = AppTest.from_file(str(ui.ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = lang
-    at.switch_page("pages/architecture.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page("pages/architecture.py", lang)
 
 
 def metric_values(at):

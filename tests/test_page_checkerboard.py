@@ -3,19 +3,14 @@ for defaults, slider changes, 1-D and stacked layers, in both languages."""
 import pytest
 import torch
 import torch.nn.functional as F
-from streamlit.testing.v1 import AppTest
 
-import ui
+from page_helpers import open_app_page
 
 PAGE = "pages/checkerboard.py"
 
 
 def open_page(lang="en"):
-    at = AppTest.from_file(str(ui.ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = lang
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page(PAGE, lang)
 
 
 def interior_counts(k, s, layers, dims, n=10):

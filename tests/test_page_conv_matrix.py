@@ -4,19 +4,14 @@ import re
 import pytest
 import torch
 import torch.nn.functional as F
-from streamlit.testing.v1 import AppTest
 
-import ui
+from page_helpers import open_app_page
 
 PAGE = "pages/conv_matrix.py"
 
 
 def open_page(lang="en"):
-    at = AppTest.from_file(str(ui.ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = lang
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page(PAGE, lang)
 
 
 def c_shape(H, W, k, s=1, p=0, d=1):

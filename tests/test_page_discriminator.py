@@ -8,34 +8,22 @@ import base64
 import numpy as np
 import pytest
 import torch
-from streamlit.testing.v1 import AppTest
 
-import dcgan_core.model_source as model_source
 import ui
-from dcgan_core.checkpoint import load_checkpoint, save_checkpoint
+from dcgan_core.checkpoint import load_checkpoint
 from dcgan_core.data import DatasetSpec, load_images
-from dcgan_core.models import DCGANConfig, build_models
+from page_helpers import open_app_page, shipped_or_stand_in
 
 PAGE = "pages/discriminator.py"
 
 
 @pytest.fixture
 def model_path(tmp_path, monkeypatch):
-    if model_source.PRETRAINED_PATH.exists():
-        return model_source.PRETRAINED_PATH
-    cfg = DCGANConfig(image_size=32, channels=1, nz=64, ngf=16, ndf=16)
-    netG, netD = build_models(cfg, seed=0)
-    path = save_checkpoint(tmp_path / "pretrained" / "mnist_dcgan.pt", model_config=cfg, generator=netG, discriminator=netD)
-    monkeypatch.setattr(model_source, "PRETRAINED_PATH", path)
-    return path
+    return shipped_or_stand_in(tmp_path, monkeypatch, nz=64)
 
 
 def open_page(lang="en"):
-    at = AppTest.from_file(str(ui.ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = lang
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page(PAGE, lang)
 
 
 def metric(at, key):

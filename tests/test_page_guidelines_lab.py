@@ -10,13 +10,13 @@ import numpy as np
 
 import pytest
 import torch
-from streamlit.testing.v1 import AppTest
 
 import ui
 from dcgan_core import ablations
 from dcgan_core.data import DatasetSpec, load_images
 from dcgan_core.models import DCGANConfig
 from dcgan_core.train import TrainConfig
+from page_helpers import open_app_page
 
 PAGE = "pages/guidelines_lab.py"
 
@@ -50,11 +50,7 @@ def lab(recorded_dir, monkeypatch):
 
 
 def open_page(lang="en"):
-    at = AppTest.from_file(str(ui.ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = lang
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page(PAGE, lang)
 
 
 def figure(at, key):

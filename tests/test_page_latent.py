@@ -5,25 +5,16 @@ MNIST-shaped checkpoint stands in for it (same code paths, meaningless pictures)
 import math
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-import dcgan_core.model_source as model_source
 import ui
-from dcgan_core.checkpoint import save_checkpoint
-from dcgan_core.models import DCGANConfig, build_models
+from page_helpers import open_app_page, shipped_or_stand_in
 
 PAGE = "pages/latent_space.py"
 
 
 @pytest.fixture
 def generator(tmp_path, monkeypatch):
-    if model_source.PRETRAINED_PATH.exists():
-        return model_source.PRETRAINED_PATH
-    cfg = DCGANConfig(image_size=32, channels=1, nz=100, ngf=16, ndf=16)
-    netG, netD = build_models(cfg, seed=0)
-    path = save_checkpoint(tmp_path / "pretrained" / "mnist_dcgan.pt", model_config=cfg, generator=netG, discriminator=netD)
-    monkeypatch.setattr(model_source, "PRETRAINED_PATH", path)
-    return path
+    return shipped_or_stand_in(tmp_path, monkeypatch)
 
 
 def open_page(lang="en", **state):
@@ -32,13 +23,7 @@ def open_page(lang="en", **state):
     Chinese runs set inputs before the first run instead of rerunning: AppTest
     re-evaluates the model picker's translated labels outside the script, in English.
     """
-    at = AppTest.from_file(str(ui.ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = lang
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page(PAGE, lang, state=state)
 
 
 def metric(at, label_key):

@@ -3,22 +3,15 @@ defaults, slider changes, every preset and every mode, in both languages."""
 import pytest
 import torch
 import torch.nn.functional as F
-from streamlit.testing.v1 import AppTest
 
-import ui
 from dcgan_core.presets import PRESETS
+from page_helpers import open_app_page
 
 PAGE = "pages/output_size.py"
 
 
 def open_page(lang="en", query=None):
-    at = AppTest.from_file(str(ui.ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = lang
-    for name, value in (query or {}).items():
-        at.query_params[name] = value
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page(PAGE, lang, query=query)
 
 
 def torch_size(mode, i, k, s, p, d=1, a=0):

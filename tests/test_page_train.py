@@ -4,13 +4,12 @@ import re
 import time
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-import ui
 from dcgan_core import paths, registry as registry_module
 from dcgan_core.i18n import translate
 from dcgan_core.live_quality import SHARED as SHARED_QUALITY
 from dcgan_core.registry import TrainingRegistry
+from page_helpers import open_app_page
 
 TINY_WIDGETS = {"train_ngf": 8, "train_ndf": 8, "train_nz": 16, "train_batch": 8, "train_steps": 100_000,
                 "train_sample_every": 5, "train_device": "cpu"}
@@ -26,11 +25,7 @@ def registry(tmp_path, monkeypatch):
 
 
 def open_page(lang):
-    at = AppTest.from_file(str(ui.ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = lang
-    for key, value in TINY_WIDGETS.items():
-        at.session_state[key] = value
-    return at.switch_page("pages/train.py").run()
+    return open_app_page("pages/train.py", lang, state=TINY_WIDGETS, check=False)
 
 
 def step_shown(at):

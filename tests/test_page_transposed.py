@@ -3,21 +3,14 @@ import re
 
 import torch
 import torch.nn.functional as F
-from streamlit.testing.v1 import AppTest
 
-import ui
+from page_helpers import open_app_page
 
 PAGE = "pages/transposed_conv.py"
 
 
 def open_page(lang="en", preset=None):
-    at = AppTest.from_file(str(ui.ROOT / "app.py"), default_timeout=120)
-    at.session_state["lang"] = lang
-    if preset:
-        at.query_params["preset"] = preset
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page(PAGE, lang, query={"preset": preset} if preset else None)
 
 
 def torch_size(i, k, s=1, p=0, d=1, a=0):

@@ -1,0 +1,38 @@
+"""What the AppTest page tests share: opening one page of the app, and a generator
+checkpoint standing in for the shipped one where a checkout lacks it."""
+import dcgan_core.model_source as model_source
+import ui
+from dcgan_core.checkpoint import save_checkpoint
+from dcgan_core.models import DCGANConfig, build_models
+from streamlit.testing.v1 import AppTest
+
+
+def open_app_page(page, lang="en", *, state=None, query=None, timeout=120, check=True):
+    """Run app.py, switch to ``page`` and render it once; ``state`` presets session keys,
+    ``query`` the URL's query parameters. ``check``: fail on any exception shown."""
+    at = AppTest.from_file(str(ui.ROOT / "app.py"), default_timeout=timeout)
+    at.session_state["lang"] = lang
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    for name, value in (query or {}).items():
+        at.query_params[name] = value
+    at.switch_page(page).run()
+    if check:
+        assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def random_checkpoint(path, channels=1, nz=100):
+    """An MNIST-shaped DCGAN checkpoint with random weights (same code paths, meaningless pictures)."""
+    cfg = DCGANConfig(image_size=32, channels=channels, nz=nz, ngf=16, ndf=16)
+    netG, netD = build_models(cfg, seed=0)
+    return save_checkpoint(path, model_config=cfg, generator=netG, discriminator=netD)
+
+
+def shipped_or_stand_in(tmp_path, monkeypatch, nz=100):
+    """The shipped pretrained checkpoint, or a random one put in its place."""
+    if model_source.PRETRAINED_PATH.exists():
+        return model_source.PRETRAINED_PATH
+    path = random_checkpoint(tmp_path / "pretrained" / "mnist_dcgan.pt", nz=nz)
+    monkeypatch.setattr(model_source, "PRETRAINED_PATH", path)
+    return path
