@@ -10,22 +10,15 @@ from dcgan_core.checkpoint import load_checkpoint, load_generator, save_checkpoi
 from dcgan_core.i18n import LabError
 from dcgan_core.models import DCGANConfig, build_models
 from dcgan_core.train import TrainConfig, Trainer
+from tiny_runs import TINY, tiny_images
 
-TINY = DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8)
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
 def trainer():
-    images = torch.rand(32, 1, 32, 32, generator=torch.Generator().manual_seed(1)) * 2 - 1
-    t = Trainer(TrainConfig(model=TINY, batch_size=8, device="cpu", seed=2), images)
+    t = Trainer(TrainConfig(model=TINY, batch_size=8, device="cpu", seed=2), tiny_images(32, seed=1))
     for _ in range(2):
         t.step()
     return t

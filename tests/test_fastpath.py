@@ -8,23 +8,17 @@ import torch.nn.functional as F
 from dcgan_core import fastpath
 from dcgan_core.checkpoint import load_checkpoint, save_checkpoint
 from dcgan_core.i18n import LabError
-from dcgan_core.models import DCGANConfig, Discriminator, build_models
+from dcgan_core.models import Discriminator, build_models
 from dcgan_core.train import TrainConfig, Trainer, make_adam
+from tiny_runs import TINY, tiny_images
 
-TINY = DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8)
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
 def images():
-    return torch.rand(48, 1, 32, 32, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    return tiny_images(48, seed=1)
 
 
 def config(**overrides):

@@ -8,26 +8,10 @@ import torch
 from dcgan_core import job as job_module
 from dcgan_core.checkpoint import load_checkpoint
 from dcgan_core.job import TrainingJob
-from dcgan_core.models import DCGANConfig
-from dcgan_core.train import TrainConfig, Trainer
+from dcgan_core.train import Trainer
+from tiny_runs import tiny_config, tiny_images, wait_until
 
-TINY = DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8)
-IMAGES = torch.rand(64, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
-
-
-def config(**overrides):
-    values = dict(model=TINY, batch_size=8, device="cpu", max_steps=10_000, sample_every=5, checkpoint_every=5)
-    values.update(overrides)
-    return TrainConfig(**values)
-
-
-def wait_until(predicate, timeout=30.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    raise AssertionError("timed out")
+IMAGES = tiny_images(64)
 
 
 @pytest.fixture
@@ -35,7 +19,7 @@ def jobs(tmp_path):
     started = []
 
     def make(cfg=None, **kwargs):
-        job = TrainingJob(cfg or config(), tmp_path / f"run{len(started)}", images=IMAGES, cpu_threads=1, **kwargs)
+        job = TrainingJob(cfg or tiny_config(), tmp_path / f"run{len(started)}", images=IMAGES, cpu_threads=1, **kwargs)
         started.append(job)
         return job
 
@@ -80,7 +64,7 @@ def test_start_pause_step_once_resume_stop(jobs):
 
 
 def test_runs_to_max_steps_and_writes_its_files(jobs):
-    job = jobs(config(max_steps=12)).start()
+    job = jobs(tiny_config(max_steps=12)).start()
     assert job.wait(60)
     snap = job.snapshot()
     assert snap.status == "finished" and snap.step == 12 and snap.progress == 1.0
@@ -137,7 +121,7 @@ def test_out_of_memory_ends_cleanly_with_advice(jobs, monkeypatch, error):
         return real_step(self)
 
     monkeypatch.setattr(Trainer, "step", step)
-    job = jobs(config(batch_size=8)).start()
+    job = jobs(tiny_config(batch_size=8)).start()
     assert job.wait(60)
     snap = job.snapshot()
     assert snap.status == "failed" and snap.message_key == "trainer.oom"
@@ -146,7 +130,7 @@ def test_out_of_memory_ends_cleanly_with_advice(jobs, monkeypatch, error):
 
 
 def test_bad_data_ends_with_the_data_message(tmp_path):
-    job = TrainingJob(config(), tmp_path / "r", images=torch.zeros(4, 3, 32, 32), cpu_threads=1).start()
+    job = TrainingJob(tiny_config(), tmp_path / "r", images=torch.zeros(4, 3, 32, 32), cpu_threads=1).start()
     assert job.wait(30)
     snap = job.snapshot()
     assert snap.status == "failed" and snap.message_key == "trainer.data_shape"
@@ -154,7 +138,7 @@ def test_bad_data_ends_with_the_data_message(tmp_path):
 
 def test_frame_history_is_bounded_and_spans_the_run(jobs, monkeypatch):
     monkeypatch.setattr(job_module, "MAX_FRAMES", 6)
-    job = jobs(config(max_steps=40, sample_every=1, checkpoint_every=100)).start()
+    job = jobs(tiny_config(max_steps=40, sample_every=1, checkpoint_every=100)).start()
     assert job.wait(60)
     snap = job.snapshot()
     steps = [s for s, _ in snap.frames]
@@ -164,7 +148,7 @@ def test_frame_history_is_bounded_and_spans_the_run(jobs, monkeypatch):
 
 
 def test_save_while_paused_writes_a_checkpoint_at_once(jobs):
-    job = jobs(config(checkpoint_every=10_000)).start()
+    job = jobs(tiny_config(checkpoint_every=10_000)).start()
     wait_until(lambda: job.snapshot().step >= 3)
     job.pause()
     wait_until(lambda: job.snapshot().status == "paused")

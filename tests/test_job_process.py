@@ -12,27 +12,15 @@ import torch
 from dcgan_core.checkpoint import load_checkpoint
 from dcgan_core.job_process import TrainingProcess
 from dcgan_core.latent import generate, z_from_seed
-from dcgan_core.models import DCGANConfig
 from dcgan_core.registry import TrainingRegistry, training_mode
-from dcgan_core.train import TrainConfig
+from tiny_runs import TINY, tiny_config, tiny_images
+from tiny_runs import wait_until as wait_for
 
-TINY = DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8)
-IMAGES = torch.rand(64, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
-
-
-def config(**overrides):
-    values = dict(model=TINY, batch_size=8, device="cpu", max_steps=10_000, sample_every=5, checkpoint_every=5)
-    values.update(overrides)
-    return TrainConfig(**values)
+IMAGES = tiny_images(64)
 
 
-def wait_until(predicate, timeout=60.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    raise AssertionError("timed out")
+def wait_until(predicate, timeout=60.0):  # a child process first imports PyTorch
+    return wait_for(predicate, timeout)
 
 
 @pytest.fixture
@@ -40,7 +28,7 @@ def jobs(tmp_path):
     started = []
 
     def make(cfg=None, images=IMAGES, **kwargs):
-        job = TrainingProcess(cfg or config(), tmp_path / f"run{len(started)}", images=images, cpu_threads=1, **kwargs)
+        job = TrainingProcess(cfg or tiny_config(), tmp_path / f"run{len(started)}", images=images, cpu_threads=1, **kwargs)
         started.append(job)
         return job.start()
 
@@ -110,7 +98,7 @@ def test_the_live_generator_comes_back_between_steps(jobs):
 
 
 def test_a_run_that_reaches_its_steps_finishes(jobs):
-    job = jobs(config(max_steps=12))
+    job = jobs(tiny_config(max_steps=12))
     assert job.wait(60)
     snap = job.snapshot()
     assert snap.status == "finished" and snap.step == 12 and len(snap.history) == 12
@@ -147,7 +135,7 @@ def test_the_registry_trains_in_a_child_process_by_default(tmp_path, monkeypatch
     with pytest.raises(ValueError, match="DCGAN_LAB_TRAINING"):
         training_mode()
     registry = TrainingRegistry(runs_folder=tmp_path, mode="process")
-    record, _ = registry.start(config(max_steps=3), images=IMAGES, cpu_threads=1)
+    record, _ = registry.start(tiny_config(max_steps=3), images=IMAGES, cpu_threads=1)
     assert isinstance(record.job, TrainingProcess)
     assert record.job.wait(60) and record.job.snapshot().status == "finished"
 
@@ -164,10 +152,10 @@ def test_a_child_whose_server_went_away_saves_and_exits(jobs):
 
 
 def test_a_continued_run_keeps_its_earlier_curves(jobs):
-    first = jobs(config(max_steps=8))
+    first = jobs(tiny_config(max_steps=8))
     assert first.wait(60) and first.snapshot().status == "finished"
     checkpoint = load_checkpoint(first.checkpoint_path)
-    more = jobs(config(max_steps=12), resume=checkpoint, earlier_log=first.run_dir / "metrics.jsonl")
+    more = jobs(tiny_config(max_steps=12), resume=checkpoint, earlier_log=first.run_dir / "metrics.jsonl")
     assert more.wait(60)
     snap = more.snapshot()
     assert snap.status == "finished" and snap.start_step == 8
@@ -180,7 +168,7 @@ def test_a_child_that_cannot_start_ends_the_run_with_a_message(tmp_path, monkeyp
     import sys
 
     monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python-here"))
-    job = TrainingProcess(config(), tmp_path / "run", images=IMAGES, cpu_threads=1).start()
+    job = TrainingProcess(tiny_config(), tmp_path / "run", images=IMAGES, cpu_threads=1).start()
     assert job.wait(5)
     snap = job.snapshot()
     assert snap.status == "failed" and snap.message_key == "trainer.crashed" and not snap.active

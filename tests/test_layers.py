@@ -14,13 +14,7 @@ from dcgan_core.presets import preset_by_id
 from dcgan_core.viz.architecture import architecture_figure, stages_from_rows
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny nets: thread start-up costs more than the maths on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def reference_nets(nz=100, ngf=64, ndf=64, nc=3):

@@ -1,31 +1,16 @@
 """One run per server: a second start is refused; only the token holder controls the run."""
-import time
 
 import pytest
-import torch
 
 from dcgan_core.i18n import LabError
-from dcgan_core.models import DCGANConfig
 from dcgan_core.registry import TOKEN_LENGTH, TrainingRegistry, get_registry, normalise_token
-from dcgan_core.train import TrainConfig
+from tiny_runs import tiny_config, tiny_images, wait_until
 
-TINY = DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8)
-IMAGES = torch.rand(32, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
+IMAGES = tiny_images(32)
 
 
 def config(**overrides):
-    values = dict(model=TINY, batch_size=8, device="cpu", max_steps=10_000, sample_every=5, checkpoint_every=1000)
-    values.update(overrides)
-    return TrainConfig(**values)
-
-
-def wait_until(predicate, timeout=30.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("timed out")
+    return tiny_config(**{"checkpoint_every": 1000, **overrides})
 
 
 @pytest.fixture

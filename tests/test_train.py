@@ -8,21 +8,14 @@ import torch
 from torch import nn
 
 from dcgan_core.i18n import LabError
-from dcgan_core.models import DCGANConfig, build_models
+from dcgan_core.models import build_models
 from dcgan_core.train import (
     METRICS, PAPER_BATCH, PAPER_BETA1, PAPER_LR, TrainConfig, Trainer, classroom_defaults, diagnose, paper_defaults,
 )
+from tiny_runs import TINY
 
-TINY = DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8)
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny nets gain nothing from threads, and on shared cores threads spin-wait."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_config(**overrides):
