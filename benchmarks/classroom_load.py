@@ -41,12 +41,9 @@ import json
 import math
 import os
 import re
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,24 +51,17 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from dcgan_core.i18n import translate  # noqa: E402
+from scripts.lab_server import CHROMIUM, start_lab_server, stop_lab_server  # noqa: E402
+from scripts.lab_server import CHROMIUM_ARGS as BROWSER_ARGS  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-# The screenshot tool's flags, plus: never throttle pages that are not in front
+# The shared flags, plus: never throttle pages that are not in front
 # (30 students each have their own window; none of them is a background tab).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+CHROMIUM_ARGS = [*BROWSER_ARGS, "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
                  "--disable-backgrounding-occluded-windows"]
 P95_GOAL_S = 1.0
 LOSS_GOAL = 0.20
 RUN_STEPS = 1_000_000  # longer than any measurement; the server is stopped at the end
 REFRESH_S = 1.0  # pages/train.py's live panel interval (the page is a Streamlit script, not importable)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(condition, timeout_s: float, what: str, interval_s: float = 0.2):
@@ -83,63 +73,6 @@ def wait_until(condition, timeout_s: float, what: str, interval_s: float = 0.2):
         if time.monotonic() > deadline:
             raise TimeoutError(f"gave up after {timeout_s:.0f} s waiting for {what}")
         time.sleep(interval_s)
-
-
-def start_server(data_dir: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = dict(os.environ, DCGAN_LAB_DATA=str(data_dir))
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-
-    def healthy():
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {proc.returncode}; see {log_path}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                return reply.status == 200
-        except OSError:
-            return False
-
-    try:
-        wait_until(healthy, 180, "streamlit to answer /_stcore/health", 0.3)
-    except BaseException:
-        stop_server(proc)
-        raise
-    return proc, url
-
-
-def child_pids(pid: int) -> list[int]:
-    """Processes whose parent is ``pid`` (Linux /proc; empty elsewhere)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    """Stop the server, then wait for its training process: it saves a checkpoint into
-    the data folder when its server goes away, and that folder is about to be deleted."""
-    children = child_pids(proc.pid)
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
-    try:
-        wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in children), 60,
-                   "the training process to save and exit")
-    except TimeoutError:
-        pass
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -305,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="classroom_load_") as tmp:
         data_dir = Path(tmp) / "data"
         data_dir.mkdir()
-        server, url = start_server(data_dir, Path(tmp) / "streamlit.log")
+        server, url = start_lab_server(data_dir, Path(tmp) / "streamlit.log")
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -319,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
                 finally:
                     browser.close()
         finally:
-            stop_server(server)
+            stop_lab_server(server)
     result["total_seconds"] = round(time.monotonic() - started, 1)
     if args.json:
         print(json.dumps(result))

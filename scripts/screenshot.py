@@ -8,8 +8,6 @@ Starts `streamlit run app.py` on a free loopback port, opens each page
 from __future__ import annotations
 
 import argparse
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,30 +15,10 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(120):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("streamlit did not start")
+from scripts.lab_server import CHROMIUM, CHROMIUM_ARGS, start_lab_server, stop_lab_server  # noqa: E402
 
 
 def main() -> None:
@@ -54,14 +32,13 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    server = start_server(port)
+    server, url = start_lab_server(timeout_s=60)
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": args.width, "height": args.height})
             for name in args.pages:
-                page.goto(f"http://127.0.0.1:{port}/{name}?lang={args.lang}")
+                page.goto(f"{url}/{name}?lang={args.lang}")
                 page.wait_for_selector("[data-testid='stApp']", timeout=60000)
                 time.sleep(args.wait)
                 path = out / f"{name or 'home'}_{args.lang}_{args.width}.png"
@@ -69,8 +46,7 @@ def main() -> None:
                 print(path)
             browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_lab_server(server)
 
 
 if __name__ == "__main__":

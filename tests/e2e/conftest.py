@@ -7,12 +7,9 @@ browser); CI installs it (.ci/run). If it is missing the tests fail, they never 
 """
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from scripts.screenshot import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402  (same browser and flags as the lead's tool)
+from scripts.lab_server import (CHROMIUM, CHROMIUM_ARGS, start_lab_server as start_app,  # noqa: E402
+                                stop_lab_server)
 
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 VIEWPORT = {"width": 1400, "height": 900}
@@ -38,49 +36,11 @@ class LabServer:
     process: subprocess.Popen
 
 
-def _log_tail(path: Path, lines: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
 def start_lab_server(sandbox: Path, log_path: Path) -> LabServer:
     data_dir = sandbox / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    env = dict(os.environ, DCGAN_LAB_DATA=str(data_dir), PYTHONUNBUFFERED="1")
-    log = open(log_path, "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {process.returncode}:\n{_log_tail(log_path)}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return LabServer(url, data_dir, sandbox, log_path, process)
-        except OSError:
-            pass
-        time.sleep(0.3)
-    stop_lab_server(process)
-    raise RuntimeError(f"streamlit did not answer /_stcore/health within {SERVER_START_TIMEOUT_S} s:\n"
-                       f"{_log_tail(log_path)}")
-
-
-def stop_lab_server(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+    process, url = start_app(data_dir, log_path, timeout_s=SERVER_START_TIMEOUT_S)
+    return LabServer(url, data_dir, sandbox, log_path, process)
 
 
 @pytest.fixture(scope="module")
