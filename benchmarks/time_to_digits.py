@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import sys
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -40,6 +39,7 @@ from dcgan_core.classifier import load_classifier  # noqa: E402
 from dcgan_core.data import DatasetSpec, load_images  # noqa: E402
 from dcgan_core.device import device_name, pick_device  # noqa: E402
 from dcgan_core.job import default_cpu_threads  # noqa: E402
+from train_throughput import in_thread  # noqa: E402
 from dcgan_core.train import Trainer, classroom_defaults  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -147,20 +147,8 @@ def main(argv=None) -> int:
         args.max_seconds = min(args.max_seconds, 30.0)
         args.check_every = min(args.check_every, 10)
         args.samples = min(args.samples, 200)
-    box = {}
-
-    def target():  # a fresh thread, as the app trains (see benchmarks/RESULTS.md on threads)
-        try:
-            box["result"] = run(args)
-        except BaseException as err:  # noqa: BLE001
-            box["error"] = err
-
-    worker = threading.Thread(target=target, name="time-to-digits")
-    worker.start()
-    worker.join()
-    if "error" in box:
-        raise box["error"]
-    print(json.dumps(box["result"]))
+    # a fresh thread, as the app trains (see benchmarks/RESULTS.md on threads)
+    print(json.dumps(in_thread(args.threads or default_cpu_threads(), run, args)))
     return 0
 
 
