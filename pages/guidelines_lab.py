@@ -114,6 +114,8 @@ if "paper" in results and variant in results:
         table = pd.DataFrame({names["paper"]: column(paper), names[variant]: column(broken)},
                              index=pd.Index(rows, name=ui.t("guidelines_lab.metric_name")))
         st.table(table)  # wraps on a narrow screen, unlike a scrolling dataframe
+        if not judgement.judged:
+            st.caption(ui.t("guidelines_lab.metrics_too_early"))
         charts = st.columns(2)
         with charts[0]:
             st.subheader(ui.t("guidelines_lab.fcd_header"))

@@ -186,6 +186,7 @@ def test_live_results_before_the_recipe_draws_digits_say_too_early(lab, lang):
     steps = lab["paper"].steps_done
     expected = ui.translate("guidelines_lab.verdict_too_early", lang, step=steps, confidence="1.00", classes=1)
     assert expected in shown
+    assert ui.translate("guidelines_lab.metrics_too_early", lang) in [c.value for c in at.caption]
     for kind in ("hurt", "similar", "helped", "collapsed"):
         assert not any(ui.translate(f"guidelines_lab.verdict_{kind}", lang, variant="613.0", paper="1288.0",
                                     ratio="0.5", classes=8, paper_classes=1) == text for text in shown)
