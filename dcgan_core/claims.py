@@ -14,13 +14,18 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass
 from typing import Callable
 
-import numpy as np
-import torch
+# Before torch starts its OpenMP pool (as app.py does): on a busy machine, spinning worker
+# threads tripled the register's CPU time (the probe's many small steps).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 
 @dataclass
