@@ -106,6 +106,8 @@ class TrainingRegistry:
     def start(self, config: TrainConfig, resume: Checkpoint | None = None, **job_options) -> tuple[RunRecord, str]:
         """Start a run; returns it and its control token. Refused while another is active."""
         with self._lock:
+            if self._rerun is not None and self._rerun.active:
+                raise LabError("guidelines_lab.rerun_holds_machine")
             if self._busy():
                 raise LabError("train.busy")
             run_id = new_run_id()

@@ -149,9 +149,9 @@ def test_live_pair_trains_both_in_a_child_process_and_refuses_a_second(tiny_imag
     with pytest.raises(LabError) as err:
         ablations.start_live_pair("pooling", 3, device="cpu", base_cfg=tiny_train_config(), images=tiny_images)
     assert err.value.key == "guidelines_lab.live_busy"
-    with pytest.raises(LabError) as err:  # the Train page's runs share the one slot
+    with pytest.raises(LabError) as err:  # the Train page's runs share the one slot, and hear why
         get_registry().start(tiny_train_config())
-    assert err.value.key == "train.busy"
+    assert err.value.key == "guidelines_lab.rerun_holds_machine"
     assert job.wait(180)
     assert job.status == "finished", job.failure
     assert set(job.results) == {"paper", "no_tanh"} and job.progress == 1.0
