@@ -1,7 +1,6 @@
 """Vector arithmetic lesson: mean(A) − mean(B) + mean(C) on z's (paper §6.3)."""
 from functools import partial
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 import torch
