@@ -168,3 +168,26 @@ def artifact_strength(image, border: int = 0) -> float:
         x = x[(slice(border, -border),) * x.ndim]
     scale = float(np.abs(x).mean()) if x.size else 0.0
     return 0.0 if scale == 0.0 else float(x.std() / scale)
+
+
+def checkerboard_energy(image, period: int) -> float:
+    """Share of an image's varying power (all but the mean) that sits at the frequencies of a
+    stride-``period`` pattern: k/period cycles per unit along either axis, k = 1 … period − 1.
+
+    Uneven overlap of a stride-s transposed convolution repeats every s units, so it puts power
+    exactly there; an even route (k a multiple of s, or resize-then-convolve) leaves none beyond
+    what the picture itself has. The image's sides should be multiples of ``period``."""
+    x = np.asarray(image, dtype=np.float64)
+    if x.ndim != 2:
+        raise LabError("convcore.image_2d", shape=tuple(x.shape))
+    power = np.abs(np.fft.fft2(x - x.mean())) ** 2
+    total = power.sum()
+    if total == 0:
+        return 0.0
+    h, w = x.shape
+    rows = [h * j // period for j in range(1, period) if (h * j) % period == 0]
+    cols = [w * j // period for j in range(1, period) if (w * j) % period == 0]
+    mask = np.zeros_like(power, dtype=bool)
+    mask[rows, :] = True
+    mask[:, cols] = True
+    return float(power[mask].sum() / total)

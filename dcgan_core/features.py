@@ -293,19 +293,25 @@ def representation_experiment(
     report = progress or (lambda fraction: None)
     n_train = len(train_labels)
     counts = [n_train if c == "all" else min(int(c), n_train) for c in label_counts]
+    jobs = [(count, r) for count in counts for r in range(1 if count >= n_train else repeats)]
+    train_labels, test_labels = train_labels.cpu(), test_labels.cpu()
+    # Only the training digits some probe sees need features (a few hundred for 100 labels).
+    subsets = {job: (torch.arange(n_train) if job[0] >= n_train else balanced_subset(train_labels, job[0], seed + job[1]))
+               for job in jobs}
+    needed = torch.unique(torch.cat(list(subsets.values())))
+    position = torch.full((n_train,), -1, dtype=torch.long)
+    position[needed] = torch.arange(len(needed))
     report(0.0)
     feature_sets = {}
     for j, (key, net) in enumerate((("d", copy.deepcopy(netD).eval()), ("random", random_discriminator(netD, seed)))):
-        feature_sets[key] = (discriminator_features(net, train_images), discriminator_features(net, test_images))
+        feature_sets[key] = (discriminator_features(net, train_images[needed]), discriminator_features(net, test_images))
         report(0.1 * (j + 1))
-    feature_sets["pixel"] = (train_images.flatten(1).float().cpu(), test_images.flatten(1).float().cpu())
-    train_labels, test_labels = train_labels.cpu(), test_labels.cpu()
-    jobs = [(count, r) for count in counts for r in range(1 if count >= n_train else repeats)]
+    feature_sets["pixel"] = (train_images[needed].flatten(1).float().cpu(), test_images.flatten(1).float().cpu())
     scores: dict[int, dict[str, list[float]]] = {}
     for done, (count, r) in enumerate(jobs):
-        n = "all" if count >= n_train else count
+        chosen = position[subsets[(count, r)]]
         for key, (train_f, test_f) in feature_sets.items():
-            accuracy = linear_probe(train_f, train_labels, test_f, test_labels, n, seed=seed + r)
+            accuracy = linear_probe(train_f[chosen], train_labels[subsets[(count, r)]], test_f, test_labels, "all", seed=seed + r)
             scores.setdefault(count, {}).setdefault(key, []).append(accuracy)
         report(0.2 + 0.8 * (done + 1) / len(jobs))
     results = []
@@ -316,6 +322,13 @@ def representation_experiment(
             pixel_accuracy=px, pixel_std=px_std, repeats=len(by_key["d"]),
             feature_dim=feature_sets["d"][0].shape[1], pixel_dim=feature_sets["pixel"][0].shape[1]))
     return results
+
+
+def clearly_better(row: dict, other: str) -> bool:
+    """Do the trained D's features beat ``other`` ("random" or "pixel") in a probe result row
+    (a ProbeResult dict)? By more than the spread over repeats, and by at least a point."""
+    margin = max(0.01, row["d_std"] + row[f"{other}_std"])
+    return row["d_accuracy"] - row[f"{other}_accuracy"] > margin
 
 
 def save_representation(results: list[ProbeResult], path: str | Path, **details) -> Path:

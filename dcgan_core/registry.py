@@ -96,6 +96,7 @@ class TrainingRegistry:
         self._token: str | None = None
         self._history: list[RunRecord] = []
         self._runs_folder = runs_folder
+        self._rerun = None  # the guidelines lab's live rerun (an AblationPairProcess), if one was started
 
     def _run_dir(self, run_id: str) -> Path:
         if self._runs_folder is not None:
@@ -105,7 +106,9 @@ class TrainingRegistry:
     def start(self, config: TrainConfig, resume: Checkpoint | None = None, **job_options) -> tuple[RunRecord, str]:
         """Start a run; returns it and its control token. Refused while another is active."""
         with self._lock:
-            if self._current is not None and self._current.job.snapshot().active:
+            if self._rerun is not None and self._rerun.active:
+                raise LabError("guidelines_lab.rerun_holds_machine")
+            if self._busy():
                 raise LabError("train.busy")
             run_id = new_run_id()
             job = TRAINING_MODES[self.mode](config, run_dir=self._run_dir(run_id), resume=resume, **job_options)
@@ -119,6 +122,30 @@ class TrainingRegistry:
             # The teacher's terminal keeps the code too, whatever happens to the browser tab.
             print(f"DCGAN Lab: run {run_id} started; its control code is {self._token}", file=sys.stderr, flush=True)
             return record, self._token
+
+    def _busy(self) -> bool:
+        return ((self._current is not None and self._current.job.snapshot().active)
+                or (self._rerun is not None and self._rerun.active))
+
+    def machine_busy(self) -> bool:
+        """Is a training run or a live rerun using the machine?"""
+        with self._lock:
+            return self._busy()
+
+    def start_rerun(self, job):
+        """Start the guidelines lab's live rerun (an ``AblationPairProcess``): it trains like a run and
+        shares its one slot, so it is refused (LabError "train.busy") while a run or another rerun is active."""
+        with self._lock:
+            if self._busy():
+                raise LabError("train.busy")
+            self._rerun = job
+            job.start()
+            return job
+
+    def rerun(self):
+        """The current (or last) live rerun, if any."""
+        with self._lock:
+            return self._rerun
 
     def current(self) -> RunRecord | None:
         with self._lock:
@@ -159,6 +186,10 @@ class TrainingRegistry:
         if record is not None:
             record.job.stop()
             record.job.wait(timeout)
+        rerun = self.rerun()
+        if rerun is not None:
+            rerun.stop()
+            rerun.wait(timeout)
 
 
 _REGISTRY = TrainingRegistry()

@@ -97,8 +97,12 @@ COLUMN_LABELS = {
     "in_shape": "col_in", "out_shape": "col_out", "forward_shape": "col_forward", "params": "col_params",
     "formula": "col_formula",
 }
-COLUMN_WIDTHS = {"index": 36, "layer": 215, "kernel": 40, "stride": 40, "padding": 40, "in_shape": 100, "out_shape": 100,
-                 "forward_shape": 110, "params": 95, "formula": 330}
+# Together under 760 px: the table fits the main column of a 1280 px window beside the sidebar
+# (820 px) without scrolling sideways. Each layer's formula is in the arithmetic section below.
+COLUMN_WIDTHS = {"index": 32, "layer": 190, "kernel": 32, "stride": 32, "padding": 32, "in_shape": 88, "out_shape": 88,
+                 "forward_shape": 88, "match": 60, "params": 90}
+TABLE_COLUMNS = ("index", "layer", "kernel", "stride", "padding", "in_shape", "out_shape", "forward_shape", "match",
+                 "params")
 COLUMN_HELP = {"kernel": "col_kernel_help", "stride": "col_stride_help", "padding": "col_padding_help",
                "forward_shape": "col_forward_help"}
 
@@ -126,14 +130,14 @@ def show_network(net: str) -> None:
     column_config = {
         name: st.column_config.Column(ui.t(f"architecture.{label}"), width=COLUMN_WIDTHS[name],
                                       help=ui.t(f"architecture.{COLUMN_HELP[name]}") if name in COLUMN_HELP else None)
-        for name, label in COLUMN_LABELS.items()
+        for name, label in COLUMN_LABELS.items() if name in COLUMN_WIDTHS
     }
     column_config["params"] = st.column_config.NumberColumn(ui.t("architecture.col_params"), format="localized",
                                                             width=COLUMN_WIDTHS["params"])
-    column_config["match"] = st.column_config.CheckboxColumn(ui.t("architecture.col_match"), width=60)
+    column_config["match"] = st.column_config.CheckboxColumn(ui.t("architecture.col_match"), width=COLUMN_WIDTHS["match"])
     records = table_rows_as_dicts(info.rows, info.check)
     st.dataframe(records, hide_index=True, column_config=column_config, key=f"arch_table_{net}",
-                 height=35 * (len(records) + 1) + 3)
+                 column_order=[c for c in TABLE_COLUMNS if c in records[0]], height=35 * (len(records) + 1) + 3)
     st.caption(ui.t("architecture.table_caption"))
 
     st.subheader(ui.t("architecture.arithmetic_title"))

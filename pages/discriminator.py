@@ -206,13 +206,9 @@ if shown:
     st.table(table)
     fewest = min(shown, key=lambda r: r["n_labels"])
 
-    def clearly_better(key):  # by more than the spread over repeats, and at least a point
-        margin = max(0.01, fewest["d_std"] + fewest[f"{key}_std"])
-        return fewest["d_accuracy"] - fewest[f"{key}_accuracy"] > margin
-
-    if clearly_better("random") and clearly_better("pixel"):
+    if features.clearly_better(fewest, "random") and features.clearly_better(fewest, "pixel"):
         verdict = "discriminator.probe_verdict_good"
-    elif not clearly_better("random"):
+    elif not features.clearly_better(fewest, "random"):
         verdict = "discriminator.probe_verdict_random"
     else:
         verdict = "discriminator.probe_verdict_pixels"

@@ -68,18 +68,11 @@ if "paper" in results and variant in results:
     pair = [paper, broken]
     names = {"paper": _name("paper"), variant: _name(variant)}
 
-    # ---- verdict --------------------------------------------------------------------------------
-    if broken.diverged_at is not None:
-        st.error(ui.t("guidelines_lab.verdict_diverged", step=broken.diverged_at))
-    elif paper.metrics and broken.metrics:
-        ratio = broken.metrics["fcd"] / max(paper.metrics["fcd"], 1e-9)
-        key = "verdict_worse" if ratio > 1.3 else "verdict_better" if ratio < 0.9 else "verdict_similar"
-        text = ui.t(f"guidelines_lab.{key}", variant=_format_fcd(broken.metrics["fcd"]),
-                    paper=_format_fcd(paper.metrics["fcd"]), ratio=f"{ratio:.1f}")
-        if broken.metrics["mode_collapse"] and not paper.metrics["mode_collapse"]:
-            text += " " + ui.t("guidelines_lab.verdict_collapse", classes=broken.metrics["classes_present"],
-                               paper_classes=paper.metrics["classes_present"])
-        (st.warning if key == "verdict_worse" else st.info)(text)
+    # ---- verdict: judged only once the recipe itself draws digits ---------------------------------
+    judgement = ablations.verdict(paper, broken)
+    show = {"too_early": st.info, "diverged": st.error, "collapsed": st.error, "hurt": st.warning,
+            "similar": st.info, "helped": st.info}[judgement.kind]
+    show(ui.t(judgement.key, **judgement.params))
 
     # ---- samples --------------------------------------------------------------------------------
     st.header(ui.t("guidelines_lab.samples_header"))
@@ -121,6 +114,8 @@ if "paper" in results and variant in results:
         table = pd.DataFrame({names["paper"]: column(paper), names[variant]: column(broken)},
                              index=pd.Index(rows, name=ui.t("guidelines_lab.metric_name")))
         st.table(table)  # wraps on a narrow screen, unlike a scrolling dataframe
+        if not judgement.judged:
+            st.caption(ui.t("guidelines_lab.metrics_too_early"))
         charts = st.columns(2)
         with charts[0]:
             st.subheader(ui.t("guidelines_lab.fcd_header"))
@@ -159,30 +154,26 @@ if recorded and any(r.metrics for r in recorded.values()):
              caption=[_name(n) for n in final], width=220)
     st.caption(ui.t("guidelines_lab.summary_samples", step=max(r.grids[-1][0] for r in final.values())))
 
-# ---- live rerun -----------------------------------------------------------------------------------
+# ---- live rerun: a child process through the server's training registry ---------------------------
 st.header(ui.t("guidelines_lab.live_header"))
 gpu = torch.cuda.is_available()
-recorded_steps = recorded["paper"].train["steps"] if "paper" in recorded else 600
+recorded_steps = recorded["paper"].train["steps"] if "paper" in recorded else ablations.LIVE_DEFAULT_STEPS
 if gpu:
     st.info(ui.t("guidelines_lab.live_gpu"))
 else:
     per_variant = (recorded["paper"].cpu_seconds or recorded["paper"].wall_seconds) if "paper" in recorded else 0
-    st.warning(ui.t("guidelines_lab.live_cpu", seconds=f"{per_variant:.0f}", steps=recorded_steps))
-live_steps = st.slider(ui.t("guidelines_lab.live_steps"), 50, 2000, recorded_steps if gpu else 150, step=50,
-                       key="lab_live_steps")
+    reached = ablations.first_step_with_digits(recorded["paper"]) if "paper" in recorded else None
+    st.warning(ui.t("guidelines_lab.live_cpu", seconds=f"{per_variant:.0f}", steps=recorded_steps,
+                    default=ablations.LIVE_DEFAULT_STEPS, reached=reached or "–"))
+live_steps = st.slider(ui.t("guidelines_lab.live_steps"), 50, 2000, recorded_steps if gpu else ablations.LIVE_DEFAULT_STEPS,
+                       step=50, key="lab_live_steps")
 
-job = st.session_state.get("lab_job")
+server_job = ablations.live_job()
 if st.button(ui.t("guidelines_lab.live_button"), key="lab_live_button", type="primary",
-             disabled=job is not None and job.active):
+             disabled=server_job is not None and server_job.active):
     try:
-        from dcgan_core.classifier import load_classifier
-
-        try:
-            classifier = load_classifier()
-        except LabError:
-            classifier = None  # no metrics, but the curves and samples still come
         job = ablations.start_live_pair(variant, int(live_steps), seed=0, device="auto",
-                                        base_cfg=classroom_defaults("cpu"), classifier=classifier)
+                                        base_cfg=classroom_defaults("cpu"))
         st.session_state["lab_job"] = job
     except LabError as err:
         ui.show_error(err)
@@ -190,14 +181,19 @@ if st.button(ui.t("guidelines_lab.live_button"), key="lab_live_button", type="pr
 
 @st.fragment(run_every=1.0)
 def _live_progress():
-    job = st.session_state.get("lab_job")
+    mine = st.session_state.get("lab_job")
+    job = mine or ablations.live_job()
     if job is None:
         return
     if job.active:
         st.progress(job.progress, text=ui.t("guidelines_lab.live_progress", name=_name(job.current or job.name),
                                             percent=int(100 * job.progress)))
-        if st.button(ui.t("guidelines_lab.live_stop"), key="lab_live_stop"):
+        if mine is None:
+            st.caption(ui.t("guidelines_lab.live_other_session"))
+        elif st.button(ui.t("guidelines_lab.live_stop"), key="lab_live_stop"):
             job.stop()
+        return
+    if mine is None:
         return
     del st.session_state["lab_job"]
     if job.status == "failed":

@@ -1,20 +1,18 @@
 """Vector arithmetic lesson: mean(A) − mean(B) + mean(C) on z's (paper §6.3)."""
 from functools import partial
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 import torch
 
 import ui
-from dcgan_core import latent
+from dcgan_core import arithmetic_presets, latent
 from dcgan_core.i18n import LabError
 from dcgan_core.viz import latent as viz
 
 GRID_COLS, GRID_ROWS = 8, 5
 POOL_SEEDS = range(0, 512)  # where the presets look for exemplars
 GROUPS = ("A", "B", "C")
-RESULT_ORDER = [0, 1, 2, 3, None, 4, 5, 6, 7]  # 3×3: eight neighbours around the exact result (None)
 
 st.title(ui.t("vector_arithmetic.title"))
 st.markdown(ui.t("vector_arithmetic.intro"))
@@ -47,7 +45,13 @@ def load_classifier():
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _preset_seeds(_netG, _classifier, model_key: str, preset: str) -> tuple[list[int], list[int], list[int]] | None:
+    """The committed groups for the shipped generator (scripts/find_presets.py checked that they
+    work), else a search of this generator's first samples by the same ranking."""
     from dcgan_core.metrics import classifier_features
+
+    committed = arithmetic_presets.presets_for_model(model_path).get(preset)
+    if committed is not None:
+        return tuple(committed.groups[g] for g in GROUPS)
 
     seeds = list(POOL_SEEDS)
     images = latent.generate(_netG, latent.z_from_seeds(seeds, nz))
@@ -183,9 +187,7 @@ zs = {g: latent.z_from_seeds(group_seeds[g], nz) for g in GROUPS}
 z_result = latent.vector_arithmetic(zs["A"], zs["B"], zs["C"])
 st.columns([1, 2])[0].number_input(ui.t("vector_arithmetic.noise_seed"), min_value=0, max_value=10**6, key="va_noise_seed",
                 help=ui.t("vector_arithmetic.noise_seed_help", scale=latent.NEIGHBOUR_SCALE))
-nearby = latent.neighbours(z_result, 8, latent.NEIGHBOUR_SCALE, seed=int(st.session_state.va_noise_seed))
-result_z = torch.stack([z_result if i is None else nearby[i] for i in RESULT_ORDER])
-result_images = render(result_z)
+result_images = render(arithmetic_presets.result_grid_z(z_result, int(st.session_state.va_noise_seed)))
 means = {g: render(zs[g].mean(0, keepdim=True)) for g in GROUPS}
 pixel_result = latent.pixel_arithmetic(group_images["A"], group_images["B"], group_images["C"])[None]
 
@@ -197,8 +199,32 @@ eq = st.columns(EQUATION_COLUMNS)
 for column, group, sign in zip(eq, GROUPS, ("", "−", "+")):
     column.image(viz.mosaic(means[group], ncols=1, scale=single_scale), width="content",
                  caption=ui.t("vector_arithmetic.mean_caption", sign=sign, group=group))
-eq[3].image(viz.mosaic(result_images, ncols=3, scale=grid_scale, frames={4: viz.GROUP_COLOURS["path"]}), width="content",
-            caption=ui.t("vector_arithmetic.result_caption", scale=latent.NEIGHBOUR_SCALE))
+result_reading = arithmetic_presets.read_digits(result_images, classifier) if classifier is not None else None
+result_caption = ui.t("vector_arithmetic.result_caption", scale=latent.NEIGHBOUR_SCALE)
+if result_reading is not None:
+    result_caption += " · " + ui.t("vector_arithmetic.result_reads", digit=result_reading.digit, votes=result_reading.votes,
+                                   total=result_reading.total)
+eq[3].image(viz.mosaic(result_images, ncols=3, scale=grid_scale, frames={len(result_images) // 2: viz.GROUP_COLOURS["path"]}),
+            width="content", caption=result_caption)
+
+
+def _next_neighbours() -> None:
+    st.session_state.va_noise_seed = int(st.session_state.va_noise_seed) + 1
+
+
+if result_reading is not None:
+    # The target: the preset's digit_c, or what group C reads as for groups of one's own.
+    preset_key = st.session_state.va_preset
+    target = latent.PRESETS[preset_key].digit_c if preset_key in latent.PRESETS else \
+        arithmetic_presets.read_digits(group_images["C"], classifier).digit
+    votes = result_reading.votes_for(target)
+    if votes >= arithmetic_presets.MIN_TARGET_VOTES:
+        st.success(ui.t("vector_arithmetic.target_reached", target=target, votes=votes, total=result_reading.total))
+    else:
+        st.warning(ui.t("vector_arithmetic.target_missed", target=target, votes=votes, total=result_reading.total,
+                        digit=result_reading.digit, minimum=arithmetic_presets.MIN_TARGET_VOTES))
+        st.button(ui.t("vector_arithmetic.other_samples"), key="va_other_samples", on_click=_next_neighbours,
+                  help=ui.t("vector_arithmetic.other_samples_help"))
 
 st.subheader(ui.t("vector_arithmetic.pixel_header"))
 pixel_cols = st.columns(EQUATION_COLUMNS)
@@ -206,7 +232,12 @@ for column, group, sign in zip(pixel_cols, GROUPS, ("", "−", "+")):
     column.image(viz.mosaic(group_images[group].mean(0, keepdim=True), ncols=1, scale=single_scale), width="content",
                  caption=ui.t("vector_arithmetic.pixel_mean_caption", sign=sign, group=group))
 with pixel_cols[3]:
-    st.image(viz.mosaic(pixel_result, ncols=1, scale=single_scale), width="content", caption=ui.t("vector_arithmetic.pixel_caption"))
+    pixel_caption = ui.t("vector_arithmetic.pixel_caption")
+    if classifier is not None:
+        pixel_reading = arithmetic_presets.read_digits(pixel_result, classifier)
+        pixel_caption += " · " + ui.t("vector_arithmetic.pixel_reads", digit=pixel_reading.digit,
+                                      confidence=f"{pixel_reading.confidence:.2f}")
+    st.image(viz.mosaic(pixel_result, ncols=1, scale=single_scale), width="content", caption=pixel_caption)
 st.markdown(ui.t("vector_arithmetic.pixel_explain"))
 
 # ---- did it work? ------------------------------------------------------------------------------
@@ -226,14 +257,11 @@ st.dataframe(table.style.format("{:.3f}"), width="stretch")
 st.caption(ui.t("vector_arithmetic.attr_explain"))
 
 if classifier is not None:
-    from dcgan_core.metrics import classifier_features
 
     def reading(images: torch.Tensor) -> str:
-        _, probs = classifier_features(images, classifier)
-        votes = np.bincount(probs.argmax(1), minlength=10)
-        digit = int(votes.argmax())
-        return ui.t("vector_arithmetic.reads_as", digit=digit, votes=int(votes[digit]), total=len(images),
-                    confidence=f"{probs.max(1).mean():.2f}")
+        found = arithmetic_presets.read_digits(images, classifier)
+        return ui.t("vector_arithmetic.reads_as", digit=found.digit, votes=found.votes, total=found.total,
+                    confidence=f"{found.confidence:.2f}")
 
     st.markdown(f"**{ui.t('vector_arithmetic.reads_title')}**")
     readings = st.columns(5)

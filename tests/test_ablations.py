@@ -137,18 +137,86 @@ def test_load_results_explains_missing_and_corrupt_folders(tmp_path):
     assert err.value.key == "guidelines_lab.results_corrupt"
 
 
-def test_live_pair_job_trains_both_and_refuses_a_second(tiny_images, monkeypatch):
-    from dcgan_core import data
+def test_live_pair_trains_both_in_a_child_process_and_refuses_a_second(tiny_images):
+    import os
 
-    monkeypatch.setattr(data, "load_images", lambda spec, device="cpu": data.ImageSet(tiny_images, None, "tiny"))
-    job = ablations.start_live_pair("no_tanh", 3, device="cpu", base_cfg=tiny_train_config())
+    from dcgan_core.registry import get_registry
+
+    job = ablations.start_live_pair("no_tanh", 3, device="cpu", base_cfg=tiny_train_config(), with_classifier=False,
+                                    images=tiny_images)
+    assert job.pid is not None and job.pid != os.getpid()  # not trained inside the server process
+    assert get_registry().rerun() is job and get_registry().machine_busy()
     with pytest.raises(LabError) as err:
-        ablations.start_live_pair("pooling", 3, device="cpu", base_cfg=tiny_train_config())
+        ablations.start_live_pair("pooling", 3, device="cpu", base_cfg=tiny_train_config(), images=tiny_images)
     assert err.value.key == "guidelines_lab.live_busy"
-    assert job.wait(120)
+    with pytest.raises(LabError) as err:  # the Train page's runs share the one slot, and hear why
+        get_registry().start(tiny_train_config())
+    assert err.value.key == "guidelines_lab.rerun_holds_machine"
+    assert job.wait(180)
     assert job.status == "finished", job.failure
     assert set(job.results) == {"paper", "no_tanh"} and job.progress == 1.0
     assert all(r.steps_done == 3 for r in job.results.values())
+    assert not get_registry().machine_busy()
+
+
+def test_live_pair_stops_on_request(tiny_images):
+    job = ablations.start_live_pair("pooling", 5000, device="cpu", base_cfg=tiny_train_config(), with_classifier=False,
+                                    images=tiny_images)
+    job.stop()
+    assert job.wait(120)
+    assert job.status == "stopped" and job.results["paper"].steps_done < 5000
+
+
+# ---- the verdict ------------------------------------------------------------------------------
+
+def _scored(name, fcd, confidence=0.9, classes=10, collapse=False, diverged_at=None, steps=1000):
+    metrics = {"fcd": fcd, "fcd_real_baseline": 15.0, "class_histogram": [50] * 10, "mean_confidence": confidence,
+               "confident_share": 0.8, "classes_present": classes, "mode_collapse": collapse,
+               "num_fake": 500, "num_real": 2000}
+    history = {"step": np.arange(1, steps + 1, dtype=np.float64)}
+    return ablations.AblationResult(name=name, config={}, train={}, history=history, grids=[], metrics=metrics,
+                                    diverged_at=diverged_at)
+
+
+@pytest.mark.parametrize("paper, broken, kind", [
+    (_scored("paper", 1118.0, confidence=0.999, classes=1, collapse=True), _scored("pooling", 613.0), "too_early"),
+    (_scored("paper", 436.0, confidence=0.76, classes=10), _scored("pooling", 300.0), "too_early"),
+    (_scored("paper", 300.0, diverged_at=50), _scored("pooling", 280.0), "too_early"),
+    (_scored("paper", 300.0), _scored("no_tanh", 600.0), "hurt"),
+    (_scored("paper", 300.0), _scored("pooling", 200.0), "helped"),
+    (_scored("paper", 300.0), _scored("relu_in_d", 310.0), "similar"),
+    (_scored("paper", 300.0), _scored("fc_hidden", 1000.0, classes=2, collapse=True), "collapsed"),
+    (_scored("paper", 300.0), _scored("no_batchnorm", 290.0, diverged_at=120), "diverged"),
+])
+def test_verdict_for_each_case(paper, broken, kind):
+    judged = ablations.verdict(paper, broken)
+    assert judged.kind == kind
+    assert judged.judged == (kind != "too_early")
+    from dcgan_core.i18n import translate
+
+    for lang in ("en", "zh"):
+        assert "{" not in translate(judged.key, lang, **judged.params)
+
+
+def test_verdict_too_early_never_says_the_guideline_did_not_hurt():
+    # issue 11: the recipe still grey blobs (one class, 100 % "8"), the broken variant scoring better
+    paper = _scored("paper", 1288.0, confidence=1.0, classes=1, collapse=True, steps=150)
+    broken = _scored("pooling", 613.0, confidence=0.7, classes=8, steps=150)
+    judged = ablations.verdict(paper, broken)
+    assert judged.kind == "too_early" and judged.params["step"] == 150
+    swapped = ablations.verdict(_scored("paper", 613.0), _scored("pooling", 1288.0, classes=1, collapse=True))
+    assert swapped.kind == "collapsed"
+
+
+def test_reached_digits_is_the_project_criterion():
+    from types import SimpleNamespace
+
+    from dcgan_core.metrics import recognisable_digits
+
+    for confidence, classes in [(0.8, 9), (0.79, 10), (0.95, 8), (0.9, 10)]:
+        summary = {"fcd": 100.0, "mean_confidence": confidence, "classes_present": classes}
+        assert ablations.reached_digits(summary) == recognisable_digits(SimpleNamespace(**summary))
+    assert not ablations.reached_digits(None)
 
 
 def test_shipped_results_hold_all_seven_variants():

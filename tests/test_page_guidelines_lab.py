@@ -4,6 +4,7 @@ guideline drives every figure, both languages.
 Uses the shipped assets/ablations results when they exist; otherwise a tiny
 recording (a few steps of a small config) stands in for them (same code paths)."""
 import base64
+import copy
 import json
 
 import numpy as np
@@ -127,21 +128,20 @@ def test_live_rerun_controls_are_offered(lab):
     at = open_page("en")
     assert at.button(key="lab_live_button").label == ui.translate("guidelines_lab.live_button", "en")
     recorded_steps = lab["paper"].train["steps"]
-    assert at.slider(key="lab_live_steps").value == (recorded_steps if torch.cuda.is_available() else 150)
+    assert at.slider(key="lab_live_steps").value == (recorded_steps if torch.cuda.is_available() else ablations.LIVE_DEFAULT_STEPS)
     assert any(ui.translate("guidelines_lab.live_header", "en") == h.value for h in at.header)
 
 
 def test_live_rerun_trains_the_pair_and_replaces_the_recorded_results(lab, monkeypatch):
+    import os
     import time
-
-    from dcgan_core import data
 
     tiny = TrainConfig(model=DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8), batch_size=8)
     images = load_images(DatasetSpec(source="bundled", limit=64)).images
-    monkeypatch.setattr(data, "load_images", lambda spec, device="cpu": data.ImageSet(images, None, "tiny"))
     original = ablations.start_live_pair
     monkeypatch.setattr(ablations, "start_live_pair",
-                        lambda name, steps, **kw: original(name, steps, **{**kw, "base_cfg": tiny, "device": "cpu"}))
+                        lambda name, steps, **kw: original(name, steps, **{**kw, "base_cfg": tiny, "device": "cpu",
+                                                                           "images": images, "with_classifier": False}))
     at = open_page("en")
     at.selectbox(key="lab_variant").set_value("relu_in_d").run()
     at.slider(key="lab_live_steps").set_value(50).run()
@@ -149,6 +149,7 @@ def test_live_rerun_trains_the_pair_and_replaces_the_recorded_results(lab, monke
     assert not at.exception, [e.value for e in at.exception]
     job = at.session_state["lab_job"]
     assert job.names == ["paper", "relu_in_d"] and job.steps == 50
+    assert job.pid != os.getpid()  # a child process, not the server
     assert job.wait(240) and job.status == "finished", job.failure
     deadline = time.time() + 60
     while "lab_live" not in at.session_state and time.time() < deadline:
@@ -161,6 +162,43 @@ def test_live_rerun_trains_the_pair_and_replaces_the_recorded_results(lab, monke
     assert steps_shown == 50
     captions = [im.proto.imgs[0].caption for im in at.get("image")]
     assert captions[0] == ui.translate("guidelines_lab.samples_caption", "en", name="The paper's recipe", step=50)
+    # 50 steps without metrics: never a verdict on the guideline
+    assert ui.translate("guidelines_lab.verdict_too_early", "en", step=50, confidence="–", classes="–") in [i.value for i in at.info]
     # back to the recorded results
     at.button(key="lab_show_recorded").click().run()
     assert "lab_live" not in at.session_state
+
+
+def _too_early_pair(lab):
+    """The issue's case: after 150 steps the recipe is grey blobs (one class, certain), the variant scores better."""
+    paper, broken = copy.deepcopy(lab["paper"]), copy.deepcopy(lab["pooling"])
+    paper.metrics = {**paper.metrics, "fcd": 1288.0, "mean_confidence": 1.0, "classes_present": 1, "mode_collapse": True}
+    broken.metrics = {**broken.metrics, "fcd": 613.0, "mean_confidence": 0.7, "classes_present": 8, "mode_collapse": True}
+    return {"paper": paper, "pooling": broken}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_live_results_before_the_recipe_draws_digits_say_too_early(lab, lang):
+    at = open_app_page(PAGE, lang, state={"lab_variant": "pooling",
+                                          "lab_live": {"variant": "pooling", "results": _too_early_pair(lab)}})
+    assert not at.exception, [e.value for e in at.exception]
+    shown = [str(e.value) for e in [*at.info, *at.warning, *at.error, *at.success]]
+    steps = lab["paper"].steps_done
+    expected = ui.translate("guidelines_lab.verdict_too_early", lang, step=steps, confidence="1.00", classes=1)
+    assert expected in shown
+    assert ui.translate("guidelines_lab.metrics_too_early", lang) in [c.value for c in at.caption]
+    for kind in ("hurt", "similar", "helped", "collapsed"):
+        assert not any(ui.translate(f"guidelines_lab.verdict_{kind}", lang, variant="613.0", paper="1288.0",
+                                    ratio="0.5", classes=8, paper_classes=1) == text for text in shown)
+        prefix = ui.translate(f"guidelines_lab.verdict_{kind}", lang, variant="X", paper="Y", ratio="Z", classes=0,
+                              paper_classes=0).split("X")[0]
+        assert not any(text.startswith(prefix) for text in shown), kind
+
+
+def test_recorded_verdicts_come_from_the_one_verdict_function(lab):
+    at = open_page("en")
+    for name in [n for n in ablations.ABLATIONS if n != "paper"]:
+        at.selectbox(key="lab_variant").set_value(name).run()
+        judged = ablations.verdict(lab["paper"], lab[name])
+        shown = [str(e.value) for e in [*at.info, *at.warning, *at.error]]
+        assert ui.translate(judged.key, "en", **judged.params) in shown, name

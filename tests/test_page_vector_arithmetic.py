@@ -33,8 +33,22 @@ def column(at, key):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_custom_groups_give_the_arithmetic_and_its_measurements(generator, lang):
     at = open_page(lang, va_preset="custom", va_A="10, 11, 12", va_B="13, 14, 15", va_C="16, 17, 18")
-    assert not at.warning
     netG, cfg = load_generator(generator)
+    # the only warning allowed: that the result missed the digit group C reads as (and then it must say so)
+    if at.warning:
+        from dcgan_core import arithmetic_presets
+        from dcgan_core.classifier import load_classifier
+
+        classifier = load_classifier()
+        target = arithmetic_presets.read_digits(latent.generate(netG, latent.z_from_seeds([16, 17, 18], cfg.nz)),
+                                                classifier).digit
+        check = arithmetic_presets.check_arithmetic(netG, classifier, {"A": [10, 11, 12], "B": [13, 14, 15],
+                                                                       "C": [16, 17, 18]}, target)
+        assert not check.works
+        assert [w.value for w in at.warning] == [ui.translate(
+            "vector_arithmetic.target_missed", lang, target=target, votes=check.target_votes, total=9,
+            digit=check.result.digit, minimum=7)]
+        assert at.button(key="va_other_samples")
     groups = {g: latent.generate(netG, latent.z_from_seeds(s, cfg.nz))
               for g, s in {"A": [10, 11, 12], "B": [13, 14, 15], "C": [16, 17, 18]}.items()}
     z = latent.vector_arithmetic(*(latent.z_from_seeds(s, cfg.nz) for s in ([10, 11, 12], [13, 14, 15], [16, 17, 18])))
@@ -94,3 +108,36 @@ def test_presets_pick_exemplars_by_class_and_attribute(generator):
     assert predict(images["B"], classifier).tolist() == [7, 7, 7]
     assert predict(images["C"], classifier).tolist() == [1, 1, 1]
     assert latent.ink(images["A"]).min() > latent.ink(images["B"]).max()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_shipped_presets_reach_their_target_and_say_so(lang):
+    from dcgan_core import arithmetic_presets
+    from dcgan_core.model_source import PRETRAINED_PATH
+
+    presets = arithmetic_presets.presets_for_model(PRETRAINED_PATH)
+    assert set(presets) == set(latent.PRESETS)
+    for key, preset in presets.items():
+        at = open_page(lang, va_preset=key)
+        assert not at.warning, [w.value for w in at.warning]
+        assert {g: latent.parse_seeds(at.text_input(key=f"va_{g}").value) for g in "ABC"} == preset.groups
+        assert [s.value for s in at.success] == [ui.translate(
+            "vector_arithmetic.target_reached", lang, target=preset.digit_c, votes=preset.found["target_votes"], total=9)]
+        reads = ui.translate("vector_arithmetic.result_reads", lang, digit=preset.digit_c,
+                             votes=preset.found["target_votes"], total=9)
+        assert any(reads in im.proto.imgs[0].caption for im in at.get("image"))
+
+
+def test_a_missed_target_offers_other_samples(monkeypatch):
+    """A shuffled preset (A and C swapped) no longer gives its digit: the page says so and offers new neighbours."""
+    from dcgan_core import arithmetic_presets
+    from dcgan_core.model_source import PRETRAINED_PATH
+
+    preset = arithmetic_presets.presets_for_model(PRETRAINED_PATH)["width"]
+    groups = {"A": preset.groups["C"], "B": preset.groups["B"], "C": preset.groups["A"]}
+    at = open_page("en", va_preset="custom", **{f"va_{g}": latent.seeds_text(s) for g, s in groups.items()})
+    assert at.warning and ui.translate("vector_arithmetic.target_missed", "en", target=0, votes=0, total=9, digit=0,
+                                       minimum=7).split("**")[0] in at.warning[0].value
+    seed = at.number_input(key="va_noise_seed").value
+    at.button(key="va_other_samples").click().run()
+    assert at.number_input(key="va_noise_seed").value == seed + 1

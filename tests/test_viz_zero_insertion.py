@@ -123,3 +123,24 @@ def test_gif_has_every_picture(i, k, s, p, d, a, pictures):
     data = zviz.zero_insertion_gif(transposed_steps(y, kernel, s, p, d, a))
     image = Image.open(io.BytesIO(data))
     assert image.format == "GIF" and image.n_frames == pictures
+
+
+def test_slide_frames_say_which_position_of_how_many():
+    y, kernel = np.arange(4.0).reshape(2, 2), np.ones((3, 3))
+    steps = transposed_steps(y, kernel, 2, 1, 1, 1)
+    labels = zviz.ZeroInsertionLabels(stage_slide="position {n} of {total}")
+    fig = zviz.zero_insertion_figure(steps, labels, stage="slide")
+    o_h, o_w = steps.output.shape
+    titles = [frame["layout"]["title"]["text"] for frame in fig.to_dict()["frames"]]
+    assert titles[0] == f"position 1 of {o_h * o_w}" and titles[-1] == f"position {o_h * o_w} of {o_h * o_w}"
+    assert len(set(titles)) == len(titles)
+
+
+def test_gif_is_readable_and_numbers_its_frames():
+    from PIL import Image
+
+    from dcgan_core.viz.gif import MIN_LONG_SIDE
+
+    y, kernel = np.arange(4.0).reshape(2, 2), np.ones((3, 3))
+    with Image.open(io.BytesIO(zviz.zero_insertion_gif(transposed_steps(y, kernel, 2, 1, 1, 1)))) as gif:
+        assert max(gif.size) >= MIN_LONG_SIDE

@@ -137,7 +137,8 @@ def step_change_figure(linear_changes, spherical_changes, names: dict[str, str],
 
 def walk_gif(rows: list, scale: int = 4, duration_ms: int = 120, gap: int = 8) -> bytes:
     """A looping GIF that walks along one or more paths at once (side by side),
-    forward then back. ``rows``: list of (N, C, H, W) image batches of equal N. No text."""
+    forward then back. ``rows``: list of (N, C, H, W) image batches of equal N. Each frame shows
+    its position along the path ("3/9") below the pictures; no words."""
     strips = [to_uint8(r) for r in rows]
     n = len(strips[0])
     order = list(range(n)) + list(range(n - 2, 0, -1))  # ping-pong so the loop has no jump
@@ -151,7 +152,7 @@ def walk_gif(rows: list, scale: int = 4, duration_ms: int = 120, gap: int = 8) -
             canvas[:, x:x + t.shape[1]] = t
             x += t.shape[1] + gap
         frames.append(Image.fromarray(canvas))
-    return gif_bytes(frames, duration_ms=duration_ms)
+    return gif_bytes(frames, duration_ms=duration_ms, labels=[f"{i + 1}/{n}" for i in order])
 
 
 def sensitivity_figure(sensitivity, chosen: int, x_title: str, y_title: str, height: int = 260) -> go.Figure:

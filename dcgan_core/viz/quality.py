@@ -30,17 +30,24 @@ def class_histogram_figure(hist, labels=None, *, x_title: str = "", y_title: str
     colours = [WARN if (max_share is not None and s > max_share) else BAR for s in share]
     fig = go.Figure(go.Bar(x=labels, y=100 * share, marker_color=colours, customdata=counts,
                            text=[f"{int(c)}" if c else "" for c in counts], textposition="outside",
-                           hovertemplate="%{x}: %{y:.1f}% (%{customdata:.0f})<extra></extra>"))
+                           hovertemplate="%{x}: %{y:.1f}% (%{customdata:.0f})<extra></extra>", showlegend=False))
     missing = [l for l, c in zip(labels, counts) if c == 0]
     if missing:
         fig.add_trace(go.Scatter(x=missing, y=[0] * len(missing), mode="markers", hoverinfo="skip",
                                  marker=dict(symbol="x", size=12, color=WARN), showlegend=False))
+    reference_line = dict(dash="dash", color="#666666")
     if len(counts):
-        fig.add_hline(y=100 / len(counts), line=dict(dash="dash", color="#666666"),
-                      annotation_text=uniform_label or None, annotation_position="top left")
+        # The line is named in a legend above the plot, not by a label on it, where it would sit
+        # among the bars' count labels (which stand just above bars near the uniform share).
+        fig.add_hline(y=100 / len(counts), line=reference_line)
+        if uniform_label:
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=reference_line, name=uniform_label,
+                                     hoverinfo="skip"))
     top = max(100 * float(share.max()) if len(share) else 0.0, 100 / max(len(counts), 1)) * 1.2 + 2
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=20, b=10), xaxis_title=x_title, yaxis_title=y_title,
-                      yaxis_range=[0, top], xaxis_type="category", showlegend=False)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30 if uniform_label else 20, b=10), xaxis_title=x_title,
+                      yaxis_title=y_title, yaxis_range=[0, top], xaxis_type="category",
+                      showlegend=bool(uniform_label and len(counts)),
+                      legend=dict(orientation="h", x=1.0, xanchor="right", y=1.0, yanchor="bottom"))
     return fig
 
 

@@ -137,7 +137,7 @@ def progress_gif(frames, duration_ms: int = 300, factor: int = 2) -> bytes:
         raise ValueError("no frames yet")
     images = [frame_with_step(grid, step, factor) for step, grid in frames]
     images += [images[-1]] * 4
-    return gif_bytes(images, duration_ms=duration_ms)
+    return gif_bytes(images, duration_ms=duration_ms, labels=[])  # each frame shows its training step already
 
 
 def nearest_frame(frames, step: int) -> int:

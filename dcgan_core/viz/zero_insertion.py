@@ -30,13 +30,14 @@ ZERO_SCALE = [[0.0, INSERTED_COLOUR], [0.33, INSERTED_COLOUR], [0.34, PADDING_CO
 @dataclass
 class ZeroInsertionLabels:
     """Words on the figure; the page passes translated ones. Stage titles may
-    use {row}, {col} and {value} (the output unit a slide frame computes)."""
+    use {row}, {col} and {value} (the output unit a slide frame computes), {n} and {total}
+    (its position among the output units, in reading order)."""
 
     stage_input: str = "y"
     stage_insert: str = "1"
     stage_pad: str = "2"
     stage_flip: str = "3"
-    stage_slide: str = "4: ({row}, {col}) = {value}"
+    stage_slide: str = "4: ({row}, {col}) = {value} · {n}/{total}"
     canvas: str = ""
     kernel: str = "w"
     flipped_kernel: str = "w ↻ 180°"
@@ -151,8 +152,10 @@ def zero_insertion_frames(steps, max_slide_frames: int = 144) -> list[Frame]:
 
 
 def _title(frame: Frame, labels: ZeroInsertionLabels) -> str:
-    if frame.stage == "slide":
-        return labels.stage_slide.format(row=frame.cell[0], col=frame.cell[1], value=number(frame.value))
+    if frame.stage == "slide":  # {n} of {total}: the output unit's position in reading order
+        o_w = frame.output.shape[1]
+        return labels.stage_slide.format(row=frame.cell[0], col=frame.cell[1], value=number(frame.value),
+                                         n=frame.cell[0] * o_w + frame.cell[1] + 1, total=frame.output.size)
     return getattr(labels, f"stage_{frame.stage}")
 
 

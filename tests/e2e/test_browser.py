@@ -22,6 +22,7 @@ import ui
 from dcgan_core.arithmetic import conv_output_size
 from dcgan_core.checkpoint import load_checkpoint
 from dcgan_core.i18n import LANGUAGES, load_catalog, translate
+from dcgan_core.viz.gif import MIN_LONG_SIDE
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -262,8 +263,43 @@ def test_gif_download(lab_server, page):
     with Image.open(io.BytesIO(data)) as gif:
         assert gif.format == "GIF"
         assert getattr(gif, "n_frames", 1) > 1
+        assert max(gif.size) >= MIN_LONG_SIDE, gif.size  # readable on a projector
     assert download.suggested_filename.endswith(".gif")
     shot(page, "04_gif_downloaded")
+
+
+def test_architecture_table_fits_1280_px_without_sideways_scrolling(lab_server, page):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    for lang in LANGUAGES:
+        open_app(page, lab_server, "architecture", lang)
+        table = page.locator("[data-testid='stDataFrame']").first
+        table.scroll_into_view_if_needed()
+        widths = wait_for(lambda: table.locator(".dvn-scroller").first.evaluate("e => [e.scrollWidth, e.clientWidth]"),
+                          30, "the layer table")
+        assert widths[0] <= widths[1], f"{lang}: the table scrolls sideways ({widths[0]} px in {widths[1]} px)"
+        assert table.evaluate("e => e.getBoundingClientRect().right") <= 1280
+        shot(page, f"05_architecture_table_1280_{lang}")
+
+
+def _boxes_overlap(a, b) -> bool:
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] \
+        and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+def test_quality_reference_line_label_clear_of_the_bar_labels(lab_server, page):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    for lang in LANGUAGES:
+        open_app(page, lab_server, "quality", lang)
+        label = translate("quality.hist_uniform", lang)
+        chart = wait_for(lambda: next((c for c in page.locator("[data-testid='stPlotlyChart']").all()
+                                       if label in c.inner_text()), None), 60, "the class histogram")
+        chart.scroll_into_view_if_needed()
+        legend = chart.locator(".legendtext").filter(has_text=label).first.bounding_box()
+        bar_labels = [t.bounding_box() for t in chart.locator(".bartext, .textpoint text").all()]
+        assert bar_labels, "the bars carry their counts"
+        clashes = [b for b in bar_labels if b and _boxes_overlap(legend, b)]
+        assert not clashes, f"{lang}: the reference line's label overlaps {len(clashes)} bar label(s)"
+        shot(page, f"06_quality_histogram_{lang}")
 
 
 # ---------------------------------------------------------------- the Train page
