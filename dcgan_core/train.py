@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from dcgan_core.averaging import WeightAverage, check_decay
 from dcgan_core.checkpoint import Checkpoint, check_compatible
 from dcgan_core.data import DatasetSpec
 from dcgan_core.device import pick_device
@@ -57,6 +58,9 @@ class TrainConfig:
     n_fixed: int = 64
     mode: str = "auto"  # the step: "auto" (a CUDA graph on CUDA, else eager) | "eager" | "cuda_graph" | "compile"
     amp: bool = False  # bf16 autocast for the forward passes
+    # Decay of a moving average of G's weights that the shown and scored samples come from
+    # (dcgan_core.averaging); 0 = off: the paper shows the trained G itself.
+    ema: float = 0.0
 
     def __post_init__(self):
         # The images must be what the networks were built for.
@@ -64,6 +68,7 @@ class TrainConfig:
         if not 1 <= self.batch_size <= 4096:
             raise LabError("trainer.batch_size", value=self.batch_size)
         check_optimizer_settings(self.lr, self.beta1, self.beta2)
+        check_decay(self.ema)
         check_mode(self.mode)
         for name in ("max_steps", "sample_every", "checkpoint_every", "n_fixed"):
             if getattr(self, name) < 1:
@@ -212,6 +217,7 @@ class Trainer:
         self.rng.manual_seed(config.seed)
         self.fixed_noise = torch.randn(config.n_fixed, cfg.nz, 1, 1, generator=self.rng, device=self.device)
         self.step_count = 0
+        self.average = WeightAverage(self.netG, config.ema) if config.ema else None
         if checkpoint is not None:
             self.load_state(checkpoint)
         self.build_step()
@@ -236,7 +242,15 @@ class Trainer:
         Minibatch indices and noise are drawn from ``self.rng`` on the device."""
         metrics = self._fast_step()
         self.step_count += 1
+        if self.average is not None:
+            self.average.update(self.netG)
         return metrics
+
+    @property
+    def shown_generator(self) -> torch.nn.Module:
+        """The generator whose pictures the run shows and scores: the moving average of G's
+        weights when ``config.ema`` is on, else G itself."""
+        return self.netG if self.average is None else self.average.module
 
     def set_hyperparameters(self, lr: float | None = None, beta1: float | None = None) -> None:
         """Change Adam's lr / β1 between steps (applied to both optimizers)."""
@@ -253,8 +267,11 @@ class Trainer:
 
     @torch.no_grad()
     def samples(self, noise: torch.Tensor | None = None) -> torch.Tensor:
-        """G's images for ``noise`` (default: the fixed noise) in eval mode, as the checkpoint would give."""
+        """The shown generator's images for ``noise`` (default: the fixed noise) in eval mode,
+        as the checkpoint would give."""
         noise = self.fixed_noise if noise is None else noise
+        if self.average is not None:
+            return self.average.module(noise)  # always in eval mode
         self.netG.eval()
         try:
             return self.netG(noise)
@@ -270,12 +287,17 @@ class Trainer:
         """Keyword arguments for ``checkpoint.save_checkpoint``."""
         return dict(model_config=self.config.model, generator=self.netG, discriminator=self.netD,
                     step=self.step_count, opt_g=self.opt_g, opt_d=self.opt_d, fixed_noise=self.fixed_noise,
-                    train_config=self.config.to_dict(), metrics=metrics or {}, rng_state=self.rng.get_state())
+                    train_config=self.config.to_dict(), metrics=metrics or {}, rng_state=self.rng.get_state(),
+                    generator_average=self.average.state_dict() if self.average is not None else None)
 
     def load_state(self, ckpt: Checkpoint) -> None:
         check_compatible(ckpt.model_config, self.config.model)
         self.netG.load_state_dict(ckpt.generator)
         self.netD.load_state_dict(ckpt.discriminator)
+        if self.average is not None:  # the saved average goes on; without one it starts from the loaded G
+            self.average = WeightAverage(self.netG, self.config.ema)
+            if ckpt.generator_average is not None:
+                self.average.load_state_dict(ckpt.generator_average)
         if ckpt.opt_g is not None and ckpt.opt_d is not None:
             self.opt_g.load_state_dict(ckpt.opt_g)
             self.opt_d.load_state_dict(ckpt.opt_d)
