@@ -37,6 +37,7 @@ from dcgan_core.models import DCGANConfig, build_models
 PAPER_LR = 2e-4
 PAPER_BETA1 = 0.5
 PAPER_BATCH = 128
+PAPER_BETA2 = 0.999  # not stated in the paper: Adam's (and the reference code's) default
 
 # Columns of one step's metrics tensor, in order.
 METRICS = ("loss_d", "loss_g", "d_real", "d_fake_before", "d_fake_after")
@@ -106,6 +107,12 @@ def paper_defaults(**overrides) -> TrainConfig:
                   sample_every=100, checkpoint_every=1000)
     values.update(overrides)
     return TrainConfig(**values)
+
+
+def with_paper_recipe(config: TrainConfig) -> TrainConfig:
+    """The same networks, data and batch trained the paper's way (§4): Adam with lr 0.0002 and
+    β1 0.5 for both networks, and the samples drawn by the trained G itself (no weight average)."""
+    return replace(config, lr=PAPER_LR, beta1=PAPER_BETA1, beta2=PAPER_BETA2, ema=0.0)
 
 
 def classroom_defaults(device: str | torch.device = "auto") -> TrainConfig:
