@@ -21,6 +21,10 @@ from torch import nn
 
 from dcgan_core.i18n import LabError
 
+# The decay the Train page's switch uses: a horizon of about 50 steps, short enough to follow a
+# classroom run of a few hundred steps (0.995 lagged far behind at step 400: benchmarks/RESULTS.md).
+SHOWN_DECAY = 0.98
+
 
 def check_decay(decay: float) -> None:
     """0 turns the average off; otherwise 0 < decay < 1."""
