@@ -214,7 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--recipe", default="classroom", choices=[*RECIPES, "both"])
     parser.add_argument("--device", default="auto")
     parser.add_argument("--mode", default="auto", choices=["auto", "eager", "cuda_graph", "compile"])
-    parser.add_argument("--max-seconds", type=float, default=600.0, help="per run: stop after this much training time")
+    parser.add_argument("--max-seconds", type=float, default=3600.0,
+                        help="per run: stop after this much training wall time (on a loaded machine a run that "
+                             "needs 30 CPU seconds can take 10 minutes)")
     parser.add_argument("--steps", type=int, default=5000, help="per run: stop after this many steps")
     parser.add_argument("--check-every", type=int, default=25)
     parser.add_argument("--first-check", type=int, default=None,

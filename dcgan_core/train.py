@@ -62,8 +62,8 @@ class TrainConfig:
     # Decay of a moving average of G's weights that the shown and scored samples come from
     # (dcgan_core.averaging); 0 = off: the paper shows the trained G itself.
     ema: float = 0.0
-    # On a CPU, keep weights and activations channels-last: oneDNN's convolutions take about 15-25 %
-    # less CPU time per classroom step. The same maths, rounded differently. Ignored on other devices.
+    # On a CPU, keep weights and activations channels-last, the layout oneDNN's convolutions run
+    # quickest on. The same maths, rounded differently. Ignored on other devices.
     channels_last: bool = False
 
     def __post_init__(self):
@@ -124,10 +124,10 @@ def classroom_defaults(device: str | torch.device = "auto") -> TrainConfig:
     On a GPU: the paper's widths (ngf = ndf = 64, nz 100), batch 128 and optimiser.
 
     On a CPU (issue 15: recognisable digits in under 45 s of training on two cores): G keeps
-    ngf 32 but D is halved to ndf 16 and the batch to 32, which takes about a third of the
-    CPU time per step of the earlier ngf = ndf = 32, batch 64; Adam's rate is 0.001 (the paper
-    found 0.001 too high for its long runs; here it reaches digits in fewer steps); weights and
-    activations are channels-last. benchmarks/time_to_digits.py measures it against the paper's
+    ngf 32 but D is halved to ndf 16 and the batch to 32, so a step costs a fraction of the
+    earlier ngf = ndf = 32, batch 64; Adam's rate is 0.001 (the paper found 0.001 too high for
+    its long runs; here it reaches digits in fewer steps); weights and activations are
+    channels-last. No weight average (``ema``): in trials it did not reach digits sooner. benchmarks/time_to_digits.py measures it against the paper's
     recipe at the earlier size (``paper_recipe_at_classroom_size``); the figures are in
     benchmarks/results/time_to_digits.jsonl.
     """
