@@ -36,10 +36,15 @@ class Checkpoint:
     train_config: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     rng_state: torch.Tensor | None = None
+    # A moving average of G's weights (dcgan_core.averaging): {"decay", "updates", "weights"}, or None.
+    generator_average: dict | None = None
 
-    def build_generator(self, device: str | torch.device = "cpu") -> Generator:
+    def build_generator(self, device: str | torch.device = "cpu", averaged: bool = True) -> Generator:
+        """G in the state the run showed it: the moving average of its weights if the run kept one
+        (``averaged=False``: the trained G itself)."""
         netG = Generator(self.model_config)
-        _load_state(netG, self.generator, self.model_config)
+        use_average = averaged and self.generator_average is not None
+        _load_state(netG, self.generator_average["weights"] if use_average else self.generator, self.model_config)
         return netG.to(device)
 
     def build_discriminator(self, device: str | torch.device = "cpu") -> Discriminator:
@@ -69,6 +74,7 @@ def save_checkpoint(
     train_config: dict | None = None,
     metrics: dict | None = None,
     rng_state: torch.Tensor | None = None,
+    generator_average: dict | None = None,
 ) -> Path:
     """Write a checkpoint atomically; returns its path."""
     def state(obj):
@@ -87,6 +93,8 @@ def save_checkpoint(
         "fixed_noise": fixed_noise.detach().cpu() if fixed_noise is not None else None,
         "metrics": dict(metrics or {}),
         "rng_state": rng_state.detach().cpu() if rng_state is not None else None,
+        "generator_average": (None if generator_average is None else
+                              {**generator_average, "weights": _cpu_state(generator_average["weights"])}),
     }
     return atomic_torch_save(payload, path)
 
@@ -177,6 +185,7 @@ def load_checkpoint(
             train_config=dict(payload.get("train_config") or {}),
             metrics=dict(payload.get("metrics") or {}),
             rng_state=payload.get("rng_state"),
+            generator_average=_average_of(payload.get("generator_average")),
         )
     except LabError:
         raise
@@ -187,7 +196,15 @@ def load_checkpoint(
     # Shapes must fit the architecture the file claims: catches edited or mixed-up files.
     _load_state(Generator(cfg), ckpt.generator, cfg)
     _load_state(Discriminator(cfg), ckpt.discriminator, cfg)
+    if ckpt.generator_average is not None:
+        _load_state(Generator(cfg), ckpt.generator_average["weights"], cfg)
     return ckpt
+
+
+def _average_of(saved) -> dict | None:
+    if saved is None:
+        return None
+    return {"decay": float(saved["decay"]), "updates": int(saved["updates"]), "weights": dict(saved["weights"])}
 
 
 def check_compatible(found: DCGANConfig, expect: DCGANConfig) -> None:

@@ -337,7 +337,7 @@ class TrainingJob:
                     return None
                 time.sleep(0.02)
         if exported is None:  # ended: nothing is changing the weights any more
-            exported = (self.trainer.step_count, _cpu_state(self.trainer.netG))
+            exported = (self.trainer.step_count, _cpu_state(self.trainer.shown_generator))
         return generator_from_export(self.config, exported)
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -483,7 +483,7 @@ class TrainingJob:
                 save_now, self._save_requested = self._save_requested, False
                 if self._generator_requested:
                     self._generator_requested = False
-                    self._exported_generator = (trainer.step_count, _cpu_state(trainer.netG))
+                    self._exported_generator = (trainer.step_count, _cpu_state(trainer.shown_generator))
                 stop = self._stop
                 if not stop and not save_now:
                     if not self._paused:

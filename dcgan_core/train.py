@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from dcgan_core.averaging import WeightAverage, check_decay
 from dcgan_core.checkpoint import Checkpoint, check_compatible
 from dcgan_core.data import DatasetSpec
 from dcgan_core.device import pick_device
@@ -36,6 +37,7 @@ from dcgan_core.models import DCGANConfig, build_models
 PAPER_LR = 2e-4
 PAPER_BETA1 = 0.5
 PAPER_BATCH = 128
+PAPER_BETA2 = 0.999  # not stated in the paper: Adam's (and the reference code's) default
 
 # Columns of one step's metrics tensor, in order.
 METRICS = ("loss_d", "loss_g", "d_real", "d_fake_before", "d_fake_after")
@@ -57,6 +59,12 @@ class TrainConfig:
     n_fixed: int = 64
     mode: str = "auto"  # the step: "auto" (a CUDA graph on CUDA, else eager) | "eager" | "cuda_graph" | "compile"
     amp: bool = False  # bf16 autocast for the forward passes
+    # Decay of a moving average of G's weights that the shown and scored samples come from
+    # (dcgan_core.averaging); 0 = off: the paper shows the trained G itself.
+    ema: float = 0.0
+    # On a CPU, keep weights and activations channels-last, the layout oneDNN's convolutions run
+    # quickest on. The same maths, rounded differently. Ignored on other devices.
+    channels_last: bool = False
 
     def __post_init__(self):
         # The images must be what the networks were built for.
@@ -64,6 +72,7 @@ class TrainConfig:
         if not 1 <= self.batch_size <= 4096:
             raise LabError("trainer.batch_size", value=self.batch_size)
         check_optimizer_settings(self.lr, self.beta1, self.beta2)
+        check_decay(self.ema)
         check_mode(self.mode)
         for name in ("max_steps", "sample_every", "checkpoint_every", "n_fixed"):
             if getattr(self, name) < 1:
@@ -103,28 +112,44 @@ def paper_defaults(**overrides) -> TrainConfig:
     return TrainConfig(**values)
 
 
-def classroom_defaults(device: str | torch.device = "auto") -> TrainConfig:
-    """Settings that show digits within minutes on the device at hand.
+def with_paper_recipe(config: TrainConfig) -> TrainConfig:
+    """The same networks, data and batch trained the paper's way (§4): Adam with lr 0.0002 and
+    β1 0.5 for both networks, and the samples drawn by the trained G itself (no weight average)."""
+    return replace(config, lr=PAPER_LR, beta1=PAPER_BETA1, beta2=PAPER_BETA2, ema=0.0)
 
-    On a GPU: the paper's widths (ngf = ndf = 64, nz 100) and batch 128 on
-    32×32 MNIST. On a CPU the full widths manage well under 100 images/s, so
-    the nets are halved (ngf = ndf = 32: G 0.30 M, D 0.17 M parameters) and the
-    batch is 64. benchmarks/train_speed.py measured ~300 images/s (4.7 steps/s)
-    for this on one thread of a 2-core machine shared with other jobs; digit
-    strokes appear after ~300 steps and recognisable digits by ~500–700 (one to
-    three minutes); the classifier criterion of benchmarks/time_to_digits.py held
-    after 775–900 steps over 3 seeds (69–80 s of training for seed 0 on one
-    core; benchmarks/RESULTS.md). The paper's lr 2e-4 and β1 0.5 stay: stable at batch 64,
-    while higher rates make D win or G collapse more often.
+
+def classroom_defaults(device: str | torch.device = "auto") -> TrainConfig:
+    """Settings that show digits quickly on the device at hand (32×32 MNIST).
+
+    On a GPU: the paper's widths (ngf = ndf = 64, nz 100), batch 128 and optimiser.
+
+    On a CPU (issue 15: recognisable digits in under 45 s of training on two cores): G keeps
+    ngf 32 but D is halved to ndf 16 and the batch to 32, so a step costs a fraction of the
+    earlier ngf = ndf = 32, batch 64; Adam's rate is 0.001 (the paper found 0.001 too high for
+    its long runs; here it reaches digits in fewer steps); weights and activations are
+    channels-last. No weight average (``ema``): in trials it did not reach digits sooner. benchmarks/time_to_digits.py measures it against the paper's
+    recipe at the earlier size (``paper_recipe_at_classroom_size``); the figures are in
+    benchmarks/results/time_to_digits.jsonl.
     """
     device = pick_device(device)
     if device.type == "cuda":
         model = DCGANConfig(image_size=32, channels=1, nz=100, ngf=64, ndf=64)
         return TrainConfig(model=model, dataset=DatasetSpec(source="bundled"), batch_size=PAPER_BATCH,
                            device="auto", max_steps=3000, sample_every=50, checkpoint_every=500)
-    model = DCGANConfig(image_size=32, channels=1, nz=64, ngf=32, ndf=32)
-    return TrainConfig(model=model, dataset=DatasetSpec(source="bundled"), batch_size=64,
-                       device="auto", max_steps=1500, sample_every=25, checkpoint_every=250)
+    model = DCGANConfig(image_size=32, channels=1, nz=64, ngf=32, ndf=16)
+    return TrainConfig(model=model, dataset=DatasetSpec(source="bundled"), batch_size=32, lr=1e-3,
+                       beta1=PAPER_BETA1, channels_last=True, device="auto", max_steps=1500, sample_every=25,
+                       checkpoint_every=250)
+
+
+def paper_recipe_at_classroom_size(device: str | torch.device = "auto") -> TrainConfig:
+    """The paper's recipe (``with_paper_recipe``) on the classroom's data, at the size the CPU
+    classroom default had before issue 15 (ngf = ndf = 32, nz 64, batch 64): what
+    ``classroom_defaults`` gave until then. On a GPU, the GPU classroom default."""
+    config = with_paper_recipe(classroom_defaults(device))
+    if pick_device(device).type == "cuda":
+        return config
+    return replace(config, model=replace(config.model, ngf=32, ndf=32, nz=64), batch_size=64)
 
 
 def make_adam(params, lr: float, beta1: float, beta2: float, device: torch.device) -> torch.optim.Adam:
@@ -206,12 +231,16 @@ class Trainer:
         self.netG, self.netD = build_models(cfg, seed=config.seed)
         self.netG.to(self.device).train()
         self.netD.to(self.device).train()
+        if config.channels_last and self.device.type == "cpu":
+            self.netG.to(memory_format=torch.channels_last)
+            self.netD.to(memory_format=torch.channels_last)
         self.opt_g = make_adam(self.netG.parameters(), config.lr, config.beta1, config.beta2, self.device)
         self.opt_d = make_adam(self.netD.parameters(), config.lr, config.beta1, config.beta2, self.device)
         self.rng = torch.Generator(device=self.device)
         self.rng.manual_seed(config.seed)
         self.fixed_noise = torch.randn(config.n_fixed, cfg.nz, 1, 1, generator=self.rng, device=self.device)
         self.step_count = 0
+        self.average = WeightAverage(self.netG, config.ema) if config.ema else None
         if checkpoint is not None:
             self.load_state(checkpoint)
         self.build_step()
@@ -236,7 +265,15 @@ class Trainer:
         Minibatch indices and noise are drawn from ``self.rng`` on the device."""
         metrics = self._fast_step()
         self.step_count += 1
+        if self.average is not None:
+            self.average.update(self.netG)
         return metrics
+
+    @property
+    def shown_generator(self) -> torch.nn.Module:
+        """The generator whose pictures the run shows and scores: the moving average of G's
+        weights when ``config.ema`` is on, else G itself."""
+        return self.netG if self.average is None else self.average.module
 
     def set_hyperparameters(self, lr: float | None = None, beta1: float | None = None) -> None:
         """Change Adam's lr / β1 between steps (applied to both optimizers)."""
@@ -253,8 +290,11 @@ class Trainer:
 
     @torch.no_grad()
     def samples(self, noise: torch.Tensor | None = None) -> torch.Tensor:
-        """G's images for ``noise`` (default: the fixed noise) in eval mode, as the checkpoint would give."""
+        """The shown generator's images for ``noise`` (default: the fixed noise) in eval mode,
+        as the checkpoint would give."""
         noise = self.fixed_noise if noise is None else noise
+        if self.average is not None:
+            return self.average.module(noise)  # always in eval mode
         self.netG.eval()
         try:
             return self.netG(noise)
@@ -270,12 +310,17 @@ class Trainer:
         """Keyword arguments for ``checkpoint.save_checkpoint``."""
         return dict(model_config=self.config.model, generator=self.netG, discriminator=self.netD,
                     step=self.step_count, opt_g=self.opt_g, opt_d=self.opt_d, fixed_noise=self.fixed_noise,
-                    train_config=self.config.to_dict(), metrics=metrics or {}, rng_state=self.rng.get_state())
+                    train_config=self.config.to_dict(), metrics=metrics or {}, rng_state=self.rng.get_state(),
+                    generator_average=self.average.state_dict() if self.average is not None else None)
 
     def load_state(self, ckpt: Checkpoint) -> None:
         check_compatible(ckpt.model_config, self.config.model)
         self.netG.load_state_dict(ckpt.generator)
         self.netD.load_state_dict(ckpt.discriminator)
+        if self.average is not None:  # the saved average goes on; without one it starts from the loaded G
+            self.average = WeightAverage(self.netG, self.config.ema)
+            if ckpt.generator_average is not None:
+                self.average.load_state_dict(ckpt.generator_average)
         if ckpt.opt_g is not None and ckpt.opt_d is not None:
             self.opt_g.load_state_dict(ckpt.opt_g)
             self.opt_d.load_state_dict(ckpt.opt_d)

@@ -11,6 +11,7 @@ import streamlit as st
 
 import ui
 from dcgan_core.checkpoint import load_checkpoint, shape_text
+from dcgan_core.averaging import SHOWN_DECAY
 from dcgan_core.data import BUNDLED_NAME, DatasetSpec
 from dcgan_core.device import available_devices, pick_device
 from dcgan_core.i18n import LabError, translate
@@ -19,6 +20,7 @@ from dcgan_core.live_quality import SAMPLES, SHARED as SHARED_QUALITY
 from dcgan_core.model_source import run_checkpoints
 from dcgan_core.models import DCGANConfig, count_parameters, Discriminator, Generator
 from dcgan_core.paths import data_path
+from dcgan_core.recipes import differences_from_paper, recipe_name
 from dcgan_core.registry import check_image_folder, get_registry, image_folder_roots
 from dcgan_core.train import TrainConfig, classroom_defaults, format_seconds
 from dcgan_core.viz import training as viz
@@ -48,7 +50,7 @@ def settings_from(config: TrainConfig) -> dict:
         "train_channels": config.model.channels, "train_ngf": config.model.ngf, "train_ndf": config.model.ndf,
         "train_nz": config.model.nz, "train_batch": config.batch_size, "train_lr": config.lr,
         "train_beta1": config.beta1, "train_steps": config.max_steps, "train_seed": config.seed,
-        "train_sample_every": config.sample_every,
+        "train_sample_every": config.sample_every, "train_ema": config.ema > 0,
     }
 
 
@@ -70,7 +72,15 @@ def use_classroom_defaults() -> None:
 def use_paper_settings() -> None:
     """The paper's widths, batch and optimizer; 64×64 needs a GPU to be quick."""
     apply_settings({"train_ngf": 64, "train_ndf": 64, "train_nz": 100, "train_batch": 128,
-                    "train_lr": 2e-4, "train_beta1": 0.5})
+                    "train_lr": 2e-4, "train_beta1": 0.5, "train_ema": False})
+
+
+def recipe_text(config: TrainConfig, device) -> tuple[str, str]:
+    """The recipe's name and how it differs from the paper, in the reader's language."""
+    differences = differences_from_paper(config)
+    detail = (ui.t("recipes.differs", differences=ui.t("recipes.separator").join(ui.t(k, **p) for k, p in differences))
+              if differences else ui.t("recipes.same_as_paper"))
+    return ui.t(f"recipes.name_{recipe_name(config, device)}"), detail
 
 
 def on_source_change() -> None:
@@ -94,7 +104,7 @@ def config_from_widgets(zip_path: str | None) -> TrainConfig:
     sample_every = max(1, min(int(s.train_sample_every), int(s.train_steps)))
     return TrainConfig(model=model, dataset=DatasetSpec(source=s.train_source, path=path),
                        batch_size=int(s.train_batch), lr=float(s.train_lr), beta1=float(s.train_beta1),
-                       seed=int(s.train_seed), device=s.train_device, max_steps=int(s.train_steps),
+                       ema=SHOWN_DECAY if s.train_ema else 0.0, channels_last=True, seed=int(s.train_seed), device=s.train_device, max_steps=int(s.train_steps),
                        sample_every=sample_every, checkpoint_every=max(sample_every, int(s.train_steps) // 6))
 
 
@@ -402,6 +412,9 @@ if current is not None:
     st.divider()
 
 st.subheader(ui.t("train.new_run_title"))
+if current is not None:
+    running_name, running_detail = recipe_text(current.job.config, current.job.config.device)
+    st.caption(f"{ui.t('recipes.running', name=running_name)} {running_detail}")
 if active:
     st.info(ui.t("train.settings_locked"))
 device_choices = available_devices()
@@ -443,6 +456,7 @@ with opt_col:
                     disabled=active, help=ui.t("train.lr_help"))
     st.slider(ui.t("train.beta1"), 0.0, 0.99, step=0.01, key="train_beta1", disabled=active,
               help=ui.t("train.beta1_help"))
+    st.toggle(ui.t("train.ema"), key="train_ema", disabled=active, help=ui.t("train.ema_help", decay=SHOWN_DECAY))
     st.number_input(ui.t("train.steps"), min_value=1, max_value=1_000_000, step=100, key="train_steps",
                     disabled=active)
     st.number_input(ui.t("train.seed"), min_value=0, max_value=2**31 - 1, step=1, key="train_seed", disabled=active)
@@ -456,6 +470,11 @@ try:
                           ngf=int(st.session_state.train_ngf), ndf=int(st.session_state.train_ndf))
     st.caption(ui.t("train.model_size", shape=shape_text(preview), g=f"{count_parameters(Generator(preview)):,}",
                     d=f"{count_parameters(Discriminator(preview)):,}"))
+    these = TrainConfig(model=preview, batch_size=int(st.session_state.train_batch),
+                        lr=float(st.session_state.train_lr), beta1=float(st.session_state.train_beta1),
+                        ema=SHOWN_DECAY if st.session_state.train_ema else 0.0)
+    these_name, these_detail = recipe_text(these, device)
+    st.caption(f"{ui.t('recipes.these_settings', name=these_name)} {these_detail}")
     if device.type == "cpu" and (preview.image_size > 32 or max(preview.ngf, preview.ndf) > 32
                                  or st.session_state.train_batch > 64):
         st.warning(ui.t("train.cpu_slow"), icon="🐢")

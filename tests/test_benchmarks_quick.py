@@ -31,17 +31,44 @@ def test_train_throughput_quick(tmp_path):
         assert field in out
 
 
-def test_time_to_digits_quick(tmp_path):
-    out = run_benchmark("time_to_digits.py", "--quick", "--device", "cpu", "--steps", "2", "--check-every", "2",
-                        "--samples", "64", "--ngf", "8", tmp_path=tmp_path)
-    assert out["steps"] == 2 and out["images_seen"] == 2 * out["config"]["batch"]
-    assert out["reached"] is False  # two steps of training draw no digits
-    check = out["final"]
-    assert 0 < check["mean_confidence"] <= 1 and 0 <= check["classes_present"] <= 10
-    assert out["train_seconds"] > 0 and out["check_seconds"] > 0
+def test_time_to_digits_quick_runs_both_recipes_seed_by_seed(tmp_path):
+    out = run_benchmark("time_to_digits.py", "--quick", "--device", "cpu", "--recipe", "both", "--seeds", "0-1",
+                        "--steps", "2", "--check-every", "2", "--samples", "64", "--ngf", "8", tmp_path=tmp_path)
+    assert out["recorded"] is False  # a quick run's figures mean nothing: not appended to benchmarks/results
+    assert out["seeds"] == [0, 1] and out["recipes"] == ["classroom", "paper"]
+    assert [(run["recipe"], run["seed"]) for run in out["runs"]] == [
+        ("classroom", 0), ("paper", 0), ("classroom", 1), ("paper", 1)]
     assert out["criterion"] == {"min_mean_confidence": 0.8, "min_classes": 9, "samples": 64}
-    for field in ("cpu", "cores", "torch", "load_average_1m", "wall_seconds", "train_cpu_seconds"):
+    for run in out["runs"]:
+        assert run["steps_run"] == 2 and run["images_seen"] == 2 * run["config"]["batch"]
+        assert run["reached"] is False and run["steps"] is None  # two steps of training draw no digits
+        check = run["final"]
+        assert 0 < check["mean_confidence"] <= 1 and 0 <= check["classes_present"] <= 10 and check["fcd"] > 0
+        assert run["train_seconds_run"] > 0 and run["train_cpu_seconds_run"] >= 0 and run["check_seconds"] > 0
+        assert run["config"]["ngf"] == 8
+    paper = out["runs"][1]["config"]
+    assert (paper["lr"], paper["beta1"], paper["ema"], paper["batch"]) == (2e-4, 0.5, 0.0, 64)
+    for recipe in ("classroom", "paper"):
+        summary = out["summary"][recipe]
+        assert summary["seeds"] == 2 and summary["reached"] == 0
+        assert summary["median_steps"] is None and summary["median_train_seconds"] is None  # not every seed reached
+    for field in ("device_name", "threads", "load_1m_start", "load_1m_end", "check_every"):
         assert field in out
+
+
+def test_time_to_digits_medians_and_seed_lists():
+    import sys
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from time_to_digits import parse_seeds, summarise
+
+    assert parse_seeds("0-4") == [0, 1, 2, 3, 4] and parse_seeds("0,2,5") == [0, 2, 5] and parse_seeds("3") == [3]
+    runs = [{"steps": s, "train_seconds": t, "train_cpu_seconds": c, "fcd": f, "mean_confidence": 0.8,
+             "reached": True, "config": {}} for s, t, c, f in ((300, 30.0, 28.0, 200.0), (250, 26.0, 24.0, 220.0),
+                                                                 (400, 41.0, 37.0, 180.0))]
+    summary = summarise(runs)
+    assert (summary["median_steps"], summary["median_train_seconds"], summary["median_fcd"]) == (300, 30.0, 200.0)
+    runs[1].update(steps=None, train_seconds=None, train_cpu_seconds=None, fcd=None, reached=False)
+    assert summarise(runs)["median_steps"] is None and summarise(runs)["reached"] == 2
 
 
 def test_fastpath_check_quick(tmp_path):

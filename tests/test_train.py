@@ -153,7 +153,7 @@ def test_defaults_cpu_classroom_vs_paper_on_gpu(monkeypatch):
     cpu = classroom_defaults("cpu")
     assert cpu.model.image_size == 32 and cpu.model.channels == 1
     assert cpu.model.ngf < 64 and cpu.model.ndf < 64 and cpu.batch_size < PAPER_BATCH
-    assert (cpu.lr, cpu.beta1) == (PAPER_LR, PAPER_BETA1)
+    assert cpu.beta1 == PAPER_BETA1 and cpu.lr > PAPER_LR  # a quicker rate on the CPU: tests/test_classroom_recipe.py
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     gpu = classroom_defaults("auto")
     assert (gpu.model.ngf, gpu.model.ndf, gpu.model.nz) == (64, 64, 100)
