@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from dcgan_core.i18n import LANGUAGES, LabError, language_from_locale, load_catalog, translate
+from dcgan_core.i18n import (LANGUAGES, LabError, language_from_accept_language, language_from_locale, load_catalog,
+                             translate)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,6 +52,16 @@ def test_locale_detection():
     assert language_from_locale("en-US") == "en"
     assert language_from_locale(None) == "en"
     assert set(LANGUAGES) == {"en", "zh"}
+
+
+def test_accept_language_detection():
+    assert language_from_accept_language("zh-CN,zh;q=0.9,en;q=0.8") == "zh"
+    assert language_from_accept_language("en-US,en;q=0.9,zh-CN;q=0.8") == "en"
+    assert language_from_accept_language("fr-FR,fr;q=0.9,zh;q=0.8,en;q=0.7") == "zh"  # the first one we have
+    assert language_from_accept_language("en;q=0.5, zh-TW") == "zh"  # by weight, not by position
+    assert language_from_accept_language("zh;q=0, en") == "en"  # q=0 means "not this one"
+    assert language_from_accept_language("fr, de") == "en"
+    assert language_from_accept_language(None) == "en"
 
 
 def test_lab_error_message_in_both_languages():
