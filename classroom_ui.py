@@ -116,24 +116,19 @@ def _apply_settings(settings: dict) -> None:
 
 
 def _follow(stem: str, pages: dict) -> None:
-    """On a full run of a follower's page: go to the teacher's lesson and take its settings when
-    the teacher changed something; treat the student's own move to another lesson as stepping away."""
+    """On a full run of a follower's page: stay on the teacher's lesson, and take its settings
+    each time the teacher changed something. (Another lesson is one "Step away" click away.)"""
     presentation = get_classroom().presentation()
     if presentation is None or st.session_state.get("follow_away"):
         return
     if st.session_state.get("follow_applied") != presentation.version:
         st.session_state.follow_applied = presentation.version
         st.session_state.follow_pending = (presentation.page, presentation.settings)
-    pending = st.session_state.get("follow_pending")
-    if pending is not None:
-        page, settings = pending
-        if page in pages and page != stem:
-            st.switch_page(pages[page], query_params=_address_query(True))
-        del st.session_state["follow_pending"]
-        if page == stem:
-            _apply_settings(settings)
-    elif presentation.page in pages and presentation.page != stem:
-        st.session_state.follow_away = True  # the student chose another lesson
+    if presentation.page in pages and presentation.page != stem:
+        st.switch_page(pages[presentation.page], query_params=_address_query(True))
+    pending = st.session_state.pop("follow_pending", None)
+    if pending is not None and pending[0] == stem:
+        _apply_settings(pending[1])
 
 
 def step_away() -> None:
@@ -142,7 +137,8 @@ def step_away() -> None:
 
 def come_back() -> None:
     st.session_state.follow_away = False
-    st.session_state.pop("follow_applied", None)  # catch up on everything at once
+    st.session_state.pop("follow_applied", None)  # catch up on everything at once,
+    st.session_state.pop("follow_seen_version", None)  # in a full run (the button's own run is the fragment's)
 
 
 def follow_changed() -> None:
