@@ -2,9 +2,8 @@
 questions. The state lives in dcgan_core.classroom, the questions in dcgan_core.questions;
 this module draws them and moves the session's widget state.
 
-app.py calls ``before_page`` (follow: switch lesson, copy the teacher's settings) and
-``after_page`` (present: publish this lesson's settings); each convolution lesson calls
-``question_block``.
+app.py calls ``before_page`` (follow: switch lesson, copy the teacher's settings; present: share
+this lesson's settings) and ``publish`` after the lesson; each convolution lesson calls ``question_block``.
 """
 from __future__ import annotations
 
@@ -232,10 +231,13 @@ def before_page(stem: str, pages: dict) -> None:
     sidebar()
     if is_following():
         _follow(stem, pages)
+    publish(stem)
 
 
-def after_page(stem: str) -> None:
-    """After the lesson ran: a presenting teacher publishes its lesson, settings and question."""
+def publish(stem: str) -> None:
+    """A presenting teacher publishes its lesson, settings and question. app.py calls it before the
+    lesson runs (a moved slider's new value is already in the session: followers need not wait for
+    the teacher's page to finish) and after (a lesson's first visit sets its defaults as it runs)."""
     token = presenter_token()
     if not token:
         return
