@@ -2,6 +2,7 @@
 
     python benchmarks/follow_load.py                  # 30 followers, 60 s of teacher changes
     python benchmarks/follow_load.py --quick          # 5 followers, 20 s
+    python benchmarks/follow_load.py --lesson checkerboard   # the teacher on the checkerboard lesson
     python benchmarks/follow_load.py --followers 10 --seconds 30 --no-record
 
 What it does (loopback only, every wait bounded):
@@ -51,22 +52,23 @@ from scripts.lab_server import CHROMIUM, start_lab_server, stop_lab_server  # no
 
 FOLLOW_GOAL_S = 2.0
 CHANGE_EVERY_S = 2.0
-SLIDER_KEY = "os_i"     # pages/output_size.py's input-size slider
-SLIDER_MAX = 32
+# The lesson the teacher presents, and the slider moved: (key, its lowest and highest value).
+LESSONS = {"output_size": ("os_i", 1, 32), "checkerboard": ("cb_k", 1, 8)}
 
 
 class Follower(ProtocolViewer):
     """A protocol viewer on /?follow=1 that notes every value of one slider its page receives."""
 
-    def __init__(self, url: str, seed: int):
+    def __init__(self, url: str, seed: int, slider_key: str):
         super().__init__(url, page="", query="follow=1&lang=en", seed=seed)
+        self.slider_key = slider_key
         self.shown: list[tuple[float, int]] = []  # (time received, slider value)
 
     async def _handle(self, ws, msg) -> None:
         kind = msg.WhichOneof("type")
         if kind == "delta" and msg.delta.HasField("new_element"):
             element = msg.delta.new_element
-            if element.WhichOneof("type") == "slider" and element.slider.id.endswith(f"-{SLIDER_KEY}"):
+            if element.WhichOneof("type") == "slider" and element.slider.id.endswith(f"-{self.slider_key}"):
                 values = element.slider.value if element.slider.set_value else element.slider.default
                 if values:
                     self.shown.append((time.monotonic(), int(values[0])))
@@ -81,8 +83,8 @@ class Follower(ProtocolViewer):
         return next((t for t, v in self.shown if v == value and t >= after), None)
 
 
-def slider_input(page):
-    return page.locator(f".st-key-{SLIDER_KEY} input[type='range']")
+def slider_input(page, key: str):
+    return page.locator(f".st-key-{key} input[type='range']")
 
 
 def wait_idle(page, timeout_s: float = 120) -> None:
@@ -91,11 +93,11 @@ def wait_idle(page, timeout_s: float = 120) -> None:
                            timeout=timeout_s * 1000)
 
 
-def open_teacher(browser, url: str, code: str):
+def open_teacher(browser, url: str, code: str, lesson: str):
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(120_000)
-    page.goto(f"{url}/output_size?lang=en")
+    page.goto(f"{url}/{lesson}?lang=en")
     wait_idle(page)
     page.locator("[data-testid='stSidebar'] [data-testid='stExpander'] summary").first.click()
     page.locator(".st-key-teacher_code input").fill(code)
@@ -107,17 +109,18 @@ def open_teacher(browser, url: str, code: str):
     return context, page
 
 
-def measure(browser, url: str, server_pid: int, data_dir: Path, code: str, followers: int, seconds: float,
-            baseline_s: float) -> dict:
+def measure(browser, url: str, server_pid: int, data_dir: Path, code: str, lesson: str, followers: int,
+            seconds: float, baseline_s: float) -> dict:
+    key, lowest, highest = LESSONS[lesson]
     run_dir, batch = start_and_settle(browser, url, data_dir)
     before, cpu_before = images_per_second(run_dir, batch, baseline_s, server_pid)
 
-    teacher_context, teacher = open_teacher(browser, url, code)
-    viewers = [Follower(url, seed=n) for n in range(followers)]
+    teacher_context, teacher = open_teacher(browser, url, code, lesson)
+    viewers = [Follower(url, seed=n, slider_key=key) for n in range(followers)]
     end = [math.inf]
     thread = threading.Thread(target=lambda: asyncio.run(watch(viewers, lambda: end[0])), daemon=True)
     thread.start()
-    start_value = int(slider_input(teacher).input_value())
+    start_value = int(slider_input(teacher, key).input_value())
     try:
         wait_until(lambda: all(v.shown or v.errors for v in viewers), 60 + 3 * followers,
                    "every follower to open the teacher's lesson")
@@ -132,9 +135,9 @@ def measure(browser, url: str, server_pid: int, data_dir: Path, code: str, follo
         value, direction = start_value, 1
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            if not 1 <= value + direction <= SLIDER_MAX:
+            if not lowest <= value + direction <= highest:
                 direction = -direction
-            slider_input(teacher).focus()
+            slider_input(teacher, key).focus()
             pressed = time.monotonic()
             teacher.keyboard.press("ArrowRight" if direction > 0 else "ArrowLeft")
             value += direction
@@ -165,7 +168,7 @@ def measure(browser, url: str, server_pid: int, data_dir: Path, code: str, follo
     p95 = percentile(delays, 0.95)
     errors = sorted({e for v in viewers for e in v.errors})
     return {
-        "followers": followers, "followers_following": sum(1 for v in viewers if v.shown), "changes": len(changes),
+        "lesson": lesson, "slider": key, "followers": followers, "followers_following": sum(1 for v in viewers if v.shown), "changes": len(changes),
         "change_every_s": CHANGE_EVERY_S, "window_seconds": seconds, "samples": len(delays), "missed": missed,
         "follow_p50_s": round(percentile(delays, 0.50), 3), "follow_p95_s": round(p95, 3),
         "follow_max_s": round(max(delays), 3) if delays else math.nan,
@@ -200,7 +203,7 @@ def report(r: dict) -> None:
         ("total time", f"{r['total_seconds']:.0f} s"),
     ]
     width = max(len(name) for name, _ in rows)
-    print("Classroom load, follow variant (/output_size, 127.0.0.1)")
+    print(f"Classroom load, follow variant (/{r['lesson']}, slider {r['slider']}, 127.0.0.1)")
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
     print(json.dumps(r))
@@ -210,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--followers", type=int, default=30, help="students following (default 30)")
     parser.add_argument("--seconds", type=float, default=60, help="time the teacher keeps changing (default 60)")
+    parser.add_argument("--lesson", choices=sorted(LESSONS), default="output_size",
+                        help="the lesson the teacher presents (default output_size)")
     parser.add_argument("--quick", action="store_true", help="5 followers, 20 s")
     parser.add_argument("--no-record", action="store_true", help="print only; append nothing to benchmarks/results")
     args = parser.parse_args(argv)
@@ -232,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
                 try:
-                    result = measure(browser, url, server.pid, data_dir, code, args.followers, args.seconds,
+                    result = measure(browser, url, server.pid, data_dir, code, args.lesson, args.followers, args.seconds,
                                      baseline_s=max(8.0, args.seconds / 3))
                 finally:
                     browser.close()
