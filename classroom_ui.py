@@ -320,7 +320,7 @@ def _class_answers(question: questions.Question) -> None:
     st.caption(ui.t("classroom.class_answers", count=sum(counts.values())))
     figure = answers_figure([choice_label(c) for c in question.choices], [counts.get(v, 0) for v in values],
                             right=values.index(question.answer) if revealed else None,
-                            axis_title=ui.t("classroom.answers_axis"))
+                            height=200)
     st.plotly_chart(figure, key=f"pq_chart_{question.id}", config={"displayModeBar": False, "staticPlot": True})
 
 
@@ -358,13 +358,15 @@ def question_block(lesson: str) -> None:
         if is_presenting():
             presentation = room.presentation()
             revealed = bool(presentation and presentation.revealed and presentation.question_id == question.id)
-            st.markdown("\n".join(f"- {choice_label(c)}" for c in question.choices))
-            _class_answers(question)
+            choices, chart = st.columns([2, 3])
+            choices.markdown("\n".join(f"- {choice_label(c)}" for c in question.choices))
+            if not revealed:
+                choices.button(ui.t("classroom.reveal"), on_click=_reveal, args=(question.id,),
+                               key=f"pq_reveal_{lesson}", icon=":material/visibility:", type="primary")
+            with chart:
+                _class_answers(question)
             if revealed:
                 _show_answer(question, None)
-            else:
-                st.button(ui.t("classroom.reveal"), on_click=_reveal, args=(question.id,), key=f"pq_reveal_{lesson}",
-                          icon=":material/visibility:", type="primary")
             return
 
         presentation = room.presentation() if is_following() and not st.session_state.get("follow_away") else None
@@ -376,7 +378,7 @@ def question_block(lesson: str) -> None:
         if chosen is not None and radio_key not in st.session_state:
             st.session_state[radio_key] = chosen
         st.radio(ui.t("classroom.your_answer"), list(labels), format_func=labels.get, key=radio_key, index=None,
-                 disabled=chosen is not None or revealed)
+                 disabled=chosen is not None or revealed, horizontal=True)
         if chosen is None and not revealed:
             st.button(ui.t("classroom.check"), on_click=_check_answer, args=(question, radio_key, in_class),
                       key=f"pq_check_{lesson}", icon=":material/task_alt:")

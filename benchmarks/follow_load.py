@@ -151,6 +151,7 @@ def measure(browser, url: str, server_pid: int, data_dir: Path, code: str, lesso
     teacher_changes()
     measuring.join(seconds + 30)
     time.sleep(CHANGE_EVERY_S + 2)  # the last change's followers
+    still_presenting = teacher.locator(".st-key-presenting_stop button").count() == 1
     end[0] = time.monotonic()
     thread.join(60)
     teacher_context.close()
@@ -168,7 +169,7 @@ def measure(browser, url: str, server_pid: int, data_dir: Path, code: str, lesso
     p95 = percentile(delays, 0.95)
     errors = sorted({e for v in viewers for e in v.errors})
     return {
-        "lesson": lesson, "slider": key, "followers": followers, "followers_following": sum(1 for v in viewers if v.shown), "changes": len(changes),
+        "lesson": lesson, "slider": key, "teacher_still_presenting": still_presenting, "followers": followers, "followers_following": sum(1 for v in viewers if v.shown), "changes": len(changes),
         "change_every_s": CHANGE_EVERY_S, "window_seconds": seconds, "samples": len(delays), "missed": missed,
         "follow_p50_s": round(percentile(delays, 0.50), 3), "follow_p95_s": round(p95, 3),
         "follow_max_s": round(max(delays), 3) if delays else math.nan,
@@ -185,7 +186,8 @@ def measure(browser, url: str, server_pid: int, data_dir: Path, code: str, lesso
 def report(r: dict) -> None:
     rows = [
         ("followers following / opened", f"{r['followers_following']} / {r['followers']} (protocol viewers)"),
-        ("teacher changes", f"{r['changes']}, one every {r['change_every_s']:.0f} s for {r['window_seconds']:.0f} s"),
+        ("teacher changes", f"{r['changes']}, one every {r['change_every_s']:.0f} s for {r['window_seconds']:.0f} s; "
+                            f"still presenting at the end: {r['teacher_still_presenting']}"),
         ("follow delay p50", f"{r['follow_p50_s']:.2f} s   (teacher's key press to the follower's page)"),
         ("follow delay p95", f"{r['follow_p95_s']:.2f} s   (goal <= {FOLLOW_GOAL_S:.0f} s: {met(r['follow_goal_met'])})"),
         ("follow delay max", f"{r['follow_max_s']:.2f} s; {r['missed']} of {r['samples'] + r['missed']} never arrived"),

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from dcgan_core.i18n import LabError
 
-PRESENTER_TIMEOUT_S = 10.0   # the teacher's page sends a heartbeat every 2 s
+PRESENTER_TIMEOUT_S = 30.0   # the teacher's page sends a heartbeat every 2 s; a busy server may delay a few
 FOLLOWER_TIMEOUT_S = 5.0     # a follower's page checks in every second
 MAX_FOLLOWERS = 2000         # ids kept; older ones are forgotten first
 ADMIN_CODE_ENV = "DCGAN_LAB_ADMIN_CODE"  # the same variable as dcgan_core.registry's
