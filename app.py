@@ -7,13 +7,24 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import streamlit as st  # noqa: E402
 
+import classroom_ui  # noqa: E402
 import ui  # noqa: E402
 
 st.set_page_config(page_title="DCGAN Lab", page_icon="🧪", layout="wide")
 ui.language_selector()
+classroom_ui.announce_teacher_code()
 
-pages = {
-    ui.t(section): [st.Page(path, title=ui.t(title), icon=icon) for path, title, icon in entries if (ui.ROOT / path).exists()]
-    for section, entries in ui.PAGES.items()
-}
-st.navigation({section: entries for section, entries in pages.items() if entries}).run()
+pages, by_stem = {}, {}
+for section, entries in ui.PAGES.items():
+    for path, title, icon in entries:
+        if (ui.ROOT / path).exists():
+            page = st.Page(path, title=ui.t(title), icon=icon)
+            pages.setdefault(ui.t(section), []).append(page)
+            by_stem[os.path.splitext(os.path.basename(path))[0]] = page
+current = st.navigation(pages)
+stem = next(name for name, page in by_stem.items() if page is current)
+classroom_ui.before_page(stem, by_stem)
+try:
+    current.run()
+finally:  # also after st.stop(): the settings a teacher shows are published either way
+    classroom_ui.publish(stem)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dcgan_core.i18n import LANGUAGES, LabError, language_from_locale, translate
+from dcgan_core.i18n import LANGUAGES, LabError, language_from_accept_language, language_from_locale, translate
 
 ROOT = Path(__file__).resolve().parent
 
@@ -49,18 +49,34 @@ PAGES = {
 }
 
 
+def browser_language() -> str:
+    """The reader's own language: the browser's Accept-Language, else its locale, else English."""
+    try:
+        header = st.context.headers.get("Accept-Language")
+    except Exception:  # no browser context (AppTest, bare mode)
+        header = None
+    if header:
+        return language_from_accept_language(header)
+    try:
+        locale = st.context.locale
+    except Exception:
+        locale = None
+    return language_from_locale(locale)
+
+
 def current_language() -> str:
     if "lang" not in st.session_state:
         requested = st.query_params.get("lang")  # a shared link may name it: ?lang=zh
-        if requested in LANGUAGES:
-            st.session_state.lang = requested
-        else:
-            try:
-                locale = st.context.locale
-            except Exception:  # no browser context (AppTest, bare mode)
-                locale = None
-            st.session_state.lang = language_from_locale(locale)
+        st.session_state.lang = requested if requested in LANGUAGES else browser_language()
     return st.session_state.lang
+
+
+def keep_language_in_address() -> None:
+    """?lang= stays in the address bar on every page: Streamlit clears the query string when the
+    sidebar switches pages, so each run puts it back, and F5 or a copied link keeps the language."""
+    lang = current_language()
+    if st.query_params.get("lang") != lang:
+        st.query_params["lang"] = lang
 
 
 def language_selector() -> str:
@@ -73,15 +89,16 @@ def language_selector() -> str:
         st.session_state.lang = st.session_state.lang_choice
         st.query_params["lang"] = st.session_state.lang
 
+    st.session_state.lang_choice = lang
     st.sidebar.radio(
         "Language / 语言",
         options=list(LANGUAGES),
-        index=list(LANGUAGES).index(lang),
         format_func=LANGUAGES.get,
         key="lang_choice",
         horizontal=True,
         on_change=apply_choice,
     )
+    keep_language_in_address()
     return st.session_state.lang
 
 

@@ -42,6 +42,28 @@ def language_from_locale(locale: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+def language_from_accept_language(header: str | None) -> str:
+    """The first catalog language in an Accept-Language header, by its q weights
+    ('zh-CN,zh;q=0.9,en;q=0.8' -> 'zh'); English when none is offered."""
+    ranked = []
+    for position, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if tag and weight > 0:
+            ranked.append((-weight, position, tag.strip().lower()))
+    for _, _, tag in sorted(ranked):
+        if tag.split("-")[0] in LANGUAGES:
+            return tag.split("-")[0]
+    return DEFAULT_LANGUAGE
+
+
 class LabError(ValueError):
     """A user-facing error: a catalog key plus its parameters.
 

@@ -4,6 +4,7 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
+import classroom_ui
 import ui
 from dcgan_core.checkerboard import (
     artifact_strength,
@@ -89,6 +90,7 @@ def comparison_tiles(k, s, layers, seed):
 
 st.title(ui.t("checkerboard.title"))
 st.markdown(ui.t("checkerboard.intro"))
+classroom_ui.question_block("checkerboard")  # predict first: a class question on this lesson
 
 dims_names = {1: ui.t("checkerboard.dims_1"), 2: ui.t("checkerboard.dims_2")}
 kernel_names = {"constant": ui.t("checkerboard.kernel_constant"), "random": ui.t("checkerboard.kernel_random")}

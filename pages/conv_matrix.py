@@ -6,6 +6,7 @@ import streamlit as st
 import torch
 import torch.nn.functional as F
 
+import classroom_ui
 import ui
 from dcgan_core.convmatrix import conv_matrix, conv_matrix_index, sparsity
 from dcgan_core.i18n import LabError
@@ -108,6 +109,7 @@ def select_clicked_cell(output_width):
 
 st.title(ui.t("conv_matrix.title"))
 st.markdown(ui.t("conv_matrix.intro"))
+classroom_ui.question_block("conv_matrix")  # predict first: a class question on this lesson
 
 with st.container(border=True):
     columns = st.columns(6)

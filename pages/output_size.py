@@ -4,6 +4,7 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
+import classroom_ui
 import ui
 from dcgan_core.i18n import LabError
 from dcgan_core.presets import PRESETS, preset_by_id
@@ -149,6 +150,7 @@ def unit_ranges(mask_1d: np.ndarray) -> str:
 
 st.title(ui.t("output_size.title"))
 st.markdown(ui.t("output_size.intro"))
+classroom_ui.question_block("output_size")  # predict first: a class question on this lesson
 
 preset_names = {CUSTOM: ui.t("output_size.preset_custom")} | {preset.id: ui.t(preset.name_key) for preset in PRESETS}
 mode_names = {m: ui.t(f"output_size.mode_{m}") for m in MODES}

@@ -4,6 +4,7 @@ import streamlit as st
 import torch
 import torch.nn.functional as F
 
+import classroom_ui
 import ui
 from dcgan_core.arithmetic import (conv_output_size, conv_transpose_output_size, explain_conv_transpose,
                                    input_sizes_for_output, output_padding_for)
@@ -148,6 +149,7 @@ def gif_for(i, k, s, p, d, a, seed, integers):
 
 st.title(ui.t("transposed.title"))
 st.markdown(ui.t("transposed.intro"))
+classroom_ui.question_block("transposed_conv")  # predict first: a class question on this lesson
 
 with st.container(border=True):
     top = st.columns([3, 2, 1], vertical_alignment="bottom")

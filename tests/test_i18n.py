@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from dcgan_core.i18n import LANGUAGES, LabError, language_from_locale, load_catalog, translate
+from dcgan_core.i18n import (LANGUAGES, LabError, language_from_accept_language, language_from_locale, load_catalog,
+                             translate)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +39,7 @@ def test_chinese_catalog_is_translated():
 def test_every_key_used_in_code_exists():
     catalog = load_catalog("en")
     used = set()
-    for path in [ROOT / "app.py", ROOT / "ui.py", *ROOT.glob("pages/*.py"), *ROOT.glob("dcgan_core/**/*.py")]:
+    for path in [ROOT / "app.py", ROOT / "ui.py", ROOT / "classroom_ui.py", *ROOT.glob("pages/*.py"), *ROOT.glob("dcgan_core/**/*.py")]:
         used |= set(re.findall(r"""(?:\bt|translate|LabError)\(\s*["']([a-z_]+\.[a-z0-9_]+)["']""", path.read_text()))
         used |= set(re.findall(r"""["']((?:nav|errors|common)\.[a-z0-9_]+)["']""", path.read_text()))
     missing = sorted(k for k in used if k not in catalog)
@@ -51,6 +52,16 @@ def test_locale_detection():
     assert language_from_locale("en-US") == "en"
     assert language_from_locale(None) == "en"
     assert set(LANGUAGES) == {"en", "zh"}
+
+
+def test_accept_language_detection():
+    assert language_from_accept_language("zh-CN,zh;q=0.9,en;q=0.8") == "zh"
+    assert language_from_accept_language("en-US,en;q=0.9,zh-CN;q=0.8") == "en"
+    assert language_from_accept_language("fr-FR,fr;q=0.9,zh;q=0.8,en;q=0.7") == "zh"  # the first one we have
+    assert language_from_accept_language("en;q=0.5, zh-TW") == "zh"  # by weight, not by position
+    assert language_from_accept_language("zh;q=0, en") == "en"  # q=0 means "not this one"
+    assert language_from_accept_language("fr, de") == "en"
+    assert language_from_accept_language(None) == "en"
 
 
 def test_lab_error_message_in_both_languages():

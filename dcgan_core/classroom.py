@@ -1,0 +1,236 @@
+"""Presenting and following: one teacher's lesson and settings, shared with a room.
+
+A teacher unlocks presenting with the teacher code: $DCGAN_LAB_ADMIN_CODE when the server's
+owner set it, otherwise a code generated when the server starts and printed in its terminal.
+While presenting, the teacher's browser publishes its lesson, that lesson's main settings and
+its current class question; every publication that changes something gets a new version
+number, which followers compare to know when to catch up. Students follow without a code,
+and following gives no control of anything: a follower only reads. Presenting ends when the
+teacher stops, or when the teacher's browser has sent no heartbeat for PRESENTER_TIMEOUT_S.
+
+Students' answers to the current question are pooled anonymously: one answer per browser
+(a random id, never a name), counted per choice, and dropped when the question changes.
+
+This module holds the state only (no Streamlit); ``classroom_ui`` draws it.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from dcgan_core.i18n import LabError
+
+PRESENTER_TIMEOUT_S = 30.0   # the teacher's page sends a heartbeat every 2 s; a busy server may delay a few
+FOLLOWER_TIMEOUT_S = 5.0     # a follower's page checks in every second
+MAX_FOLLOWERS = 2000         # ids kept; older ones are forgotten first
+ADMIN_CODE_ENV = "DCGAN_LAB_ADMIN_CODE"  # the same variable as dcgan_core.registry's
+
+
+def normalise_token(token: str | None) -> str:
+    from dcgan_core.registry import normalise_token as registry_normalise  # lazily: the registry imports torch
+
+    return registry_normalise(token)
+
+
+def new_token() -> str:
+    from dcgan_core.registry import new_token as registry_new_token
+
+    return registry_new_token()
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """What followers see: the teacher's lesson, its settings, and the class question."""
+
+    version: int
+    page: str                       # the lesson's url path, e.g. "output_size"
+    settings: dict                  # widget key -> JSON-able value
+    question_id: str | None = None  # the question on the teacher's screen, if any
+    revealed: bool = False          # the teacher has shown its answer to everyone
+
+
+@dataclass
+class _Presenter:
+    token: str
+    last_seen: float
+    page: str = ""
+    settings: dict = field(default_factory=dict)
+    question_id: str | None = None
+    revealed: bool = False
+    version: int = 0
+
+
+class Classroom:
+    """The process-wide presenting state. Every method is safe to call from any session's thread."""
+
+    def __init__(self, teacher_code: str | None = None, clock=time.monotonic):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._teacher_code = normalise_token(teacher_code) if teacher_code else None
+        self._presenter: _Presenter | None = None
+        self._version = 0  # never reset, so a new presentation is always news to a follower
+        self._followers: dict[str, tuple[float, bool]] = {}  # follower id -> (last seen, stepped away)
+        self._answers: dict[str, str] = {}  # respondent id -> choice, for the current question only
+
+    # ---------------------------------------------------------------- the teacher code
+
+    def teacher_code(self) -> str:
+        """$DCGAN_LAB_ADMIN_CODE if set, else this server's generated code (made and printed once)."""
+        admin = normalise_token(os.environ.get(ADMIN_CODE_ENV))
+        if admin:
+            return admin
+        with self._lock:
+            if self._teacher_code is None:
+                self._teacher_code = new_token()
+                print(f"DCGAN Lab: the teacher code for presenting is {self._teacher_code} "
+                      f"(set {ADMIN_CODE_ENV} to choose one)", file=sys.stderr, flush=True)
+            return self._teacher_code
+
+    def is_teacher_code(self, code: str | None) -> bool:
+        given = normalise_token(code)
+        return bool(given) and secrets.compare_digest(given, self.teacher_code())
+
+    # ---------------------------------------------------------------- presenting
+
+    def start_presenting(self, code: str | None) -> str:
+        """A presenter token for the browser that gave the teacher code; LabError otherwise.
+        A second browser with the code takes over (the teacher moved to the projector's laptop)."""
+        if not self.is_teacher_code(code):
+            raise LabError("classroom.wrong_code")
+        with self._lock:
+            self._presenter = _Presenter(token=secrets.token_urlsafe(16), last_seen=self._clock())
+            self._bump()
+            return self._presenter.token
+
+    def stop_presenting(self, token: str | None) -> None:
+        with self._lock:
+            if self._is_presenter(token):
+                self._presenter = None
+                self._answers.clear()
+                self._version += 1
+
+    def is_presenting(self, token: str | None) -> bool:
+        with self._lock:
+            return self._is_presenter(token)
+
+    def heartbeat(self, token: str | None) -> bool:
+        """The teacher's page is still open. False when ``token`` no longer presents."""
+        with self._lock:
+            if not self._is_presenter(token):
+                return False
+            self._presenter.last_seen = self._clock()
+            return True
+
+    def publish(self, token: str | None, page: str, settings: dict, question_id: str | None = None) -> bool:
+        """Share the presenter's lesson, settings and question. Only the presenter may; returns
+        whether it was accepted. A change of anything followers see bumps the version."""
+        with self._lock:
+            if not self._is_presenter(token):
+                return False
+            presenter = self._presenter
+            presenter.last_seen = self._clock()
+            settings = dict(settings)
+            if (page, settings, question_id) != (presenter.page, presenter.settings, presenter.question_id):
+                if question_id != presenter.question_id:
+                    presenter.revealed = False
+                    self._answers.clear()
+                presenter.page, presenter.settings, presenter.question_id = page, settings, question_id
+                self._bump()
+            return True
+
+    def reveal(self, token: str | None, question_id: str) -> bool:
+        """Show the current question's answer on every follower's screen."""
+        with self._lock:
+            if not self._is_presenter(token) or self._presenter.question_id != question_id:
+                return False
+            if not self._presenter.revealed:
+                self._presenter.revealed = True
+                self._bump()
+            return True
+
+    def presentation(self) -> Presentation | None:
+        """The live presentation, or None when nobody presents (or the presenter went silent)."""
+        with self._lock:
+            if not self._alive():
+                return None
+            p = self._presenter
+            return Presentation(version=p.version, page=p.page, settings=dict(p.settings),
+                                question_id=p.question_id, revealed=p.revealed)
+
+    def version(self) -> int:
+        """Changes whenever what followers should show changes (cheap: asked every second by each follower)."""
+        with self._lock:
+            self._alive()
+            return self._version
+
+    # ---------------------------------------------------------------- followers
+
+    def follower_seen(self, follower_id: str, stepped_away: bool = False) -> None:
+        with self._lock:
+            self._followers.pop(follower_id, None)  # re-inserted last: the dict stays oldest-first
+            self._followers[follower_id] = (self._clock(), stepped_away)
+            while len(self._followers) > MAX_FOLLOWERS:
+                del self._followers[next(iter(self._followers))]
+
+    def follower_left(self, follower_id: str) -> None:
+        with self._lock:
+            self._followers.pop(follower_id, None)
+
+    def follower_counts(self) -> tuple[int, int]:
+        """(following now, stepped away) among the browsers seen in the last FOLLOWER_TIMEOUT_S."""
+        with self._lock:
+            now = self._clock()
+            recent = [away for seen, away in self._followers.values() if now - seen <= FOLLOWER_TIMEOUT_S]
+            return recent.count(False), recent.count(True)
+
+    # ---------------------------------------------------------------- the class's answers
+
+    def submit_answer(self, question_id: str, respondent_id: str, choice: str) -> bool:
+        """Pool one browser's answer to the question on the teacher's screen (a later answer
+        from the same browser replaces its first). False when that question is not up now."""
+        with self._lock:
+            if not self._alive() or self._presenter.question_id != question_id or self._presenter.revealed:
+                return False
+            self._answers[respondent_id] = choice
+            return True
+
+    def answer_counts(self, question_id: str) -> Counter:
+        """How many browsers chose each choice of the current question (no ids: the pool is anonymous)."""
+        with self._lock:
+            if not self._alive() or self._presenter.question_id != question_id:
+                return Counter()
+            return Counter(self._answers.values())
+
+    # ---------------------------------------------------------------- internals (lock held)
+
+    def _is_presenter(self, token: str | None) -> bool:
+        return (self._alive() and bool(token)
+                and secrets.compare_digest(str(token), self._presenter.token))
+
+    def _alive(self) -> bool:
+        """Is someone presenting? A presenter silent for PRESENTER_TIMEOUT_S is dropped here."""
+        if self._presenter is None:
+            return False
+        if self._clock() - self._presenter.last_seen > PRESENTER_TIMEOUT_S:
+            self._presenter = None
+            self._answers.clear()
+            self._version += 1
+            return False
+        return True
+
+    def _bump(self) -> None:
+        self._version += 1
+        self._presenter.version = self._version
+
+
+_CLASSROOM = Classroom()
+
+
+def get_classroom() -> Classroom:
+    """The process-wide classroom (a module global: Streamlit reruns do not re-import modules)."""
+    return _CLASSROOM

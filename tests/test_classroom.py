@@ -1,0 +1,176 @@
+"""Presenting and following (dcgan_core.classroom): who may publish, what is published,
+what followers see, expiry when the teacher leaves, and the anonymous pool of answers."""
+import dataclasses
+
+import pytest
+
+from dcgan_core import classroom as room_module
+from dcgan_core.classroom import FOLLOWER_TIMEOUT_S, PRESENTER_TIMEOUT_S, Classroom, Presentation
+from dcgan_core.i18n import LabError
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def room(clock, monkeypatch):
+    monkeypatch.delenv(room_module.ADMIN_CODE_ENV, raising=False)
+    return Classroom(teacher_code="ABC234", clock=clock)
+
+
+def test_only_the_teacher_code_unlocks_presenting(room):
+    for wrong in (None, "", "ABC235", "ABC2345", "XYZ"):
+        with pytest.raises(LabError) as caught:
+            room.start_presenting(wrong)
+        assert caught.value.key == "classroom.wrong_code"
+    assert room.presentation() is None
+    token = room.start_presenting(" abc-234 ")  # typed on a phone: case, spaces and dashes do not matter
+    assert room.is_presenting(token)
+    assert not room.is_presenting(None) and not room.is_presenting("ABC234")  # the code is not the token
+
+
+def test_the_admin_code_is_the_teacher_code_when_set(clock, monkeypatch):
+    monkeypatch.setenv(room_module.ADMIN_CODE_ENV, "Owner99")
+    room = Classroom(teacher_code="ABC234", clock=clock)
+    assert room.teacher_code() == "OWNER99"
+    with pytest.raises(LabError):
+        room.start_presenting("ABC234")
+    assert room.is_presenting(room.start_presenting("owner99"))
+
+
+def test_without_admin_code_one_code_is_generated_and_printed_once(monkeypatch, capsys):
+    monkeypatch.delenv(room_module.ADMIN_CODE_ENV, raising=False)
+    room = Classroom()
+    code = room.teacher_code()
+    assert len(code) == 6 and code == room.teacher_code()
+    printed = capsys.readouterr().err
+    assert printed.count(code) == 1 and room_module.ADMIN_CODE_ENV in printed
+    assert room.is_presenting(room.start_presenting(code.lower()))
+
+
+def test_only_the_presenter_publishes(room):
+    assert not room.publish(None, "output_size", {"os_i": 5})
+    token = room.start_presenting("ABC234")
+    assert not room.publish("someone-else", "output_size", {"os_i": 5})
+    assert room.presentation().page == ""
+    assert room.publish(token, "output_size", {"os_i": 5})
+    assert room.presentation().settings == {"os_i": 5}
+
+
+def test_what_is_published(room):
+    token = room.start_presenting("ABC234")
+    settings = {"os_i": 7, "os_mode": "transposed", "cm_integers": True}
+    room.publish(token, "output_size", settings, question_id="q1")
+    settings["os_i"] = 99  # the teacher's session goes on changing its own dict
+    shown = room.presentation()
+    assert (shown.page, shown.settings, shown.question_id, shown.revealed) == (
+        "output_size", {"os_i": 7, "os_mode": "transposed", "cm_integers": True}, "q1", False)
+    assert {f.name for f in dataclasses.fields(Presentation)} == {"version", "page", "settings", "question_id",
+                                                                  "revealed"}  # no code, no token
+
+
+def test_the_version_moves_exactly_when_followers_must_catch_up(room):
+    token = room.start_presenting("ABC234")
+    started = room.version()
+    room.publish(token, "output_size", {"os_i": 5})
+    first = room.version()
+    assert first > started
+    room.publish(token, "output_size", {"os_i": 5})  # the same page and settings: nothing new
+    assert room.version() == first == room.presentation().version
+    room.publish(token, "output_size", {"os_i": 6})
+    assert room.version() > first
+    second = room.version()
+    room.publish(token, "checkerboard", {"os_i": 6})
+    assert room.version() > second
+
+
+def test_a_second_teacher_browser_takes_over(room):
+    first = room.start_presenting("ABC234")
+    second = room.start_presenting("ABC234")
+    assert not room.is_presenting(first) and room.is_presenting(second)
+    assert not room.publish(first, "home", {}) and not room.heartbeat(first)
+
+
+def test_presenting_expires_when_the_teacher_leaves(room, clock):
+    token = room.start_presenting("ABC234")
+    room.publish(token, "output_size", {"os_i": 5})
+    for _ in range(5):  # a heartbeat every 2 s keeps it alive well past the timeout
+        clock.now += 2
+        assert room.heartbeat(token)
+    assert room.presentation() is not None
+    before = room.version()
+    clock.now += PRESENTER_TIMEOUT_S + 0.1
+    assert room.presentation() is None
+    assert room.version() > before  # followers notice the end
+    assert not room.heartbeat(token) and not room.publish(token, "output_size", {"os_i": 6})
+
+
+def test_stop_presenting(room):
+    token = room.start_presenting("ABC234")
+    room.stop_presenting("not-the-token")
+    assert room.presentation() is not None
+    room.stop_presenting(token)
+    assert room.presentation() is None and not room.is_presenting(token)
+
+
+def test_follower_counts(room, clock):
+    room.follower_seen("a")
+    room.follower_seen("b")
+    room.follower_seen("c", stepped_away=True)
+    assert room.follower_counts() == (2, 1)
+    room.follower_left("b")
+    assert room.follower_counts() == (1, 1)
+    clock.now += FOLLOWER_TIMEOUT_S / 2
+    room.follower_seen("a")
+    clock.now += FOLLOWER_TIMEOUT_S / 2 + 0.1  # "c" has gone quiet (closed the tab)
+    assert room.follower_counts() == (1, 0)
+
+
+def test_answers_are_pooled_for_the_current_question_only(room):
+    assert not room.submit_answer("q1", "s1", "3")  # nobody presents
+    token = room.start_presenting("ABC234")
+    room.publish(token, "output_size", {}, question_id="q1")
+    assert room.submit_answer("q1", "s1", "3")
+    assert room.submit_answer("q1", "s2", "4")
+    assert room.submit_answer("q1", "s3", "3")
+    assert room.submit_answer("q1", "s2", "3")  # a student changes their mind: still one answer each
+    assert not room.submit_answer("q0", "s4", "3")  # an old question
+    assert room.answer_counts("q1") == {"3": 3}
+    assert room.answer_counts("q0") == {}
+    room.publish(token, "output_size", {"os_i": 6}, question_id="q1")  # same question, other settings
+    assert room.answer_counts("q1") == {"3": 3}
+    room.publish(token, "output_size", {"os_i": 6}, question_id="q2")
+    assert room.answer_counts("q1") == {} and room.answer_counts("q2") == {}
+
+
+def test_only_the_presenter_reveals_and_then_answers_close(room):
+    token = room.start_presenting("ABC234")
+    room.publish(token, "output_size", {}, question_id="q1")
+    room.submit_answer("q1", "s1", "3")
+    assert not room.reveal("student", "q1") and not room.presentation().revealed
+    assert not room.reveal(token, "q0")
+    before = room.version()
+    assert room.reveal(token, "q1")
+    assert room.presentation().revealed and room.version() > before
+    assert not room.submit_answer("q1", "s2", "4")
+    assert room.answer_counts("q1") == {"3": 1}
+    room.publish(token, "output_size", {}, question_id="q2")  # the next question starts hidden
+    assert not room.presentation().revealed
+
+
+def test_following_shares_no_control_settings():
+    import classroom_ui
+
+    for keys in classroom_ui.SHARED_SETTINGS.values():
+        for key in keys:
+            assert not any(word in key for word in ("code", "token", "control", "train")), key
