@@ -3,7 +3,7 @@
     python benchmarks/guidelines_rerun.py [--steps 1200] [--every 100] [--seed 0] [--threads 1]
 
 Trains the "paper" variant exactly as the live rerun does (``ablations.run_ablation`` on the
-CPU classroom settings, ``train.classroom_defaults('cpu')``, seed 0) and scores 500 samples
+lab's settings, ``ablations.lab_base_config('cpu')``, seed 0) and scores 500 samples
 with the shipped MNIST classifier every --every steps. The criterion is the project's
 (``metrics.recognisable_digits``: mean confidence >= 0.8 and >= 9 of 10 digits present);
 ``reached_at`` is the first checked step where it held. The page's default step count

@@ -8,7 +8,6 @@ import torch
 import ui
 from dcgan_core import ablations
 from dcgan_core.i18n import LabError
-from dcgan_core.train import classroom_defaults
 from dcgan_core.viz import ablations as viz
 
 PLOT_CONFIG = {"displayModeBar": False}
@@ -173,7 +172,7 @@ if st.button(ui.t("guidelines_lab.live_button"), key="lab_live_button", type="pr
              disabled=server_job is not None and server_job.active):
     try:
         job = ablations.start_live_pair(variant, int(live_steps), seed=0, device="auto",
-                                        base_cfg=classroom_defaults("cpu"))
+                                        base_cfg=ablations.lab_base_config("cpu"))
         st.session_state["lab_job"] = job
     except LabError as err:
         ui.show_error(err)

@@ -35,7 +35,6 @@ from dcgan_core.data import DatasetSpec, load_images  # noqa: E402
 from dcgan_core.device import device_name, pick_device  # noqa: E402
 from dcgan_core.i18n import LabError  # noqa: E402
 from dcgan_core.model_source import PRETRAINED_PATH  # noqa: E402
-from dcgan_core.train import classroom_defaults  # noqa: E402
 
 
 def cpu_model() -> str:
@@ -71,7 +70,7 @@ def snapshot_path(args, name: str, step: int) -> Path:
 
 def record_variants(args, device: torch.device) -> None:
     out = Path(args.out)
-    base = classroom_defaults("cpu")  # the settings a classroom laptop trains with, on any device
+    base = ablations.lab_base_config("cpu")  # the lab's settings, on any device
     names = args.only.split(",") if args.only else list(ablations.ABLATIONS)
     classifier = load_classifier_or_none()
     reference = ablations.bundled_test_reference(classifier) if classifier is not None else None
@@ -153,7 +152,7 @@ def command_text(args) -> str:
 
 
 def write_readme(out: Path, args, device: torch.device, results: list) -> None:
-    base = classroom_defaults("cpu")
+    base = ablations.lab_base_config("cpu")
     lines = [
         "# Recorded results for the guidelines lab and the discriminator lesson",
         "",
@@ -163,7 +162,7 @@ def write_readme(out: Path, args, device: torch.device, results: list) -> None:
         "",
         f"- **Date:** {datetime.date.today().isoformat()}",
         f"- **Machine:** {machine_text(device)}; torch {torch.__version__}, Python {platform.python_version()}",
-        f"- **Settings:** the CPU classroom defaults (`train.classroom_defaults('cpu')`): 32×32×1, nz {base.model.nz}, "
+        f"- **Settings:** the lab's settings (`ablations.lab_base_config('cpu')`: the paper's optimiser at the earlier CPU classroom size): 32×32×1, nz {base.model.nz}, "
         f"ngf {base.model.ngf}, ndf {base.model.ndf}, batch {base.batch_size}, Adam lr {base.lr:g}, β1 {base.beta1:g}; "
         f"{args.steps} steps per variant, seed {args.seed}, the 12,000 bundled MNIST training digits.",
         "- **Times:** wall time depends on what else the machine was doing; CPU time (one thread with "
