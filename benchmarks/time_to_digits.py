@@ -44,6 +44,7 @@ from dcgan_core.train import Trainer, classroom_defaults  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_throughput import machine, sync  # noqa: E402
+from record import start_record  # noqa: E402
 
 REAL_REFERENCE_IMAGES = 1000
 
@@ -143,12 +144,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    record = start_record("time_to_digits", None if argv is None else ["time_to_digits.py", *argv])
     if args.quick:
         args.max_seconds = min(args.max_seconds, 30.0)
         args.check_every = min(args.check_every, 10)
         args.samples = min(args.samples, 200)
     # a fresh thread, as the app trains (see benchmarks/RESULTS.md on threads)
-    print(json.dumps(in_thread(args.threads or default_cpu_threads(), run, args)))
+    result = in_thread(args.threads or default_cpu_threads(), run, args)
+    result["quick"] = args.quick
+    record.finish(result)
+    print(json.dumps(result))
     return 0
 
 

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_benchmark(script, *args, tmp_path):
-    env = dict(os.environ, DCGAN_LAB_DATA=str(tmp_path / "data"))
+    env = dict(os.environ, DCGAN_LAB_DATA=str(tmp_path / "data"), DCGAN_LAB_BENCH_RESULTS=str(tmp_path / "records"))
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -61,6 +61,9 @@ def test_classroom_load_with_protocol_viewers(tmp_path):
     assert out["sessions_live"] == 2 and out["errors"] == []
     assert out["updates"] >= 2 and out["media_fetched"] >= 2  # live panels arrived, with their sample grids
     assert 0 < out["update_p50_s"] <= out["update_p95_s"] <= out["update_max_s"]
+    assert out["requests_sent"] > 0
+    assert out["requests_sent"] == out["requests_answered"] + out["requests_replaced"] + out["requests_unanswered"]
+    assert out["unanswered_share"] == round(out["requests_unanswered"] / out["requests_sent"], 4)
     assert out["images_per_s_no_viewers_before"] > 0 and out["images_per_s_with_viewers"] > 0
     for field in ("throughput_loss", "server_cpu_with_viewers", "p95_goal_met", "throughput_goal_met", "cpu_cores"):
         assert field in out
