@@ -67,3 +67,19 @@ def test_classroom_load_with_protocol_viewers(tmp_path):
     assert out["images_per_s_no_viewers_before"] > 0 and out["images_per_s_with_viewers"] > 0
     for field in ("throughput_loss", "server_cpu_with_viewers", "p95_goal_met", "throughput_goal_met", "cpu_cores"):
         assert field in out
+
+
+def test_slider_latency_in_the_browser(tmp_path):
+    """Chromium moves a slider on each convolution lesson; every move is timed until its figure is redrawn."""
+    out = run_benchmark("slider_latency.py", "--quick", "--moves", "2", tmp_path=tmp_path)
+    assert out["quick"] is True and out["moves"] == 2
+    lessons = {lesson["page"]: lesson for lesson in out["lessons"]}
+    assert set(lessons) == {"pages/output_size.py", "pages/conv_matrix.py", "pages/transposed_conv.py",
+                            "pages/checkerboard.py"}
+    for lesson in lessons.values():
+        assert lesson["timed"] == 2 and lesson["missed"] == 0, lesson  # each move redrew the figure
+        assert 0 < lesson["first_change_median_ms"] <= lesson["median_ms"] <= lesson["p95_ms"] <= lesson["max_ms"]
+        assert isinstance(lesson["goal_met"], bool)
+    record = [json.loads(line) for line in (tmp_path / "records" / "slider_latency.jsonl").read_text().splitlines()]
+    assert len(record) == 1 and record[0]["figures"] == out
+    assert record[0]["load_1m_start"] is not None and record[0]["cores"] == os.cpu_count()
