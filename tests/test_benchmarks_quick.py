@@ -83,3 +83,26 @@ def test_slider_latency_in_the_browser(tmp_path):
     record = [json.loads(line) for line in (tmp_path / "records" / "slider_latency.jsonl").read_text().splitlines()]
     assert len(record) == 1 and record[0]["figures"] == out
     assert record[0]["load_1m_start"] is not None and record[0]["cores"] == os.cpu_count()
+
+
+def test_classroom_soak_one_minute(tmp_path):
+    """The soak's CI variant: viewers for a minute on a short run that finishes and is continued from its
+    checkpoint on the page; memory sampled, latency per period, every checkpoint loaded."""
+    env = dict(os.environ, DCGAN_LAB_DATA=str(tmp_path / "data"), DCGAN_LAB_BENCH_RESULTS=str(tmp_path / "records"))
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "classroom_soak.py"), "--minutes", "1",
+                             "--sessions", "3", "--run-steps", "30", "--sample-seconds", "20", "--json"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=480)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["sessions"] == 3 and out["minutes"] == 1 and out["period_minutes"] == 1
+    assert len(out["memory"]) >= 3 and all(m["server_rss_mb"] > 0 for m in out["memory"])
+    assert any(m["training_rss_mb"] for m in out["memory"])
+    assert out["runs_continued"] >= 1 and out["final_step"] > out["run_steps"]  # finished, then continued
+    assert out["checkpoints_written"] >= 1 and out["checkpoints_loadable"] == out["checkpoints_written"]
+    assert all(c["loadable"] for c in out["final_checkpoints"]) and out["final_checkpoints"]
+    assert len(out["periods"]) == 1 and out["periods"][0]["updates"] > 0
+    assert out["requests_sent"] == (out["requests_answered"] + out["requests_replaced"] + out["requests_unanswered"])
+    assert out["viewer_errors"] == []
+    for key in ("server_rss_growth", "training_rss_growth", "memory_goal_met", "latency_drift_goal_met", "goal_met"):
+        assert key in out
+    assert (tmp_path / "records" / "classroom_soak.jsonl").exists()
