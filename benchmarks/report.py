@@ -546,29 +546,40 @@ def readme_with_table(readme: str, results_dir: Path) -> str:
     return readme[:start] + readme_table(results_dir) + readme[end + len(END):]
 
 
-def rendered(results_dir: Path = RESULTS_DIR, readme_path: Path = README) -> dict[Path, str]:
-    return {RESULTS_MD: results_md(results_dir), readme_path: readme_with_table(readme_path.read_text(), results_dir)}
+def rendered(results_dir: Path = RESULTS_DIR, readme_path: Path = README,
+             results_md_path: Path = RESULTS_MD) -> dict[Path, str]:
+    return {results_md_path: results_md(results_dir),
+            readme_path: readme_with_table(readme_path.read_text(), results_dir)}
+
+
+def shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="fail if RESULTS.md or README.md differ from the records")
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="folder of the .jsonl records")
+    parser.add_argument("--readme", type=Path, default=README, help=argparse.SUPPRESS)
+    parser.add_argument("--results-md", type=Path, default=RESULTS_MD, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     stale = []
-    for path, text in rendered(args.results).items():
+    for path, text in rendered(args.results, args.readme, args.results_md).items():
         current = path.read_text() if path.exists() else ""
         if current == text:
             continue
         if args.check:
             stale.append(path)
             sys.stdout.writelines(difflib.unified_diff(current.splitlines(True), text.splitlines(True),
-                                                       str(path.relative_to(ROOT)), "from the records", n=1))
+                                                       shown(path), "from the records", n=1))
         else:
             path.write_text(text)
-            print(f"wrote {path.relative_to(ROOT)}")
+            print(f"wrote {shown(path)}")
     if stale:
-        print(f"\n{', '.join(str(p.relative_to(ROOT)) for p in stale)} differ from what benchmarks/results gives: "
+        print(f"\n{', '.join(shown(p) for p in stale)} differ from what benchmarks/results gives: "
               "run python benchmarks/report.py and commit the result.", file=sys.stderr)
         return 1
     return 0
