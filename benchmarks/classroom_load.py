@@ -331,6 +331,8 @@ def measure_protocol(browser, url, server_pid, data_dir, sessions, seconds, base
     return {
         "viewers": "protocol", "sessions": sessions, "sessions_live": live, "window_seconds": seconds,
         "updates": len(latencies), "media_fetched": media, "errors": errors[:5],
+        "full_runs": sum(v.full_runs for v in viewers), "early_ends": sum(v.early_ends for v in viewers),
+        "answers_before_window": sum(t < window_start for v in viewers for t, _ in v.latencies),
         "requests_sent": counts["sent"], "requests_answered": counts["answered"],
         "requests_replaced": counts["replaced"], "requests_unanswered": counts["unanswered"],
         "unanswered_share": round(unanswered_share, 4), "drain_seconds": DRAIN_S,
