@@ -283,6 +283,14 @@ def load_summary(records):
         groups.setdefault((f["sessions"], f["window_seconds"]), []).append(f)
     parts = []
     for (sessions, window), figs in sorted(groups.items()):
+        answered = [f for f in figs if f["requests_answered"] + f["requests_replaced"] > 0]
+        if not answered:
+            parts.append(
+                f"{sessions} protocol viewers, {fmt(window, 0)} s: **no live update answered** in the window "
+                f"({spread([f['requests_sent'] for f in figs], ' requests sent', 0)}); training loses "
+                f"{spread([100 * f['throughput_loss'] for f in figs], ' %', 1)}; goal met in 0 of {len(figs)} runs")
+            continue
+        figs = answered if len(answered) == len(figs) else figs
         parts.append(
             f"{sessions} protocol viewers, {fmt(window, 0)} s: live update p50 {spread([f['update_p50_s'] for f in figs], ' s')}, "
             f"**p95 {spread([f['update_p95_s'] for f in figs], ' s')}**, max {spread([f['update_max_s'] for f in figs], ' s')}; "
@@ -313,14 +321,22 @@ def load_rows(records):
 
 # classroom_soak -------------------------------------------------------------------
 
+def latency_drift(figs) -> str:
+    if not any(f["requests_answered"] + f["requests_replaced"] for f in figs):
+        return (f"**no live update answered** ({spread([100 * f['unanswered_share'] for f in figs], ' %', 1)} of "
+                f"requests unanswered)")
+    return (f"live update p95 per period first → last {spread([f['periods'][0]['p95_s'] for f in figs], ' s')} → "
+            f"{spread([f['periods'][-1]['p95_s'] for f in figs], ' s')}, unanswered "
+            f"{spread([100 * f['unanswered_share'] for f in figs], ' %', 2)}")
+
+
 def soak_summary(records):
     figs = figures_of(records)
     return (f"{' / '.join(sorted({str(f['sessions']) for f in figs}))} protocol viewers for "
             f"{' / '.join(sorted({fmt(f['minutes'], 0) for f in figs}))} min: server memory growth after the settling "
             f"period {spread([100 * f['server_rss_growth'] for f in figs], ' %', 1)}, training process "
-            f"{spread([100 * f['training_rss_growth'] for f in figs], ' %', 1)}; live update p95 per period "
-            f"first → last {spread([f['periods'][0]['p95_s'] for f in figs], ' s')} → "
-            f"{spread([f['periods'][-1]['p95_s'] for f in figs], ' s')}; checkpoints loadable "
+            f"{spread([100 * f['training_rss_growth'] for f in figs], ' %', 1)}; {latency_drift(figs)}; "
+            f"run continued {spread([f['runs_continued'] for f in figs], ' times', 0)}; checkpoints loadable "
             f"{sum(f['checkpoints_loadable'] for f in figs)} of {sum(f['checkpoints_written'] for f in figs)}; "
             f"goal met in {sum(f['goal_met'] for f in figs)} of {len(figs)} runs")
 
