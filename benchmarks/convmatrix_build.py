@@ -3,7 +3,8 @@
     python benchmarks/convmatrix_build.py          # both cases, 5 repeats each
     python benchmarks/convmatrix_build.py --quick  # 1 repeat of the naive builder, 3 of the fast one
 
-Prints a table, then one JSON line. Goal: speed-up ≥ 30×.
+Prints a table, then one JSON line, and appends it to benchmarks/results/convmatrix_build.jsonl
+(benchmarks/record.py). Goal: speed-up ≥ 30×.
 """
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dcgan_core.convmatrix import conv_matrix, naive_conv_matrix  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from record import start_record  # noqa: E402
 
 CASES = [  # (input size, kernel size, stride, padding)
     (128, 5, 2, 2),
@@ -42,6 +46,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     args = parser.parse_args()
     fast_repeats, naive_repeats = (3, 1) if args.quick else (7, 3)
+    record = start_record("convmatrix_build")
 
     torch.manual_seed(0)
     rows = []
@@ -66,10 +71,13 @@ def main() -> None:
         print(f"{r['i']:>4} {r['k']:>2} {r['s']:>2} {r['p']:>2} {shape:>15} {r['nnz']:>8} "
               f"{r['vectorised_ms']:>14.2f} {r['naive_ms']:>10.1f} {r['speedup']:>8.0f}x")
     worst = min(r["speedup"] for r in rows)
-    print(json.dumps({
+    result = {
         "benchmark": "convmatrix_build", "torch": torch.__version__, "cpus": os.cpu_count(),
-        "quick": args.quick, "cases": rows, "min_speedup": round(worst, 1), "goal": GOAL, "goal_met": worst >= GOAL,
-    }))
+        "quick": args.quick, "fast_repeats": fast_repeats, "naive_repeats": naive_repeats, "cases": rows,
+        "min_speedup": round(worst, 1), "goal": GOAL, "goal_met": worst >= GOAL,
+    }
+    record.finish(result)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

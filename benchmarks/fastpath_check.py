@@ -30,6 +30,7 @@ from dcgan_core.train import Trainer, TrainConfig, classroom_defaults  # noqa: E
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_throughput import machine, sync  # noqa: E402
+from record import start_record  # noqa: E402
 
 
 def flat_weights(trainer) -> torch.Tensor:
@@ -123,6 +124,7 @@ def main(argv=None) -> int:
     parser.add_argument("--compile", action="store_true", help="also try mode='compile' (slow to compile)")
     parser.add_argument("--quick", action="store_true", help="tiny networks and few steps")
     args = parser.parse_args(argv)
+    record = start_record("fastpath_check", None if argv is None else ["fastpath_check.py", *argv])
     device = pick_device(args.device)
     config = replace(classroom_defaults(device), device=str(device), mode="auto")
     steps = args.steps
@@ -134,9 +136,11 @@ def main(argv=None) -> int:
     if args.compile:
         results["compile"] = compile_check(config, images, device)
     failed = [name for name, r in results.items() if r["ok"] is False]
-    print(json.dumps({"benchmark": "fastpath_check", **machine(), "device": str(device),
-                      "device_name": device_name(device), "passed": not failed, "failed": failed,
-                      "checks": results}))
+    result = {"benchmark": "fastpath_check", **machine(), "device": str(device),
+              "device_name": device_name(device), "quick": args.quick, "passed": not failed, "failed": failed,
+              "checks": results}
+    record.finish(result)
+    print(json.dumps(result))
     return 1 if failed else 0
 
 

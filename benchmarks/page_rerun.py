@@ -6,7 +6,10 @@ For each page: load it once under Streamlit's AppTest, then move one slider
 --changes times and time every `.run()`. The slider walks through its range
 (one step at a time, back and forth), so most reruns see settings the page has
 not computed yet, as a student dragging a slider would. Prints the median and
-95th percentile in ms per page, then one JSON line. Goal: median ≤ 200 ms.
+95th percentile in ms per page, then one JSON line, appended to
+benchmarks/results/page_rerun.jsonl (benchmarks/record.py). Goal: median ≤ 200 ms.
+This is the server's share of a slider change, inside the process: no websocket, no browser,
+no drawing. benchmarks/slider_latency.py times what a student waits for, in Chromium.
 Wall-clock times depend on what else the machine runs; the CPU time this
 process used per rerun (all its threads) is printed too, and the load average.
 """
@@ -23,7 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from record import start_record  # noqa: E402
 
 # page file -> the slider each benchmark moves (the one that changes the most on the page)
 PAGES = {
@@ -44,11 +51,6 @@ def slider_walk(low: int, high: int, start: int, n: int) -> list[int]:
         value += step
         values.append(value)
     return values
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def bench_page(page: str, key: str | None, changes: int, warmup: int) -> dict:
@@ -76,7 +78,7 @@ def bench_page(page: str, key: str | None, changes: int, warmup: int) -> dict:
         "slider": slider.key,
         "changes": len(times),
         "median_ms": round(statistics.median(times), 1),
-        "p95_ms": round(percentile(times, 0.95), 1),
+        "p95_ms": round(float(np.percentile(times, 95)), 1),
         "max_ms": round(max(times), 1),
         "cpu_median_ms": round(statistics.median(cpu_times), 1),
         "goal_met": statistics.median(times) <= GOAL_MS,
@@ -87,7 +89,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--changes", type=int, default=20, help="slider changes timed per page")
     parser.add_argument("--warmup", type=int, default=1, help="untimed changes first (imports, first torch call)")
+    parser.add_argument("--pages", nargs="*", default=None, help="only these page files (default: all four)")
     args = parser.parse_args()
+    record = start_record("page_rerun")
     try:
         load = os.getloadavg()[0]
     except OSError:
@@ -95,6 +99,8 @@ def main() -> None:
     print(f"CPU cores: {os.cpu_count()}, 1-minute load average: {load}")
     results = []
     for page, key in PAGES.items():
+        if args.pages and page not in args.pages:
+            continue
         if not (ROOT / page).exists():
             print(f"{page}: not written yet, skipped")
             continue
@@ -107,7 +113,10 @@ def main() -> None:
             print(f"{page:28s} slider {result['slider']:8s} median {result['median_ms']:7.1f} ms   "
                   f"p95 {result['p95_ms']:7.1f} ms   max {result['max_ms']:7.1f} ms   "
                   f"CPU median {result['cpu_median_ms']:7.1f} ms   ({verdict})")
-    print(json.dumps({"benchmark": "page_rerun", "goal_ms": GOAL_MS, "load_average": load, "results": results}))
+    result = {"benchmark": "page_rerun", "goal_ms": GOAL_MS, "changes": args.changes, "load_average": load,
+              "results": results}
+    record.finish(result)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

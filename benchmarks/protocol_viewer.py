@@ -10,10 +10,17 @@ deltas and a "script finished" message; each image in a delta is fetched over
 HTTP. That is what this client does, and it times each live update from its
 request to the server's "finished".
 
+Every request is accounted for. A request the server cut short for a newer one
+("finished early for rerun") is *replaced*: it is timed until the answer that
+replaced it, as a student waits for that one. A request still waiting when the
+viewer stops is *unanswered*; ``counts(since)`` says how many were sent, answered,
+replaced and unanswered, so that a latency percentile never hides the dropped.
+
     viewer = ProtocolViewer("http://127.0.0.1:8501", page="train", query="lang=en")
     end = time.monotonic() + 60
-    await viewer.run(until=lambda: end)
-    viewer.latencies  # [(sent_at, seconds), ...] for fragment reruns
+    await viewer.run(until=lambda: end + 5, send_until=lambda: end)   # 5 s to drain
+    viewer.latencies  # [(sent_at, seconds), ...] for fragment reruns, replaced ones included
+    viewer.counts(since=start)
 """
 from __future__ import annotations
 
@@ -38,7 +45,9 @@ class ProtocolViewer:
         self.query = query
         self.fetch_media = fetch_media
         self.page_hash = ""
-        self.latencies: list[tuple[float, float]] = []   # (sent at, seconds) per answered fragment rerun
+        self.latencies: list[tuple[float, float]] = []   # (sent at, seconds) per answered or replaced request
+        self.replaced: list[float] = []                   # send times of requests answered by a newer run
+        self.sent: list[float] = []                       # send times of every fragment rerun request
         self.finished_at: list[float] = []                # when each fragment rerun's answer arrived
         self.full_runs = 0
         self.early_ends = 0                               # reruns the server cut short for a newer one
@@ -46,7 +55,8 @@ class ProtocolViewer:
         self.errors: list[str] = []
         self._pending: deque[float] = deque()             # send times of fragment reruns not yet answered
         self._timers: dict[str, asyncio.Task] = {}
-        self._interrupted = False
+        self._interrupted = 0                             # runs cut short since the last answer
+        self._send_until = None
         self._random = random.Random(seed)
         self._media_seen: set[str] = set()
 
@@ -66,8 +76,11 @@ class ProtocolViewer:
         Its phase is random: thirty students do not open the page in the same millisecond."""
         await asyncio.sleep(self._random.uniform(0, interval))
         while True:
-            self._pending.append(time.monotonic())
-            await ws.send(self._rerun_message(fragment_id))
+            now = time.monotonic()
+            if self._send_until is None or now < self._send_until():
+                self._pending.append(now)
+                self.sent.append(now)
+                await ws.send(self._rerun_message(fragment_id))
             await asyncio.sleep(interval)
 
     async def _fetch(self, path: str) -> None:
@@ -85,8 +98,11 @@ class ProtocolViewer:
             return []
         return [img.url for img in element.imgs.imgs if img.url.startswith("/media/")]
 
-    async def run(self, until) -> None:
-        """Watch until ``until()`` (a clock reading, asked again and again: it may move)."""
+    async def run(self, until, send_until=None) -> None:
+        """Watch until ``until()`` (a clock reading, asked again and again: it may move). With
+        ``send_until``, the timers stop asking at that reading and the answers still owed may
+        arrive until ``until()``."""
+        self._send_until = send_until
         ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
         try:
             async with connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=120) as ws:
@@ -122,15 +138,20 @@ class ProtocolViewer:
 
     def _finished(self, status, now: float) -> None:
         """Match answers to requests, oldest first. A fragment run cut short ends "early for
-        rerun" and is answered by the run that replaced it: a newer fragment run (the older
-        request is dropped) or a full run (the page called st.rerun(); that run answers it)."""
+        rerun" and is answered by the run that replaced it: a newer fragment run (the request
+        cut short is *replaced*, timed until this answer) or a full run (the page called
+        st.rerun(); that run answers it)."""
         if status == FINISHED.FINISHED_EARLY_FOR_RERUN:
             self.early_ends += 1
-            self._interrupted = True
+            self._interrupted += 1
             return
-        if status == FRAGMENT_DONE and self._interrupted and len(self._pending) > 1:
-            self._pending.popleft()
-        self._interrupted = False
+        if status == FRAGMENT_DONE:
+            while self._interrupted and len(self._pending) > 1:
+                sent = self._pending.popleft()
+                self.replaced.append(sent)
+                self.latencies.append((sent, now - sent))
+                self._interrupted -= 1
+        self._interrupted = 0
         if status != FRAGMENT_DONE:
             self.full_runs += 1
         if self._pending:
@@ -138,8 +159,16 @@ class ProtocolViewer:
             self.latencies.append((sent, now - sent))
             self.finished_at.append(now)
 
+    def counts(self, since: float = float("-inf")) -> dict:
+        """Requests sent at or after ``since``: sent = answered + replaced + unanswered."""
+        sent = sum(t >= since for t in self.sent)
+        replaced = sum(t >= since for t in self.replaced)
+        timed = sum(t >= since for t, _ in self.latencies)
+        unanswered = sum(t >= since for t in self._pending)
+        return {"sent": sent, "answered": timed - replaced, "replaced": replaced, "unanswered": unanswered}
 
-async def watch(viewers: list[ProtocolViewer], until) -> list[ProtocolViewer]:
-    """All ``viewers`` at once, in this event loop, until ``until()``."""
-    await asyncio.gather(*(viewer.run(until) for viewer in viewers))
+
+async def watch(viewers: list[ProtocolViewer], until, send_until=None) -> list[ProtocolViewer]:
+    """All ``viewers`` at once, in this event loop, until ``until()`` (asking until ``send_until()``)."""
+    await asyncio.gather(*(viewer.run(until, send_until) for viewer in viewers))
     return viewers

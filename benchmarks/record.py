@@ -22,6 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+# Tests that run a benchmark's quick variant point this at a temporary folder, so that a test run
+# never adds lines to the committed records.
+RESULTS_DIR_ENV = "DCGAN_LAB_BENCH_RESULTS"
+
+
+def default_results_dir() -> Path:
+    return Path(os.environ.get(RESULTS_DIR_ENV) or RESULTS_DIR)
 
 
 def load_1m() -> float | None:
@@ -80,7 +87,7 @@ class Run:
     command: str
     load_start: float | None
     started: str
-    results_dir: Path = field(default=RESULTS_DIR)
+    results_dir: Path = field(default_factory=default_results_dir)
 
     def finish(self, figures: dict, write: bool = True) -> dict:
         line = {"benchmark": self.benchmark, "date": self.started, "command": self.command,
@@ -98,11 +105,11 @@ def start_record(benchmark: str, argv: list[str] | None = None, results_dir: Pat
     script = Path(argv[0]).name if argv else benchmark
     command = " ".join(["python", f"benchmarks/{script}", *map(shlex.quote, argv[1:])])
     started = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return Run(benchmark, command, load_1m(), started, results_dir or RESULTS_DIR)
+    return Run(benchmark, command, load_1m(), started, Path(results_dir) if results_dir else default_results_dir())
 
 
 def read_records(benchmark: str, results_dir: Path | None = None) -> list[dict]:
-    path = (results_dir or RESULTS_DIR) / f"{benchmark}.jsonl"
+    path = Path(results_dir or RESULTS_DIR) / f"{benchmark}.jsonl"
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

@@ -2,7 +2,8 @@
 
     python benchmarks/train_speed.py [--device cpu] [--steps 30]
 
-Prints one line per setting; the classroom default is marked with *.
+Prints one line per setting; the classroom default is marked with *. The figures are appended
+to benchmarks/results/train_speed.jsonl (benchmarks/record.py).
 Numbers depend on what else the machine is doing: note the load average.
 """
 from __future__ import annotations
@@ -19,6 +20,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from dcgan_core.device import device_description, pick_device
 from dcgan_core.models import count_parameters
 from dcgan_core.train import Trainer, classroom_defaults
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from record import start_record  # noqa: E402
 
 
 def measure(config, images, steps: int) -> float:
@@ -46,6 +50,7 @@ def main():
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: PyTorch's choice)")
     parser.add_argument("--only-default", action="store_true", help="measure the classroom default only")
     args = parser.parse_args()
+    record = start_record("train_speed")
     if args.threads:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
@@ -56,12 +61,16 @@ def main():
     settings = [(default.model.ngf, default.batch_size)]
     if not args.only_default:
         settings += [(w, b) for w in (16, 32, 64) for b in (32, 64, 128) if (w, b) != settings[0]]
+    rows = []
     for width, batch in settings:
         config = replace(default, model=replace(default.model, ngf=width, ndf=width), batch_size=batch)
         rate, trainer = measure(config, images, args.steps)
         mark = "*" if (width, batch) == settings[0] else " "
         print(f"{mark} ngf=ndf={width:3d} nz={config.model.nz} batch {batch:4d}: {rate:8.0f} images/s "
               f"({rate / batch:6.1f} steps/s; G {count_parameters(trainer.netG):,} D {count_parameters(trainer.netD):,} params)")
+        rows.append({"ngf": width, "ndf": width, "nz": config.model.nz, "batch": batch, "default": mark == "*",
+                     "images_per_s": round(rate, 1), "steps_per_s": round(rate / batch, 2)})
+    record.finish({"device": str(device), "steps": args.steps, "threads": torch.get_num_threads(), "settings": rows})
 
 
 if __name__ == "__main__":

@@ -53,6 +53,9 @@ from dcgan_core.job import TrainingJob, default_cpu_threads, png_bytes  # noqa: 
 from dcgan_core.models import build_models  # noqa: E402
 from dcgan_core.train import Trainer, classroom_defaults  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from record import start_record  # noqa: E402
+
 OBSERVER_INTERVAL_S = 0.25  # the Train page's refresh
 
 
@@ -258,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    record = start_record("train_throughput", None if argv is None else ["train_throughput.py", *argv])
     device = pick_device(args.device)
     info = machine()
     threads = args.threads or default_cpu_threads()
@@ -293,8 +297,9 @@ def main(argv=None) -> int:
         "baseline": a, "fast_path": b, "observed": c,
         "fast_vs_baseline": round(b["images_per_s"] / a["images_per_s"], 3),
         "observed_vs_fast": round(c["images_per_s"] / b["images_per_s"], 3),
-        "load_average_1m_end": os.getloadavg()[0],
+        "load_average_1m_end": os.getloadavg()[0], "quick": args.quick,
     }
+    record.finish(result)
     print(json.dumps(result))
     return 0
 

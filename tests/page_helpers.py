@@ -1,5 +1,9 @@
-"""What the AppTest page tests share: opening one page of the app, and a generator
-checkpoint standing in for the shipped one where a checkout lacks it."""
+"""What the AppTest page tests share: opening one page of the app, and the shipped generator
+checkpoint (a random stand-in only when a developer asks for it explicitly)."""
+import os
+
+import pytest
+
 import dcgan_core.model_source as model_source
 import ui
 from dcgan_core.checkpoint import save_checkpoint
@@ -29,10 +33,19 @@ def random_checkpoint(path, channels=1, nz=100):
     return save_checkpoint(path, model_config=cfg, generator=netG, discriminator=netD)
 
 
+# Test-only switch: a developer without the shipped generator (e.g. while re-training it) may set
+# this to run the page tests on a random checkpoint. Without it, a missing asset fails the tests.
+STAND_IN_SWITCH = "DCGAN_LAB_TEST_STAND_IN_GENERATOR"
+
+
 def shipped_or_stand_in(tmp_path, monkeypatch, nz=100):
-    """The shipped pretrained checkpoint, or a random one put in its place."""
+    """The shipped pretrained checkpoint. A random one is put in its place only when
+    ``DCGAN_LAB_TEST_STAND_IN_GENERATOR=1`` is set; otherwise a missing checkpoint fails the test."""
     if model_source.PRETRAINED_PATH.exists():
         return model_source.PRETRAINED_PATH
+    if os.environ.get(STAND_IN_SWITCH) != "1":
+        pytest.fail(f"{model_source.PRETRAINED_PATH} is missing: the app ships it (scripts/train_pretrained.py "
+                    f"makes it). Set {STAND_IN_SWITCH}=1 to test the pages with a random stand-in.", pytrace=False)
     path = random_checkpoint(tmp_path / "pretrained" / "mnist_dcgan.pt", nz=nz)
     monkeypatch.setattr(model_source, "PRETRAINED_PATH", path)
     return path

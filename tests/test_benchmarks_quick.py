@@ -8,10 +8,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_benchmark(script, *args, tmp_path):
-    env = dict(os.environ, DCGAN_LAB_DATA=str(tmp_path / "data"))
+def run_benchmark(script, *args, tmp_path, timeout=240):
+    env = dict(os.environ, DCGAN_LAB_DATA=str(tmp_path / "data"), DCGAN_LAB_BENCH_RESULTS=str(tmp_path / "records"))
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=240)
+                            capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert len(lines) == 1, result.stdout
@@ -83,11 +83,55 @@ def test_fastpath_check_quick(tmp_path):
 
 def test_classroom_load_with_protocol_viewers(tmp_path):
     """A real server, a run started from its page in Chromium, two protocol viewers watching."""
-    out = run_benchmark("classroom_load.py", "--sessions", "2", "--seconds", "6", "--json", tmp_path=tmp_path)
+    # a server, Chromium and a training run on a busy 2-core machine: minutes before the first viewer
+    out = run_benchmark("classroom_load.py", "--sessions", "2", "--seconds", "6", "--json", tmp_path=tmp_path,
+                        timeout=600)
     assert out["viewers"] == "protocol" and out["sessions"] == 2
     assert out["sessions_live"] == 2 and out["errors"] == []
     assert out["updates"] >= 2 and out["media_fetched"] >= 2  # live panels arrived, with their sample grids
     assert 0 < out["update_p50_s"] <= out["update_p95_s"] <= out["update_max_s"]
+    assert out["requests_sent"] > 0
+    assert out["requests_sent"] == out["requests_answered"] + out["requests_replaced"] + out["requests_unanswered"]
+    assert out["unanswered_share"] == round(out["requests_unanswered"] / out["requests_sent"], 4)
     assert out["images_per_s_no_viewers_before"] > 0 and out["images_per_s_with_viewers"] > 0
     for field in ("throughput_loss", "server_cpu_with_viewers", "p95_goal_met", "throughput_goal_met", "cpu_cores"):
         assert field in out
+
+
+def test_slider_latency_in_the_browser(tmp_path):
+    """Chromium moves a slider on each convolution lesson; every move is timed until its figure is redrawn."""
+    out = run_benchmark("slider_latency.py", "--quick", "--moves", "2", tmp_path=tmp_path, timeout=600)
+    assert out["quick"] is True and out["moves"] == 2
+    lessons = {lesson["page"]: lesson for lesson in out["lessons"]}
+    assert set(lessons) == {"pages/output_size.py", "pages/conv_matrix.py", "pages/transposed_conv.py",
+                            "pages/checkerboard.py"}
+    for lesson in lessons.values():
+        assert lesson["timed"] == 2 and lesson["missed"] == 0, lesson  # each move redrew the figure
+        assert 0 < lesson["first_change_median_ms"] <= lesson["median_ms"] <= lesson["p95_ms"] <= lesson["max_ms"]
+        assert isinstance(lesson["goal_met"], bool)
+    record = [json.loads(line) for line in (tmp_path / "records" / "slider_latency.jsonl").read_text().splitlines()]
+    assert len(record) == 1 and record[0]["figures"] == out
+    assert record[0]["load_1m_start"] is not None and record[0]["cores"] == os.cpu_count()
+
+
+def test_classroom_soak_one_minute(tmp_path):
+    """The soak's CI variant: viewers for a minute on a short run that finishes and is continued from its
+    checkpoint on the page; memory sampled, latency per period, every checkpoint loaded."""
+    env = dict(os.environ, DCGAN_LAB_DATA=str(tmp_path / "data"), DCGAN_LAB_BENCH_RESULTS=str(tmp_path / "records"))
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "classroom_soak.py"), "--minutes", "1",
+                             "--sessions", "3", "--run-steps", "30", "--sample-seconds", "20", "--json"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=480)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["sessions"] == 3 and out["minutes"] == 1 and out["period_minutes"] == 1
+    assert len(out["memory"]) >= 3 and all(m["server_rss_mb"] > 0 for m in out["memory"])
+    assert any(m["training_rss_mb"] for m in out["memory"])
+    assert out["runs_continued"] >= 1 and out["final_step"] > out["run_steps"]  # finished, then continued
+    assert out["checkpoints_written"] >= 1 and out["checkpoints_loadable"] == out["checkpoints_written"]
+    assert all(c["loadable"] for c in out["final_checkpoints"]) and out["final_checkpoints"]
+    assert len(out["periods"]) == 1 and out["periods"][0]["updates"] > 0
+    assert out["requests_sent"] == (out["requests_answered"] + out["requests_replaced"] + out["requests_unanswered"])
+    assert out["viewer_errors"] == []
+    for key in ("server_rss_growth", "training_rss_growth", "memory_goal_met", "latency_drift_goal_met", "goal_met"):
+        assert key in out
+    assert (tmp_path / "records" / "classroom_soak.jsonl").exists()

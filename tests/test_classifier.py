@@ -36,18 +36,17 @@ def test_weights_load_with_weights_only_and_are_small():
 
 
 def test_accuracy_on_bundled_test_digits(classifier, bundled_test):
+    """Recomputed here on the 2,000 bundled test digits, every digit separately, not read from the file."""
     x, y = bundled_test
     assert len(x) == 2000
     acc = accuracy(classifier, x, y)
     assert acc >= 0.99, acc
-    # The training script's recorded figure is the same computation (at most one digit apart across torch builds).
+    predicted = predict(x, classifier)
+    for digit in range(10):
+        mine = y == digit
+        assert (predicted[mine] == digit).double().mean().item() >= 0.97, digit
+    # The model card's figure is the same computation (at most one digit apart across torch builds).
     assert abs(classifier_metadata()["bundled_test_accuracy"] - acc) <= 1 / len(x) + 1e-12
-
-
-def test_recorded_mnist_accuracy_meets_target():
-    meta = classifier_metadata()
-    assert meta["mnist_test_size"] == 10_000 and meta["train_size"] == 60_000
-    assert meta["mnist_test_accuracy"] >= 0.99
 
 
 @pytest.mark.parametrize("to_32", ["resize", "pad"])

@@ -9,6 +9,8 @@ from dcgan_core.classifier import load_classifier
 from dcgan_core.data import load_bundled_mnist
 from dcgan_core.i18n import LabError
 from dcgan_core.metrics import (
+    QualityReport,
+    _topk_smallest_distances,
     as_gan_images,
     class_histogram,
     classifier_features,
@@ -216,6 +218,42 @@ def test_mode_collapse_thresholds():
     assert not mode_collapse_warning(dominant, max_share=0.5)
 
 
+def test_mode_collapse_at_its_exact_boundaries():
+    """Nine digits present is enough; a largest share of exactly 30 % is allowed; just above is not."""
+    nine = np.array([12, 11, 11, 11, 11, 11, 11, 11, 11, 0])
+    check = mode_collapse_check(nine)
+    assert check.classes_present == 9 and not check.collapsed and check.reasons == []
+    at_limit = np.array([30, 8, 8, 8, 8, 8, 8, 8, 7, 7])  # digit 0 is exactly 30 of 100
+    check = mode_collapse_check(at_limit)
+    assert check.largest_share == 0.3 and not check.collapsed
+    above = np.array([31, 8, 8, 8, 8, 8, 8, 7, 7, 7])
+    check = mode_collapse_check(above)
+    assert check.collapsed and [key for key, _ in check.reasons] == ["metrics.reason_dominant_class"]
+
+
+def report_with(confidence: float, classes: int, fcd: float = 100.0) -> QualityReport:
+    hist = [10] * classes + [0] * (10 - classes)
+    return QualityReport(fcd=fcd, fcd_real_baseline=None, class_histogram=hist, mean_confidence=confidence,
+                         confident_share=confidence, classes_present=classes, mode_collapse=classes < 9,
+                         collapse_reasons=[], num_fake=sum(hist), num_real=1000, timings={})
+
+
+@pytest.mark.parametrize("confidence, classes, recognisable", [
+    (0.8, 9, True),          # both at the boundary: ≥ 0.8 and ≥ 9 digits
+    (0.82, 10, True),        # a threshold moved above 0.8 fails here
+    (0.7999, 10, False),
+    (0.95, 8, False),
+    (1.0, 9, True),
+])
+def test_recognisable_digits_at_its_exact_boundaries(confidence, classes, recognisable):
+    assert recognisable_digits(report_with(confidence, classes)) is recognisable
+
+
+def test_recognisable_digits_fcd_ceiling_is_inclusive():
+    assert recognisable_digits(report_with(0.9, 10, fcd=50.0), max_fcd=50.0)
+    assert not recognisable_digits(report_with(0.9, 10, fcd=50.01), max_fcd=50.0)
+
+
 # --- nearest neighbours --------------------------------------------------------------------------
 
 def test_real_images_find_themselves(real):
@@ -242,6 +280,38 @@ def test_nearest_neighbours_match_cdist(classifier, real, space):
     np.testing.assert_allclose(distances, ref_d.numpy(), rtol=1e-6, atol=1e-6)
     assert (indices == ref_i.numpy()).mean() > 0.99  # exact ties aside, the same neighbours
     np.testing.assert_allclose(reference.gather(1, torch.from_numpy(indices)).numpy(), ref_d.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 50, 599, 600, 4096])
+def test_chunked_search_matches_cdist_over_many_chunks(chunk):
+    """The k nearest over every chunk, wherever they lie: several neighbours in the first chunk,
+    some in the middle, some in the last (a search that kept only the last chunk's would fail)."""
+    gen = torch.Generator().manual_seed(4)
+    keys = torch.randn(600, 20, generator=gen, dtype=torch.float64)
+    queries = torch.cat([keys[[0, 3, 299, 599]], torch.randn(12, 20, generator=gen, dtype=torch.float64)])
+    queries = queries + 0.01 * torch.randn(queries.shape, generator=gen, dtype=torch.float64)
+    indices, distances = _topk_smallest_distances(queries, keys, k=5, chunk=chunk)
+    ref_d, ref_i = torch.cdist(queries, keys, compute_mode="donot_use_mm_for_euclid_dist").topk(5, dim=1, largest=False)
+    assert torch.equal(indices, ref_i)
+    torch.testing.assert_close(distances, ref_d, rtol=1e-9, atol=1e-9)
+    assert indices[:4, 0].tolist() == [0, 3, 299, 599]
+
+
+def test_nearest_neighbours_in_the_apps_twelve_thousand_digits():
+    """The Quality page searches the bundled 12,000 training digits: three chunks of 4,096.
+    Digits from the first, middle and last chunk, lightly perturbed, must find themselves."""
+    train, _ = load_bundled_mnist("train")
+    pool = torch.from_numpy(train.copy())[:, None]  # uint8, 28×28
+    assert len(pool) > 2 * 4096
+    picks = [0, 17, 4095, 4096, 6000, 8191, 8192, len(pool) - 1]
+    fake = as_gan_images(pool[picks]) + 0.05 * torch.randn(len(picks), 1, 28, 28, generator=torch.Generator().manual_seed(5))
+    indices, distances = nearest_real_neighbours(fake, pool, k=2)
+    assert indices[:, 0].tolist() == picks
+    reference = torch.cdist(fake.flatten(1).double(), as_gan_images(pool).flatten(1).double(),
+                            compute_mode="donot_use_mm_for_euclid_dist")
+    ref_d, ref_i = reference.topk(2, dim=1, largest=False)
+    assert indices.tolist() == ref_i.tolist()
+    np.testing.assert_allclose(distances, ref_d.numpy(), rtol=1e-6, atol=1e-6)
 
 
 def test_nearest_neighbours_across_sizes(real):

@@ -1,0 +1,607 @@
+"""RESULTS.md and the README's performance table, rendered from the benchmark records.
+
+    python benchmarks/report.py           # rewrite benchmarks/RESULTS.md and README.md's table
+    python benchmarks/report.py --check   # exit 1 if either differs from what the records give
+
+Every number in both comes from ``benchmarks/results/<benchmark>.jsonl`` (benchmarks/record.py):
+the median and the range (min–max) over the recorded runs, the number of runs, and the 1-minute
+load average they ran under (lowest to highest, start and end of each run). Percentiles are
+``numpy.percentile`` (linear interpolation) everywhere. Runs marked ``quick`` only check that a
+script works and are not figures. Goals are targets from the issues, not measurements.
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from record import RESULTS_DIR, read_records  # noqa: E402
+
+RESULTS_MD = HERE / "RESULTS.md"
+README = ROOT / "README.md"
+BEGIN = "<!-- performance table: rendered by benchmarks/report.py from benchmarks/results; do not edit -->"
+END = "<!-- end of performance table -->"
+
+
+# ---------------------------------------------------------------- statistics
+
+def median(values) -> float:
+    return float(np.percentile(values, 50))
+
+
+def fmt(value: float, digits: int | None = None) -> str:
+    """A figure with a sensible number of digits: 1,234 / 123 / 12.3 / 1.23 / 0.123."""
+    if value is None or value != value:
+        return "–"
+    if digits is None:
+        magnitude = abs(value)
+        digits = 0 if magnitude >= 100 else 1 if magnitude >= 10 else 2 if magnitude >= 1 else 3
+    return f"{value:,.{digits}f}"
+
+
+def spread(values, unit: str = "", digits: int | None = None) -> str:
+    """median (range min–max, n runs), e.g. '74 ms (63–102, 3 runs)'."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return "–"
+    text = f"{fmt(median(values), digits)}{unit}"
+    if len(values) > 1:
+        text += f" ({fmt(min(values), digits)}–{fmt(max(values), digits)}, {len(values)} runs)"
+    else:
+        text += " (1 run)"
+    return text
+
+
+def loads(records: list[dict]) -> str:
+    values = [v for r in records for v in (r.get("load_1m_start"), r.get("load_1m_end")) if v is not None]
+    if not values:
+        return "load not recorded"
+    low, high = min(values), max(values)
+    return f"load {low:.1f}" if round(low, 1) == round(high, 1) else f"load {low:.1f}–{high:.1f}"
+
+
+def machines(records: list[dict]) -> str:
+    seen = []
+    for r in records:
+        text = f"{r.get('cores')}-core {r.get('cpu')}" + (f", {r['gpu']}" if r.get("gpu") else "")
+        if text not in seen:
+            seen.append(text)
+    return "; ".join(seen)
+
+
+def conditions(records: list[dict]) -> str:
+    return f"{machines(records)}, {loads(records)}"
+
+
+def figures_of(records):
+    return [r["figures"] for r in records]
+
+
+def full_runs(records: list[dict]) -> list[dict]:
+    return [r for r in records if not r["figures"].get("quick")]
+
+
+# ---------------------------------------------------------------- one section per benchmark
+
+@dataclass
+class Section:
+    benchmark: str
+    title: str
+    what: str                                # one README cell: what is measured
+    script: str
+    goal: str | None
+    about: str                               # RESULTS.md prose (no figures: those come from records)
+    select: Callable[[list[dict]], list[dict]]
+    summary: Callable[[list[dict]], str]     # the README cell and RESULTS.md's summary line
+    rows: Callable[[list[dict]], tuple[list[str], list[list[str]]]]  # RESULTS.md's per-run table
+
+
+def run_columns(r: dict) -> list[str]:
+    return [r["date"].replace("T", " ").rstrip("Z")[:16], f"`{r['command']}`", r.get("commit") or "–",
+            f"{fmt(r.get('load_1m_start'), 1)} → {fmt(r.get('load_1m_end'), 1)}"]
+
+
+RUN_HEAD = ["date (UTC)", "command", "commit", "load 1m"]
+
+
+# convmatrix_build ---------------------------------------------------------------
+
+def case_label(c: dict) -> str:
+    return f"i={c['i']} k{c['k']} s{c['s']} p{c['p']}"
+
+
+def convmatrix_cases(figs: list[dict]) -> dict[str, list[dict]]:
+    cases: dict[str, list[dict]] = {}
+    for f in figs:
+        for c in f["cases"]:
+            cases.setdefault(case_label(c), []).append(c)
+    return cases
+
+
+def convmatrix_summary(records):
+    figs = figures_of(records)
+    parts = [f"worst case **{spread([f['min_speedup'] for f in figs], '×')}**"]
+    for label, cs in convmatrix_cases(figs).items():
+        parts.append(f"{label}: {spread([c['vectorised_ms'] for c in cs], ' ms')} vs "
+                     f"{spread([c['naive_ms'] for c in cs], ' ms')}, {spread([c['speedup'] for c in cs], '×')}")
+    return "; ".join(parts)
+
+
+def convmatrix_rows(records):
+    labels = list(convmatrix_cases(figures_of(records)))
+    head = RUN_HEAD + [f"{label}: vectorised / naive ms, speed-up" for label in labels] + ["worst speed-up"]
+    rows = []
+    for r in records:
+        by_label = {case_label(c): c for c in r["figures"]["cases"]}
+        cells = [f"{fmt(c['vectorised_ms'])} / {fmt(c['naive_ms'])}, {fmt(c['speedup'])}×" if c else "–"
+                 for c in (by_label.get(label) for label in labels)]
+        rows.append(run_columns(r) + cells + [f"{fmt(r['figures']['min_speedup'])}×"])
+    return head, rows
+
+
+# page_rerun ---------------------------------------------------------------------
+
+PAGE_NAMES = {"pages/output_size.py": "output size", "pages/conv_matrix.py": "matrix",
+              "pages/transposed_conv.py": "transposed", "pages/checkerboard.py": "checkerboard"}
+
+
+def per_page(figs: list[dict], key: str = "results", name: str = "page") -> dict[str, list[dict]]:
+    pages: dict[str, list[dict]] = {}
+    for f in figs:
+        for p in f.get(key, []):
+            if "error" not in p:
+                pages.setdefault(PAGE_NAMES.get(p[name], p[name]), []).append(p)
+    return pages
+
+
+def page_rerun_summary(records):
+    return "; ".join(f"{page}: median {spread([p['median_ms'] for p in ps], ' ms', 0)}, "
+                     f"p95 {spread([p['p95_ms'] for p in ps], ' ms', 0)}"
+                     for page, ps in per_page(figures_of(records)).items())
+
+
+def page_rerun_rows(records):
+    pages = list(per_page(figures_of(records)))
+    head = RUN_HEAD + [f"{page}: median / p95 / max ms (CPU median)" for page in pages]
+    rows = []
+    for r in records:
+        mine = {page: ps[0] for page, ps in per_page([r["figures"]]).items()}
+        rows.append(run_columns(r) + [
+            f"{fmt(p['median_ms'], 0)} / {fmt(p['p95_ms'], 0)} / {fmt(p['max_ms'], 0)} ({fmt(p['cpu_median_ms'], 0)})"
+            if p else "–" for p in (mine.get(page) for page in pages)])
+    return head, rows
+
+
+# slider_latency -----------------------------------------------------------------
+
+def slider_summary(records):
+    return "; ".join(f"{page}: median {spread([p['median_ms'] for p in ps], ' ms', 0)}, "
+                     f"p95 {spread([p['p95_ms'] for p in ps], ' ms', 0)}"
+                     for page, ps in per_page(figures_of(records), "lessons", "page").items())
+
+
+def slider_rows(records):
+    pages = list(per_page(figures_of(records), "lessons", "page"))
+    head = RUN_HEAD + ["moves per lesson"] + [f"{page}: median / p95 / max ms" for page in pages]
+    rows = []
+    for r in records:
+        mine = {page: ps[0] for page, ps in per_page([r["figures"]], "lessons", "page").items()}
+        rows.append(run_columns(r) + [str(r["figures"]["moves"])] + [
+            f"{fmt(p['median_ms'], 0)} / {fmt(p['p95_ms'], 0)} / {fmt(p['max_ms'], 0)}" if p else "–"
+            for p in (mine.get(page) for page in pages)])
+    return head, rows
+
+
+# train_throughput -----------------------------------------------------------------
+
+def cpu_runs(records):
+    return [r for r in full_runs(records) if r["figures"].get("device", "cpu") == "cpu"]
+
+
+def throughput_config(f: dict) -> str:
+    return (f"{f['image_size']}×{f['image_size']}×{f['channels']}, ngf {f['ngf']}, batch {f['batch']}, "
+            f"{f['threads']} thread{'s' if f['threads'] != 1 else ''}")
+
+
+def throughput_summary(records):
+    figs = figures_of(records)
+    configs = sorted({throughput_config(f) for f in figs})
+    return (f"{' / '.join(configs)}: DataLoader recipe {spread([f['baseline']['images_per_s'] for f in figs], '', 0)}, "
+            f"the app's fast path {spread([f['fast_path']['images_per_s'] for f in figs], '', 0)}, "
+            f"the same while watched like the Train page {spread([f['observed']['images_per_s'] for f in figs], '', 0)}"
+            f" images/s")
+
+
+def throughput_rows(records):
+    head = RUN_HEAD + ["setting", "(a) baseline img/s", "(b) fast path img/s", "(c) observed img/s", "b/a", "c/b"]
+    rows = [run_columns(r) + [throughput_config(f), fmt(f["baseline"]["images_per_s"], 0),
+                              fmt(f["fast_path"]["images_per_s"], 0), fmt(f["observed"]["images_per_s"], 0),
+                              fmt(f["fast_vs_baseline"], 2), fmt(f["observed_vs_fast"], 2)]
+            for r, f in ((r, r["figures"]) for r in records)]
+    return head, rows
+
+
+# time_to_digits -------------------------------------------------------------------
+
+def digits_config(f: dict) -> str:
+    c = f["config"]
+    return f"ngf {c['ngf']}, batch {c['batch']}, lr {c['lr']:g}, seed {c['seed']}, {f['threads']} thread" + \
+        ("s" if f["threads"] != 1 else "")
+
+
+def digits_runs(records):
+    return [r for r in cpu_runs(records) if "config" in r["figures"] and "train_seconds" in r["figures"]]
+
+
+def digits_summary(records):
+    groups: dict[str, list[dict]] = {}
+    for f in figures_of(records):
+        groups.setdefault(digits_config(f), []).append(f)
+    parts = []
+    for config, figs in groups.items():
+        reached = [f for f in figs if f["reached"]]
+        text = f"{config}: reached in {len(reached)} of {len(figs)} runs"
+        if reached:
+            text += (f", **{spread([f['train_seconds'] for f in reached], ' s', 1)}** of training, "
+                     f"at step {spread([f['reached_at']['step'] for f in reached], '', 0)}, "
+                     f"{spread([f['train_cpu_seconds'] for f in reached], ' CPU s', 1)}")
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def digits_rows(records):
+    head = RUN_HEAD + ["setting", "reached at step", "train s", "check s", "CPU s", "confidence, classes, FCD at the end"]
+    rows = []
+    for r in records:
+        f = r["figures"]
+        end = f.get("final") or {}
+        rows.append(run_columns(r) + [
+            digits_config(f), str(f["reached_at"]["step"]) if f["reached"] else f"not reached ({f['steps']} steps)",
+            fmt(f["train_seconds"], 1), fmt(f["check_seconds"], 1), fmt(f["train_cpu_seconds"], 1),
+            f"{fmt(end.get('mean_confidence'), 3)}, {end.get('classes_present', '–')}, {fmt(end.get('fcd'), 1)}"])
+    return head, rows
+
+
+# classroom_load -------------------------------------------------------------------
+
+def load_runs(records):
+    return [r for r in records if r["figures"].get("viewers") == "protocol" and "requests_sent" in r["figures"]]
+
+
+def load_summary(records):
+    groups: dict[tuple, list[dict]] = {}
+    for f in figures_of(records):
+        groups.setdefault((f["sessions"], f["window_seconds"]), []).append(f)
+    parts = []
+    for (sessions, window), figs in sorted(groups.items()):
+        answered = [f for f in figs if f["requests_answered"] + f["requests_replaced"] > 0]
+        if not answered:
+            parts.append(
+                f"{sessions} protocol viewers, {fmt(window, 0)} s: **no live update answered** in the window "
+                f"({spread([f['requests_sent'] for f in figs], ' requests sent', 0)}); training loses "
+                f"{spread([100 * f['throughput_loss'] for f in figs], ' %', 1)}; goal met in 0 of {len(figs)} runs")
+            continue
+        figs = answered if len(answered) == len(figs) else figs
+        parts.append(
+            f"{sessions} protocol viewers, {fmt(window, 0)} s: live update p50 {spread([f['update_p50_s'] for f in figs], ' s')}, "
+            f"**p95 {spread([f['update_p95_s'] for f in figs], ' s')}**, max {spread([f['update_max_s'] for f in figs], ' s')}; "
+            f"unanswered {spread([100 * f['unanswered_share'] for f in figs], ' %', 2)} of "
+            f"{spread([f['requests_sent'] for f in figs], ' requests', 0)}; "
+            f"training loses {spread([100 * f['throughput_loss'] for f in figs], ' %', 1)}; "
+            f"goal met in {sum(f['p95_goal_met'] for f in figs)} of {len(figs)} runs")
+    return "; ".join(parts)
+
+
+def load_rows(records):
+    head = RUN_HEAD + ["viewers, window", "sent / answered / replaced / unanswered", "p50 / p95 / max s",
+                       "img/s no viewers (before, after) → with", "loss", "server CPU (cores) with viewers",
+                       "latency goal"]
+    rows = []
+    for r in records:
+        f = r["figures"]
+        rows.append(run_columns(r) + [
+            f"{f['sessions']}, {fmt(f['window_seconds'], 0)} s",
+            f"{f['requests_sent']} / {f['requests_answered']} / {f['requests_replaced']} / {f['requests_unanswered']}",
+            f"{fmt(f['update_p50_s'])} / {fmt(f['update_p95_s'])} / {fmt(f['update_max_s'])}",
+            f"{fmt(f['images_per_s_no_viewers_before'], 0)}, {fmt(f['images_per_s_no_viewers_after'], 0)} → "
+            f"{fmt(f['images_per_s_with_viewers'], 0)}",
+            f"{fmt(100 * f['throughput_loss'], 1)} %", fmt(f["server_cpu_with_viewers"], 2),
+            "met" if f["p95_goal_met"] else "not met"])
+    return head, rows
+
+
+# classroom_soak -------------------------------------------------------------------
+
+def latency_drift(figs) -> str:
+    if not any(f["requests_answered"] + f["requests_replaced"] for f in figs):
+        return (f"**no live update answered** ({spread([100 * f['unanswered_share'] for f in figs], ' %', 1)} of "
+                f"requests unanswered)")
+    return (f"live update p95 per period first → last {spread([f['periods'][0]['p95_s'] for f in figs], ' s')} → "
+            f"{spread([f['periods'][-1]['p95_s'] for f in figs], ' s')}, unanswered "
+            f"{spread([100 * f['unanswered_share'] for f in figs], ' %', 2)}")
+
+
+def soak_summary(records):
+    figs = figures_of(records)
+    return (f"{' / '.join(sorted({str(f['sessions']) for f in figs}))} protocol viewers for "
+            f"{' / '.join(sorted({fmt(f['minutes'], 0) for f in figs}))} min: server memory growth after the settling "
+            f"period {spread([100 * f['server_rss_growth'] for f in figs], ' %', 1)}, training process "
+            f"{spread([100 * f['training_rss_growth'] for f in figs], ' %', 1)}; {latency_drift(figs)}; "
+            f"run continued {spread([f['runs_continued'] for f in figs], ' times', 0)}; checkpoints loadable "
+            f"{sum(f['checkpoints_loadable'] for f in figs)} of {sum(f['checkpoints_written'] for f in figs)}; "
+            f"goal met in {sum(f['goal_met'] for f in figs)} of {len(figs)} runs")
+
+
+def soak_rows(records):
+    head = RUN_HEAD + ["viewers, minutes", "server RSS MB first → last", "training RSS MB first → last",
+                       "growth after settling (server, training)", "p95 s per period", "unanswered",
+                       "checkpoints loadable / written", "runs continued", "goal"]
+    rows = []
+    for r in records:
+        f = r["figures"]
+        mem = f["memory"]
+        rows.append(run_columns(r) + [
+            f"{f['sessions']}, {fmt(f['minutes'], 0)}",
+            f"{fmt(mem[0]['server_rss_mb'], 0)} → {fmt(mem[-1]['server_rss_mb'], 0)}",
+            f"{fmt(mem[0]['training_rss_mb'], 0)} → {fmt(mem[-1]['training_rss_mb'], 0)}",
+            f"{fmt(100 * f['server_rss_growth'], 1)} %, {fmt(100 * f['training_rss_growth'], 1)} %",
+            " / ".join(fmt(p["p95_s"]) for p in f["periods"]),
+            f"{f['requests_unanswered']} of {f['requests_sent']}",
+            f"{f['checkpoints_loadable']} / {f['checkpoints_written']}", str(f["runs_continued"]),
+            "met" if f["goal_met"] else "not met"])
+    return head, rows
+
+
+# fastpath_check, train_speed ---------------------------------------------------------
+
+def fastpath_summary(records):
+    figs = figures_of(records)
+    devices = sorted({f.get("device_name") or f["device"] for f in figs})
+    return f"{', '.join(devices)}: all checks passed in {sum(f['passed'] for f in figs)} of {len(figs)} runs"
+
+
+def fastpath_rows(records):
+    head = RUN_HEAD + ["device", "passed", "failed checks"]
+    return head, [run_columns(r) + [r["figures"].get("device_name") or r["figures"]["device"],
+                                    "yes" if r["figures"]["passed"] else "no", ", ".join(r["figures"]["failed"]) or "–"]
+                  for r in records]
+
+
+def speed_summary(records):
+    settings: dict[str, list[float]] = {}
+    for f in figures_of(records):
+        for s in f["settings"]:
+            settings.setdefault(f"ngf {s['ngf']}, batch {s['batch']}" + (" (default)" if s["default"] else ""),
+                                []).append(s["images_per_s"])
+    return "; ".join(f"{name}: {spread(values, ' images/s', 0)}" for name, values in settings.items())
+
+
+def speed_rows(records):
+    head = RUN_HEAD + ["device, threads", "images/s per setting"]
+    return head, [run_columns(r) + [f"{r['figures']['device']}, {r['figures']['threads']}",
+                                    "; ".join(f"ngf {s['ngf']} batch {s['batch']}: {fmt(s['images_per_s'], 0)}"
+                                              for s in r["figures"]["settings"])] for r in records]
+
+
+SECTIONS = [
+    Section(
+        "convmatrix_build", "Building the convolution matrix C",
+        "building the sparse C, vectorised vs a Python-loop builder", "benchmarks/convmatrix_build.py",
+        "≥ 30× speed-up in the worst case",
+        "`conv_matrix` (numpy broadcasting, one `index_select`) against `naive_conv_matrix` (Python loops into a "
+        "dense matrix, then `.to_sparse()`), median of several builds each, both builders checked equal first. "
+        "The naive builder's time depends heavily on how busy the interpreter's core is, so the ratio moves "
+        "with the load.",
+        full_runs, convmatrix_summary, convmatrix_rows),
+    Section(
+        "page_rerun", "A slider change, inside the server process (AppTest)",
+        "a slider change on each convolution lesson, server side only (AppTest)", "benchmarks/page_rerun.py",
+        "median ≤ 200 ms",
+        "Each page is loaded once under Streamlit's `AppTest`; one slider then walks through its range and every "
+        "`.run()` is timed. This is the server's share of a slider change: no websocket, no browser, no drawing "
+        "(the browser-measured figure is in the next section).",
+        full_runs, page_rerun_summary, page_rerun_rows),
+    Section(
+        "slider_latency", "A slider change, in the browser",
+        "a slider change on each convolution lesson, in Chromium: input event to the figure painted",
+        "benchmarks/slider_latency.py", "p95 ≤ 300 ms on two cores",
+        "Chromium (Playwright) opens each of the four convolution lessons on a local server and moves one slider "
+        "with the keyboard. Each move is timed from the keydown event to the first animation frame after the "
+        "last change of Plotly's drawing of the lesson's figure (a MutationObserver on the figure, then "
+        "`requestAnimationFrame`; the move counts as done when no further change follows for a short quiet "
+        "time, which is not counted): websocket, script rerun, Plotly's drawing and the paint are all inside. "
+        "The time to the figure's first change is in the record too.",
+        full_runs, slider_summary, slider_rows),
+    Section(
+        "train_throughput", "Training throughput on the CPU",
+        "training images/s on the CPU (classroom settings)", "benchmarks/train_throughput.py", None,
+        "Three ways of running the same model in fresh threads: (a) the pytorch/examples loop with a DataLoader "
+        "and per-step `.item()`; (b) `Trainer.step()`, the app's fast path; (c) the real `TrainingJob` while a "
+        "thread polls `snapshot()` and builds the Train page's figures as the page does.",
+        cpu_runs, throughput_summary, throughput_rows),
+    Section(
+        "time_to_digits", "Time until the samples are recognisable digits",
+        "training time until the samples are recognisable digits (classroom defaults)",
+        "benchmarks/time_to_digits.py", "≤ 90 s on two cores",
+        "The criterion is `metrics.recognisable_digits`: the shipped MNIST classifier's mean top-class "
+        "confidence over the check samples reaches the threshold, with nearly every digit present. Checks are "
+        "not training: the clock stops during them. `train s` is training wall time, `CPU s` the CPU time the "
+        "process spent training (less sensitive to the machine's load).",
+        digits_runs, digits_summary, digits_rows),
+    Section(
+        "classroom_load", "Thirty viewers on one live run",
+        "viewers on one live run: live update latency, requests unanswered, training slowdown",
+        "benchmarks/classroom_load.py", "p95 ≤ 1 s with ≤ 1 % of requests unanswered; ≤ 20 % throughput loss",
+        "Protocol viewers (`benchmarks/protocol_viewer.py`) speak the app's websocket protocol as the browser "
+        "does. A live update is timed from its request to the server's answer; a request the server cut short "
+        "for a newer one is *replaced* and timed until the answer that replaced it; a request still waiting "
+        "after the window and a short drain is *unanswered*. Training images/s come from the run's own log, "
+        "without viewers (before and after) and with them.",
+        load_runs, load_summary, load_rows),
+    Section(
+        "classroom_soak", "A class for a long time",
+        "viewers for many minutes: memory, latency drift, checkpoints", "benchmarks/classroom_soak.py",
+        "memory growth ≤ 10 % after the first ten minutes (the first minute for short runs), no latency drift, "
+        "every checkpoint loadable",
+        "Protocol viewers watch a run that is continued from its checkpoint whenever it finishes. Every minute "
+        "the server's and the training process's resident memory are read from /proc; live-update latency is "
+        "summarised per period (ten minutes, or one minute for short runs); at the end every checkpoint written "
+        "is loaded.",
+        full_runs, soak_summary, soak_rows),
+    Section(
+        "fastpath_check", "Checks of the fast training step on the device at hand",
+        "fast training step checks (graph capture, no sync, lr change, bf16, resume on CPU)",
+        "benchmarks/fastpath_check.py", None,
+        "Correctness checks rather than timings; on CUDA they cover what the CPU tests cannot.",
+        full_runs, fastpath_summary, fastpath_rows),
+    Section(
+        "train_speed", "Throughput for several widths and batch sizes",
+        "images/s for several widths and batch sizes", "benchmarks/train_speed.py", None,
+        "`Trainer.step()` on random images for each setting, after three warm-up steps.",
+        full_runs, speed_summary, speed_rows),
+]
+
+
+# ---------------------------------------------------------------- rendering
+
+def table(head: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def selected(section: Section, results_dir: Path) -> list[dict]:
+    return section.select(read_records(section.benchmark, results_dir))
+
+
+def readme_table(results_dir: Path) -> str:
+    lines = [BEGIN, "", "| what | script | goal | measured: median (range, runs) | conditions |",
+             "|---|---|---|---|---|"]
+    for section in SECTIONS:
+        records = selected(section, results_dir)
+        measured = section.summary(records) if records else "no record yet"
+        lines.append(f"| {section.what} | `{section.script}` | {section.goal or '–'} | {measured} | "
+                     f"{conditions(records) if records else '–'} |")
+    gpu = [r for s in SECTIONS for r in selected(s, results_dir) if r.get("gpu")]
+    if not gpu:
+        lines.append("| GPU images/s and checks | `benchmarks/train_throughput.py --device cuda`, "
+                     "`benchmarks/fastpath_check.py` | see RESULTS.md | no record with a GPU | – |")
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+def unknown_benchmarks(results_dir: Path) -> list[str]:
+    known = {s.benchmark for s in SECTIONS}
+    return sorted(p.stem for p in Path(results_dir).glob("*.jsonl") if p.stem not in known)
+
+
+def generic_rows(records):
+    keys = [k for k, v in records[-1]["figures"].items() if isinstance(v, (int, float, str, bool)) and k != "benchmark"]
+    return RUN_HEAD + keys, [run_columns(r) + [str(r["figures"].get(k, "–")) for k in keys] for r in records]
+
+
+def results_md(results_dir: Path) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        "Rendered by `python benchmarks/report.py` from the records in `benchmarks/results/*.jsonl`; "
+        "`python benchmarks/report.py --check` (run by CI) fails when this file or the README's table differ "
+        "from what the records give. Do not edit by hand: run the benchmark (it appends its record), then the "
+        "report.",
+        "",
+        "Each summary gives the median over the recorded runs and, in brackets, the range (lowest–highest) and "
+        "the number of runs; percentiles are `numpy.percentile` everywhere. Every run carries the machine it ran "
+        "on and the 1-minute load average at its start and end (`load 1m`, start → end). The machine these runs "
+        "were made on is shared by several people at once: at a high load, wall-clock times are upper bounds. "
+        "Runs marked `quick` only check that a script works and are left out.",
+    ]
+    for n, section in enumerate(SECTIONS, 1):
+        records = selected(section, results_dir)
+        lines += ["", f"## {n}. {section.title} (`{section.script}`)", "", section.about, ""]
+        if section.goal:
+            lines += [f"Goal: {section.goal}.", ""]
+        if not records:
+            lines.append("No record yet.")
+            continue
+        lines += [f"**Summary** ({conditions(records)}): {section.summary(records)}.", ""]
+        lines += table(*section.rows(records))
+    for n, name in enumerate(unknown_benchmarks(results_dir), len(SECTIONS) + 1):
+        records = full_runs(read_records(name, results_dir))
+        lines += ["", f"## {n}. `{name}`", ""]
+        lines += table(*generic_rows(records)) if records else ["No record yet."]
+    gpu = [r for s in SECTIONS for r in selected(s, results_dir) if r.get("gpu")]
+    if not gpu:
+        lines += [
+            "", "## GPU", "",
+            "No record was made on a GPU. To measure the GPU paths on an H100 or H200, run from the repository "
+            "root (each appends its record; then run the report):", "",
+            "```bash",
+            "python benchmarks/fastpath_check.py --device cuda --compile",
+            "python benchmarks/train_throughput.py --device cuda --mode cuda_graph --steps 500",
+            "python benchmarks/train_throughput.py --device cuda --mode eager --steps 500",
+            "python benchmarks/train_throughput.py --device cuda --mode compile --steps 500",
+            "python benchmarks/train_throughput.py --device cuda --mode cuda_graph --amp --steps 500",
+            "python benchmarks/train_throughput.py --device cuda --image-size 64 --channels 3 --ngf 64 --batch 128 "
+            "--steps 300",
+            "python benchmarks/time_to_digits.py --device cuda --check-every 50",
+            "python benchmarks/report.py",
+            "```",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def readme_with_table(readme: str, results_dir: Path) -> str:
+    start, end = readme.find(BEGIN), readme.find(END)
+    if start < 0 or end < start:
+        raise SystemExit(f"README.md has no performance table markers:\n{BEGIN}\n{END}")
+    return readme[:start] + readme_table(results_dir) + readme[end + len(END):]
+
+
+def rendered(results_dir: Path = RESULTS_DIR, readme_path: Path = README,
+             results_md_path: Path = RESULTS_MD) -> dict[Path, str]:
+    return {results_md_path: results_md(results_dir),
+            readme_path: readme_with_table(readme_path.read_text(), results_dir)}
+
+
+def shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="fail if RESULTS.md or README.md differ from the records")
+    parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="folder of the .jsonl records")
+    parser.add_argument("--readme", type=Path, default=README, help=argparse.SUPPRESS)
+    parser.add_argument("--results-md", type=Path, default=RESULTS_MD, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    stale = []
+    for path, text in rendered(args.results, args.readme, args.results_md).items():
+        current = path.read_text() if path.exists() else ""
+        if current == text:
+            continue
+        if args.check:
+            stale.append(path)
+            sys.stdout.writelines(difflib.unified_diff(current.splitlines(True), text.splitlines(True),
+                                                       shown(path), "from the records", n=1))
+        else:
+            path.write_text(text)
+            print(f"wrote {shown(path)}")
+    if stale:
+        print(f"\n{', '.join(shown(p) for p in stale)} differ from what benchmarks/results gives: "
+              "run python benchmarks/report.py and commit the result.", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
