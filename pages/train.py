@@ -140,7 +140,7 @@ def start_run(config: TrainConfig, resume=None, earlier_log: Path | None = None)
         ui.show_error(err)
         return
     st.session_state.train_token = token
-    st.session_state.pop("train_frame_step", None)
+    st.session_state.pop("train_frame_chosen", None)
     st.rerun()
 
 
@@ -237,7 +237,7 @@ def control_token() -> str | None:
         remembered = st.context.cookies.get(CONTROL_COOKIE)
     except Exception:  # no browser request behind this session (AppTest)
         remembered = None
-    if registry.is_controller(remembered):
+    if isinstance(remembered, str) and registry.is_controller(remembered):
         st.session_state.train_token = normalise_token(remembered)
         st.session_state.train_cookie_written = st.session_state.train_token
         return st.session_state.train_token
@@ -255,13 +255,20 @@ def remember_control_in_this_browser(token: str) -> None:
 
 
 def timeline_frame(snap) -> None:
-    """Look back at any sample grid of the run (the live view always shows the newest)."""
+    """Look back at any sample grid of the run (the live view always shows the newest).
+    The slider starts at the newest grid and stays where the reader puts it."""
     frames = snap.frames
     if len(frames) < 2:
         return
     first, last = frames[0][0], frames[-1][0]
-    wanted = st.slider(ui.t("train.timeline"), first, last, value=st.session_state.get("train_frame_step", last),
-                       key="train_frame_step", help=ui.t("train.timeline_help"))
+    chosen = st.session_state.get("train_frame_chosen")
+    key = f"train_frame_step_{last}"  # a new range when new frames came, the reader's choice kept
+
+    def remember() -> None:
+        st.session_state.train_frame_chosen = st.session_state[key]
+
+    wanted = st.slider(ui.t("train.timeline"), first, last, value=min(max(chosen, first), last) if chosen is not None
+                       else last, key=key, on_change=remember, help=ui.t("train.timeline_help"))
     grid_step, grid = frames[viz.nearest_frame(frames, wanted)]
     st.markdown(f"**{ui.t('train.fake_images', step=grid_step)}**")
     st.image(shared_png(st.session_state.get("train_shown_run", ""), "fake", grid_step, grid), width=GRID_DISPLAY_PX,
@@ -541,7 +548,7 @@ start_feedback = st.container()
 with start_feedback:
     if start_clicked:
         start_from_settings(zip_upload)
-    elif st.session_state.get("train_confirm_few") and not active:
+    if st.session_state.get("train_confirm_few") and not active:
         st.warning(ui.t("data.few_images", **st.session_state.train_confirm_few), icon="⚠️")
         c1, c2 = st.columns(2)
         if c1.button(ui.t("train.few_images_confirm"), key="train_few_confirm_btn", type="primary"):
