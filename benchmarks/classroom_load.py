@@ -234,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60, help="measurement window with viewers (default 60)")
     parser.add_argument("--quick", action="store_true", help="5 sessions, 20 s")
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
+    parser.add_argument("--no-record", action="store_true",
+                        help="do not append to benchmarks/results/classroom_load.jsonl (tests; --quick never does)")
     parser.add_argument("--viewers", choices=("protocol", "browser"), default="protocol",
                         help="protocol: websocket clients like the frontend (default); browser: Chromium tabs")
     args = parser.parse_args(argv)
@@ -268,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             stop_lab_server(server)
     result["total_seconds"] = round(time.monotonic() - started, 1)
-    if not args.quick:
+    if not (args.quick or args.no_record):
         run.finish(result)
     if args.json:
         print(json.dumps(result))

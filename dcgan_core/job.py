@@ -35,7 +35,7 @@ RATE_WINDOW_S = 3.0      # images/s is averaged over this much recent time
 MAX_FRAMES = 120         # sample grids kept for the timeline (thinned evenly beyond this)
 COLLAPSE_RATIO = 0.15    # samples this much less varied than real images: mode collapse
 COLLAPSE_MIN_STEPS = 200  # a fresh generator draws near-identical images; judge only later
-LIVE_SAMPLE_EVERY_S = 1.0  # the live grid is redrawn at least this often, whatever sample_every is
+LIVE_SAMPLE_EVERY_S = 0.75  # the live grid is redrawn at least this often (a browser asks every 1 s)
 
 
 def default_cpu_threads() -> int:

@@ -31,7 +31,7 @@ STATIC_DIR = ROOT / "static"          # Streamlit's app static folder (server.en
 LIVE_FOLDER = "live"
 URL_PREFIX = "app/static"
 PUBLISH_INTERVAL_S = 0.5
-GRIDS_KEPT = 4                        # a browser that asked for the state a moment ago still finds its grid
+GRIDS_KEPT = 30                       # a browser that read the state a while ago still finds its grid
 MAX_RUNS_FOLLOWED = 4
 PLOTLY_JS = "plotly.min.js"
 

@@ -33,9 +33,9 @@ WIDTHS = (8, 16, 32, 48, 64, 96, 128)
 BATCHES = (8, 16, 32, 64, 128, 256)
 REFRESH_S = 1.0            # the live view (numbers, samples, charts) polls its files this often
 CONTROLLER_REFRESH_S = 1   # the status line and the buttons, for whoever holds the control
-VIEWER_REFRESH_S = 3       # ... and for everyone else (their buttons are disabled anyway)
+VIEWER_REFRESH_S = 5       # ... and for everyone else: the status line only (the live view moves every second)
 QUALITY_EVERY_S = 20  # classifier check of the live generator (≈ 1 s of CPU each)
-QUALITY_PANEL_REFRESH_S = 10  # the newest check; it changes every QUALITY_EVERY_S
+QUALITY_PANEL_REFRESH_S = QUALITY_EVERY_S  # the newest check: it changes no more often
 GRID_DISPLAY_PX = 560
 LIVE_PANEL_PX = 1050       # the live view's first height (it sets its own once drawn)
 CONTROL_COOKIE = "dcgan_lab_control"
@@ -213,8 +213,6 @@ def controls(snap, is_controller: bool) -> None:
                     ui.show_error(err)
     if is_controller and snap.active:
         st.caption(ui.t("train.your_code", code=normalise_token(token)))
-    elif snap.active:
-        st.caption(ui.t("train.viewer_note"))
 
 
 def take_control() -> None:
@@ -239,16 +237,20 @@ def control_token() -> str | None:
         remembered = None
     if isinstance(remembered, str) and registry.is_controller(remembered):
         st.session_state.train_token = normalise_token(remembered)
-        st.session_state.train_cookie_written = st.session_state.train_token
         return st.session_state.train_token
     return token
 
 
 def remember_control_in_this_browser(token: str) -> None:
-    """A cookie for this site only, set by a tiny same-origin frame (Streamlit cannot set one itself)."""
-    if st.session_state.get("train_cookie_written") == token:
+    """A cookie for this site only, set by a tiny same-origin frame (Streamlit cannot set one itself).
+    Drawn on every full run until this session's request carried it: a frame removed by a quick
+    rerun before its script ran would otherwise leave no cookie."""
+    try:
+        sent = st.context.cookies.get(CONTROL_COOKIE)
+    except Exception:  # no browser request behind this session (AppTest)
+        sent = None
+    if sent == token:
         return
-    st.session_state.train_cookie_written = token
     cookie = f"{CONTROL_COOKIE}={token}; path=/; SameSite=Strict"
     st.iframe(f"<script>window.parent.document.cookie = {cookie!r};</script>", height=1,
               alt=ui.t("train.control_cookie_name"))
@@ -312,7 +314,10 @@ def run_status() -> None:
     is_controller = registry.is_controller(st.session_state.get("train_token"))
     st.subheader(ui.t("train.live_title", status=ui.t(f"train.status_{snap.status}")))
     status_box(snap)
-    controls(snap, is_controller)
+    if is_controller:
+        controls(snap, is_controller)
+    elif snap.active:  # thirty students' pages redraw this: no buttons they cannot press
+        st.caption(ui.t("train.viewer_note"))
     if snap.status in ("finished", "stopped") and snap.checkpoint_path:
         more = st.session_state.get("train_more_steps", 500)
         c1, c2 = st.columns([1, 2], vertical_alignment="bottom")

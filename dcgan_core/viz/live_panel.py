@@ -27,6 +27,8 @@ img { width: 100%; image-rendering: pixelated; display: block; }
 .charts { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
 .chart { min-width: 0; height: 320px; }
 .facts { font-size: 13px; color: #777; }
+.normal .title { display: none; }  /* the page's own heading says it */
+.projector .title { font-weight: 600; font-size: clamp(16px, 1.3vw, 26px); }
 .normal .main { display: flex; flex-direction: column; gap: 10px; }
 .stale { opacity: .55; }
 @media (max-width: 640px) { .images, .charts { grid-template-columns: 1fr; } }
@@ -156,7 +158,7 @@ def live_panel_html(base_url: str, lang: str, view: str = "normal", interval_ms:
     classes = "projector" if view == "projector" else "normal"
     return f"""<!doctype html><html><head><meta charset="utf-8"><style>{_CSS}</style></head><body>
 <div id="live" class="{classes}" {attr_text}>
-  <div class="title" style="display:none"></div>
+  <div class="title"></div>
   <div class="progress"><div class="bar"><div class="fill"></div></div><div class="text"></div></div>
   <div class="numbers"></div>
   <div class="main">
