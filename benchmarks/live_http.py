@@ -3,6 +3,7 @@ keeps one per tab: thirty pollers in one event loop, without thirty threads."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 from urllib.parse import urlsplit
 
 
@@ -31,7 +32,7 @@ class KeepAliveClient:
 
     async def _request(self, path: str) -> tuple[int, bytes]:
         self._writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-                           "Connection: keep-alive\r\n\r\n".encode())
+                           "Accept-Encoding: gzip\r\nConnection: keep-alive\r\n\r\n".encode())
         await self._writer.drain()
         status_line = await self._reader.readuntil(b"\r\n")
         status = int(status_line.split()[1])
@@ -51,6 +52,8 @@ class KeepAliveClient:
             body = await self._reader.readexactly(int(headers.get("content-length", 0)))
         if headers.get("connection", "").lower() == "close":
             await self.close()
+        if headers.get("content-encoding", "").lower() == "gzip":  # as a browser asks for it
+            body = gzip.decompress(body)
         return status, bytes(body)
 
     async def close(self) -> None:

@@ -408,8 +408,8 @@ class TrainingJob:
         else:
             image_set = data.load_images_or_bundled(self.config.dataset, device=device)
         images = image_set.images if hasattr(image_set, "images") else image_set
-        require_one_batch(len(images), self.config.batch_size)
-        trainer = Trainer(self.config, images, device=device, checkpoint=self.resume_from)
+        trainer = Trainer(self.config, images, device=device, checkpoint=self.resume_from)  # checks their shape
+        require_one_batch(trainer.num_images, self.config.batch_size)
         real = trainer.images[: self.config.n_fixed]
         real_grid = data.sample_grid(real.cpu(), nrow=8)
         self._real_diversity = sample_diversity(real)

@@ -34,12 +34,20 @@ PUBLISH_INTERVAL_S = 0.5
 GRIDS_KEPT = 30                       # a browser that read the state a while ago still finds its grid
 MAX_RUNS_FOLLOWED = 4
 PLOTLY_JS = "plotly.min.js"
+STATE_BLOCK = 16 * 1024  # state files are padded to whole blocks: see padded()
 
 
 def plotly_js_source() -> Path:
     import plotly
 
     return Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
+
+
+def padded(data: bytes, block: int = STATE_BLOCK) -> bytes:
+    """JSON padded with spaces to a whole number of blocks. The static file server takes a file's
+    size before it opens it; a state replaced in between has, nearly always, the same size, so the
+    reply is still whole (and gzip makes the padding cost nothing on the wire)."""
+    return data + b" " * (-len(data) % block)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -205,7 +213,7 @@ class LivePublisher:
         series = viz.live_series(snap.history)
         for lang in LANGUAGES:
             state = live_state(snap, lang, grid_file, real_file, series)
-            write_atomic(folder / f"state_{lang}.json", json.dumps(state, ensure_ascii=False).encode())
+            write_atomic(folder / f"state_{lang}.json", padded(json.dumps(state, ensure_ascii=False).encode()))
         self._published[run_id] = key
 
 

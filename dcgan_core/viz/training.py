@@ -47,7 +47,7 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
     return (cumulative[idx] - cumulative[start]) / (idx - start)
 
 
-LIVE_POINTS = 600  # the live charts: enough for a projector, small enough to send every second
+LIVE_POINTS = 400  # the live charts: enough for a projector, small enough to send every second
 
 
 def _layout(fig: go.Figure, title: str, y_title: str, lang: str, height: int) -> go.Figure:
@@ -120,7 +120,7 @@ def probability_figure(history: np.ndarray, lang: str = "en", smoothing: int = 1
     return _filled(probability_template(lang, height), *probability_series(history, smoothing))
 
 
-def live_series(history: np.ndarray, max_points: int = LIVE_POINTS, digits: int = 5) -> dict:
+def live_series(history: np.ndarray, max_points: int = LIVE_POINTS, digits: int = 4) -> dict:
     """Both charts' trace data as plain lists (JSON), for a browser that fills the templates itself."""
     def rounded(values):
         return [round(float(v), digits) for v in values]
