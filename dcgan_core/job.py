@@ -205,9 +205,9 @@ def generator_from_export(config: TrainConfig, exported: tuple[int, dict]):
     return step, netG.eval()
 
 
-def png_bytes(grid: np.ndarray) -> bytes:
+def png_bytes(grid: np.ndarray, compress_level: int = 6) -> bytes:
     buffer = io.BytesIO()
-    Image.fromarray(grid).save(buffer, format="PNG")
+    Image.fromarray(grid).save(buffer, format="PNG", compress_level=compress_level)
     return buffer.getvalue()
 
 

@@ -129,9 +129,11 @@ class LivePublisher:
         self.folder = self.live_dir / f"{os.getpid()}-{os.urandom(4).hex()}"
         self.interval_s = interval_s
         self._lock = threading.Lock()
+        self._publishing = threading.Lock()  # one writer at a time: the thread, or a page asking for news
         self._runs: dict[str, object] = {}   # run id -> job, most recently followed last
         self._published: dict[str, tuple] = {}
         self._grids: dict[str, list[str]] = {}
+        self._languages: set[str] = set()  # written once a page in it was drawn (a class uses one, mostly)
         self._thread: threading.Thread | None = None
         self.publish_seconds = 0.0           # CPU-ish wall time spent publishing (benchmarks read it)
 
@@ -139,9 +141,16 @@ class LivePublisher:
         """The run's folder under the app's static folder ("live/<server>/<run>")."""
         return (self.folder / run_id).relative_to(self.live_dir.parent).as_posix()
 
-    def follow(self, run_id: str, job) -> str:
-        """Keep ``job``'s live view published; its folder relative to the static folder."""
+    def follow(self, run_id: str, job, lang: str | None = None) -> str:
+        """Keep ``job``'s live view published (in ``lang``; None: every language); its folder
+        relative to the static folder."""
         with self._lock:
+            news = run_id not in self._runs
+            for wanted in ([lang] if lang else LANGUAGES):
+                if wanted not in self._languages:
+                    self._published.clear()  # a new language: written for every run
+                    self._languages.add(wanted)
+                    news = True
             self._runs.pop(run_id, None)
             self._runs[run_id] = job
             while len(self._runs) > MAX_RUNS_FOLLOWED:
@@ -153,8 +162,9 @@ class LivePublisher:
                 self._thread = threading.Thread(target=self._loop, name="dcgan-live-view", daemon=True)
         if start:
             self._prepare()
-            self.publish_once()
             self._thread.start()
+        if news:  # the page that asked finds the files already there
+            self.publish_once()
         return self.relative_folder(run_id)
 
     def _prepare(self) -> None:
@@ -176,12 +186,13 @@ class LivePublisher:
                 traceback.print_exc()
 
     def publish_once(self) -> None:
-        with self._lock:
-            runs = list(self._runs.items())
-        for run_id, job in runs:
-            started = time.perf_counter()
-            self._publish(run_id, job)
-            self.publish_seconds += time.perf_counter() - started
+        with self._publishing:
+            with self._lock:
+                runs = list(self._runs.items())
+            for run_id, job in runs:
+                started = time.perf_counter()
+                self._publish(run_id, job)
+                self.publish_seconds += time.perf_counter() - started
 
     def _publish(self, run_id: str, job) -> None:
         snap = job.snapshot()
@@ -190,28 +201,29 @@ class LivePublisher:
         if self._published.get(run_id) == key:
             return
         folder = self.folder / run_id
-        first = not folder.exists()
         folder.mkdir(parents=True, exist_ok=True)
-        if first:
-            for lang in LANGUAGES:
+        with self._lock:
+            languages = sorted(self._languages)
+        for lang in languages:
+            if not (folder / f"charts_{lang}.json").exists():
                 write_atomic(folder / f"charts_{lang}.json", chart_templates(lang))
         real_file = None
         if snap.real_grid is not None:
             real_file = "real.png"
             if not (folder / real_file).exists():
-                write_atomic(folder / real_file, png_bytes(snap.real_grid))
+                write_atomic(folder / real_file, png_bytes(snap.real_grid, compress_level=1))
         grid_file = None
         if snap.latest_grid is not None:
             grid_file = f"grid_{snap.latest_grid_step:07d}.png"
             grids = self._grids.setdefault(run_id, [])
             if grid_file not in grids:
-                write_atomic(folder / grid_file, png_bytes(snap.latest_grid))
+                write_atomic(folder / grid_file, png_bytes(snap.latest_grid, compress_level=1))
                 grids.append(grid_file)
                 for old in grids[:-GRIDS_KEPT]:
                     (folder / old).unlink(missing_ok=True)
                 del grids[:-GRIDS_KEPT]
         series = viz.live_series(snap.history)
-        for lang in LANGUAGES:
+        for lang in languages:
             state = live_state(snap, lang, grid_file, real_file, series)
             write_atomic(folder / f"state_{lang}.json", padded(json.dumps(state, ensure_ascii=False).encode()))
         self._published[run_id] = key

@@ -33,7 +33,7 @@ WIDTHS = (8, 16, 32, 48, 64, 96, 128)
 BATCHES = (8, 16, 32, 64, 128, 256)
 REFRESH_S = 1.0            # the live view (numbers, samples, charts) polls its files this often
 CONTROLLER_REFRESH_S = 1   # the status line and the buttons, for whoever holds the control
-VIEWER_REFRESH_S = 5       # ... and for everyone else: the status line only (the live view moves every second)
+VIEWER_REFRESH_S = 10      # ... and for everyone else: the status line only (the live view moves every second)
 QUALITY_EVERY_S = 20  # classifier check of the live generator (≈ 1 s of CPU each)
 QUALITY_PANEL_REFRESH_S = QUALITY_EVERY_S  # the newest check: it changes no more often
 GRID_DISPLAY_PX = 560
@@ -155,7 +155,7 @@ def static_url(relative: str) -> str:
 
 
 def live_view(record, view: str) -> None:
-    folder = LIVE.follow(record.run_id, record.job)
+    folder = LIVE.follow(record.run_id, record.job, lang)
     html = live_panel_html(static_url(folder), lang, view, int(1000 * REFRESH_S),
                            plotly_url=static_url(f"{LIVE.live_dir.name}/plotly.min.js"))
     st.iframe(html, height=LIVE_PANEL_PX if view == "normal" else 600, alt=ui.t("train.live_panel_name"))

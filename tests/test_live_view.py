@@ -75,3 +75,14 @@ def test_panel_page_names_its_state_file_and_view():
     html = live_panel_html("/app/static/live/1-ab/run", "zh", "projector", 1000, plotly_url="/app/static/live/plotly.min.js")
     assert 'data-live-state="/app/static/live/1-ab/run/state_zh.json"' in html
     assert 'class="projector"' in html
+
+
+def test_a_language_is_written_once_a_page_asks_for_it(tmp_path, one_thread):
+    job = TrainingJob(tiny_config(max_steps=3), tmp_path / "run", images=tiny_images(16), write_samples=False).start()
+    assert job.wait(60)  # an ended run: nothing changes any more, yet a new language must appear
+    publisher = LivePublisher(tmp_path / "live", interval_s=60)
+    folder = tmp_path / publisher.follow("done", job, "en")
+    assert (folder / "state_en.json").exists() and not (folder / "state_zh.json").exists()
+    publisher.follow("done", job, "zh")
+    state = json.loads((folder / "state_zh.json").read_text(encoding="utf-8"))
+    assert state["title"] == translate("train.live_title", "zh", status=translate("train.status_finished", "zh"))
