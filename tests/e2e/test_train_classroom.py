@@ -71,7 +71,8 @@ PROJECTOR_BOXES_JS = """() => {
             prob: box(document.getElementById('prob')), plotted: plotted('loss') && plotted('prob'),
             grid_loaded: document.querySelector('figure.fake img').naturalWidth > 0,
             numbers: [...document.querySelectorAll('.number')].map(box),
-            value_px: parseFloat(getComputedStyle(document.querySelector('.number .value')).fontSize)};
+            value_px: document.querySelector('.number .value')
+                ? parseFloat(getComputedStyle(document.querySelector('.number .value')).fontSize) : 0};
 }"""
 
 
@@ -90,7 +91,7 @@ def test_projector_view_fits_the_screen(lab_server, page, chromium, lang):
                     if frame is None:
                         return None
                     boxes = frame.evaluate(PROJECTOR_BOXES_JS)
-                    return boxes if boxes["plotted"] and boxes["grid_loaded"] else None
+                    return boxes if boxes["plotted"] and boxes["grid_loaded"] and len(boxes["numbers"]) == 6 else None
 
                 boxes = wait_for(drawn, 90, f"the projector view at {width}x{height}")
                 time.sleep(1.5)  # the frame settles at the window's height
