@@ -2,7 +2,6 @@
 steered only by whoever holds its control code."""
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -11,7 +10,7 @@ import streamlit as st
 
 import ui
 from dcgan_core.checkpoint import load_checkpoint, shape_text
-from dcgan_core.data import BUNDLED_NAME, DatasetSpec
+from dcgan_core.data import DatasetSpec
 from dcgan_core.data_sanity import size_check, survey_folder, survey_zip
 from dcgan_core.device import available_devices, pick_device
 from dcgan_core.i18n import LabError, translate
@@ -22,7 +21,7 @@ from dcgan_core.model_source import run_checkpoints
 from dcgan_core.models import DCGANConfig, count_parameters, Discriminator, Generator
 from dcgan_core.paths import data_path
 from dcgan_core.registry import check_image_folder, get_registry, image_folder_roots, normalise_token
-from dcgan_core.train import TrainConfig, classroom_defaults, format_seconds
+from dcgan_core.train import TrainConfig, classroom_defaults
 from dcgan_core.viz import training as viz
 from dcgan_core.viz.live_panel import live_panel_html
 from dcgan_core.viz.quality import class_histogram_figure
