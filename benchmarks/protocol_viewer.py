@@ -25,7 +25,9 @@ replaced and unanswered, so that a latency percentile never hides the dropped.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+import re
 import time
 import urllib.request
 from collections import deque
@@ -34,6 +36,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
 
+LIVE_STATE = re.compile(r'data-live-state="([^"]+)"')
 FINISHED = ForwardMsg.ScriptFinishedStatus
 FRAGMENT_DONE = FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
 
@@ -59,6 +62,9 @@ class ProtocolViewer:
         self._send_until = None
         self._random = random.Random(seed)
         self._media_seen: set[str] = set()
+        self.live_polls: list[tuple[float, float]] = []   # (sent at, seconds) per poll of a live view's files
+        self.live_poll_errors = 0
+        self._live_task: asyncio.Task | None = None
 
     def _rerun_message(self, fragment_id: str = "") -> bytes:
         msg = BackMsg()
@@ -90,6 +96,16 @@ class ProtocolViewer:
         except OSError as err:
             self.errors.append(f"media {path}: {err}")
 
+    def _live_state_in(self, msg: ForwardMsg) -> str | None:
+        """The state file a live view polls, if this delta draws one (an iframe with data-live-state)."""
+        if not msg.HasField("delta") or not msg.delta.HasField("new_element"):
+            return None
+        element = msg.delta.new_element
+        if element.WhichOneof("type") != "iframe":
+            return None
+        found = LIVE_STATE.search(element.iframe.srcdoc)
+        return found.group(1) if found else None
+
     def _media_in(self, msg: ForwardMsg) -> list[str]:
         if not msg.HasField("delta") or not msg.delta.HasField("new_element"):
             return []
@@ -97,6 +113,38 @@ class ProtocolViewer:
         if element.WhichOneof("type") != "imgs":
             return []
         return [img.url for img in element.imgs.imgs if img.url.startswith("/media/")]
+
+    async def _poll_live(self, state_path: str, interval: float = 1.0) -> None:
+        """What dcgan_core/viz/live_panel.py's script does in a browser: fetch the state file,
+        then the sample grid it names if it is new; the next request only after this one is answered."""
+        from live_http import KeepAliveClient
+
+        client = KeepAliveClient(self.url)
+        base = state_path.rsplit("/", 1)[0]
+        shown_grid = None
+        await asyncio.sleep(self._random.uniform(0, interval))
+        try:
+            while True:
+                sent = time.monotonic()
+                try:
+                    status, body = await client.get(f"{state_path}?t={time.time()}")
+                    if status != 200:
+                        raise OSError(f"HTTP {status}")
+                    grid = json.loads(body).get("grid")
+                    if grid and grid != shown_grid:
+                        status, _ = await client.get(f"{base}/{grid}")
+                        if status != 200:
+                            raise OSError(f"HTTP {status} for {grid}")
+                        shown_grid = grid
+                    self.live_polls.append((sent, time.monotonic() - sent))
+                except (OSError, ValueError, asyncio.IncompleteReadError) as err:
+                    self.live_poll_errors += 1
+                    if self.live_poll_errors <= 3:
+                        self.errors.append(f"live view {state_path}: {err}")
+                    await client.close()
+                await asyncio.sleep(max(0.05, interval - (time.monotonic() - sent)))
+        finally:
+            await client.close()
 
     async def run(self, until, send_until=None) -> None:
         """Watch until ``until()`` (a clock reading, asked again and again: it may move). With
@@ -116,7 +164,7 @@ class ProtocolViewer:
         except Exception as err:  # noqa: BLE001 — a viewer that fails is reported, not fatal
             self.errors.append(f"{type(err).__name__}: {err}")
         finally:
-            for task in self._timers.values():
+            for task in [*self._timers.values(), *([self._live_task] if self._live_task else [])]:
                 task.cancel()
 
     async def _handle(self, ws, msg: ForwardMsg) -> None:
@@ -130,6 +178,8 @@ class ProtocolViewer:
                     self._auto_rerun(ws, fragment, msg.auto_rerun.interval))
         elif kind == "script_finished":
             self._finished(msg.script_finished, time.monotonic())
+        elif self._live_task is None and (state := self._live_state_in(msg)):
+            self._live_task = asyncio.create_task(self._poll_live(state))
         elif self.fetch_media:
             for path in self._media_in(msg):
                 if path not in self._media_seen:

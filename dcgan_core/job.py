@@ -22,6 +22,7 @@ import torch
 from PIL import Image
 
 from dcgan_core.checkpoint import Checkpoint, save_checkpoint
+from dcgan_core.data_sanity import require_one_batch
 from dcgan_core.device import device_description, device_memory, pick_device
 from dcgan_core.i18n import LANGUAGES, LabError
 from dcgan_core.train import METRICS, TrainConfig, Trainer, check_optimizer_settings, diagnose, sample_diversity
@@ -34,6 +35,7 @@ RATE_WINDOW_S = 3.0      # images/s is averaged over this much recent time
 MAX_FRAMES = 120         # sample grids kept for the timeline (thinned evenly beyond this)
 COLLAPSE_RATIO = 0.15    # samples this much less varied than real images: mode collapse
 COLLAPSE_MIN_STEPS = 200  # a fresh generator draws near-identical images; judge only later
+LIVE_SAMPLE_EVERY_S = 0.75  # the live grid is redrawn at least this often (a browser asks every 1 s)
 
 
 def default_cpu_threads() -> int:
@@ -92,6 +94,11 @@ class JobSnapshot:
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def failed_to_start(self) -> bool:
+        """Failed before its first sample grid (a refused dataset, say): it has nothing to show."""
+        return self.status == "failed" and self.latest_grid_step is None
 
     @property
     def progress(self) -> float:
@@ -198,9 +205,9 @@ def generator_from_export(config: TrainConfig, exported: tuple[int, dict]):
     return step, netG.eval()
 
 
-def png_bytes(grid: np.ndarray) -> bytes:
+def png_bytes(grid: np.ndarray, compress_level: int = 6) -> bytes:
     buffer = io.BytesIO()
-    Image.fromarray(grid).save(buffer, format="PNG")
+    Image.fromarray(grid).save(buffer, format="PNG", compress_level=compress_level)
     return buffer.getvalue()
 
 
@@ -401,7 +408,8 @@ class TrainingJob:
         else:
             image_set = data.load_images_or_bundled(self.config.dataset, device=device)
         images = image_set.images if hasattr(image_set, "images") else image_set
-        trainer = Trainer(self.config, images, device=device, checkpoint=self.resume_from)
+        trainer = Trainer(self.config, images, device=device, checkpoint=self.resume_from)  # checks their shape
+        require_one_batch(trainer.num_images, self.config.batch_size)
         real = trainer.images[: self.config.n_fixed]
         real_grid = data.sample_grid(real.cpu(), nrow=8)
         self._real_diversity = sample_diversity(real)
@@ -468,7 +476,7 @@ class TrainingJob:
     def _loop(self) -> None:
         trainer = self.trainer
         stream = _MetricsStream(trainer.device)
-        last_read = time.monotonic()
+        last_read = last_sample = time.monotonic()
         self._rate_marks = [(last_read, trainer.step_count)]
         with self._lock:
             if self._status == "starting":
@@ -520,6 +528,10 @@ class TrainingJob:
                 if not self._read_metrics(stream, wait=True):
                     return
                 self._record_sample(trainer)
+                last_sample = time.monotonic()
+            elif time.monotonic() - last_sample >= LIVE_SAMPLE_EVERY_S:
+                self._record_sample(trainer, keep=False)  # the live grid only: no timeline frame, no file
+                last_sample = time.monotonic()
             if step % self.config.checkpoint_every == 0:
                 if not self._read_metrics(stream, wait=True):
                     return
@@ -584,7 +596,8 @@ class TrainingJob:
         with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")
 
-    def _record_sample(self, trainer: Trainer) -> None:
+    def _record_sample(self, trainer: Trainer, keep: bool = True) -> None:
+        """The fixed noise through G as the live grid; ``keep``: also a timeline frame and a PNG file."""
         from dcgan_core.data import sample_grid
 
         images = trainer.samples().float().cpu()
@@ -595,6 +608,8 @@ class TrainingJob:
         step = trainer.step_count
         with self._lock:
             self._latest_grid, self._latest_grid_step = grid, step
+            if not keep:
+                return
             if self._samples_seen % self._frame_stride == 0:
                 self._frames.append((step, grid))
                 if len(self._frames) > MAX_FRAMES:  # keep the whole run, at half the density

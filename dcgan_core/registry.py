@@ -151,6 +151,16 @@ class TrainingRegistry:
         with self._lock:
             return self._current
 
+    def shown(self) -> RunRecord | None:
+        """The run to show: the current one, unless it failed before training (a refused
+        dataset), then the newest earlier run that did not, with its samples and downloads."""
+        with self._lock:
+            records = [self._current, *reversed(self._history)] if self._current is not None else []
+        for record in records:
+            if not record.job.snapshot().failed_to_start:
+                return record
+        return None
+
     def history(self) -> list[RunRecord]:
         """Earlier runs of this server process, newest first."""
         with self._lock:

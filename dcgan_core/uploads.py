@@ -236,3 +236,25 @@ def extract_image_zip(zip_bytes_or_path, dest_name: str | None = None, limits: Z
             shutil.rmtree(staging, ignore_errors=True)
             raise
     return ExtractResult(folder=final, kept=kept, skipped=skipped)
+
+
+def survey_image_zip(zip_bytes_or_path, limits: ZipLimits = ZipLimits(), sample: int = 64) -> tuple[int, list]:
+    """(how many entries look like images, up to ``sample`` of them decoded as arrays), without
+    writing anything. The same refusals as extract_image_zip for what the headers prove."""
+    import numpy as np
+
+    data = _read_source(zip_bytes_or_path, limits)
+    with _open_zip(data) as archive:
+        infos = _check_headers(archive, limits)
+        candidates = [info for info in infos if not info.is_dir() and not info.flag_bits & 0x1
+                      and info.filename.lower().endswith(IMAGE_EXTENSIONS)
+                      and not info.filename.startswith("__MACOSX/")
+                      and not PurePosixPath(info.filename.replace("\\", "/")).name.startswith("._")]
+        decoded, total = [], 0
+        for info in candidates[:sample]:
+            raw = _read_entry(archive, info, limits, total)
+            total += len(raw)
+            if image_problem(raw, limits.max_pixels) is None:
+                with Image.open(io.BytesIO(raw)) as image:
+                    decoded.append(np.asarray(image.convert("RGB") if image.mode not in ("L", "RGB") else image))
+    return len(candidates), decoded

@@ -2,7 +2,6 @@
 steered only by whoever holds its control code."""
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -12,31 +11,34 @@ import streamlit as st
 import ui
 from dcgan_core.checkpoint import load_checkpoint, shape_text
 from dcgan_core.averaging import SHOWN_DECAY
-from dcgan_core.data import BUNDLED_NAME, DatasetSpec
+from dcgan_core.data import DatasetSpec
+from dcgan_core.data_sanity import size_check, survey_folder, survey_zip
 from dcgan_core.device import available_devices, pick_device
 from dcgan_core.i18n import LabError, translate
-from dcgan_core.job import ACTIVE
 from dcgan_core.live_quality import SAMPLES, SHARED as SHARED_QUALITY
+from dcgan_core.live_view import LIVE, URL_PREFIX
 from dcgan_core.model_source import run_checkpoints
 from dcgan_core.models import DCGANConfig, count_parameters, Discriminator, Generator
 from dcgan_core.paths import data_path
 from dcgan_core.recipes import differences_from_paper, recipe_name
-from dcgan_core.registry import check_image_folder, get_registry, image_folder_roots
-from dcgan_core.train import TrainConfig, classroom_defaults, format_seconds
+from dcgan_core.registry import check_image_folder, get_registry, image_folder_roots, normalise_token
+from dcgan_core.train import TrainConfig, classroom_defaults
 from dcgan_core.viz import training as viz
+from dcgan_core.viz.live_panel import live_panel_html
 from dcgan_core.viz.quality import class_histogram_figure
 
 SOURCES = ("bundled", "mnist", "fashion_mnist", "cifar10", "folder", "zip")
 GREY_SOURCES = ("bundled", "mnist", "fashion_mnist")
 WIDTHS = (8, 16, 32, 48, 64, 96, 128)
 BATCHES = (8, 16, 32, 64, 128, 256)
-REFRESH_S = 1.0
+REFRESH_S = 1.0            # the live view (numbers, samples, charts) polls its files this often
+CONTROLLER_REFRESH_S = 1   # the status line and the buttons, for whoever holds the control
+VIEWER_REFRESH_S = 10      # ... and for everyone else: the status line only (the live view moves every second)
 QUALITY_EVERY_S = 20  # classifier check of the live generator (≈ 1 s of CPU each)
-QUALITY_PANEL_REFRESH_S = 5  # showing the newest check is cheap
+QUALITY_PANEL_REFRESH_S = QUALITY_EVERY_S  # the newest check: it changes no more often
 GRID_DISPLAY_PX = 560
-METRIC_PX = 140
-SPARK_STEPS = 400   # the sparklines under the numbers cover the last this many steps
-SPARK_POINTS = 60
+LIVE_PANEL_PX = 1050       # the live view's first height (it sets its own once drawn)
+CONTROL_COOKIE = "dcgan_lab_control"
 
 registry = get_registry()
 lang = ui.current_language()
@@ -84,7 +86,30 @@ def recipe_text(config: TrainConfig, device) -> tuple[str, str]:
 
 
 def on_source_change() -> None:
-    st.session_state.train_channels = 1 if st.session_state.train_source in GREY_SOURCES else 3
+    """Known datasets set the channels; a zip or folder keeps them until its images are looked at."""
+    source = st.session_state.train_source
+    st.session_state.train_channels_chosen = False
+    if source in GREY_SOURCES:
+        st.session_state.train_channels = 1
+    elif source == "cifar10":
+        st.session_state.train_channels = 3
+
+
+def on_channels_change() -> None:
+    st.session_state.train_channels_chosen = True  # the user's choice now wins over the data's
+
+
+def on_zip_change() -> None:
+    """Channels follow the uploaded images (a zip of grey digits stays grey) unless the user chose them."""
+    upload = st.session_state.get("train_zip")
+    if upload is None or st.session_state.get("train_channels_chosen"):
+        return
+    try:
+        survey = survey_zip(upload.getvalue())
+    except LabError:
+        return  # refused with its reason when Start is pressed
+    if survey.channels is not None:
+        st.session_state.train_channels = survey.channels
 
 
 for key, value in default_settings().items():
@@ -116,31 +141,32 @@ def save_upload(upload, folder: str, suffix: str) -> Path:
 
 
 def start_run(config: TrainConfig, resume=None, earlier_log: Path | None = None) -> None:
+    st.session_state.pop("train_confirm_few", None)
     try:
         record, token = registry.start(config, resume=resume, earlier_log=earlier_log)
     except LabError as err:
         ui.show_error(err)
         return
     st.session_state.train_token = token
-    for key in ("train_follow", "train_frame_step", "train_frame_from"):
-        st.session_state.pop(key, None)
+    st.session_state.pop("train_frame_chosen", None)
     st.rerun()
 
 
 # ---- the live panel -----------------------------------------------------------
-# Thirty browsers watch one run: build each figure and image once per update and
-# language, and share it (the inputs never change for a given key).
+# Numbers, samples and charts are drawn by the browser from files one server thread
+# writes for everyone (dcgan_core.live_view): watching costs no script run. What
+# remains here (the status, the buttons, the timeline) changes only now and then.
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def shared_figure(kind: str, run_id: str, version: int, lang: str, _history):
-    build = viz.loss_figure if kind == "loss" else viz.probability_figure
-    return build(_history, lang)
+def static_url(relative: str) -> str:
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return "/" + "/".join(part for part in (base, URL_PREFIX, relative) if part)
 
 
-def chart_version(snap) -> int:
-    """While a run trains its history grows between any two viewers' refreshes: the
-    charts are rebuilt once per refresh period for everyone, not once per viewer."""
-    return int(time.monotonic() / REFRESH_S) if snap.active else -len(snap.history)
+def live_view(record, view: str) -> None:
+    folder = LIVE.follow(record.run_id, record.job, lang)
+    html = live_panel_html(static_url(folder), lang, view, int(1000 * REFRESH_S),
+                           plotly_url=static_url(f"{LIVE.live_dir.name}/plotly.min.js"))
+    st.iframe(html, height=LIVE_PANEL_PX if view == "normal" else 600, alt=ui.t("train.live_panel_name"))
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -194,13 +220,11 @@ def controls(snap, is_controller: bool) -> None:
                 except LabError as err:
                     ui.show_error(err)
     if is_controller and snap.active:
-        st.caption(ui.t("train.your_code", code=token))
-    elif snap.active:
-        st.caption(ui.t("train.viewer_note"))
+        st.caption(ui.t("train.your_code", code=normalise_token(token)))
 
 
 def take_control() -> None:
-    code = st.session_state.get("train_code_input", "")
+    code = normalise_token(st.session_state.get("train_code_input", ""))
     if registry.is_controller(code):
         st.session_state.train_token = code
         st.session_state.train_code_wrong = False
@@ -208,88 +232,64 @@ def take_control() -> None:
         st.session_state.train_code_wrong = True
 
 
-def progress_and_numbers(snap) -> None:
-    eta = format_seconds(snap.eta_seconds) if snap.eta_seconds is not None else "–"
-    st.progress(snap.progress, text=ui.t("train.progress", step=snap.step, total=snap.max_steps,
-                                         epoch=f"{snap.epoch:.2f}", eta=eta))
-    last = snap.last_metrics or {}
-
-    def fmt(name, digits):
-        return f"{last[name]:.{digits}f}" if name in last else "–"
-
-    recent = viz.downsample(snap.history[-SPARK_STEPS:], SPARK_POINTS) if len(snap.history) else None
-
-    def spark(column):
-        return None if recent is None or len(recent) < 2 else [round(float(v), 4) for v in recent[:, column]]
-
-    with st.container(horizontal=True, gap="small"):
-        st.metric(ui.t("train.images_per_sec"), f"{snap.images_per_sec:,.0f}", width=METRIC_PX)
-        st.metric(ui.t("trainer.loss_d"), fmt("loss_d", 3), chart_data=spark(1), width=METRIC_PX)
-        st.metric(ui.t("trainer.loss_g"), fmt("loss_g", 3), chart_data=spark(2), width=METRIC_PX)
-        st.metric("D(x)", fmt("d_real", 2), chart_data=spark(3), width=METRIC_PX)
-        st.metric(ui.t("train.d_fake_before"), fmt("d_fake_before", 2), help=ui.t("train.d_fake_help"),
-                  chart_data=spark(4), width=METRIC_PX)
-        st.metric(ui.t("train.d_fake_after"), fmt("d_fake_after", 2), help=ui.t("train.d_fake_help"),
-                  chart_data=spark(5), width=METRIC_PX)
-    st.caption(ui.t("train.run_facts", device=snap.device_by_lang.get(lang, snap.device),
-                    dataset=ui.t("data.name_bundled") if snap.dataset_name == BUNDLED_NAME else snap.dataset_name,
-                    n=f"{snap.dataset_size:,}",
-                    elapsed=format_seconds(snap.elapsed_seconds), lr=f"{snap.lr:g}", beta1=f"{snap.beta1:g}",
-                    batch=snap.config["batch_size"]))
-    if snap.checkpoint_step is not None:
-        st.caption(ui.t("train.checkpoint_at", step=f"{snap.checkpoint_step:,}"))
+def control_token() -> str | None:
+    """This browser's code for the current run: from this session, or from the cookie this
+    browser was given when it started or took control (so F5 keeps control; a copied URL,
+    opened anywhere else, carries no cookie and gives none)."""
+    token = st.session_state.get("train_token")
+    if registry.is_controller(token):
+        return token
+    try:
+        remembered = st.context.cookies.get(CONTROL_COOKIE)
+    except Exception:  # no browser request behind this session (AppTest)
+        remembered = None
+    if isinstance(remembered, str) and registry.is_controller(remembered):
+        st.session_state.train_token = normalise_token(remembered)
+        return st.session_state.train_token
+    return token
 
 
-def images_panel(snap, run_id: str) -> None:
+def remember_control_in_this_browser(token: str) -> None:
+    """A cookie for this site only, set by a tiny same-origin frame (Streamlit cannot set one itself).
+    Drawn on every full run until this session's request carried it: a frame removed by a quick
+    rerun before its script ran would otherwise leave no cookie."""
+    try:
+        sent = st.context.cookies.get(CONTROL_COOKIE)
+    except Exception:  # no browser request behind this session (AppTest)
+        sent = None
+    if sent == token:
+        return
+    cookie = f"{CONTROL_COOKIE}={token}; path=/; SameSite=Strict"
+    st.iframe(f"<script>window.parent.document.cookie = {cookie!r};</script>", height=1,
+              alt=ui.t("train.control_cookie_name"))
+
+
+def timeline_frame(snap) -> None:
+    """Look back at any sample grid of the run (the live view always shows the newest).
+    The slider starts at the newest grid and stays where the reader puts it."""
     frames = snap.frames
-    if not frames or snap.real_grid is None:
-        st.info(ui.t("train.preparing"))
+    if len(frames) < 2:
         return
-    # Following live, the timeline only shows where the run is; switched off, it is the
-    # reader's alone. The page never writes either widget's state: a browser that missed
-    # a refresh falls back to the widgets' defaults, so the defaults are the truth.
-    first, last = snap.start_step, max(snap.max_steps, snap.start_step + 1)
-    latest = snap.latest_grid_step if snap.latest_grid_step is not None else frames[-1][0]
-    follow = st.session_state.get("train_follow", True)
-    if follow:
-        st.session_state.train_frame_from = min(max(latest, first), last)  # where scrubbing will start
-        st.session_state.pop("train_frame_step", None)
-        grid_step, grid = (latest, snap.latest_grid) if snap.latest_grid is not None else frames[-1]
-    else:
-        wanted = st.session_state.get("train_frame_step", st.session_state.get("train_frame_from", latest))
-        grid_step, grid = frames[viz.nearest_frame(frames, min(wanted, latest))]
+    first, last = frames[0][0], frames[-1][0]
+    chosen = st.session_state.get("train_frame_chosen")
+    key = f"train_frame_step_{last}"  # a new range when new frames came, the reader's choice kept
 
-    left, right = st.columns(2)
-    with left:
-        st.markdown(f"**{ui.t('train.real_images')}**")
-        # PNG as it is: "auto" would re-encode every grid as JPEG on every refresh of every viewer.
-        st.image(shared_png(run_id, "real", None, snap.real_grid), width="stretch", output_format="PNG")
-    with right:
-        st.markdown(f"**{ui.t('train.fake_images', step=grid_step)}**")
-        st.image(shared_png(run_id, "fake", grid_step, grid), width="stretch", output_format="PNG")
-    c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
-    with c1:
-        if follow:
-            st.slider(ui.t("train.timeline"), first, last, value=min(max(latest, first), last), disabled=True,
-                      help=ui.t("train.timeline_help"), key=f"train_frame_live_{latest}")
-        else:
-            st.slider(ui.t("train.timeline"), first, last, value=st.session_state.get("train_frame_from", latest),
-                      key="train_frame_step", help=ui.t("train.timeline_help"))
-    with c2:
-        st.toggle(ui.t("train.follow"), value=True, key="train_follow")
+    def remember() -> None:
+        st.session_state.train_frame_chosen = st.session_state[key]
+
+    wanted = st.slider(ui.t("train.timeline"), first, last, value=min(max(chosen, first), last) if chosen is not None
+                       else last, key=key, on_change=remember, help=ui.t("train.timeline_help"))
+    grid_step, grid = frames[viz.nearest_frame(frames, wanted)]
+    st.markdown(f"**{ui.t('train.fake_images', step=grid_step)}**")
+    st.image(shared_png(st.session_state.get("train_shown_run", ""), "fake", grid_step, grid), width=GRID_DISPLAY_PX,
+             output_format="PNG")
 
 
-def charts(snap, run_id: str) -> None:
-    if len(snap.history) == 0:
-        return
-    version = chart_version(snap)
-    left, right = st.columns(2)
-    with left:
-        st.plotly_chart(shared_figure("loss", run_id, version, lang, snap.history), key="train_loss_chart",
-                        width="stretch")
-    with right:
-        st.plotly_chart(shared_figure("prob", run_id, version, lang, snap.history), key="train_prob_chart",
-                        width="stretch")
+@st.fragment
+def timeline(record) -> None:
+    with st.expander(ui.t("train.timeline_title"), icon=":material/history:"):
+        st.session_state.train_shown_run = record.run_id
+        timeline_frame(record.job.snapshot())
 
 
 def downloads(record) -> None:
@@ -314,19 +314,18 @@ def downloads(record) -> None:
                                key="train_dl_gif", on_click="ignore")
 
 
-@st.fragment(run_every=REFRESH_S)
-def live_panel() -> None:
-    record = registry.current()
+def run_status() -> None:
+    record = registry.shown()
     if record is None:
         return
     snap = record.job.snapshot()
     is_controller = registry.is_controller(st.session_state.get("train_token"))
     st.subheader(ui.t("train.live_title", status=ui.t(f"train.status_{snap.status}")))
     status_box(snap)
-    controls(snap, is_controller)
-    progress_and_numbers(snap)
-    images_panel(snap, record.run_id)
-    charts(snap, record.run_id)
+    if is_controller:
+        controls(snap, is_controller)
+    elif snap.active:  # thirty students' pages redraw this: no buttons they cannot press
+        st.caption(ui.t("train.viewer_note"))
     if snap.status in ("finished", "stopped") and snap.checkpoint_path:
         more = st.session_state.get("train_more_steps", 500)
         c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
@@ -335,21 +334,33 @@ def live_panel() -> None:
             continue_run(snap.checkpoint_path, int(st.session_state.train_more_steps))
     # The settings outside this fragment lock while a run is active: redraw the whole page when that changes.
     # So does the first checkpoint, for the download buttons drawn outside it (later ones need no redraw:
-    # the button reads the newest file when clicked). Not on every checkpoint: thirty viewers' full page
-    # runs at once stalled every live update. Checked last, after the buttons above have acted: a rerun
-    # before them would drop a click that arrived in this run.
-    seen = (snap.active, snap.checkpoint_step is not None, len(snap.history) > 0, len(snap.frames) > 1)
+    # the button reads the newest file when clicked), and a start that failed. Checked last, after the
+    # buttons above have acted: a rerun before them would drop a click that arrived in this run.
+    current = registry.current()
+    seen = (snap.active, snap.checkpoint_step is not None, len(snap.history) > 0, len(snap.frames) > 1,
+            record.run_id, current.run_id if current is not None else None,
+            current.job.snapshot().status if current is not None else None)
     if st.session_state.get("train_seen_state") not in (None, seen):
         st.session_state.train_seen_state = seen
         st.rerun()
     st.session_state.train_seen_state = seen
 
 
+@st.fragment(run_every=CONTROLLER_REFRESH_S)
+def run_status_for_controller() -> None:
+    run_status()
+
+
+@st.fragment(run_every=VIEWER_REFRESH_S)
+def run_status_for_viewer() -> None:
+    run_status()
+
+
 @st.fragment(run_every=QUALITY_PANEL_REFRESH_S)
 def quality_panel() -> None:
     """Every QUALITY_EVERY_S, the MNIST classifier reads 500 samples of the live generator
     (in the background, once for all viewers); the panel shows the newest reading."""
-    record = registry.current()
+    record = registry.shown()
     if record is None or record.job.snapshot().latest_grid_step is None:  # no generator to read yet
         return
     st.subheader(ui.t("train.quality_title"))
@@ -392,18 +403,49 @@ def continue_run(path: str, more_steps: int) -> None:
 
 # ---- the page -----------------------------------------------------------------
 
-st.title(ui.t("train.title"))
-st.markdown(ui.t("train.intro"))
-with st.expander(ui.t("train.how_title")):
-    st.markdown(ui.t("train.how"))
+PROJECTOR_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"] {display: none;}
+[data-testid="stMainBlockContainer"] {padding-top: 0.75rem; padding-bottom: 1rem; max-width: 100%;}
+</style>"""
 
+
+def set_view() -> None:
+    if st.session_state.train_projector:
+        st.query_params["view"] = "projector"
+    else:
+        st.query_params.pop("view", None)
+
+
+if "train_projector" not in st.session_state:
+    st.session_state.train_projector = st.query_params.get("view") == "projector"
+view = "projector" if st.session_state.train_projector else "normal"
+if view == "projector":
+    st.html(PROJECTOR_CSS)
+else:
+    st.title(ui.t("train.title"))
+    st.markdown(ui.t("train.intro"))
+    with st.expander(ui.t("train.how_title")):
+        st.markdown(ui.t("train.how"))
+
+token = control_token()
 current = registry.current()
+shown = registry.shown()
 active = current is not None and current.job.snapshot().active
-if current is not None:
-    live_panel()
-    downloads(current)
+st.toggle(ui.t("train.projector"), key="train_projector", on_change=set_view, help=ui.t("train.projector_help"))
+if shown is not None:
+    if view == "projector":
+        live_view(shown, view)
+    if registry.is_controller(token):
+        remember_control_in_this_browser(normalise_token(token))
+        run_status_for_controller()
+    else:
+        run_status_for_viewer()
+    if view == "normal":
+        live_view(shown, view)
+    timeline(shown)
+    downloads(shown)
     quality_panel()
-    if not registry.is_controller(st.session_state.get("train_token")) and active:
+    if not registry.is_controller(token) and active:
         with st.expander(ui.t("train.take_control_title")):
             st.text_input(ui.t("train.code_input"), key="train_code_input", max_chars=12)
             st.button(ui.t("train.take_control"), key="train_take_btn", on_click=take_control)
@@ -435,11 +477,11 @@ with data_col:
         st.caption(ui.t("train.folder_roots", roots=", ".join(map(str, roots))))
     elif st.session_state.train_source == "zip":
         zip_upload = st.file_uploader(ui.t("train.zip"), type=["zip"], key="train_zip", disabled=active,
-                                      help=ui.t("train.zip_help"))
+                                      help=ui.t("train.zip_help"), on_change=on_zip_change)
     st.segmented_control(ui.t("train.image_size"), (32, 64, 128), key="train_image_size", disabled=active,
                          format_func=lambda s: f"{s}×{s}")
     st.segmented_control(ui.t("train.channels"), (1, 3), key="train_channels", disabled=active,
-                         format_func={c: ui.t(f"train.channels_{c}") for c in (1, 3)}.get)
+                         format_func={c: ui.t(f"train.channels_{c}") for c in (1, 3)}.get, on_change=on_channels_change)
 with model_col:
     st.markdown(f"**{ui.t('train.model_heading')}**")
     st.select_slider(ui.t("train.ngf"), WIDTHS, key="train_ngf", disabled=active, help=ui.t("train.width_help"))
@@ -489,27 +531,57 @@ b2.button(ui.t("train.classroom_defaults"), on_click=use_classroom_defaults, dis
 b3.button(ui.t("train.paper_settings"), on_click=use_paper_settings, disabled=active, key="train_paper_btn",
           width="stretch", help=ui.t("train.paper_settings_help"))
 
-if start_clicked:
-    zip_path = None
+def start_from_settings(zip_upload, confirmed: bool = False) -> None:
+    """Check the settings and the data, then start; every refusal is a sentence beside the Start button."""
+    st.session_state.pop("train_confirm_few", None)
+    source = st.session_state.train_source
     problem = None
-    if st.session_state.train_source == "zip":
-        if zip_upload is None:
-            problem = "train.zip_missing"
-        else:
-            zip_path = str(save_upload(zip_upload, "zips", ".zip"))
-    elif st.session_state.train_source == "folder" and not st.session_state.train_folder.strip():
+    if source == "zip" and zip_upload is None:
+        problem = "train.zip_missing"
+    elif source == "folder" and not st.session_state.train_folder.strip():
         problem = "train.folder_missing"
     if not st.session_state.train_image_size or not st.session_state.train_channels:
         problem = "train.pick_size"
     if problem:
         st.error(ui.t(problem))
-    else:
-        try:
-            config = config_from_widgets(zip_path)
-        except LabError as err:
-            ui.show_error(err)
-        else:
-            start_run(config)
+        return
+    try:
+        survey = None
+        if source == "zip":
+            survey = survey_zip(zip_upload.getvalue())
+        elif source == "folder":
+            survey = survey_folder(check_image_folder(st.session_state.train_folder.strip()))
+        if survey is not None:
+            check = size_check(survey.count, int(st.session_state.train_batch))
+            if check.verdict == "refuse":
+                raise LabError(check.key, **check.params)
+            if check.verdict == "warn" and not confirmed:
+                st.session_state.train_confirm_few = check.params
+                return
+        zip_path = str(save_upload(zip_upload, "zips", ".zip")) if source == "zip" else None
+        config = config_from_widgets(zip_path)
+    except LabError as err:
+        ui.show_error(err)
+        return
+    start_run(config)
+
+
+start_feedback = st.container()
+with start_feedback:
+    if start_clicked:
+        start_from_settings(zip_upload)
+    if st.session_state.get("train_confirm_few") and not active:
+        st.warning(ui.t("data.few_images", **st.session_state.train_confirm_few), icon="⚠️")
+        c1, c2 = st.columns(2)
+        if c1.button(ui.t("train.few_images_confirm"), key="train_few_confirm_btn", type="primary"):
+            start_from_settings(zip_upload, confirmed=True)
+        if c2.button(ui.t("train.few_images_cancel"), key="train_few_cancel_btn"):
+            st.session_state.pop("train_confirm_few", None)
+            st.rerun()
+    if current is not None and current is not shown and current.job.snapshot().failed_to_start:
+        failed = current.job.snapshot()
+        reason = ui.t(failed.message_key, **failed.message_params) if failed.message_key else ""
+        st.error(ui.t("train.start_failed", reason=reason) if shown is not None else reason, icon="⛔")
 
 # ---- continue from a checkpoint ---------------------------------------------------
 

@@ -156,3 +156,11 @@ def test_save_while_paused_writes_a_checkpoint_at_once(jobs):
     wait_until(lambda: job.snapshot().checkpoint_step == job.snapshot().step)
     assert load_checkpoint(job.checkpoint_path).step == job.snapshot().step
     assert job.snapshot().status == "paused"
+
+
+def test_fewer_images_than_a_batch_is_refused_with_both_numbers(tmp_path):
+    job = TrainingJob(tiny_config(batch_size=16), tmp_path, images=tiny_images(10), cpu_threads=1).start()
+    assert job.wait(60)
+    snap = job.snapshot()
+    assert snap.status == "failed" and snap.failed_to_start
+    assert (snap.message_key, snap.message_params) == ("data.too_few_for_batch", {"count": 10, "batch": 16})

@@ -1,7 +1,9 @@
 """The Train page under AppTest: start a tiny run, watch it progress, pause, step, stop;
 a second browser watches without controls until it enters the control code."""
+import json
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -28,12 +30,25 @@ def open_page(lang):
     return open_app_page("pages/train.py", lang, state=TINY_WIDGETS, check=False)
 
 
-def step_shown(at):
-    """The step number in the progress bar's text, as the reader sees it."""
-    bars = at.get("progress")
-    if not bars:
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def live_state(at):
+    """What the page's live view shows: the state file its iframe polls (the browser draws it as it is)."""
+    pages = [frame.proto.srcdoc for frame in at.get("iframe") if "data-live-state" in frame.proto.srcdoc]
+    if not pages:
         return None
-    numbers = re.findall(r"\d[\d,]*", bars[0].proto.text)
+    url = re.search(r'data-live-state="([^"]+)"', pages[0]).group(1)
+    path = STATIC / url.split("/app/static/", 1)[1]
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def step_shown(at):
+    """The step number in the live view's progress text, as the reader sees it."""
+    state = live_state(at)
+    if state is None:
+        return None
+    numbers = re.findall(r"\d[\d,]*", state["progress_text"])
     return int(numbers[0].replace(",", "")) if numbers else None
 
 
@@ -68,13 +83,16 @@ def test_start_watch_pause_step_stop(registry, lang):
     assert record.job.config.model.ngf == 8  # the page's settings reached the job
 
     # live: the step counter climbs and the generated grid is shown next to the real one
-    rerun_until(at, lambda a: (step_shown(a) or 0) >= 6 and len(a.get("image")) == 2)
+    rerun_until(at, lambda a: (step_shown(a) or 0) >= 6 and live_state(a)["grid"] and live_state(a)["real"])
     first = step_shown(at)
     time.sleep(1.0)
     rerun_until(at, lambda a: step_shown(a) > first)
-    assert float(at.metric[1].value) > 0  # D loss, a number
-    charts = {chart.key for chart in at.get("plotly_chart")}
-    assert {"train_loss_chart", "train_prob_chart"} <= charts
+    state = live_state(at)
+    assert state["numbers"][1][0] == translate("trainer.loss_d", lang) and float(state["numbers"][1][1]) > 0
+    for name, traces in (("loss", 4), ("prob", 3)):  # both charts' data, one series per trace
+        series = state["series"][name]
+        assert len(series["y"]) == traces and len(series["x"]) > 0
+        assert all(len(y) == len(series["x"]) for y in series["y"])
     # the classifier reads the live generator in the background, once for every viewer
     assert SHARED_QUALITY.wait_idle(60)
     rerun_until(at, lambda a: "train_quality_hist" in {chart.key for chart in a.get("plotly_chart")})
@@ -91,21 +109,20 @@ def test_start_watch_pause_step_stop(registry, lang):
     paused_at = job_step(registry)
     at.button(key="train_step_btn").click().run()
     stepped = translate("train.fake_images", lang, step=paused_at + 1)
-    rerun_until(at, lambda a: stepped in [m.value.strip("*") for m in a.markdown])  # the new samples are shown
+    rerun_until(at, lambda a: live_state(a)["grid_label"] == stepped)  # the new samples are shown
     time.sleep(0.3)
     assert job_step(registry) == paused_at + 1  # exactly one step
 
-    # scrub back through the timeline: switch following off, drag to 0, the grid from step 0 returns
-    live = [s for s in at.slider if (s.key or "").startswith("train_frame_live_")]
-    assert live and live[0].disabled and live[0].value == paused_at + 1  # following: it only shows where we are
-    at.toggle(key="train_follow").set_value(False).run()
-    assert at.slider(key="train_frame_step").value == paused_at + 1
-    at.slider(key="train_frame_step").set_value(0).run()
+    # look back through the timeline: it starts at the newest grid; drag to 0, the grid from step 0 returns
+    def timeline_slider(a):
+        return [s for s in a.slider if (s.key or "").startswith("train_frame_step_")][0]
+
+    at.run()
+    assert timeline_slider(at).value == paused_at + 1
+    timeline_slider(at).set_value(0).run()
     assert translate("train.fake_images", lang, step=0) in [m.value.strip("*") for m in at.markdown]
     at.run()
     assert translate("train.fake_images", lang, step=0) in [m.value.strip("*") for m in at.markdown]
-    at.toggle(key="train_follow").set_value(True).run()
-    assert translate("train.fake_images", lang, step=paused_at + 1) in [m.value.strip("*") for m in at.markdown]
 
     at.button(key="train_stop_btn").click().run()
     rerun_until(at, lambda a: record.job.snapshot().status == "stopped" and a.success)
@@ -119,19 +136,20 @@ def test_viewers_watch_and_need_the_code_to_control(registry):
     token = teacher.session_state["train_token"]
     student = open_page("en")
     rerun_until(student, lambda a: a.subheader and registry.current() is not None)
-    for key in ("train_pause_btn", "train_stop_btn", "train_save_btn"):
-        assert student.button(key=key).disabled
+    student_buttons = {b.key for b in student.button}
+    assert not student_buttons & {"train_pause_btn", "train_stop_btn", "train_save_btn"}  # nothing to press
     assert student.button(key="train_start_btn").disabled  # one run at a time
     assert any(translate("train.viewer_note", "en") == c.value for c in student.caption)
 
     student.text_input(key="train_code_input").input("WRONG1")
     student.button(key="train_take_btn").click().run()
     assert student.error and student.error[0].value == translate("train.code_wrong", "en")
-    assert student.button(key="train_stop_btn").disabled
+    assert "train_stop_btn" not in {b.key for b in student.button}
 
     student.text_input(key="train_code_input").input(token.lower())
     student.button(key="train_take_btn").click().run()
-    rerun_until(student, lambda a: not a.button(key="train_stop_btn").disabled)
+    rerun_until(student, lambda a: "train_stop_btn" in {b.key for b in a.button}
+                and not a.button(key="train_stop_btn").disabled)
     student.button(key="train_stop_btn").click().run()
     assert not student.exception
     assert registry.current().job.wait(30)
@@ -198,13 +216,16 @@ def test_train_on_an_uploaded_zip_of_images(registry):
         archive.writestr("notes.txt", "not an image")
     at = open_page("en")
     at.selectbox(key="train_source").set_value("zip").run()
-    assert at.segmented_control(key="train_channels").value == 3  # colour by default for your own pictures
-    at.segmented_control(key="train_channels").set_value(1).run()
     at.button(key="train_start_btn").click().run()
     assert at.error and at.error[0].value == translate("train.zip_missing", "en")
     assert registry.current() is None
     at.file_uploader(key="train_zip").upload("my_images.zip", buffer.getvalue(), "application/zip").run()
+    assert at.segmented_control(key="train_channels").value == 1  # grey pictures stay grey
     at.button(key="train_start_btn").click().run()
+    # 12 images: enough for a batch of 8, far too few for a GAN; it trains only once the user confirms
+    assert registry.current() is None
+    assert at.warning and at.warning[0].value == translate("data.few_images", "en", count=12, advised=500)
+    at.button(key="train_few_confirm_btn").click().run()
     assert not at.exception, [e.value for e in at.exception]
     record = registry.current()
     rerun_until(at, lambda a: record.job.snapshot().step >= 2)
@@ -258,3 +279,68 @@ def test_continue_after_stop_keeps_the_curves(registry):
     steps = [int(s) for s in snap.history[:, 0]]
     assert steps == list(range(1, stopped.step + 11))  # the stopped run's curve, then the new steps
     assert (snap.history[: stopped.step] == stopped.history).all()
+
+
+def zip_of(count: int, mode: str) -> bytes:
+    import io
+    import zipfile
+
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for i in range(count):
+            shape = (16, 16) if mode == "L" else (16, 16, 3)
+            png = io.BytesIO()
+            Image.fromarray(rng.integers(0, 255, shape, dtype=np.uint8), mode=mode).save(png, format="PNG")
+            archive.writestr(f"{i}.png", png.getvalue())
+    return buffer.getvalue()
+
+
+def test_a_zip_with_fewer_images_than_a_batch_is_refused_beside_start(registry):
+    at = open_page("zh")
+    at.selectbox(key="train_source").set_value("zip").run()
+    at.file_uploader(key="train_zip").upload("few.zip", zip_of(5, "L"), "application/zip").run()
+    at.button(key="train_start_btn").click().run()
+    assert not at.exception
+    assert registry.current() is None
+    assert [e.value for e in at.error] == [translate("data.too_few_for_batch", "zh", count=5, batch=8)]
+
+
+def test_channels_follow_the_zip_unless_the_user_chose_them(registry):
+    at = open_page("en")
+    at.selectbox(key="train_source").set_value("zip").run()
+    at.file_uploader(key="train_zip").upload("colour.zip", zip_of(3, "RGB"), "application/zip").run()
+    assert at.segmented_control(key="train_channels").value == 3
+    at.file_uploader(key="train_zip").upload("grey.zip", zip_of(3, "L"), "application/zip").run()
+    assert at.segmented_control(key="train_channels").value == 1
+    at.segmented_control(key="train_channels").set_value(3).run()  # the user's own choice
+    at.file_uploader(key="train_zip").upload("grey2.zip", zip_of(4, "L"), "application/zip").run()
+    assert at.segmented_control(key="train_channels").value == 3
+
+
+def test_a_failed_start_keeps_the_last_good_run_and_says_why_beside_start(registry, tmp_path):
+    at = open_page("en")
+    at.button(key="train_start_btn").click().run()
+    good = registry.current()
+    rerun_until(at, lambda a: good.job.snapshot().latest_grid_step is not None)
+    at.button(key="train_stop_btn").click().run()
+    assert good.job.wait(30)
+    rerun_until(at, lambda a: any(b.key == "train_dl_ckpt" for b in a.get("download_button")))
+    # A start that fails only once the run reads its data (a folder that vanished)
+    folder = tmp_path / "datasets" / "gone"
+    folder.mkdir(parents=True)
+    from dcgan_core.data import DatasetSpec
+    from dataclasses import replace
+
+    config = replace(good.job.config, dataset=DatasetSpec(source="folder", path=str(folder)), max_steps=5)
+    failed, _ = registry.start(config)
+    assert failed.job.wait(60) and failed.job.snapshot().failed_to_start
+    assert registry.shown() is good
+    rerun_until(at, lambda a: a.error)
+    reason = translate("data.folder_empty", "en", path=str(folder), skipped=0)
+    assert at.error[-1].value == translate("train.start_failed", "en", reason=reason)
+    assert any(b.key == "train_dl_ckpt" for b in at.get("download_button"))  # the good run's downloads stay
+    assert at.subheader[0].value == translate("train.live_title", "en", status=translate("train.status_stopped", "en"))

@@ -110,3 +110,17 @@ def test_the_code_is_in_the_server_log_and_the_admin_code_controls_any_run(regis
     assert registry.is_controller(" teach-3r ")  # typed by hand, like a run's code
     registry.control("TEACH3R", "stop")
     assert record.job.wait(30) and record.job.snapshot().status == "stopped"
+
+
+def test_a_start_that_fails_before_training_leaves_the_last_good_run_shown(registry):
+    good, token = start(registry, max_steps=6)
+    assert good.job.wait(60) and good.job.snapshot().status == "finished"
+    assert registry.shown() is good
+    failed, _ = registry.start(config(), images=tiny_images(3), cpu_threads=1)  # 3 images, batch of 8: refused
+    assert failed.job.wait(60)
+    snap = failed.job.snapshot()
+    assert snap.failed_to_start and snap.message_key == "data.too_few_for_batch"
+    assert snap.message_params == {"count": 3, "batch": 8}
+    assert registry.current() is failed and registry.shown() is good
+    third, _ = start(registry, max_steps=4)  # a good start is shown again
+    assert registry.shown() is third

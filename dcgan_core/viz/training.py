@@ -47,6 +47,9 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
     return (cumulative[idx] - cumulative[start]) / (idx - start)
 
 
+LIVE_POINTS = 400  # the live charts: enough for a projector, small enough to send every second
+
+
 def _layout(fig: go.Figure, title: str, y_title: str, lang: str, height: int) -> go.Figure:
     fig.update_layout(
         title=dict(text=title, x=0, xanchor="left"),
@@ -59,43 +62,74 @@ def _layout(fig: go.Figure, title: str, y_title: str, lang: str, height: int) ->
     return fig
 
 
-def _raw_and_smooth(fig, x, y, name, colour, window):
-    if window > 1:
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color=colour, width=1), opacity=0.25,
+def _window(history_rows: int, shown_rows: int, smoothing: int) -> int:
+    return max(1, smoothing * shown_rows // max(1, history_rows))
+
+
+def loss_series(history: np.ndarray, smoothing: int = 10, max_points: int = MAX_POINTS):
+    """(steps, [D raw, D smoothed, G raw, G smoothed]): the loss chart's traces, in its order."""
+    h = downsample(history, max_points)
+    window = _window(len(history), len(h), smoothing)
+    return h[:, 0], [h[:, 1], smooth(h[:, 1], window), h[:, 2], smooth(h[:, 2], window)]
+
+
+def probability_series(history: np.ndarray, smoothing: int = 10, max_points: int = MAX_POINTS):
+    """(steps, [D(x), D(G(z)) before, D(G(z)) after], each smoothed): the probability chart's traces."""
+    h = downsample(history, max_points)
+    window = _window(len(history), len(h), smoothing)
+    return h[:, 0], [smooth(h[:, column], window) for column in (3, 4, 5)]
+
+
+def loss_template(lang: str = "en", height: int = 320) -> go.Figure:
+    """The loss chart with empty traces (faint raw curves, bold moving averages): ``loss_series`` fills them."""
+    fig = go.Figure()
+    for name, colour in ((translate("trainer.loss_d", lang), D_COLOUR), (translate("trainer.loss_g", lang), G_COLOUR)):
+        fig.add_trace(go.Scatter(x=[], y=[], mode="lines", line=dict(color=colour, width=1), opacity=0.25,
                                  showlegend=False, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=x, y=smooth(y, window), mode="lines", name=name, line=dict(color=colour, width=2)))
+        fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=name, line=dict(color=colour, width=2)))
+    return _layout(fig, translate("trainer.loss_title", lang), translate("trainer.loss_axis", lang), lang, height)
+
+
+def probability_template(lang: str = "en", height: int = 320) -> go.Figure:
+    """D(x), D(G(z)) before and after D's step, with the 0.5 equilibrium line; ``probability_series`` fills it."""
+    fig = go.Figure()
+    fig.add_hline(y=0.5, line=dict(color="grey", dash="dot", width=1),
+                  annotation_text=translate("trainer.equilibrium", lang), annotation_position="bottom right")
+    for key, dash, colour in (("trainer.d_real", None, REAL_COLOUR), ("trainer.d_fake_before", None, FAKE_COLOUR),
+                              ("trainer.d_fake_after", "dash", FAKE_COLOUR)):
+        fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=translate(key, lang),
+                                 line=dict(color=colour, width=2, dash=dash)))
+    fig = _layout(fig, translate("trainer.prob_title", lang), translate("trainer.prob_axis", lang), lang, height)
+    fig.update_yaxes(range=[0, 1])
+    return fig
+
+
+def _filled(fig: go.Figure, x, ys) -> go.Figure:
+    for trace, y in zip(fig.data, ys):
+        trace.x, trace.y = x, y
+    return fig
 
 
 def loss_figure(history: np.ndarray, lang: str = "en", smoothing: int = 10, height: int = 320) -> go.Figure:
     """D and G losses against step: faint raw curves, bold moving averages."""
-    h = downsample(history)
-    fig = go.Figure()
-    if len(h):
-        window = max(1, smoothing * len(h) // max(1, len(history)))
-        _raw_and_smooth(fig, h[:, 0], h[:, 1], translate("trainer.loss_d", lang), D_COLOUR, window)
-        _raw_and_smooth(fig, h[:, 0], h[:, 2], translate("trainer.loss_g", lang), G_COLOUR, window)
-    return _layout(fig, translate("trainer.loss_title", lang), translate("trainer.loss_axis", lang), lang, height)
+    return _filled(loss_template(lang, height), *loss_series(history, smoothing))
 
 
 def probability_figure(history: np.ndarray, lang: str = "en", smoothing: int = 10, height: int = 320) -> go.Figure:
     """D(x), D(G(z)) before and after D's step, with the 0.5 equilibrium line."""
-    h = downsample(history)
-    fig = go.Figure()
-    fig.add_hline(y=0.5, line=dict(color="grey", dash="dot", width=1),
-                  annotation_text=translate("trainer.equilibrium", lang), annotation_position="bottom right")
-    if len(h):
-        window = max(1, smoothing * len(h) // max(1, len(history)))
-        x = h[:, 0]
-        fig.add_trace(go.Scatter(x=x, y=smooth(h[:, 3], window), mode="lines", name=translate("trainer.d_real", lang),
-                                 line=dict(color=REAL_COLOUR, width=2)))
-        fig.add_trace(go.Scatter(x=x, y=smooth(h[:, 4], window), mode="lines",
-                                 name=translate("trainer.d_fake_before", lang), line=dict(color=FAKE_COLOUR, width=2)))
-        fig.add_trace(go.Scatter(x=x, y=smooth(h[:, 5], window), mode="lines",
-                                 name=translate("trainer.d_fake_after", lang),
-                                 line=dict(color=FAKE_COLOUR, width=2, dash="dash")))
-    fig = _layout(fig, translate("trainer.prob_title", lang), translate("trainer.prob_axis", lang), lang, height)
-    fig.update_yaxes(range=[0, 1])
-    return fig
+    return _filled(probability_template(lang, height), *probability_series(history, smoothing))
+
+
+def live_series(history: np.ndarray, max_points: int = LIVE_POINTS, digits: int = 4) -> dict:
+    """Both charts' trace data as plain lists (JSON), for a browser that fills the templates itself."""
+    def rounded(values):
+        return [round(float(v), digits) for v in values]
+
+    out = {}
+    for name, series in (("loss", loss_series), ("prob", probability_series)):
+        x, ys = series(history, max_points=max_points)
+        out[name] = {"x": [int(v) for v in x], "y": [rounded(y) for y in ys]}
+    return out
 
 
 def history_csv(history: np.ndarray) -> str:

@@ -308,9 +308,29 @@ STEP_TEXT = catalog_regex("train.progress", "en", "step")
 TINY_STEPS = 100_000  # the run is stopped by the test; big enough that it never finishes first
 
 
+def live_frame(page):
+    """The frame of the live view (numbers, samples, charts: drawn by its own script), or None."""
+    for frame in page.frames:
+        try:
+            if frame.evaluate("() => !!document.getElementById('live')"):
+                return frame
+        except Exception:  # a frame that is going away
+            continue
+    return None
+
+
+def live_text(page, selector: str) -> str:
+    frame = live_frame(page)
+    if frame is None:
+        return ""
+    try:
+        return frame.evaluate("s => { const e = document.querySelector(s); return e ? e.innerText : ''; }", selector)
+    except Exception:
+        return ""
+
+
 def train_step(page) -> int | None:
-    bar = page.locator("[data-testid='stProgress']")
-    match = STEP_TEXT.search(bar.first.inner_text()) if bar.count() else None
+    match = STEP_TEXT.search(live_text(page, "#live .progress .text"))
     return int(match.group(1).replace(",", "")) if match else None
 
 
@@ -356,13 +376,15 @@ def stop_run(page) -> None:
 
 
 def live_reading(page) -> dict:
-    return page.evaluate("""() => {
-        const plot = document.querySelector(".st-key-train_loss_chart .js-plotly-plot");
-        const images = [...document.querySelectorAll("[data-testid='stImage'] img")].map(img => img.src);
-        // calcdata: Plotly's computed points per trace (the figure's own arrays arrive base64-packed)
+    frame = live_frame(page)
+    reading = frame.evaluate("""() => {
+        const plot = document.getElementById("loss");
+        const images = [...document.querySelectorAll("#live img")].map(img => img.getAttribute("src")).filter(Boolean);
+        // calcdata: Plotly's computed points per trace
         return {points: plot && plot.calcdata ? plot.calcdata.reduce((n, trace) => n + trace.length, 0) : 0,
                 images: images};
-    }""") | {"step": train_step(page)}
+    }""") if frame is not None else {"points": 0, "images": []}
+    return reading | {"step": train_step(page)}
 
 
 DOWNLOAD_WAIT_S = 30
@@ -500,10 +522,14 @@ def test_train_zip_upload(lab_server, page):
     count = 16
     upload_zip(page, "digits.zip", png_zip(count))
     press(page, "train_start_btn")
+    # 16 images fill a batch of 8 but are far too few for a GAN: the page asks first
+    warning = translate("data.few_images", "en", count=count, advised=500)
+    wait_for(lambda: warning in main_text(page), 60, "the few-images warning")
+    press(page, "train_few_confirm_btn")
     facts = catalog_regex("train.run_facts", "en", "n")
     try:
         def reported() -> list[int]:
-            return [int(m.group(1).replace(",", "")) for m in facts.finditer(main_text(page))]
+            return [int(m.group(1).replace(",", "")) for m in facts.finditer(live_text(page, "#live .facts"))]
 
         try:  # the previous run's facts stay on screen until the new run has loaded its images
             wait_for(lambda: count in reported(), 120, f"the run to report {count} images")
@@ -520,6 +546,12 @@ def test_train_zip_upload(lab_server, page):
     refusal = translate("data.zip_path_traversal", "en", entry="../evil.png")
     wait_for(lambda: refusal in main_text(page), 120, "the refusal of the malicious zip")
     shot(page, "06_zip_refused", full_page=True)
+    # A failed start keeps the last good run on screen: its status, its downloads
+    assert translate("train.status_stopped", "en") in page.locator("h3").first.inner_text()
+    assert page.locator(".st-key-train_dl_ckpt button").count() == 1
+    start_box = page.locator(".st-key-train_start_btn").bounding_box()
+    error_box = page.locator("[data-testid='stAlertContentError']").filter(has_text=refusal).first.bounding_box()
+    assert 0 <= error_box["y"] - (start_box["y"] + start_box["height"]) < 150, (start_box, error_box)  # beside Start
     assert not page.locator("[data-testid='stException']").count()
     # Nothing escaped: no evil.png anywhere near the data folder or in the repository, and the
     # sandbox holds nothing but the data folder.
