@@ -1,12 +1,36 @@
-import sys
+"""Shared fixtures, and the markers of the quick loop: ``python -m pytest -m "not e2e and not slow"``.
+
+``e2e``: everything under tests/e2e (a real server and Chromium). ``slow``: the modules listed in
+SLOW_MODULES, each of which trains, starts servers or child processes, or scores thousands of
+digits (measured with ``--durations``); the full ``python -m pytest`` runs them all."""
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import pytest
+import torch
+
+SLOW_MODULES = {
+    "test_benchmarks_quick.py",   # runs the benchmark scripts, servers and Chromium included
+    "test_claims.py",             # the whole claims register on the shipped assets
+    "test_job_process.py",        # child training processes
+    "test_distributed.py",        # two gloo processes
+    "test_ablations.py",          # trains every broken guideline
+    "test_registry.py",           # real runs through the registry
+    "test_page_guidelines_lab.py",
+    "test_page_train.py",
+    "test_page_quality.py",
+    "test_page_discriminator.py",
+    "test_page_vector_arithmetic.py",
+    "test_classifier.py",         # accuracy recomputed on the bundled test digits
+}
 
 
-import pytest  # noqa: E402
-import torch  # noqa: E402
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(item.fspath))
+        if "e2e" in path.parts:
+            item.add_marker(pytest.mark.e2e)
+        elif path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="module")
