@@ -130,7 +130,8 @@ def continue_from_page(browser, url: str, run_dir: Path, more_steps: int) -> Non
         wait_until(lambda: more.input_value().replace(",", "") == str(more_steps), 30, "the steps box to take the value")
         wait_until(lambda: page.evaluate(IDLE_JS), 60, "the rerun after the steps box")
         page.locator(".st-key-train_ckpt_btn button").click()
-        page.locator("[data-testid='stProgress']").wait_for(timeout=120_000)
+        stop = page.locator(".st-key-train_stop_btn button")  # the controller's buttons: the run has started
+        wait_until(lambda: stop.count() and stop.first.is_enabled(), 120, "the continued run to start")
     finally:
         context.close()
 
