@@ -94,14 +94,16 @@ def flat(modules, buffers=False):
 
 def test_each_step_equals_averaging_the_ranks_gradients(run):
     out, traces, _ = run
-    cfg = load_checkpoint(out / "checkpoint.pt").model_config
+    checkpoint = load_checkpoint(out / "checkpoint.pt")
+    cfg, train_config = checkpoint.model_config, checkpoint.train_config
+    betas = (train_config["beta1"], train_config["beta2"])
     models, optimizers = [], []
     for trace in traces:
         G, D = Generator(cfg), Discriminator(cfg)
         G.load_state_dict(trace["initial"]["G"])
         D.load_state_dict(trace["initial"]["D"])
         models.append((G.train(), D.train()))
-        optimizers.append(tuple(torch.optim.Adam(m.parameters(), lr=2e-4, betas=(0.5, 0.999), foreach=False)
+        optimizers.append(tuple(torch.optim.Adam(m.parameters(), lr=train_config["lr"], betas=betas, foreach=False)
                                 for m in (G, D)))
     assert torch.equal(flat(models[0]), traces[0]["params"][0])
     for step in range(STEPS):
