@@ -75,8 +75,18 @@ def lesson_title(stem: str) -> str:
     return stem
 
 
+PRESENTER_COOKIE = "dcgan_lab_presenter"
+
+
 def presenter_token() -> str | None:
-    return st.session_state.get("presenter_token")
+    """This browser's presenting token: from this session, or from the cookie this browser was
+    given when it started presenting (so the teacher's F5 keeps presenting; a copied URL gives nothing)."""
+    token = st.session_state.get("presenter_token")
+    if token is None:
+        remembered = ui.browser_cookie(PRESENTER_COOKIE)
+        if remembered and get_classroom().is_presenting(remembered):
+            st.session_state.presenter_token = token = remembered
+    return token
 
 
 def is_presenting() -> bool:
@@ -205,6 +215,7 @@ def sidebar() -> None:
     with st.sidebar:
         st.markdown(f"**{ui.t('classroom.sidebar_title')}**")
         if is_presenting():
+            ui.remember_in_browser(PRESENTER_COOKIE, presenter_token(), ui.t("classroom.presenter_cookie_name"))
             _presenting_status()
             st.button(ui.t("classroom.stop_presenting"), on_click=_stop_presenting, key="presenting_stop",
                       icon=":material/cancel_presentation:")

@@ -49,6 +49,26 @@ PAGES = {
 }
 
 
+def browser_cookie(name: str) -> str | None:
+    """A cookie this browser sent with the page request; None without a browser (AppTest)."""
+    try:
+        value = st.context.cookies.get(name)
+    except Exception:  # no browser request behind this session
+        return None
+    return value if isinstance(value, str) else None
+
+
+def remember_in_browser(name: str, value: str, alt: str) -> None:
+    """A cookie for this site only, set by a tiny same-origin frame (Streamlit cannot set one itself),
+    so F5 keeps what it remembers while a copied URL, opened in another browser, carries nothing.
+    Drawn on every full run until this session's request carried it: a frame removed by a quick
+    rerun before its script ran would otherwise leave no cookie."""
+    if browser_cookie(name) == value:
+        return
+    cookie = f"{name}={value}; path=/; SameSite=Strict"
+    st.iframe(f"<script>window.parent.document.cookie = {cookie!r};</script>", height=1, alt=alt)
+
+
 def browser_language() -> str:
     """The reader's own language: the browser's Accept-Language, else its locale, else English."""
     try:

@@ -239,29 +239,11 @@ def control_token() -> str | None:
     token = st.session_state.get("train_token")
     if registry.is_controller(token):
         return token
-    try:
-        remembered = st.context.cookies.get(CONTROL_COOKIE)
-    except Exception:  # no browser request behind this session (AppTest)
-        remembered = None
-    if isinstance(remembered, str) and registry.is_controller(remembered):
+    remembered = ui.browser_cookie(CONTROL_COOKIE)
+    if remembered and registry.is_controller(remembered):
         st.session_state.train_token = normalise_token(remembered)
         return st.session_state.train_token
     return token
-
-
-def remember_control_in_this_browser(token: str) -> None:
-    """A cookie for this site only, set by a tiny same-origin frame (Streamlit cannot set one itself).
-    Drawn on every full run until this session's request carried it: a frame removed by a quick
-    rerun before its script ran would otherwise leave no cookie."""
-    try:
-        sent = st.context.cookies.get(CONTROL_COOKIE)
-    except Exception:  # no browser request behind this session (AppTest)
-        sent = None
-    if sent == token:
-        return
-    cookie = f"{CONTROL_COOKIE}={token}; path=/; SameSite=Strict"
-    st.iframe(f"<script>window.parent.document.cookie = {cookie!r};</script>", height=1,
-              alt=ui.t("train.control_cookie_name"))
 
 
 def timeline_frame(snap) -> None:
@@ -436,7 +418,7 @@ if shown is not None:
     if view == "projector":
         live_view(shown, view)
     if registry.is_controller(token):
-        remember_control_in_this_browser(normalise_token(token))
+        ui.remember_in_browser(CONTROL_COOKIE, normalise_token(token), ui.t("train.control_cookie_name"))
         run_status_for_controller()
     else:
         run_status_for_viewer()

@@ -191,3 +191,25 @@ def test_three_students_answers_reach_the_teachers_chart(lab_server, chromium):
     finally:
         for context in contexts:
             context.close()
+
+
+def test_presenting_survives_the_teachers_reload_and_a_copied_url_gives_none(lab_server, chromium):
+    teacher_context, teacher = new_page(chromium, "en-US")
+    other_context, other = new_page(chromium, "en-US")
+    try:
+        open_app(teacher, lab_server, "", "en")
+        start_presenting(teacher, lab_server)
+        click_nav(teacher, "checkerboard", "en")
+        teacher.reload()
+        wait_until_idle(teacher)
+        wait_for(lambda: translate("classroom.stop_presenting", "en") in sidebar_text(teacher), 30,
+                 "the teacher to still present after F5")
+        other.goto(address(teacher))  # the teacher's exact address, in another browser
+        wait_until_idle(other)
+        time.sleep(2)
+        assert translate("classroom.stop_presenting", "en") not in sidebar_text(other)
+        assert translate("classroom.teach", "en") in sidebar_text(other)
+        stop_presenting(teacher)
+    finally:
+        teacher_context.close()
+        other_context.close()
