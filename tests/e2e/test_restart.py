@@ -11,7 +11,7 @@ import signal
 from pathlib import Path
 
 from scripts.lab_server import child_pids, start_lab_server as start_app, stop_lab_server
-from test_browser import ARTIFACTS, IDLE_JS, choose_option, open_train_page, press, train_step, wait_for
+from test_browser import ARTIFACTS, IDLE_JS, choose_option, live_frame, open_train_page, press, train_step, wait_for
 
 from dcgan_core.checkpoint import load_checkpoint
 from dcgan_core.i18n import translate
@@ -64,10 +64,17 @@ def start_small_run(page) -> None:
 
 
 def loss_chart_first_step(page) -> float | None:
-    return page.evaluate("""() => {
-        const plot = document.querySelector(".st-key-train_loss_chart .js-plotly-plot");
-        return plot && plot.calcdata && plot.calcdata[0].length ? plot.calcdata[0][0].x : null;
-    }""")
+    """The first step on the live view's loss chart (drawn by Plotly inside the live view's frame)."""
+    frame = live_frame(page)
+    if frame is None:
+        return None
+    try:
+        return frame.evaluate("""() => {
+            const plot = document.getElementById("loss");
+            return plot && plot.data && plot.data.length && plot.data[0].x.length ? plot.data[0].x[0] : null;
+        }""")
+    except Exception:  # the frame is being replaced
+        return None
 
 
 def test_a_run_killed_with_its_server_continues_from_the_train_page(chromium, tmp_path):
@@ -122,11 +129,13 @@ def test_a_run_killed_with_its_server_continues_from_the_train_page(chromium, tm
 
         target = saved.step + 60
         wait_for(lambda: (train_step(page) or 0) > saved.step, 180, "the continued run to train past the checkpoint")
-        assert loss_chart_first_step(page) == 1  # the curves start at step 1, not where the run resumed
+        first = wait_for(lambda: loss_chart_first_step(page), 30, "the live view's loss chart")
+        assert first == 1  # the curves start at step 1, not where the run resumed
         page.screenshot(path=str(ARTIFACTS / "restart_continued.png"), full_page=True)
         finished = translate("train.status_finished", "en")
         wait_for(lambda: finished in page.locator("h3").first.inner_text(), 300, "the continued run to finish")
-        assert train_step(page) == target
+        # the live view polls its files once a second: it shows the last step shortly after the status line
+        wait_for(lambda: train_step(page) == target, 30, f"the live view to show step {target}")
     except BaseException:
         if page is not None:
             page.screenshot(path=str(ARTIFACTS / "FAILED_restart.png"), full_page=True)
