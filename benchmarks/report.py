@@ -361,6 +361,40 @@ def load_rows(records):
     return head, rows
 
 
+# follow_load ---------------------------------------------------------------------
+
+def follow_summary(records):
+    groups: dict[tuple, list[dict]] = {}
+    for f in figures_of(records):
+        groups.setdefault((f["followers"], f.get("lesson") or "output_size"), []).append(f)
+    parts = []
+    for (followers, lesson), figs in sorted(groups.items()):
+        arrived = [f for f in figs if f["samples"]]
+        text = (f"{followers} followers on {lesson}: changes that never reached a follower "
+                f"{spread([100 * f['missed'] / max(1, f['missed'] + f['samples']) for f in figs], ' %', 1)}")
+        if arrived:
+            text += f", follow delay p95 {spread([f['follow_p95_s'] for f in arrived], ' s')} where they arrived"
+        text += (f"; training loses {spread([100 * f['throughput_loss'] for f in figs], ' %', 1)}; "
+                 f"goal met in {sum(bool(f['follow_goal_met']) and bool(f['throughput_goal_met']) for f in figs)} "
+                 f"of {len(figs)} runs")
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def follow_rows(records):
+    head = RUN_HEAD + ["followers, lesson", "changes", "arrived / never arrived", "delay p50 / p95 / max s",
+                       "follow checks answered (p95 s)", "loss", "goal"]
+    rows = []
+    for r in records:
+        f = r["figures"]
+        rows.append(run_columns(r) + [
+            f"{f['followers']}, {f.get('lesson') or 'output_size'}", str(f["changes"]), f"{f['samples']} / {f['missed']}",
+            f"{fmt(f['follow_p50_s'])} / {fmt(f['follow_p95_s'])} / {fmt(f['follow_max_s'])}",
+            f"{f['fragment_checks']} ({fmt(f['fragment_check_p95_s'])})", f"{fmt(100 * f['throughput_loss'], 1)} %",
+            "met" if f["follow_goal_met"] and f["throughput_goal_met"] else "not met"])
+    return head, rows
+
+
 # classroom_soak -------------------------------------------------------------------
 
 def latency_drift(figs) -> str:
@@ -494,6 +528,15 @@ SECTIONS = [
         "after the window and a short drain is *unanswered*. Training images/s come from the run's own log, "
         "without viewers (before and after) and with them.",
         load_runs, load_summary, load_rows),
+    Section(
+        "follow_load", "A class following a presenting teacher",
+        "followers of a presenting teacher who moves a slider every 2 s, a run training",
+        "benchmarks/follow_load.py", "p95 ≤ 2 s from the teacher's key press to each follower's page; ≤ 20 % throughput loss",
+        "Protocol viewers open `/?follow=1` and run the sidebar's once-a-second follow check; a teacher in "
+        "Chromium presents and moves the lesson's input-size slider every 2 s. A sample is the time from the "
+        "teacher's key press to a follower's page receiving the new value; a change that never arrives in the "
+        "window is counted as never arrived.",
+        full_runs, follow_summary, follow_rows),
     Section(
         "classroom_soak", "A class for a long time",
         "viewers for many minutes: memory, latency drift, checkpoints", "benchmarks/classroom_soak.py",
