@@ -30,21 +30,12 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
+from benchmarks.record import cpu_model  # noqa: E402
 from dcgan_core import ablations, features  # noqa: E402
 from dcgan_core.data import DatasetSpec, load_images  # noqa: E402
 from dcgan_core.device import device_name, pick_device  # noqa: E402
 from dcgan_core.i18n import LabError  # noqa: E402
 from dcgan_core.model_source import PRETRAINED_PATH  # noqa: E402
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def machine_text(device: torch.device) -> str:
