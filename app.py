@@ -1,4 +1,5 @@
 """DCGAN Lab — entry point: `streamlit run app.py`."""
+
 import os
 
 # Before torch starts its OpenMP pool: on a busy laptop, spinning worker threads make

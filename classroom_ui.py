@@ -5,6 +5,7 @@ this module draws them and moves the session's widget state.
 app.py calls ``before_page`` (follow: switch lesson, copy the teacher's settings; present: share
 this lesson's settings) and ``publish`` after the lesson; each convolution lesson calls ``question_block``.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -17,16 +18,26 @@ from dcgan_core import questions
 from dcgan_core.classroom import get_classroom
 from dcgan_core.i18n import LabError
 
-FOLLOW_CHECK_S = 1.0   # how often a follower's page asks whether the teacher changed something
-HEARTBEAT_S = 2.0      # how often the presenting page says it is still open
+FOLLOW_CHECK_S = 1.0  # how often a follower's page asks whether the teacher changed something
+HEARTBEAT_S = 2.0  # how often the presenting page says it is still open
 ANSWERS_REFRESH_S = 1.0
 
 # What a presenting teacher shares, per lesson: the keys under which each page keeps its main settings.
 SHARED_SETTINGS = {
     "output_size": ("os_mode", "os_preset", "os_i", "os_k", "os_s", "os_p", "os_d", "os_a", "os_rf_row", "os_rf_col"),
     "conv_matrix": ("cm_h", "cm_w", "cm_k", "cm_s", "cm_p", "cm_d", "cm_seed", "cm_integers", "cm_row"),
-    "transposed_conv": ("tc_preset", "tc_i", "tc_k", "tc_s", "tc_p", "tc_d", "tc_a", "tc_seed", "tc_integers",
-                        "tc_stage"),
+    "transposed_conv": (
+        "tc_preset",
+        "tc_i",
+        "tc_k",
+        "tc_s",
+        "tc_p",
+        "tc_d",
+        "tc_a",
+        "tc_seed",
+        "tc_integers",
+        "tc_stage",
+    ),
     "checkerboard": ("cb_k", "cb_s", "cb_layers", "cb_n", "cb_dims", "cb_edges", "cb_kernel", "cb_seed"),
     "architecture": ("arch_size", "arch_channels", "arch_nz", "arch_ngf", "arch_ndf"),
     "latent_space": ("generator_choice", "ls_grid_seed", "ls_sweep_seed", "ls_path", "ls_corners", "ls_target"),
@@ -98,6 +109,7 @@ def is_following() -> bool:
 
 
 # ---------------------------------------------------------------- following
+
 
 def _address_query(following: bool) -> dict:
     query = {"lang": ui.current_language()}
@@ -173,15 +185,16 @@ def _follow_status() -> None:
         st.caption(ui.t("classroom.waiting"))
     elif away:
         st.caption(ui.t("classroom.stepped_away", lesson=lesson_title(presentation.page)))
-        st.button(ui.t("classroom.back"), on_click=come_back, key="follow_back", icon=":material/undo:",
-                  type="primary")
+        st.button(ui.t("classroom.back"), on_click=come_back, key="follow_back", icon=":material/undo:", type="primary")
     else:
         st.caption(ui.t("classroom.following", lesson=lesson_title(presentation.page)))
-        st.button(ui.t("classroom.step_away"), on_click=step_away, key="follow_step_away",
-                  icon=":material/directions_walk:")
+        st.button(
+            ui.t("classroom.step_away"), on_click=step_away, key="follow_step_away", icon=":material/directions_walk:"
+        )
 
 
 # ---------------------------------------------------------------- presenting
+
 
 def _start_presenting() -> None:
     try:
@@ -217,19 +230,29 @@ def sidebar() -> None:
         if is_presenting():
             ui.remember_in_browser(PRESENTER_COOKIE, presenter_token(), ui.t("classroom.presenter_cookie_name"))
             _presenting_status()
-            st.button(ui.t("classroom.stop_presenting"), on_click=_stop_presenting, key="presenting_stop",
-                      icon=":material/cancel_presentation:")
+            st.button(
+                ui.t("classroom.stop_presenting"),
+                on_click=_stop_presenting,
+                key="presenting_stop",
+                icon=":material/cancel_presentation:",
+            )
             return
         st.session_state.pop("presenter_token", None)
-        st.toggle(ui.t("classroom.follow"), key="follow_on", on_change=follow_changed,
-                  help=ui.t("classroom.follow_help"))
+        st.toggle(
+            ui.t("classroom.follow"), key="follow_on", on_change=follow_changed, help=ui.t("classroom.follow_help")
+        )
         if st.session_state.follow_on:
             _follow_status()
-        with st.expander(ui.t("classroom.teach"), icon=":material/co_present:",
-                         expanded="presenting_error" in st.session_state):
+        with st.expander(
+            ui.t("classroom.teach"), icon=":material/co_present:", expanded="presenting_error" in st.session_state
+        ):
             st.text_input(ui.t("classroom.code"), key="teacher_code", type="password", help=ui.t("classroom.code_help"))
-            st.button(ui.t("classroom.start_presenting"), on_click=_start_presenting, key="presenting_start",
-                      icon=":material/present_to_all:")
+            st.button(
+                ui.t("classroom.start_presenting"),
+                on_click=_start_presenting,
+                key="presenting_start",
+                icon=":material/present_to_all:",
+            )
             if "presenting_error" in st.session_state:
                 st.error(ui.t(st.session_state.presenting_error))
 
@@ -252,8 +275,11 @@ def publish(stem: str) -> None:
     token = presenter_token()
     if not token:
         return
-    settings = {key: st.session_state[key] for key in shared_keys(stem)
-                if key in st.session_state and isinstance(st.session_state[key], JSON_TYPES)}
+    settings = {
+        key: st.session_state[key]
+        for key in shared_keys(stem)
+        if key in st.session_state and isinstance(st.session_state[key], JSON_TYPES)
+    }
     asked = st.session_state.get("classroom_question")
     question_id = asked[1] if asked and asked[0] == stem else None
     get_classroom().publish(token, stem, settings, question_id)
@@ -261,16 +287,31 @@ def publish(stem: str) -> None:
 
 # ---------------------------------------------------------------- "predict first" questions
 
+
 def current_config(lesson: str) -> dict:
     """The lesson's current settings, as the question generator names them."""
     ss = st.session_state
     if lesson == "output_size":
         mode = ss.os_mode
-        return {"mode": mode, "i": ss.os_i, "k": ss.os_k, "s": ss.os_s, "p": ss.os_p,
-                "d": 1 if mode == "pool" else ss.os_d, "a": ss.os_a if mode == "transposed" else 0}
+        return {
+            "mode": mode,
+            "i": ss.os_i,
+            "k": ss.os_k,
+            "s": ss.os_s,
+            "p": ss.os_p,
+            "d": 1 if mode == "pool" else ss.os_d,
+            "a": ss.os_a if mode == "transposed" else 0,
+        }
     if lesson == "conv_matrix":
-        return {"h": ss.cm_h, "w": ss.cm_w, "k": ss.cm_k, "s": ss.cm_s, "p": ss.cm_p, "d": ss.cm_d,
-                "cell": ss.get("cm_row", 0)}
+        return {
+            "h": ss.cm_h,
+            "w": ss.cm_w,
+            "k": ss.cm_k,
+            "s": ss.cm_s,
+            "p": ss.cm_p,
+            "d": ss.cm_d,
+            "cell": ss.get("cm_row", 0),
+        }
     if lesson == "transposed_conv":
         return {"i": ss.tc_i, "k": ss.tc_k, "s": ss.tc_s, "p": ss.tc_p, "d": ss.tc_d, "a": ss.tc_a}
     if lesson == "checkerboard":
@@ -311,8 +352,10 @@ def _show_answer(question: questions.Question, chosen: str | None) -> None:
     elif question.is_right(chosen):
         st.success(ui.t("classroom.right", answer=answer), icon=":material/check_circle:")
     else:
-        st.error(ui.t("classroom.wrong", chosen=choice_label(question.choice(chosen)), answer=answer),
-                 icon=":material/cancel:")
+        st.error(
+            ui.t("classroom.wrong", chosen=choice_label(question.choice(chosen)), answer=answer),
+            icon=":material/cancel:",
+        )
     st.markdown(ui.t(question.explanation_key, **question.explanation_params))
     if question.formula:
         st.latex(question.formula)
@@ -329,9 +372,12 @@ def _class_answers(question: questions.Question) -> None:
     revealed = bool(presentation and presentation.revealed and presentation.question_id == question.id)
     values = [choice.value for choice in question.choices]
     st.caption(ui.t("classroom.class_answers", count=sum(counts.values())))
-    figure = answers_figure([choice_label(c) for c in question.choices], [counts.get(v, 0) for v in values],
-                            right=values.index(question.answer) if revealed else None,
-                            height=200)
+    figure = answers_figure(
+        [choice_label(c) for c in question.choices],
+        [counts.get(v, 0) for v in values],
+        right=values.index(question.answer) if revealed else None,
+        height=200,
+    )
     st.plotly_chart(figure, key=f"pq_chart_{question.id}", config={"displayModeBar": False, "staticPlot": True})
 
 
@@ -349,14 +395,30 @@ def question_block(lesson: str) -> None:
         left, right = st.columns([3, 1], vertical_alignment="bottom")
         source_widget = f"{source_key}__{lang}"
         st.session_state[source_widget] = st.session_state[source_key]
-        left.radio(ui.t("classroom.source"), list(sources), format_func=sources.get, key=source_widget,
-                   horizontal=True, on_change=_copy_source, args=(source_key, source_widget))
-        right.button(ui.t("classroom.new_question"), on_click=_new_question, args=(seed_key,),
-                     key=f"pq_{lesson}_new", icon=":material/casino:", use_container_width=True)
+        left.radio(
+            ui.t("classroom.source"),
+            list(sources),
+            format_func=sources.get,
+            key=source_widget,
+            horizontal=True,
+            on_change=_copy_source,
+            args=(source_key, source_widget),
+        )
+        right.button(
+            ui.t("classroom.new_question"),
+            on_click=_new_question,
+            args=(seed_key,),
+            key=f"pq_{lesson}_new",
+            icon=":material/casino:",
+            use_container_width=True,
+        )
         seed = int(st.session_state[seed_key])
         try:
-            config = (questions.random_config(lesson, seed) if st.session_state[source_key] == "random"
-                      else current_config(lesson))
+            config = (
+                questions.random_config(lesson, seed)
+                if st.session_state[source_key] == "random"
+                else current_config(lesson)
+            )
             question = questions.make_question(lesson, questions.kind_for(lesson, seed), config, seed)
         except LabError as err:  # the lesson's own settings are invalid: the lesson says why
             st.session_state.classroom_question = None
@@ -372,8 +434,14 @@ def question_block(lesson: str) -> None:
             choices, chart = st.columns([2, 3])
             choices.markdown("\n".join(f"- {choice_label(c)}" for c in question.choices))
             if not revealed:
-                choices.button(ui.t("classroom.reveal"), on_click=_reveal, args=(question.id,),
-                               key=f"pq_reveal_{lesson}", icon=":material/visibility:", type="primary")
+                choices.button(
+                    ui.t("classroom.reveal"),
+                    on_click=_reveal,
+                    args=(question.id,),
+                    key=f"pq_reveal_{lesson}",
+                    icon=":material/visibility:",
+                    type="primary",
+                )
             with chart:
                 _class_answers(question)
             if revealed:
@@ -388,11 +456,23 @@ def question_block(lesson: str) -> None:
         radio_key = f"pq_choice_{question.id}_{lang}"
         if chosen is not None and radio_key not in st.session_state:
             st.session_state[radio_key] = chosen
-        st.radio(ui.t("classroom.your_answer"), list(labels), format_func=labels.get, key=radio_key, index=None,
-                 disabled=chosen is not None or revealed, horizontal=True)
+        st.radio(
+            ui.t("classroom.your_answer"),
+            list(labels),
+            format_func=labels.get,
+            key=radio_key,
+            index=None,
+            disabled=chosen is not None or revealed,
+            horizontal=True,
+        )
         if chosen is None and not revealed:
-            st.button(ui.t("classroom.check"), on_click=_check_answer, args=(question, radio_key, in_class),
-                      key=f"pq_check_{lesson}", icon=":material/task_alt:")
+            st.button(
+                ui.t("classroom.check"),
+                on_click=_check_answer,
+                args=(question, radio_key, in_class),
+                key=f"pq_check_{lesson}",
+                icon=":material/task_alt:",
+            )
             if st.session_state.get("pq_pick_first") == question.id:
                 st.warning(ui.t("classroom.pick_first"))
         elif in_class and not revealed:

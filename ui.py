@@ -1,5 +1,6 @@
 """Streamlit helpers shared by every page: language, translated text, errors,
 verification badges. Logic lives in dcgan_core; this module only displays."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,6 +24,7 @@ def _leave_legacy_pages_mode() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
 
 # Navigation: section key -> [(page file, title key, icon)].
 PAGES = {
@@ -179,9 +181,13 @@ def generator_picker(key: str = "generator_choice"):
 
     widget_key = f"{key}__{current_language()}"
     chosen = st.sidebar.selectbox(
-        t("common.model_choice"), names, index=names.index(st.session_state[key]),
-        format_func=lambda name: checkpoint_label(Path(name)), key=widget_key,
-        on_change=remember, args=(widget_key,),
+        t("common.model_choice"),
+        names,
+        index=names.index(st.session_state[key]),
+        format_func=lambda name: checkpoint_label(Path(name)),
+        key=widget_key,
+        on_change=remember,
+        args=(widget_key,),
     )
     st.session_state[key] = chosen
     path = Path(chosen)
@@ -191,7 +197,6 @@ def generator_picker(key: str = "generator_choice"):
         show_error(err)
         return None
     return netG, cfg, path
-
 
 
 def model_cache_key(path: Path) -> str:

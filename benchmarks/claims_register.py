@@ -6,6 +6,7 @@ Runs ``python -m dcgan_core.claims`` in this process and records its wall time, 
 of this process (torch uses every core it is given), the claim count and how many held. On a
 machine shared with other work the wall time is inflated; the load average is in the record.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,9 +29,13 @@ def main(argv=None) -> dict:
     from dcgan_core import claims  # noqa: E402 — the import of torch-side modules counts too
 
     status = claims.main([], out=lines.append)
-    figures = {"wall_seconds": round(time.perf_counter() - started, 1),
-               "cpu_seconds": round(time.process_time() - started_cpu, 1),
-               "torch_threads": torch.get_num_threads(), "claims": len(lines) - 1, "exit_status": status}
+    figures = {
+        "wall_seconds": round(time.perf_counter() - started, 1),
+        "cpu_seconds": round(time.process_time() - started_cpu, 1),
+        "torch_threads": torch.get_num_threads(),
+        "claims": len(lines) - 1,
+        "exit_status": status,
+    }
     print(run.finish(figures))
     return figures
 

@@ -34,6 +34,7 @@ REFRESH_S = 1.0 s (pages/train.py), so both are at least ~1 s by design; how far
 floor they sit shows how the server copes. Goals from the issue: p95 interval <= 1 s,
 throughput loss <= 20 %. They are printed as met or not; nothing here is tuned to pass them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,16 +52,20 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import numpy as np  # noqa: E402
+from record import start_record  # noqa: E402
 
 from dcgan_core.i18n import translate  # noqa: E402
-from record import start_record  # noqa: E402
 from scripts.lab_server import CHROMIUM, start_lab_server, stop_lab_server  # noqa: E402
 from scripts.lab_server import CHROMIUM_ARGS as BROWSER_ARGS  # noqa: E402
 
 # The shared flags, plus: never throttle pages that are not in front
 # (30 students each have their own window; none of them is a background tab).
-CHROMIUM_ARGS = [*BROWSER_ARGS, "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-                 "--disable-backgrounding-occluded-windows"]
+CHROMIUM_ARGS = [
+    *BROWSER_ARGS,
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+]
 P95_GOAL_S = 1.0
 UNANSWERED_GOAL = 0.01  # the latency goal holds only if at most 1 % of the requests went unanswered
 DRAIN_S = 5.0  # after the window, viewers stop asking and wait this long for the answers still owed
@@ -91,6 +96,7 @@ def process_cpu_seconds(pid: int) -> float:
 
 # ---------------------------------------------------------------- the run, read from its files
 
+
 def current_run_dir(data_dir: Path) -> Path | None:
     runs = sorted((data_dir / "runs").glob("*/metrics.jsonl"), key=lambda p: p.stat().st_mtime)
     return runs[-1].parent if runs else None
@@ -120,11 +126,15 @@ def images_per_second(run_dir: Path, batch: int, seconds: float, server_pid: int
 
 # ---------------------------------------------------------------- the pages
 
+
 def catalog_pattern(key: str, capture: str | None, lang: str = "en") -> str:
     """A JS regex source for a catalog sentence; `{capture}` becomes a number group, other placeholders anything."""
     parts = re.split(r"(\{\w+\})", translate(key, lang))
-    regex = "".join("([0-9][0-9,]*)" if part == "{" + str(capture) + "}" else ".*?" if part.startswith("{")
-                    else re.escape(part) for part in parts if part)
+    regex = "".join(
+        "([0-9][0-9,]*)" if part == "{" + str(capture) + "}" else ".*?" if part.startswith("{") else re.escape(part)
+        for part in parts
+        if part
+    )
     return js_string(regex)
 
 
@@ -180,9 +190,13 @@ def start_run_from_page(browser, url: str, steps: int) -> None:
         steps_box.wait_for()
         steps_box.fill(str(steps))
         steps_box.press("Enter")
-        wait_until(lambda: steps_box.input_value().replace(",", "") == str(steps), 30, "the steps box to take the value")
-        page.wait_for_function("() => document.querySelector(\"[data-testid='stApp']\")"
-                               ".getAttribute('data-test-script-state') === 'notRunning'")
+        wait_until(
+            lambda: steps_box.input_value().replace(",", "") == str(steps), 30, "the steps box to take the value"
+        )
+        page.wait_for_function(
+            "() => document.querySelector(\"[data-testid='stApp']\")"
+            ".getAttribute('data-test-script-state') === 'notRunning'"
+        )
         page.locator(".st-key-train_start_btn button").click()
         stop = page.locator(".st-key-train_stop_btn button")
         wait_until(lambda: stop.count() and stop.first.is_enabled(), 120, "the run to start")
@@ -228,16 +242,24 @@ def percentile(values: list[float], q: float) -> float:
 
 # ---------------------------------------------------------------- main
 
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=30, help="concurrent viewer sessions (default 30)")
     parser.add_argument("--seconds", type=float, default=60, help="measurement window with viewers (default 60)")
     parser.add_argument("--quick", action="store_true", help="5 sessions, 20 s")
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
-    parser.add_argument("--no-record", action="store_true",
-                        help="do not append to benchmarks/results/classroom_load.jsonl (tests; --quick never does)")
-    parser.add_argument("--viewers", choices=("protocol", "browser"), default="protocol",
-                        help="protocol: websocket clients like the frontend (default); browser: Chromium tabs")
+    parser.add_argument(
+        "--no-record",
+        action="store_true",
+        help="do not append to benchmarks/results/classroom_load.jsonl (tests; --quick never does)",
+    )
+    parser.add_argument(
+        "--viewers",
+        choices=("protocol", "browser"),
+        default="protocol",
+        help="protocol: websocket clients like the frontend (default); browser: Chromium tabs",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.sessions, args.seconds = 5, 20
@@ -260,11 +282,13 @@ def main(argv: list[str] | None = None) -> int:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
                 try:
                     if args.viewers == "protocol":
-                        result = measure_protocol(browser, url, server.pid, data_dir, args.sessions, args.seconds,
-                                                  baseline_s)
+                        result = measure_protocol(
+                            browser, url, server.pid, data_dir, args.sessions, args.seconds, baseline_s
+                        )
                     else:
-                        result = measure(browser, url, server.pid, data_dir, args.sessions, args.seconds, baseline_s,
-                                         open_timeout_s)
+                        result = measure(
+                            browser, url, server.pid, data_dir, args.sessions, args.seconds, baseline_s, open_timeout_s
+                        )
                 finally:
                     browser.close()
         finally:
@@ -295,11 +319,16 @@ def throughput_fields(batch, before, after, with_viewers, cpu_before, cpu_after,
     baseline = (before + after) / 2
     loss = 1 - with_viewers / baseline if baseline > 0 else math.nan
     return {
-        "batch": batch, "images_per_s_no_viewers_before": round(before, 1),
-        "images_per_s_no_viewers_after": round(after, 1), "images_per_s_with_viewers": round(with_viewers, 1),
-        "throughput_loss": round(loss, 3), "throughput_goal_met": bool(loss <= LOSS_GOAL),
-        "server_cpu_no_viewers": round((cpu_before + cpu_after) / 2, 2), "server_cpu_with_viewers": round(cpu_with, 2),
-        "cpu_cores": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
+        "batch": batch,
+        "images_per_s_no_viewers_before": round(before, 1),
+        "images_per_s_no_viewers_after": round(after, 1),
+        "images_per_s_with_viewers": round(with_viewers, 1),
+        "throughput_loss": round(loss, 3),
+        "throughput_goal_met": bool(loss <= LOSS_GOAL),
+        "server_cpu_no_viewers": round((cpu_before + cpu_after) / 2, 2),
+        "server_cpu_with_viewers": round(cpu_with, 2),
+        "cpu_cores": os.cpu_count(),
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
 
 
@@ -314,7 +343,8 @@ def measure_protocol(browser, url, server_pid, data_dir, sessions, seconds, base
     viewers = [ProtocolViewer(url, "train", query="lang=en", seed=i) for i in range(sessions)]
     end = [math.inf]
     viewers_thread = threading.Thread(
-        target=lambda: asyncio.run(watch(viewers, lambda: end[0] + DRAIN_S, send_until=lambda: end[0])), daemon=True)
+        target=lambda: asyncio.run(watch(viewers, lambda: end[0] + DRAIN_S, send_until=lambda: end[0])), daemon=True
+    )
     viewers_thread.start()
     # Every viewer's first full page run is an arrival, not a live update: start counting once all
     # have had their first live update (or after a bounded wait).
@@ -336,12 +366,12 @@ def measure_protocol(browser, url, server_pid, data_dir, sessions, seconds, base
         mine = [lat for sent, lat in viewer.latencies if sent >= window_start]
         done = [t for t in viewer.finished_at if t >= window_start]
         latencies += mine
-        intervals += [b - a for a, b in zip(done, done[1:])]
+        intervals += [b - a for a, b in zip(done, done[1:], strict=False)]
         # The live view (numbers, samples, charts): polls of the files the server writes once for everyone.
         my_polls = [(sent, lat) for sent, lat in viewer.live_polls if window_start <= sent <= end[0]]
         polls += [lat for _, lat in my_polls]
         answered = [sent + lat for sent, lat in my_polls]
-        poll_intervals += [b - a for a, b in zip(answered, answered[1:])]
+        poll_intervals += [b - a for a, b in zip(answered, answered[1:], strict=False)]
         poll_errors += viewer.live_poll_errors
         pollers += bool(my_polls)
         live += bool(mine) or bool(my_polls)
@@ -353,22 +383,36 @@ def measure_protocol(browser, url, server_pid, data_dir, sessions, seconds, base
     unanswered_share = counts["unanswered"] / counts["sent"] if counts["sent"] else math.nan
     poll_p95 = percentile(polls, 0.95)
     return {
-        "viewers": "protocol", "sessions": sessions, "sessions_live": live, "window_seconds": seconds,
-        "live_view_pollers": pollers, "live_view_polls": len(polls), "live_view_poll_errors": poll_errors,
-        "live_view_poll_p50_s": round(percentile(polls, 0.50), 3), "live_view_poll_p95_s": round(poll_p95, 3),
+        "viewers": "protocol",
+        "sessions": sessions,
+        "sessions_live": live,
+        "window_seconds": seconds,
+        "live_view_pollers": pollers,
+        "live_view_polls": len(polls),
+        "live_view_poll_errors": poll_errors,
+        "live_view_poll_p50_s": round(percentile(polls, 0.50), 3),
+        "live_view_poll_p95_s": round(poll_p95, 3),
         "live_view_poll_max_s": round(max(polls), 3) if polls else math.nan,
         "live_view_interval_p50_s": round(percentile(poll_intervals, 0.50), 3),
         "live_view_interval_p95_s": round(percentile(poll_intervals, 0.95), 3),
         "live_view_p95_goal_met": bool(polls) and bool(poll_p95 <= P95_GOAL_S),
-        "updates": len(latencies), "media_fetched": media, "errors": errors[:5],
-        "full_runs": sum(v.full_runs for v in viewers), "early_ends": sum(v.early_ends for v in viewers),
+        "updates": len(latencies),
+        "media_fetched": media,
+        "errors": errors[:5],
+        "full_runs": sum(v.full_runs for v in viewers),
+        "early_ends": sum(v.early_ends for v in viewers),
         "answers_before_window": sum(t < window_start for v in viewers for t, _ in v.latencies),
-        "requests_sent": counts["sent"], "requests_answered": counts["answered"],
-        "requests_replaced": counts["replaced"], "requests_unanswered": counts["unanswered"],
-        "unanswered_share": round(unanswered_share, 4), "drain_seconds": DRAIN_S,
-        "update_p50_s": round(percentile(latencies, 0.50), 3), "update_p95_s": round(p95, 3),
+        "requests_sent": counts["sent"],
+        "requests_answered": counts["answered"],
+        "requests_replaced": counts["replaced"],
+        "requests_unanswered": counts["unanswered"],
+        "unanswered_share": round(unanswered_share, 4),
+        "drain_seconds": DRAIN_S,
+        "update_p50_s": round(percentile(latencies, 0.50), 3),
+        "update_p95_s": round(p95, 3),
         "update_max_s": round(max(latencies), 3) if latencies else math.nan,
-        "interval_p50_s": round(percentile(intervals, 0.50), 3), "interval_p95_s": round(percentile(intervals, 0.95), 3),
+        "interval_p50_s": round(percentile(intervals, 0.50), 3),
+        "interval_p95_s": round(percentile(intervals, 0.95), 3),
         "p95_goal_met": bool(p95 <= P95_GOAL_S and unanswered_share <= UNANSWERED_GOAL),
         **throughput_fields(batch, before, after, with_viewers, cpu_before, cpu_after, cpu_with),
     }
@@ -378,8 +422,11 @@ def measure(browser, url, server_pid, data_dir, sessions, seconds, baseline_s, o
     run_dir, batch = start_and_settle(browser, url, data_dir)
     before, cpu_before = images_per_second(run_dir, batch, baseline_s, server_pid)
 
-    recorder = RECORDER_JS % (catalog_pattern("train.progress", "step"), catalog_pattern("train.run_facts", None),
-                              js_string(translate("train.images_per_sec", "en")))
+    recorder = RECORDER_JS % (
+        catalog_pattern("train.progress", "step"),
+        catalog_pattern("train.run_facts", None),
+        js_string(translate("train.images_per_sec", "en")),
+    )
     viewers = open_viewers(browser, url, sessions, open_timeout_s, recorder)
     time.sleep(2)
     window_start = time.time()
@@ -398,8 +445,8 @@ def measure(browser, url, server_pid, data_dir, sessions, seconds, baseline_s, o
         if stamps or redraws:
             live += 1
         updates += len(stamps)
-        intervals += [b - a for a, b in zip(stamps, stamps[1:])]
-        redraw_intervals += [b - a for a, b in zip(redraws, redraws[1:])]
+        intervals += [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+        redraw_intervals += [b - a for a, b in zip(redraws, redraws[1:], strict=False)]
     for context, _ in viewers:
         context.close()
     time.sleep(2)
@@ -407,8 +454,12 @@ def measure(browser, url, server_pid, data_dir, sessions, seconds, baseline_s, o
     after, cpu_after = images_per_second(run_dir, batch, baseline_s, server_pid)
     p95 = percentile(intervals, 0.95)
     return {
-        "sessions": sessions, "sessions_live": live, "window_seconds": seconds, "updates": updates,
-        "interval_p50_s": round(percentile(intervals, 0.50), 3), "interval_p95_s": round(p95, 3),
+        "sessions": sessions,
+        "sessions_live": live,
+        "window_seconds": seconds,
+        "updates": updates,
+        "interval_p50_s": round(percentile(intervals, 0.50), 3),
+        "interval_p95_s": round(p95, 3),
         "interval_max_s": round(max(intervals), 3) if intervals else math.nan,
         "redraw_interval_p50_s": round(percentile(redraw_intervals, 0.50), 3),
         "redraw_interval_p95_s": round(percentile(redraw_intervals, 0.95), 3),
@@ -425,12 +476,20 @@ def met(ok: bool) -> str:
 
 def throughput_rows(r: dict, with_viewers: str) -> list[tuple[str, str]]:
     return [
-        ("images/s, no viewers", f"{r['images_per_s_no_viewers_before']:.0f} before, "
-                                 f"{r['images_per_s_no_viewers_after']:.0f} after (batch {r['batch']})"),
+        (
+            "images/s, no viewers",
+            f"{r['images_per_s_no_viewers_before']:.0f} before, "
+            f"{r['images_per_s_no_viewers_after']:.0f} after (batch {r['batch']})",
+        ),
         ("images/s, with viewers", with_viewers),
-        ("throughput loss", f"{100 * r['throughput_loss']:.1f} %   (goal <= {100 * LOSS_GOAL:.0f} %: "
-                            f"{met(r['throughput_goal_met'])})"),
-        ("server CPU (cores)", f"{r['server_cpu_no_viewers']:.2f} without viewers, {r['server_cpu_with_viewers']:.2f} with"),
+        (
+            "throughput loss",
+            f"{100 * r['throughput_loss']:.1f} %   (goal <= {100 * LOSS_GOAL:.0f} %: {met(r['throughput_goal_met'])})",
+        ),
+        (
+            "server CPU (cores)",
+            f"{r['server_cpu_no_viewers']:.2f} without viewers, {r['server_cpu_with_viewers']:.2f} with",
+        ),
         ("machine", f"{r['cpu_cores']} cores, load average {r['load_average_1min']} (1 min) at the end"),
     ]
 
@@ -446,26 +505,46 @@ def print_report(rows: list[tuple[str, str]], r: dict) -> None:
 def report_protocol(r: dict) -> None:
     rows = [
         ("sessions live / opened", f"{r['sessions_live']} / {r['sessions']} (protocol viewers)"),
-        ("window with viewers", f"{r['window_seconds']:.0f} s, {r['updates']} live updates, "
-                                f"{r['media_fetched']} images fetched"),
-        ("live view polls", f"{r['live_view_polls']} by {r['live_view_pollers']} viewers, "
-                            f"{r['live_view_poll_errors']} failed (state file + new sample grid, over HTTP)"),
+        (
+            "window with viewers",
+            f"{r['window_seconds']:.0f} s, {r['updates']} live updates, {r['media_fetched']} images fetched",
+        ),
+        (
+            "live view polls",
+            f"{r['live_view_polls']} by {r['live_view_pollers']} viewers, "
+            f"{r['live_view_poll_errors']} failed (state file + new sample grid, over HTTP)",
+        ),
         ("live view poll p50", f"{r['live_view_poll_p50_s']:.3f} s   (request to the last byte)"),
-        ("live view poll p95", f"{r['live_view_poll_p95_s']:.3f} s   (goal <= {P95_GOAL_S:.0f} s: "
-                               f"{met(r['live_view_p95_goal_met'])})"),
+        (
+            "live view poll p95",
+            f"{r['live_view_poll_p95_s']:.3f} s   (goal <= {P95_GOAL_S:.0f} s: {met(r['live_view_p95_goal_met'])})",
+        ),
         ("live view poll max", f"{r['live_view_poll_max_s']:.3f} s"),
-        ("live view interval", f"p50 {r['live_view_interval_p50_s']:.2f} s, p95 {r['live_view_interval_p95_s']:.2f} s "
-                               f"(each viewer asks every {REFRESH_S:.0f} s, after the last answer)"),
-        ("requests", f"{r['requests_sent']} sent / {r['requests_answered']} answered / "
-                     f"{r['requests_replaced']} replaced / {r['requests_unanswered']} unanswered "
-                     f"({100 * r['unanswered_share']:.2f} % unanswered {r['drain_seconds']:.0f} s after the window)"),
-        ("status reruns p50", f"{r['update_p50_s']:.3f} s   (request to the server's answer, or to the answer "
-                            f"that replaced it)"),
-        ("status reruns p95", f"{r['update_p95_s']:.3f} s   (goal <= {P95_GOAL_S:.0f} s with <= "
-                            f"{100 * UNANSWERED_GOAL:.0f} % unanswered: {met(r['p95_goal_met'])})"),
+        (
+            "live view interval",
+            f"p50 {r['live_view_interval_p50_s']:.2f} s, p95 {r['live_view_interval_p95_s']:.2f} s "
+            f"(each viewer asks every {REFRESH_S:.0f} s, after the last answer)",
+        ),
+        (
+            "requests",
+            f"{r['requests_sent']} sent / {r['requests_answered']} answered / "
+            f"{r['requests_replaced']} replaced / {r['requests_unanswered']} unanswered "
+            f"({100 * r['unanswered_share']:.2f} % unanswered {r['drain_seconds']:.0f} s after the window)",
+        ),
+        (
+            "status reruns p50",
+            f"{r['update_p50_s']:.3f} s   (request to the server's answer, or to the answer that replaced it)",
+        ),
+        (
+            "status reruns p95",
+            f"{r['update_p95_s']:.3f} s   (goal <= {P95_GOAL_S:.0f} s with <= "
+            f"{100 * UNANSWERED_GOAL:.0f} % unanswered: {met(r['p95_goal_met'])})",
+        ),
         ("status reruns max", f"{r['update_max_s']:.3f} s"),
-        ("status rerun interval", f"p50 {r['interval_p50_s']:.2f} s, p95 {r['interval_p95_s']:.2f} s "
-                                     f"(the page asks every {REFRESH_S:.0f} s)"),
+        (
+            "status rerun interval",
+            f"p50 {r['interval_p50_s']:.2f} s, p95 {r['interval_p95_s']:.2f} s (the page asks every {REFRESH_S:.0f} s)",
+        ),
         *throughput_rows(r, with_viewers=f"{r['images_per_s_with_viewers']:.0f}"),
         ("viewer errors", "; ".join(r["errors"]) or "none"),
         ("total time", f"{r['total_seconds']:.0f} s"),
@@ -478,14 +557,24 @@ def report(r: dict) -> None:
         ("sessions live / opened", f"{r['sessions_live']} / {r['sessions']}"),
         ("window with viewers", f"{r['window_seconds']:.0f} s, {r['updates']} step updates seen"),
         ("step update interval p50", f"{r['interval_p50_s']:.2f} s"),
-        ("step update interval p95", f"{r['interval_p95_s']:.2f} s   (goal <= {P95_GOAL_S:.0f} s: "
-                                     f"{met(r['p95_goal_met'])})"),
+        (
+            "step update interval p95",
+            f"{r['interval_p95_s']:.2f} s   (goal <= {P95_GOAL_S:.0f} s: {met(r['p95_goal_met'])})",
+        ),
         ("step update interval max", f"{r['interval_max_s']:.2f} s"),
-        ("redraw interval p50", f"{r['redraw_interval_p50_s']:.2f} s   (live panel refreshes, whether or not the step moved)"),
-        ("redraw interval p95", f"{r['redraw_interval_p95_s']:.2f} s   (goal <= {P95_GOAL_S:.0f} s: "
-                                f"{met(r['redraw_p95_goal_met'])})"),
-        *throughput_rows(r, with_viewers=f"{r['images_per_s_with_viewers']:.0f}   (page showed on average "
-                                        f"{r['images_per_s_shown_on_page'] if r['images_per_s_shown_on_page'] is not None else '–'})"),
+        (
+            "redraw interval p50",
+            f"{r['redraw_interval_p50_s']:.2f} s   (live panel refreshes, whether or not the step moved)",
+        ),
+        (
+            "redraw interval p95",
+            f"{r['redraw_interval_p95_s']:.2f} s   (goal <= {P95_GOAL_S:.0f} s: {met(r['redraw_p95_goal_met'])})",
+        ),
+        *throughput_rows(
+            r,
+            with_viewers=f"{r['images_per_s_with_viewers']:.0f}   (page showed on average "
+            f"{r['images_per_s_shown_on_page'] if r['images_per_s_shown_on_page'] is not None else '–'})",
+        ),
         ("total time", f"{r['total_seconds']:.0f} s"),
     ]
     print_report(rows, r)

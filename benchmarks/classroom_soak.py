@@ -21,6 +21,7 @@ one minute for short runs), no latency drift (the last period's p95 at most 1.5 
 and ≤ 1 % unanswered), every checkpoint loadable. Prints a report, then one JSON line, appended to
 benchmarks/results/classroom_soak.jsonl (benchmarks/record.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from classroom_load import (CHROMIUM_ARGS, current_run_dir, last_logged_step, start_run_from_page,  # noqa: E402
-                            wait_until)
+from classroom_load import (
+    CHROMIUM_ARGS,
+    current_run_dir,
+    last_logged_step,
+    start_run_from_page,  # noqa: E402
+    wait_until,
+)
 from protocol_viewer import ProtocolViewer, watch  # noqa: E402
 from record import start_record  # noqa: E402
 
@@ -95,8 +101,9 @@ class CheckpointWatch:
         result = []
         for path in sorted((self.data_dir / "runs").glob("*/*.pt")):
             try:
-                result.append({"file": f"{path.parent.name}/{path.name}", "step": load_checkpoint(path).step,
-                               "loadable": True})
+                result.append(
+                    {"file": f"{path.parent.name}/{path.name}", "step": load_checkpoint(path).step, "loadable": True}
+                )
             except (LabError, OSError, RuntimeError, EOFError) as err:
                 result.append({"file": f"{path.parent.name}/{path.name}", "loadable": False, "error": str(err)[:200]})
         return result
@@ -122,12 +129,17 @@ def continue_from_page(browser, url: str, run_dir: Path, more_steps: int) -> Non
                 break
             except Exception:  # noqa: BLE001 — retried, then the wait below reports it
                 page.keyboard.press("Escape")
-        wait_until(lambda: run_dir.name in combo.evaluate("e => e.value || e.innerText || ''"), 30,
-                   f"the run {run_dir.name} to be chosen")
+        wait_until(
+            lambda: run_dir.name in combo.evaluate("e => e.value || e.innerText || ''"),
+            30,
+            f"the run {run_dir.name} to be chosen",
+        )
         more = page.locator(".st-key-train_resume_steps input")
         more.fill(str(more_steps))
         more.press("Enter")
-        wait_until(lambda: more.input_value().replace(",", "") == str(more_steps), 30, "the steps box to take the value")
+        wait_until(
+            lambda: more.input_value().replace(",", "") == str(more_steps), 30, "the steps box to take the value"
+        )
         wait_until(lambda: page.evaluate(IDLE_JS), 60, "the rerun after the steps box")
         page.locator(".st-key-train_ckpt_btn button").click()
         stop = page.locator(".st-key-train_stop_btn button")  # the controller's buttons: the run has started
@@ -141,8 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=30, help="protocol viewers (default 30)")
     parser.add_argument("--minutes", type=float, default=60, help="how long the viewers watch (default 60)")
     parser.add_argument("--run-steps", type=int, default=1500, help="steps of the first run (default 1500)")
-    parser.add_argument("--more-steps", type=int, default=None, help="steps added at each continuation "
-                        "(default: --run-steps)")
+    parser.add_argument(
+        "--more-steps", type=int, default=None, help="steps added at each continuation (default: --run-steps)"
+    )
     parser.add_argument("--sample-seconds", type=float, default=60, help="memory sampling interval (default 60)")
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     args = parser.parse_args(argv)
@@ -185,9 +198,12 @@ def soak(browser, url, server_pid, data_dir, args, more_steps, period_s) -> dict
     viewers = [ProtocolViewer(url, "train", query="lang=en", seed=i) for i in range(args.sessions)]
     end = [math.inf]
     thread = threading.Thread(
-        target=lambda: asyncio.run(watch(viewers, lambda: end[0] + DRAIN_S, send_until=lambda: end[0])), daemon=True)
+        target=lambda: asyncio.run(watch(viewers, lambda: end[0] + DRAIN_S, send_until=lambda: end[0])), daemon=True
+    )
     thread.start()
-    wait_until(lambda: all(v.latencies or v.errors for v in viewers), 120 + 2 * args.sessions, "every viewer to go live")
+    wait_until(
+        lambda: all(v.latencies or v.errors for v in viewers), 120 + 2 * args.sessions, "every viewer to go live"
+    )
     window_start = time.monotonic()
     window_end = window_start + 60 * args.minutes
     memory, next_sample = [], window_start
@@ -195,10 +211,15 @@ def soak(browser, url, server_pid, data_dir, args, more_steps, period_s) -> dict
         now = time.monotonic()
         if now >= next_sample:
             trainers = child_pids(server_pid)
-            memory.append({"minute": round((now - window_start) / 60, 2), "server_rss_mb": rss_mb(server_pid),
-                           "training_rss_mb": max((rss_mb(pid) or 0 for pid in trainers), default=None),
-                           "training_processes": len(trainers),
-                           "step": last_logged_step(run_dir) if (run_dir / "metrics.jsonl").exists() else 0})
+            memory.append(
+                {
+                    "minute": round((now - window_start) / 60, 2),
+                    "server_rss_mb": rss_mb(server_pid),
+                    "training_rss_mb": max((rss_mb(pid) or 0 for pid in trainers), default=None),
+                    "training_processes": len(trainers),
+                    "step": last_logged_step(run_dir) if (run_dir / "metrics.jsonl").exists() else 0,
+                }
+            )
             next_sample += args.sample_seconds
         if now >= window_end:
             break
@@ -208,8 +229,11 @@ def soak(browser, url, server_pid, data_dir, args, more_steps, period_s) -> dict
             continue_from_page(browser, url, run_dir, more_steps)
             runs_continued += 1
             target += more_steps
-            run_dir = wait_until(lambda: (d := current_run_dir(data_dir)) and last_logged_step(d) > target - more_steps
-                                 and d, 180, "the continued run to train")
+            run_dir = wait_until(
+                lambda: (d := current_run_dir(data_dir)) and last_logged_step(d) > target - more_steps and d,
+                180,
+                "the continued run to train",
+            )
         time.sleep(min(2.0, max(0.0, min(next_sample, window_end) - time.monotonic())))
     end[0] = time.monotonic()
     thread.join(60 + DRAIN_S)
@@ -222,9 +246,18 @@ def soak(browser, url, server_pid, data_dir, args, more_steps, period_s) -> dict
         lat = [s for v in viewers for t, s in v.latencies if low <= t < high]
         sent = sum(low <= t < high for v in viewers for t in v.sent)
         unanswered = sum(low <= t < high for v in viewers for t in v._pending)
-        periods.append({"period": n + 1, "minutes": round(period_s / 60, 1), "updates": len(lat), "sent": sent,
-                        "unanswered": unanswered, "p50_s": round(percentile(lat, 50), 3),
-                        "p95_s": round(percentile(lat, 95), 3), "max_s": round(max(lat), 3) if lat else math.nan})
+        periods.append(
+            {
+                "period": n + 1,
+                "minutes": round(period_s / 60, 1),
+                "updates": len(lat),
+                "sent": sent,
+                "unanswered": unanswered,
+                "p50_s": round(percentile(lat, 50), 3),
+                "p95_s": round(percentile(lat, 95), 3),
+                "max_s": round(max(lat), 3) if lat else math.nan,
+            }
+        )
     counts = {"sent": 0, "answered": 0, "replaced": 0, "unanswered": 0}
     for viewer in viewers:
         for name, value in viewer.counts(since=window_start).items():
@@ -232,6 +265,7 @@ def soak(browser, url, server_pid, data_dir, args, more_steps, period_s) -> dict
 
     settle_minute = period_s / 60
     settled = [m for m in memory if m["minute"] >= settle_minute - 1e-6] or memory[-1:]
+
     def growth(key):
         values = [m[key] for m in settled if m[key]]
         return round(max(values) / values[0] - 1, 4) if len(values) > 1 else 0.0
@@ -244,39 +278,67 @@ def soak(browser, url, server_pid, data_dir, args, more_steps, period_s) -> dict
     server_growth, training_growth = growth("server_rss_mb"), growth("training_rss_mb")
     loadable = sum(c["loadable"] for c in written)
     return {
-        "sessions": args.sessions, "minutes": args.minutes, "period_minutes": round(period_s / 60, 1),
-        "run_steps": args.run_steps, "more_steps": more_steps, "runs_continued": runs_continued,
-        "final_step": max((m["step"] for m in memory), default=0), "memory": memory,
-        "settled_from_minute": settle_minute, "server_rss_growth": server_growth,
-        "training_rss_growth": training_growth, "periods": periods,
-        "requests_sent": counts["sent"], "requests_answered": counts["answered"],
-        "requests_replaced": counts["replaced"], "requests_unanswered": counts["unanswered"],
+        "sessions": args.sessions,
+        "minutes": args.minutes,
+        "period_minutes": round(period_s / 60, 1),
+        "run_steps": args.run_steps,
+        "more_steps": more_steps,
+        "runs_continued": runs_continued,
+        "final_step": max((m["step"] for m in memory), default=0),
+        "memory": memory,
+        "settled_from_minute": settle_minute,
+        "server_rss_growth": server_growth,
+        "training_rss_growth": training_growth,
+        "periods": periods,
+        "requests_sent": counts["sent"],
+        "requests_answered": counts["answered"],
+        "requests_replaced": counts["replaced"],
+        "requests_unanswered": counts["unanswered"],
         "unanswered_share": round(unanswered_share, 4),
-        "checkpoints_written": len(written), "checkpoints_loadable": loadable, "checkpoints": written[:50],
-        "final_checkpoints": final, "viewer_errors": [e for v in viewers for e in v.errors][:5],
+        "checkpoints_written": len(written),
+        "checkpoints_loadable": loadable,
+        "checkpoints": written[:50],
+        "final_checkpoints": final,
+        "viewer_errors": [e for v in viewers for e in v.errors][:5],
         "memory_goal_met": bool(max(server_growth, training_growth) <= MEMORY_GROWTH_GOAL),
         "latency_drift_goal_met": drift_ok,
         "checkpoints_goal_met": bool(written) and loadable == len(written) and all(c["loadable"] for c in final),
-        "goal_met": bool(max(server_growth, training_growth) <= MEMORY_GROWTH_GOAL and drift_ok and written
-                         and loadable == len(written) and all(c["loadable"] for c in final)),
+        "goal_met": bool(
+            max(server_growth, training_growth) <= MEMORY_GROWTH_GOAL
+            and drift_ok
+            and written
+            and loadable == len(written)
+            and all(c["loadable"] for c in final)
+        ),
     }
 
 
 def report(r: dict) -> None:
-    print(f"Classroom soak: {r['sessions']} protocol viewers for {r['minutes']:g} min, "
-          f"{r['runs_continued']} continuations, final step {r['final_step']}")
+    print(
+        f"Classroom soak: {r['sessions']} protocol viewers for {r['minutes']:g} min, "
+        f"{r['runs_continued']} continuations, final step {r['final_step']}"
+    )
     print("  minute  server RSS MB  training RSS MB  step")
     for m in r["memory"]:
         print(f"  {m['minute']:6.1f}  {m['server_rss_mb'] or 0:13.0f}  {m['training_rss_mb'] or 0:15.0f}  {m['step']}")
-    print(f"  growth after minute {r['settled_from_minute']:g}: server {100 * r['server_rss_growth']:.1f} %, "
-          f"training {100 * r['training_rss_growth']:.1f} % (goal <= {100 * MEMORY_GROWTH_GOAL:.0f} %)")
+    print(
+        f"  growth after minute {r['settled_from_minute']:g}: server {100 * r['server_rss_growth']:.1f} %, "
+        f"training {100 * r['training_rss_growth']:.1f} % (goal <= {100 * MEMORY_GROWTH_GOAL:.0f} %)"
+    )
     for p in r["periods"]:
-        print(f"  period {p['period']} ({p['minutes']:g} min): {p['updates']} updates, p50 {p['p50_s']:.3f} s, "
-              f"p95 {p['p95_s']:.3f} s, max {p['max_s']:.3f} s, {p['unanswered']} of {p['sent']} unanswered")
-    print(f"  requests: {r['requests_sent']} sent / {r['requests_answered']} answered / {r['requests_replaced']} "
-          f"replaced / {r['requests_unanswered']} unanswered")
-    print(f"  checkpoints: {r['checkpoints_loadable']} of {r['checkpoints_written']} loadable; "
-          f"goal {'met' if r['goal_met'] else 'NOT met'}", file=sys.stdout)
+        print(
+            f"  period {p['period']} ({p['minutes']:g} min): {p['updates']} updates, p50 {p['p50_s']:.3f} s, "
+            f"p95 {p['p95_s']:.3f} s, max {p['max_s']:.3f} s, {p['unanswered']} of {p['sent']} unanswered"
+        )
+    print(
+        f"  requests: {r['requests_sent']} sent / {r['requests_answered']} answered / {r['requests_replaced']} "
+        f"replaced / {r['requests_unanswered']} unanswered"
+    )
+    print(
+        f"  checkpoints: {r['checkpoints_loadable']} of {r['checkpoints_written']} loadable; "
+        f"goal {'met' if r['goal_met'] else 'NOT met'}",
+        file=sys.stdout,
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 Prints a table, then one JSON line, and appends it to benchmarks/results/convmatrix_build.jsonl
 (benchmarks/record.py). Goal: speed-up ≥ 30×.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,24 +58,48 @@ def main() -> None:
         fast = median_seconds(lambda: conv_matrix(i, kernel, s, p), fast_repeats)
         naive = median_seconds(lambda: naive_conv_matrix(i, kernel, s, p), naive_repeats)
         rows.append(
-            dict(i=i, k=k, s=s, p=p, shape=list(C.shape), nnz=int(C._nnz()),
-                 vectorised_ms=fast * 1e3, naive_ms=naive * 1e3, speedup=naive / fast)
+            dict(
+                i=i,
+                k=k,
+                s=s,
+                p=p,
+                shape=list(C.shape),
+                nnz=int(C._nnz()),
+                vectorised_ms=fast * 1e3,
+                naive_ms=naive * 1e3,
+                speedup=naive / fast,
+            )
         )
 
-    print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"{torch.get_num_threads()} torch threads; median of {fast_repeats} (vectorised) / {naive_repeats} (naive) runs")
-    print("vectorised: conv_matrix (numpy broadcasting, index_select); "
-          "naive: naive_conv_matrix (Python loops into a dense matrix, then .to_sparse())")
-    print(f"{'i':>4} {'k':>2} {'s':>2} {'p':>2} {'C shape':>15} {'nnz':>8} {'vectorised ms':>14} {'naive ms':>10} {'speed-up':>9}")
+    print(
+        f"torch {torch.__version__}, {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"{torch.get_num_threads()} torch threads; median of {fast_repeats} (vectorised) / {naive_repeats} (naive) runs"
+    )
+    print(
+        "vectorised: conv_matrix (numpy broadcasting, index_select); "
+        "naive: naive_conv_matrix (Python loops into a dense matrix, then .to_sparse())"
+    )
+    print(
+        f"{'i':>4} {'k':>2} {'s':>2} {'p':>2} {'C shape':>15} {'nnz':>8} {'vectorised ms':>14} {'naive ms':>10} {'speed-up':>9}"
+    )
     for r in rows:
         shape = f"{r['shape'][0]}x{r['shape'][1]}"
-        print(f"{r['i']:>4} {r['k']:>2} {r['s']:>2} {r['p']:>2} {shape:>15} {r['nnz']:>8} "
-              f"{r['vectorised_ms']:>14.2f} {r['naive_ms']:>10.1f} {r['speedup']:>8.0f}x")
+        print(
+            f"{r['i']:>4} {r['k']:>2} {r['s']:>2} {r['p']:>2} {shape:>15} {r['nnz']:>8} "
+            f"{r['vectorised_ms']:>14.2f} {r['naive_ms']:>10.1f} {r['speedup']:>8.0f}x"
+        )
     worst = min(r["speedup"] for r in rows)
     result = {
-        "benchmark": "convmatrix_build", "torch": torch.__version__, "cpus": os.cpu_count(),
-        "quick": args.quick, "fast_repeats": fast_repeats, "naive_repeats": naive_repeats, "cases": rows,
-        "min_speedup": round(worst, 1), "goal": GOAL, "goal_met": worst >= GOAL,
+        "benchmark": "convmatrix_build",
+        "torch": torch.__version__,
+        "cpus": os.cpu_count(),
+        "quick": args.quick,
+        "fast_repeats": fast_repeats,
+        "naive_repeats": naive_repeats,
+        "cases": rows,
+        "min_speedup": round(worst, 1),
+        "goal": GOAL,
+        "goal_met": worst >= GOAL,
     }
     record.finish(result)
     print(json.dumps(result))

@@ -11,6 +11,7 @@ captured step, bf16 autocast inside the graph, torch.compile, and a
 checkpoint from the GPU run resuming on the CPU. On a CPU the same checks run
 on the eager step.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,11 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dcgan_core.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from dcgan_core.device import device_name, pick_device  # noqa: E402
 from dcgan_core.models import DCGANConfig  # noqa: E402
-from dcgan_core.train import Trainer, TrainConfig, classroom_defaults  # noqa: E402
+from dcgan_core.train import TrainConfig, Trainer, classroom_defaults  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_throughput import machine, sync  # noqa: E402
 from record import start_record  # noqa: E402
+from train_throughput import machine, sync  # noqa: E402
 
 
 def flat_weights(trainer) -> torch.Tensor:
@@ -48,8 +49,11 @@ def checks(config: TrainConfig, images: torch.Tensor, device: torch.device, step
     expected_mode = "cuda_graph" if device.type == "cuda" else "eager"
 
     trainer = Trainer(config, images, device=device)
-    results["mode"] = {"ok": trainer.mode_used == expected_mode, "mode_used": trainer.mode_used,
-                       "reason": trainer.mode_reason}
+    results["mode"] = {
+        "ok": trainer.mode_used == expected_mode,
+        "mode_used": trainer.mode_used,
+        "reason": trainer.mode_reason,
+    }
 
     # no device sync inside a step
     if device.type == "cuda":
@@ -70,10 +74,13 @@ def checks(config: TrainConfig, images: torch.Tensor, device: torch.device, step
     rows = run_steps(trainer, steps)
     moved = float((flat_weights(trainer) - before).abs().max())
     distinct = len({tuple(r.tolist()) for r in rows})
-    results["trains"] = {"ok": bool(torch.isfinite(rows).all()) and moved > 0 and distinct == len(rows),
-                         "steps": steps, "max_weight_change": moved, "distinct_metric_rows": distinct,
-                         "last": dict(zip(("loss_d", "loss_g", "d_real", "d_fake_before", "d_fake_after"),
-                                          rows[-5:].mean(0).tolist()))}
+    results["trains"] = {
+        "ok": bool(torch.isfinite(rows).all()) and moved > 0 and distinct == len(rows),
+        "steps": steps,
+        "max_weight_change": moved,
+        "distinct_metric_rows": distinct,
+        "last": dict(zip(("loss_d", "loss_g", "d_real", "d_fake_before", "d_fake_after"), rows[-5:].mean(0).tolist(), strict=False)),
+    }
 
     # a new learning rate reaches the step (a captured graph is re-captured)
     trainer.set_hyperparameters(lr=1e-12)
@@ -81,26 +88,32 @@ def checks(config: TrainConfig, images: torch.Tensor, device: torch.device, step
     run_steps(trainer, 3)
     tiny_change = float((flat_weights(trainer) - before).abs().max())
     trainer.set_hyperparameters(lr=config.lr)
-    results["lr_change_applies"] = {"ok": tiny_change < 1e-6 and trainer.mode_used == expected_mode,
-                                    "max_weight_change_at_lr_1e-12": tiny_change, "mode_after": trainer.mode_used}
+    results["lr_change_applies"] = {
+        "ok": tiny_change < 1e-6 and trainer.mode_used == expected_mode,
+        "max_weight_change_at_lr_1e-12": tiny_change,
+        "mode_after": trainer.mode_used,
+    }
 
     # the checkpoint resumes on the CPU
     with tempfile.TemporaryDirectory() as folder:
         path = save_checkpoint(Path(folder) / "check.pt", **trainer.state())
         ckpt = load_checkpoint(path)
-        cpu_config = TrainConfig.from_dict({**ckpt.train_config, "model": ckpt.model_config.to_dict(),
-                                            "device": "cpu", "mode": "auto"})
+        cpu_config = TrainConfig.from_dict(
+            {**ckpt.train_config, "model": ckpt.model_config.to_dict(), "device": "cpu", "mode": "auto"}
+        )
         cpu_trainer = Trainer(cpu_config, images[:256].cpu(), device="cpu", checkpoint=ckpt)
         cpu_rows = run_steps(cpu_trainer, 2)
-    results["checkpoint_resumes_on_cpu"] = {"ok": bool(torch.isfinite(cpu_rows).all()),
-                                            "step": cpu_trainer.step_count}
+    results["checkpoint_resumes_on_cpu"] = {"ok": bool(torch.isfinite(cpu_rows).all()), "step": cpu_trainer.step_count}
     del trainer, cpu_trainer
 
     # bf16 autocast
     amp = Trainer(replace(config, amp=True), images, device=device)
     amp_rows = run_steps(amp, min(steps, 50))
-    results["amp_bf16"] = {"ok": bool(torch.isfinite(amp_rows).all()) and amp.mode_used == expected_mode,
-                           "mode_used": amp.mode_used, "reason": amp.mode_reason}
+    results["amp_bf16"] = {
+        "ok": bool(torch.isfinite(amp_rows).all()) and amp.mode_used == expected_mode,
+        "mode_used": amp.mode_used,
+        "reason": amp.mode_reason,
+    }
     del amp
     return results
 
@@ -112,9 +125,12 @@ def compile_check(config: TrainConfig, images: torch.Tensor, device: torch.devic
     rows = run_steps(trainer, 5)
     eager_rows = run_steps(Trainer(replace(config, mode="eager"), images, device=device), 5)
     difference = float((rows - eager_rows).abs().max())
-    return {"ok": bool(torch.isfinite(rows).all()) and (trainer.mode_used != "compile" or difference < 1e-2),
-            "mode_used": trainer.mode_used, "reason": trainer.mode_reason,
-            "max_metric_difference_vs_eager_5_steps": difference}
+    return {
+        "ok": bool(torch.isfinite(rows).all()) and (trainer.mode_used != "compile" or difference < 1e-2),
+        "mode_used": trainer.mode_used,
+        "reason": trainer.mode_reason,
+        "max_metric_difference_vs_eager_5_steps": difference,
+    }
 
 
 def main(argv=None) -> int:
@@ -136,9 +152,16 @@ def main(argv=None) -> int:
     if args.compile:
         results["compile"] = compile_check(config, images, device)
     failed = [name for name, r in results.items() if r["ok"] is False]
-    result = {"benchmark": "fastpath_check", **machine(), "device": str(device),
-              "device_name": device_name(device), "quick": args.quick, "passed": not failed, "failed": failed,
-              "checks": results}
+    result = {
+        "benchmark": "fastpath_check",
+        **machine(),
+        "device": str(device),
+        "device_name": device_name(device),
+        "quick": args.quick,
+        "passed": not failed,
+        "failed": failed,
+        "checks": results,
+    }
     record.finish(result)
     print(json.dumps(result))
     return 1 if failed else 0

@@ -24,6 +24,7 @@ The teacher's tab runs on this machine too (in a class it runs on the teacher's 
 loss is an upper bound. A sample that never arrives before the end counts as a miss, reported.
 Figures go to benchmarks/results/follow_load.jsonl through benchmarks/record.py.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from classroom_load import (CHROMIUM_ARGS, LOSS_GOAL, images_per_second, met, percentile,  # noqa: E402
-                            start_and_settle, throughput_fields, wait_until)
+from classroom_load import (
+    CHROMIUM_ARGS,
+    LOSS_GOAL,
+    images_per_second,
+    met,
+    percentile,  # noqa: E402
+    start_and_settle,
+    throughput_fields,
+    wait_until,
+)
 from protocol_viewer import ProtocolViewer, watch  # noqa: E402
 from record import start_record  # noqa: E402
 
@@ -88,9 +97,11 @@ def slider_input(page, key: str):
 
 
 def wait_idle(page, timeout_s: float = 120) -> None:
-    page.wait_for_function("() => !!document.querySelector(\"[data-testid='stApp'][data-test-script-state="
-                           "'notRunning']\") && !!document.querySelector(\"[data-testid='stMain'] h1\")",
-                           timeout=timeout_s * 1000)
+    page.wait_for_function(
+        "() => !!document.querySelector(\"[data-testid='stApp'][data-test-script-state="
+        "'notRunning']\") && !!document.querySelector(\"[data-testid='stMain'] h1\")",
+        timeout=timeout_s * 1000,
+    )
 
 
 def open_teacher(browser, url: str, code: str, lesson: str):
@@ -109,8 +120,17 @@ def open_teacher(browser, url: str, code: str, lesson: str):
     return context, page
 
 
-def measure(browser, url: str, server_pid: int, data_dir: Path, code: str, lesson: str, followers: int,
-            seconds: float, baseline_s: float) -> dict:
+def measure(
+    browser,
+    url: str,
+    server_pid: int,
+    data_dir: Path,
+    code: str,
+    lesson: str,
+    followers: int,
+    seconds: float,
+    baseline_s: float,
+) -> dict:
     key, lowest, highest = LESSONS[lesson]
     run_dir, batch = start_and_settle(browser, url, data_dir)
     before, cpu_before = images_per_second(run_dir, batch, baseline_s, server_pid)
@@ -122,8 +142,11 @@ def measure(browser, url: str, server_pid: int, data_dir: Path, code: str, lesso
     thread.start()
     start_value = int(slider_input(teacher, key).input_value())
     try:
-        wait_until(lambda: all(v.shown or v.errors for v in viewers), 60 + 3 * followers,
-                   "every follower to open the teacher's lesson")
+        wait_until(
+            lambda: all(v.shown or v.errors for v in viewers),
+            60 + 3 * followers,
+            "every follower to open the teacher's lesson",
+        )
     except TimeoutError:
         pass
     time.sleep(2)
@@ -145,8 +168,9 @@ def measure(browser, url: str, server_pid: int, data_dir: Path, code: str, lesso
             time.sleep(max(0.0, pressed + CHANGE_EVERY_S - time.monotonic()))
 
     measuring = threading.Thread(
-        target=lambda: result.update(zip(("rate", "cpu"), images_per_second(run_dir, batch, seconds, server_pid))),
-        daemon=True)
+        target=lambda: result.update(zip(("rate", "cpu"), images_per_second(run_dir, batch, seconds, server_pid), strict=False)),
+        daemon=True,
+    )
     measuring.start()
     teacher_changes()
     measuring.join(seconds + 30)
@@ -169,16 +193,26 @@ def measure(browser, url: str, server_pid: int, data_dir: Path, code: str, lesso
     p95 = percentile(delays, 0.95)
     errors = sorted({e for v in viewers for e in v.errors})
     return {
-        "lesson": lesson, "slider": key, "teacher_still_presenting": still_presenting, "followers": followers, "followers_following": sum(1 for v in viewers if v.shown), "changes": len(changes),
-        "change_every_s": CHANGE_EVERY_S, "window_seconds": seconds, "samples": len(delays), "missed": missed,
-        "follow_p50_s": round(percentile(delays, 0.50), 3), "follow_p95_s": round(p95, 3),
+        "lesson": lesson,
+        "slider": key,
+        "teacher_still_presenting": still_presenting,
+        "followers": followers,
+        "followers_following": sum(1 for v in viewers if v.shown),
+        "changes": len(changes),
+        "change_every_s": CHANGE_EVERY_S,
+        "window_seconds": seconds,
+        "samples": len(delays),
+        "missed": missed,
+        "follow_p50_s": round(percentile(delays, 0.50), 3),
+        "follow_p95_s": round(p95, 3),
         "follow_max_s": round(max(delays), 3) if delays else math.nan,
         "follow_goal_met": bool(p95 <= FOLLOW_GOAL_S and missed == 0),
         "fragment_checks": sum(len(v.latencies) for v in viewers),
         "fragment_check_p95_s": round(percentile([s for v in viewers for _, s in v.latencies], 0.95), 3),
         "full_runs": sum(v.full_runs for v in viewers),
-        **throughput_fields(batch, before, after, result.get("rate", math.nan), cpu_before, cpu_after,
-                            result.get("cpu", math.nan)),
+        **throughput_fields(
+            batch, before, after, result.get("rate", math.nan), cpu_before, cpu_after, result.get("cpu", math.nan)
+        ),
         "errors": errors[:5],
     }
 
@@ -186,20 +220,35 @@ def measure(browser, url: str, server_pid: int, data_dir: Path, code: str, lesso
 def report(r: dict) -> None:
     rows = [
         ("followers following / opened", f"{r['followers_following']} / {r['followers']} (protocol viewers)"),
-        ("teacher changes", f"{r['changes']}, one every {r['change_every_s']:.0f} s for {r['window_seconds']:.0f} s; "
-                            f"still presenting at the end: {r['teacher_still_presenting']}"),
+        (
+            "teacher changes",
+            f"{r['changes']}, one every {r['change_every_s']:.0f} s for {r['window_seconds']:.0f} s; "
+            f"still presenting at the end: {r['teacher_still_presenting']}",
+        ),
         ("follow delay p50", f"{r['follow_p50_s']:.2f} s   (teacher's key press to the follower's page)"),
-        ("follow delay p95", f"{r['follow_p95_s']:.2f} s   (goal <= {FOLLOW_GOAL_S:.0f} s: {met(r['follow_goal_met'])})"),
+        (
+            "follow delay p95",
+            f"{r['follow_p95_s']:.2f} s   (goal <= {FOLLOW_GOAL_S:.0f} s: {met(r['follow_goal_met'])})",
+        ),
         ("follow delay max", f"{r['follow_max_s']:.2f} s; {r['missed']} of {r['samples'] + r['missed']} never arrived"),
-        ("follow checks", f"{r['fragment_checks']} answered, p95 {r['fragment_check_p95_s']:.3f} s; "
-                          f"{r['full_runs']} full page runs"),
-        ("images/s, nobody watching", f"{r['images_per_s_no_viewers_before']:.0f} before, "
-                                      f"{r['images_per_s_no_viewers_after']:.0f} after (batch {r['batch']})"),
+        (
+            "follow checks",
+            f"{r['fragment_checks']} answered, p95 {r['fragment_check_p95_s']:.3f} s; {r['full_runs']} full page runs",
+        ),
+        (
+            "images/s, nobody watching",
+            f"{r['images_per_s_no_viewers_before']:.0f} before, "
+            f"{r['images_per_s_no_viewers_after']:.0f} after (batch {r['batch']})",
+        ),
         ("images/s, class following", f"{r['images_per_s_with_viewers']:.0f}"),
-        ("throughput loss", f"{100 * r['throughput_loss']:.1f} %   (goal <= {100 * LOSS_GOAL:.0f} %: "
-                            f"{met(r['throughput_goal_met'])})"),
-        ("server CPU (cores)", f"{r['server_cpu_no_viewers']:.2f} nobody watching, {r['server_cpu_with_viewers']:.2f} "
-                               "class following"),
+        (
+            "throughput loss",
+            f"{100 * r['throughput_loss']:.1f} %   (goal <= {100 * LOSS_GOAL:.0f} %: {met(r['throughput_goal_met'])})",
+        ),
+        (
+            "server CPU (cores)",
+            f"{r['server_cpu_no_viewers']:.2f} nobody watching, {r['server_cpu_with_viewers']:.2f} class following",
+        ),
         ("machine", f"{r['cpu_cores']} cores, load average {r['load_average_1min']} (1 min) at the end"),
         ("errors", "; ".join(r["errors"]) or "none"),
         ("total time", f"{r['total_seconds']:.0f} s"),
@@ -215,8 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--followers", type=int, default=30, help="students following (default 30)")
     parser.add_argument("--seconds", type=float, default=60, help="time the teacher keeps changing (default 60)")
-    parser.add_argument("--lesson", choices=sorted(LESSONS), default="output_size",
-                        help="the lesson the teacher presents (default output_size)")
+    parser.add_argument(
+        "--lesson",
+        choices=sorted(LESSONS),
+        default="output_size",
+        help="the lesson the teacher presents (default output_size)",
+    )
     parser.add_argument("--quick", action="store_true", help="5 followers, 20 s")
     parser.add_argument("--no-record", action="store_true", help="print only; append nothing to benchmarks/results")
     args = parser.parse_args(argv)
@@ -239,8 +292,17 @@ def main(argv: list[str] | None = None) -> int:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
                 try:
-                    result = measure(browser, url, server.pid, data_dir, code, args.lesson, args.followers, args.seconds,
-                                     baseline_s=max(8.0, args.seconds / 3))
+                    result = measure(
+                        browser,
+                        url,
+                        server.pid,
+                        data_dir,
+                        code,
+                        args.lesson,
+                        args.followers,
+                        args.seconds,
+                        baseline_s=max(8.0, args.seconds / 3),
+                    )
                 finally:
                     browser.close()
         finally:

@@ -9,6 +9,7 @@ with the shipped MNIST classifier every --every steps. The criterion is the proj
 ``reached_at`` is the first checked step where it held. The page's default step count
 (``ablations.LIVE_DEFAULT_STEPS``) must be at least that.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,14 +33,23 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     run = start_record("guidelines_rerun", argv)
-    result = ablations.run_ablation("paper", args.steps, seed=args.seed, classifier=load_classifier(),
-                                    grid_count=args.steps // args.every + 1)
+    result = ablations.run_ablation(
+        "paper", args.steps, seed=args.seed, classifier=load_classifier(), grid_count=args.steps // args.every + 1
+    )
     reached = next((h["step"] for h in result.metrics_history if ablations.reached_digits(h)), None)
-    figures = {"variant": "paper", "steps": args.steps, "seed": args.seed, "threads": args.threads,
-               "reached_at": reached, "live_default_steps": ablations.LIVE_DEFAULT_STEPS,
-               "history": [{k: round(v, 3) if isinstance(v, float) else v for k, v in h.items()}
-                           for h in result.metrics_history],
-               "wall_seconds": round(result.wall_seconds, 1), "cpu_seconds": round(result.cpu_seconds, 1)}
+    figures = {
+        "variant": "paper",
+        "steps": args.steps,
+        "seed": args.seed,
+        "threads": args.threads,
+        "reached_at": reached,
+        "live_default_steps": ablations.LIVE_DEFAULT_STEPS,
+        "history": [
+            {k: round(v, 3) if isinstance(v, float) else v for k, v in h.items()} for h in result.metrics_history
+        ],
+        "wall_seconds": round(result.wall_seconds, 1),
+        "cpu_seconds": round(result.cpu_seconds, 1),
+    }
     print(run.finish(figures))
     return figures
 

@@ -1,5 +1,6 @@
 """A minimal asyncio HTTP/1.1 GET client with one kept-alive connection, as a browser
 keeps one per tab: thirty pollers in one event loop, without thirty threads."""
+
 from __future__ import annotations
 
 import asyncio
@@ -31,8 +32,10 @@ class KeepAliveClient:
         raise ConnectionError("unreachable")
 
     async def _request(self, path: str) -> tuple[int, bytes]:
-        self._writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-                           "Accept-Encoding: gzip\r\nConnection: keep-alive\r\n\r\n".encode())
+        self._writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            "Accept-Encoding: gzip\r\nConnection: keep-alive\r\n\r\n".encode()
+        )
         await self._writer.drain()
         status_line = await self._reader.readuntil(b"\r\n")
         status = int(status_line.split()[1])

@@ -13,6 +13,7 @@ no drawing. benchmarks/slider_latency.py times what a student waits for, in Chro
 Wall-clock times depend on what else the machine runs; the CPU time this
 process used per rerun (all its threads) is printed too, and the load average.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -110,11 +111,18 @@ def main() -> None:
             print(f"{page}: ERROR {result['error']}")
         else:
             verdict = "ok" if result["goal_met"] else f"over the {GOAL_MS} ms goal"
-            print(f"{page:28s} slider {result['slider']:8s} median {result['median_ms']:7.1f} ms   "
-                  f"p95 {result['p95_ms']:7.1f} ms   max {result['max_ms']:7.1f} ms   "
-                  f"CPU median {result['cpu_median_ms']:7.1f} ms   ({verdict})")
-    result = {"benchmark": "page_rerun", "goal_ms": GOAL_MS, "changes": args.changes, "load_average": load,
-              "results": results}
+            print(
+                f"{page:28s} slider {result['slider']:8s} median {result['median_ms']:7.1f} ms   "
+                f"p95 {result['p95_ms']:7.1f} ms   max {result['max_ms']:7.1f} ms   "
+                f"CPU median {result['cpu_median_ms']:7.1f} ms   ({verdict})"
+            )
+    result = {
+        "benchmark": "page_rerun",
+        "goal_ms": GOAL_MS,
+        "changes": args.changes,
+        "load_average": load,
+        "results": results,
+    }
     record.finish(result)
     print(json.dumps(result))
 

@@ -22,6 +22,7 @@ replaced and unanswered, so that a latency percentile never hides the dropped.
     viewer.latencies  # [(sent_at, seconds), ...] for fragment reruns, replaced ones included
     viewer.counts(since=start)
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -48,21 +49,21 @@ class ProtocolViewer:
         self.query = query
         self.fetch_media = fetch_media
         self.page_hash = ""
-        self.latencies: list[tuple[float, float]] = []   # (sent at, seconds) per answered or replaced request
-        self.replaced: list[float] = []                   # send times of requests answered by a newer run
-        self.sent: list[float] = []                       # send times of every fragment rerun request
-        self.finished_at: list[float] = []                # when each fragment rerun's answer arrived
+        self.latencies: list[tuple[float, float]] = []  # (sent at, seconds) per answered or replaced request
+        self.replaced: list[float] = []  # send times of requests answered by a newer run
+        self.sent: list[float] = []  # send times of every fragment rerun request
+        self.finished_at: list[float] = []  # when each fragment rerun's answer arrived
         self.full_runs = 0
-        self.early_ends = 0                               # reruns the server cut short for a newer one
+        self.early_ends = 0  # reruns the server cut short for a newer one
         self.media_fetched = 0
         self.errors: list[str] = []
-        self._pending: deque[float] = deque()             # send times of fragment reruns not yet answered
+        self._pending: deque[float] = deque()  # send times of fragment reruns not yet answered
         self._timers: dict[str, asyncio.Task] = {}
-        self._interrupted = 0                             # runs cut short since the last answer
+        self._interrupted = 0  # runs cut short since the last answer
         self._send_until = None
         self._random = random.Random(seed)
         self._media_seen: set[str] = set()
-        self.live_polls: list[tuple[float, float]] = []   # (sent at, seconds) per poll of a live view's files
+        self.live_polls: list[tuple[float, float]] = []  # (sent at, seconds) per poll of a live view's files
         self.live_poll_errors = 0
         self._live_task: asyncio.Task | None = None
 
@@ -174,8 +175,7 @@ class ProtocolViewer:
         elif kind == "auto_rerun":
             fragment = msg.auto_rerun.fragment_id
             if fragment not in self._timers:  # a full rerun registers the same fragments again
-                self._timers[fragment] = asyncio.create_task(
-                    self._auto_rerun(ws, fragment, msg.auto_rerun.interval))
+                self._timers[fragment] = asyncio.create_task(self._auto_rerun(ws, fragment, msg.auto_rerun.interval))
         elif kind == "script_finished":
             self._finished(msg.script_finished, time.monotonic())
         elif self._live_task is None and (state := self._live_state_in(msg)):

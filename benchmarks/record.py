@@ -9,6 +9,7 @@ A line holds: benchmark, figures, command, git commit, date (UTC), torch version
 cores, GPU (if any), and the 1-minute load average at start and at end. ``benchmarks/report.py``
 renders RESULTS.md and the README's performance table from these files.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -50,14 +51,24 @@ def cpu_model() -> str:
 
 def git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parent, timeout=10)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent,
+            timeout=10,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
         return None
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                           text=True, cwd=Path(__file__).resolve().parent, timeout=10).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent,
+        timeout=10,
+    ).stdout.strip()
     return out.stdout.strip() + ("+dirty" if dirty else "")
 
 
@@ -74,11 +85,18 @@ def gpu_name() -> str | None:
 def machine() -> dict:
     try:
         import torch
+
         torch_version = torch.__version__
     except ImportError:
         torch_version = None
-    return {"cpu": cpu_model(), "cores": os.cpu_count(), "gpu": gpu_name(), "torch": torch_version,
-            "python": platform.python_version(), "platform": platform.platform()}
+    return {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "gpu": gpu_name(),
+        "torch": torch_version,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 @dataclass
@@ -90,9 +108,16 @@ class Run:
     results_dir: Path = field(default_factory=default_results_dir)
 
     def finish(self, figures: dict, write: bool = True) -> dict:
-        line = {"benchmark": self.benchmark, "date": self.started, "command": self.command,
-                "commit": git_commit(), **machine(),
-                "load_1m_start": self.load_start, "load_1m_end": load_1m(), "figures": figures}
+        line = {
+            "benchmark": self.benchmark,
+            "date": self.started,
+            "command": self.command,
+            "commit": git_commit(),
+            **machine(),
+            "load_1m_start": self.load_start,
+            "load_1m_end": load_1m(),
+            "figures": figures,
+        }
         if write:
             self.results_dir.mkdir(parents=True, exist_ok=True)
             with open(self.results_dir / f"{self.benchmark}.jsonl", "a") as f:

@@ -9,15 +9,15 @@ load average they ran under (lowest to highest, start and end of each run). Perc
 ``numpy.percentile`` (linear interpolation) everywhere. Runs marked ``quick`` only check that a
 script works and are not figures. Goals are targets from the issues, not measurements.
 """
+
 from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -33,6 +33,7 @@ END = "<!-- end of performance table -->"
 
 
 # ---------------------------------------------------------------- statistics
+
 
 def median(values) -> float:
     return float(np.percentile(values, 50))
@@ -92,28 +93,34 @@ def full_runs(records: list[dict]) -> list[dict]:
 
 # ---------------------------------------------------------------- one section per benchmark
 
+
 @dataclass
 class Section:
     benchmark: str
     title: str
-    what: str                                # one README cell: what is measured
+    what: str  # one README cell: what is measured
     script: str
     goal: str | None
-    about: str                               # RESULTS.md prose (no figures: those come from records)
+    about: str  # RESULTS.md prose (no figures: those come from records)
     select: Callable[[list[dict]], list[dict]]
-    summary: Callable[[list[dict]], str]     # the README cell and RESULTS.md's summary line
+    summary: Callable[[list[dict]], str]  # the README cell and RESULTS.md's summary line
     rows: Callable[[list[dict]], tuple[list[str], list[list[str]]]]  # RESULTS.md's per-run table
 
 
 def run_columns(r: dict) -> list[str]:
-    return [r["date"].replace("T", " ").rstrip("Z")[:16], f"`{r['command']}`", r.get("commit") or "–",
-            f"{fmt(r.get('load_1m_start'), 1)} → {fmt(r.get('load_1m_end'), 1)}"]
+    return [
+        r["date"].replace("T", " ").rstrip("Z")[:16],
+        f"`{r['command']}`",
+        r.get("commit") or "–",
+        f"{fmt(r.get('load_1m_start'), 1)} → {fmt(r.get('load_1m_end'), 1)}",
+    ]
 
 
 RUN_HEAD = ["date (UTC)", "command", "commit", "load 1m"]
 
 
 # convmatrix_build ---------------------------------------------------------------
+
 
 def case_label(c: dict) -> str:
     return f"i={c['i']} k{c['k']} s{c['s']} p{c['p']}"
@@ -131,8 +138,10 @@ def convmatrix_summary(records):
     figs = figures_of(records)
     parts = [f"worst case **{spread([f['min_speedup'] for f in figs], '×')}**"]
     for label, cs in convmatrix_cases(figs).items():
-        parts.append(f"{label}: {spread([c['vectorised_ms'] for c in cs], ' ms')} vs "
-                     f"{spread([c['naive_ms'] for c in cs], ' ms')}, {spread([c['speedup'] for c in cs], '×')}")
+        parts.append(
+            f"{label}: {spread([c['vectorised_ms'] for c in cs], ' ms')} vs "
+            f"{spread([c['naive_ms'] for c in cs], ' ms')}, {spread([c['speedup'] for c in cs], '×')}"
+        )
     return "; ".join(parts)
 
 
@@ -142,16 +151,22 @@ def convmatrix_rows(records):
     rows = []
     for r in records:
         by_label = {case_label(c): c for c in r["figures"]["cases"]}
-        cells = [f"{fmt(c['vectorised_ms'])} / {fmt(c['naive_ms'])}, {fmt(c['speedup'])}×" if c else "–"
-                 for c in (by_label.get(label) for label in labels)]
+        cells = [
+            f"{fmt(c['vectorised_ms'])} / {fmt(c['naive_ms'])}, {fmt(c['speedup'])}×" if c else "–"
+            for c in (by_label.get(label) for label in labels)
+        ]
         rows.append(run_columns(r) + cells + [f"{fmt(r['figures']['min_speedup'])}×"])
     return head, rows
 
 
 # page_rerun ---------------------------------------------------------------------
 
-PAGE_NAMES = {"pages/output_size.py": "output size", "pages/conv_matrix.py": "matrix",
-              "pages/transposed_conv.py": "transposed", "pages/checkerboard.py": "checkerboard"}
+PAGE_NAMES = {
+    "pages/output_size.py": "output size",
+    "pages/conv_matrix.py": "matrix",
+    "pages/transposed_conv.py": "transposed",
+    "pages/checkerboard.py": "checkerboard",
+}
 
 
 def per_page(figs: list[dict], key: str = "results", name: str = "page") -> dict[str, list[dict]]:
@@ -164,9 +179,11 @@ def per_page(figs: list[dict], key: str = "results", name: str = "page") -> dict
 
 
 def page_rerun_summary(records):
-    return "; ".join(f"{page}: median {spread([p['median_ms'] for p in ps], ' ms', 0)}, "
-                     f"p95 {spread([p['p95_ms'] for p in ps], ' ms', 0)}"
-                     for page, ps in per_page(figures_of(records)).items())
+    return "; ".join(
+        f"{page}: median {spread([p['median_ms'] for p in ps], ' ms', 0)}, "
+        f"p95 {spread([p['p95_ms'] for p in ps], ' ms', 0)}"
+        for page, ps in per_page(figures_of(records)).items()
+    )
 
 
 def page_rerun_rows(records):
@@ -175,18 +192,27 @@ def page_rerun_rows(records):
     rows = []
     for r in records:
         mine = {page: ps[0] for page, ps in per_page([r["figures"]]).items()}
-        rows.append(run_columns(r) + [
-            f"{fmt(p['median_ms'], 0)} / {fmt(p['p95_ms'], 0)} / {fmt(p['max_ms'], 0)} ({fmt(p['cpu_median_ms'], 0)})"
-            if p else "–" for p in (mine.get(page) for page in pages)])
+        rows.append(
+            run_columns(r)
+            + [
+                f"{fmt(p['median_ms'], 0)} / {fmt(p['p95_ms'], 0)} / {fmt(p['max_ms'], 0)} ({fmt(p['cpu_median_ms'], 0)})"
+                if p
+                else "–"
+                for p in (mine.get(page) for page in pages)
+            ]
+        )
     return head, rows
 
 
 # slider_latency -----------------------------------------------------------------
 
+
 def slider_summary(records):
-    return "; ".join(f"{page}: median {spread([p['median_ms'] for p in ps], ' ms', 0)}, "
-                     f"p95 {spread([p['p95_ms'] for p in ps], ' ms', 0)}"
-                     for page, ps in per_page(figures_of(records), "lessons", "page").items())
+    return "; ".join(
+        f"{page}: median {spread([p['median_ms'] for p in ps], ' ms', 0)}, "
+        f"p95 {spread([p['p95_ms'] for p in ps], ' ms', 0)}"
+        for page, ps in per_page(figures_of(records), "lessons", "page").items()
+    )
 
 
 def slider_rows(records):
@@ -195,47 +221,67 @@ def slider_rows(records):
     rows = []
     for r in records:
         mine = {page: ps[0] for page, ps in per_page([r["figures"]], "lessons", "page").items()}
-        rows.append(run_columns(r) + [str(r["figures"]["moves"])] + [
-            f"{fmt(p['median_ms'], 0)} / {fmt(p['p95_ms'], 0)} / {fmt(p['max_ms'], 0)}" if p else "–"
-            for p in (mine.get(page) for page in pages)])
+        rows.append(
+            run_columns(r)
+            + [str(r["figures"]["moves"])]
+            + [
+                f"{fmt(p['median_ms'], 0)} / {fmt(p['p95_ms'], 0)} / {fmt(p['max_ms'], 0)}" if p else "–"
+                for p in (mine.get(page) for page in pages)
+            ]
+        )
     return head, rows
 
 
 # train_throughput -----------------------------------------------------------------
+
 
 def cpu_runs(records):
     return [r for r in full_runs(records) if r["figures"].get("device", "cpu") == "cpu"]
 
 
 def throughput_config(f: dict) -> str:
-    return (f"{f['image_size']}×{f['image_size']}×{f['channels']}, ngf {f['ngf']}, batch {f['batch']}, "
-            f"{f['threads']} thread{'s' if f['threads'] != 1 else ''}")
+    return (
+        f"{f['image_size']}×{f['image_size']}×{f['channels']}, ngf {f['ngf']}, batch {f['batch']}, "
+        f"{f['threads']} thread{'s' if f['threads'] != 1 else ''}"
+    )
 
 
 def throughput_summary(records):
     figs = figures_of(records)
     configs = sorted({throughput_config(f) for f in figs})
-    return (f"{' / '.join(configs)}: DataLoader recipe {spread([f['baseline']['images_per_s'] for f in figs], '', 0)}, "
-            f"the app's fast path {spread([f['fast_path']['images_per_s'] for f in figs], '', 0)}, "
-            f"the same while watched like the Train page {spread([f['observed']['images_per_s'] for f in figs], '', 0)}"
-            f" images/s")
+    return (
+        f"{' / '.join(configs)}: DataLoader recipe {spread([f['baseline']['images_per_s'] for f in figs], '', 0)}, "
+        f"the app's fast path {spread([f['fast_path']['images_per_s'] for f in figs], '', 0)}, "
+        f"the same while watched like the Train page {spread([f['observed']['images_per_s'] for f in figs], '', 0)}"
+        f" images/s"
+    )
 
 
 def throughput_rows(records):
     head = RUN_HEAD + ["setting", "(a) baseline img/s", "(b) fast path img/s", "(c) observed img/s", "b/a", "c/b"]
-    rows = [run_columns(r) + [throughput_config(f), fmt(f["baseline"]["images_per_s"], 0),
-                              fmt(f["fast_path"]["images_per_s"], 0), fmt(f["observed"]["images_per_s"], 0),
-                              fmt(f["fast_vs_baseline"], 2), fmt(f["observed_vs_fast"], 2)]
-            for r, f in ((r, r["figures"]) for r in records)]
+    rows = [
+        run_columns(r)
+        + [
+            throughput_config(f),
+            fmt(f["baseline"]["images_per_s"], 0),
+            fmt(f["fast_path"]["images_per_s"], 0),
+            fmt(f["observed"]["images_per_s"], 0),
+            fmt(f["fast_vs_baseline"], 2),
+            fmt(f["observed_vs_fast"], 2),
+        ]
+        for r, f in ((r, r["figures"]) for r in records)
+    ]
     return head, rows
 
 
 # time_to_digits -------------------------------------------------------------------
 
+
 def digits_config(f: dict) -> str:
     c = f["config"]
-    return f"ngf {c['ngf']}, batch {c['batch']}, lr {c['lr']:g}, seed {c['seed']}, {f['threads']} thread" + \
-        ("s" if f["threads"] != 1 else "")
+    return f"ngf {c['ngf']}, batch {c['batch']}, lr {c['lr']:g}, seed {c['seed']}, {f['threads']} thread" + (
+        "s" if f["threads"] != 1 else ""
+    )
 
 
 def digits_runs(records):
@@ -244,8 +290,10 @@ def digits_runs(records):
 
 
 def recipe_label(recipe: str, c: dict) -> str:
-    return (f"{recipe} recipe (ngf {c['ngf']}, ndf {c['ndf']}, batch {c['batch']}, lr {c['lr']:g}, β1 {c['beta1']:g}"
-            f"{', EMA ' + format(c['ema'], 'g') if c.get('ema') else ''})")
+    return (
+        f"{recipe} recipe (ngf {c['ngf']}, ndf {c['ndf']}, batch {c['batch']}, lr {c['lr']:g}, β1 {c['beta1']:g}"
+        f"{', EMA ' + format(c['ema'], 'g') if c.get('ema') else ''})"
+    )
 
 
 def least_loaded_run_per_seed(records) -> dict[str, dict[int, tuple[dict, dict]]]:
@@ -267,15 +315,21 @@ def digits_summary(records):
         runs = [run for run, _ in by_seed.values()]
         reached = [run for run in runs if run["reached"]]
         seeds = sorted(by_seed)
-        loads_seen = [r.get(k) for _, r in by_seed.values() for k in ("load_1m_start", "load_1m_end") if r.get(k) is not None]
-        text = (f"{label}, seeds {', '.join(map(str, seeds))} (each seed's least-loaded run, load "
-                f"{fmt(min(loads_seen), 1)}–{fmt(max(loads_seen), 1)}): reached in {len(reached)} of {len(runs)}")
+        loads_seen = [
+            r.get(k) for _, r in by_seed.values() for k in ("load_1m_start", "load_1m_end") if r.get(k) is not None
+        ]
+        text = (
+            f"{label}, seeds {', '.join(map(str, seeds))} (each seed's least-loaded run, load "
+            f"{fmt(min(loads_seen), 1)}–{fmt(max(loads_seen), 1)}): reached in {len(reached)} of {len(runs)}"
+        )
         if reached:
-            text += (f", median **{fmt(median([x['train_seconds'] for x in reached]), 1)} s** of training "
-                     f"({fmt(min(x['train_seconds'] for x in reached), 1)}–{fmt(max(x['train_seconds'] for x in reached), 1)} "
-                     f"over seeds), {fmt(median([x['train_cpu_seconds'] for x in reached]), 1)} CPU s, "
-                     f"{fmt(median([x['steps'] for x in reached]), 0)} steps, FCD {fmt(median([x['fcd'] for x in reached]), 1)} "
-                     f"at the criterion")
+            text += (
+                f", median **{fmt(median([x['train_seconds'] for x in reached]), 1)} s** of training "
+                f"({fmt(min(x['train_seconds'] for x in reached), 1)}–{fmt(max(x['train_seconds'] for x in reached), 1)} "
+                f"over seeds), {fmt(median([x['train_cpu_seconds'] for x in reached]), 1)} CPU s, "
+                f"{fmt(median([x['steps'] for x in reached]), 0)} steps, FCD {fmt(median([x['fcd'] for x in reached]), 1)} "
+                f"at the criterion"
+            )
         parts.append(text)
     return "; ".join(parts)
 
@@ -285,16 +339,23 @@ def digits_rows(records):
     rows = []
     for r in records:
         for run in r["figures"]["runs"]:
-            rows.append(run_columns(r) + [
-                recipe_label(run["recipe"], run["config"]), str(run["seed"]),
-                str(run["steps"]) if run["reached"] else f"not reached ({run.get('steps_run', '–')} steps)",
-                fmt(run.get("train_seconds_run", run.get("train_seconds")), 1),
-                fmt(run.get("train_cpu_seconds_run", run.get("train_cpu_seconds")), 1), fmt(run.get("check_seconds"), 1),
-                f"{fmt(run.get('mean_confidence'), 3)}, {run.get('classes_present', '–')}, {fmt(run.get('fcd'), 1)}"])
+            rows.append(
+                run_columns(r)
+                + [
+                    recipe_label(run["recipe"], run["config"]),
+                    str(run["seed"]),
+                    str(run["steps"]) if run["reached"] else f"not reached ({run.get('steps_run', '–')} steps)",
+                    fmt(run.get("train_seconds_run", run.get("train_seconds")), 1),
+                    fmt(run.get("train_cpu_seconds_run", run.get("train_cpu_seconds")), 1),
+                    fmt(run.get("check_seconds"), 1),
+                    f"{fmt(run.get('mean_confidence'), 3)}, {run.get('classes_present', '–')}, {fmt(run.get('fcd'), 1)}",
+                ]
+            )
     return head, rows
 
 
 # classroom_load -------------------------------------------------------------------
+
 
 def load_runs(records):
     return [r for r in records if r["figures"].get("viewers") == "protocol" and not r["figures"].get("quick")]
@@ -312,56 +373,77 @@ def load_summary(records):
         head = f"{sessions} protocol viewers, {fmt(window, 0)} s"
         loss = f"training loses {spread([100 * f['throughput_loss'] for f in figs], ' %', 1)}"
         if kind == "live view":
-            met = sum(bool(f["live_view_p95_goal_met"]) and f["live_view_poll_errors"] <= 0.01 * max(1, f["live_view_polls"])
-                      for f in figs)
+            met = sum(
+                bool(f["live_view_p95_goal_met"]) and f["live_view_poll_errors"] <= 0.01 * max(1, f["live_view_polls"])
+                for f in figs
+            )
             parts.append(
                 f"{head}, live view drawn by the browser: poll p50 {spread([f['live_view_poll_p50_s'] for f in figs], ' s')}, "
                 f"**p95 {spread([f['live_view_poll_p95_s'] for f in figs], ' s')}**, max "
                 f"{spread([f['live_view_poll_max_s'] for f in figs], ' s')}; failed polls "
                 f"{spread([f['live_view_poll_errors'] for f in figs], '', 0)} of "
-                f"{spread([f['live_view_polls'] for f in figs], '', 0)}; {loss}; goal met in {met} of {len(figs)} runs")
+                f"{spread([f['live_view_polls'] for f in figs], '', 0)}; {loss}; goal met in {met} of {len(figs)} runs"
+            )
             continue
         answered = [f for f in figs if f["requests_answered"] + f["requests_replaced"] > 0]
         if not answered:
-            parts.append(f"{head}, old live panel (a script rerun per viewer): **no live update answered** in the window "
-                         f"({spread([f['requests_sent'] for f in figs], ' requests sent', 0)}); {loss}; "
-                         f"goal met in 0 of {len(figs)} runs")
+            parts.append(
+                f"{head}, old live panel (a script rerun per viewer): **no live update answered** in the window "
+                f"({spread([f['requests_sent'] for f in figs], ' requests sent', 0)}); {loss}; "
+                f"goal met in 0 of {len(figs)} runs"
+            )
             continue
         parts.append(
             f"{head}, old live panel (a script rerun per viewer): live update p50 "
             f"{spread([f['update_p50_s'] for f in figs], ' s')}, **p95 {spread([f['update_p95_s'] for f in figs], ' s')}**; "
             f"unanswered {spread([100 * f['unanswered_share'] for f in figs], ' %', 2)}; {loss}; "
-            f"goal met in {sum(f['p95_goal_met'] for f in figs)} of {len(figs)} runs")
+            f"goal met in {sum(f['p95_goal_met'] for f in figs)} of {len(figs)} runs"
+        )
     return "; ".join(parts)
 
 
 def load_rows(records):
-    head = RUN_HEAD + ["viewers, window", "live view polls (failed)", "live view p50 / p95 / max s",
-                       "status reruns sent / answered / replaced / unanswered", "status reruns p50 / p95 s",
-                       "img/s no viewers (before, after) → with", "loss", "server CPU (cores) with viewers",
-                       "latency goal"]
+    head = RUN_HEAD + [
+        "viewers, window",
+        "live view polls (failed)",
+        "live view p50 / p95 / max s",
+        "status reruns sent / answered / replaced / unanswered",
+        "status reruns p50 / p95 s",
+        "img/s no viewers (before, after) → with",
+        "loss",
+        "server CPU (cores) with viewers",
+        "latency goal",
+    ]
     rows = []
     for r in records:
         f = r["figures"]
         live = "live_view_polls" in f
         counted = "requests_sent" in f
         goal = f["live_view_p95_goal_met"] if live else f["p95_goal_met"]
-        rows.append(run_columns(r) + [
-            f"{f['sessions']}, {fmt(f['window_seconds'], 0)} s",
-            f"{f['live_view_polls']} ({f['live_view_poll_errors']})" if live else "– (old live panel)",
-            f"{fmt(f['live_view_poll_p50_s'])} / {fmt(f['live_view_poll_p95_s'])} / {fmt(f['live_view_poll_max_s'])}"
-            if live else "–",
-            f"{f['requests_sent']} / {f['requests_answered']} / {f['requests_replaced']} / {f['requests_unanswered']}"
-            if counted else "not counted",
-            f"{fmt(f['update_p50_s'])} / {fmt(f['update_p95_s'])}",
-            f"{fmt(f['images_per_s_no_viewers_before'], 0)}, {fmt(f['images_per_s_no_viewers_after'], 0)} → "
-            f"{fmt(f['images_per_s_with_viewers'], 0)}",
-            f"{fmt(100 * f['throughput_loss'], 1)} %", fmt(f["server_cpu_with_viewers"], 2),
-            "met" if goal else "not met"])
+        rows.append(
+            run_columns(r)
+            + [
+                f"{f['sessions']}, {fmt(f['window_seconds'], 0)} s",
+                f"{f['live_view_polls']} ({f['live_view_poll_errors']})" if live else "– (old live panel)",
+                f"{fmt(f['live_view_poll_p50_s'])} / {fmt(f['live_view_poll_p95_s'])} / {fmt(f['live_view_poll_max_s'])}"
+                if live
+                else "–",
+                f"{f['requests_sent']} / {f['requests_answered']} / {f['requests_replaced']} / {f['requests_unanswered']}"
+                if counted
+                else "not counted",
+                f"{fmt(f['update_p50_s'])} / {fmt(f['update_p95_s'])}",
+                f"{fmt(f['images_per_s_no_viewers_before'], 0)}, {fmt(f['images_per_s_no_viewers_after'], 0)} → "
+                f"{fmt(f['images_per_s_with_viewers'], 0)}",
+                f"{fmt(100 * f['throughput_loss'], 1)} %",
+                fmt(f["server_cpu_with_viewers"], 2),
+                "met" if goal else "not met",
+            ]
+        )
     return head, rows
 
 
 # follow_load ---------------------------------------------------------------------
+
 
 def follow_summary(records):
     groups: dict[tuple, list[dict]] = {}
@@ -370,74 +452,113 @@ def follow_summary(records):
     parts = []
     for (followers, lesson), figs in sorted(groups.items()):
         arrived = [f for f in figs if f["samples"]]
-        text = (f"{followers} followers on {lesson}: changes that never reached a follower "
-                f"{spread([100 * f['missed'] / max(1, f['missed'] + f['samples']) for f in figs], ' %', 1)}")
+        text = (
+            f"{followers} followers on {lesson}: changes that never reached a follower "
+            f"{spread([100 * f['missed'] / max(1, f['missed'] + f['samples']) for f in figs], ' %', 1)}"
+        )
         if arrived:
             text += f", follow delay p95 {spread([f['follow_p95_s'] for f in arrived], ' s')} where they arrived"
-        text += (f"; training loses {spread([100 * f['throughput_loss'] for f in figs], ' %', 1)}; "
-                 f"goal met in {sum(bool(f['follow_goal_met']) and bool(f['throughput_goal_met']) for f in figs)} "
-                 f"of {len(figs)} runs")
+        text += (
+            f"; training loses {spread([100 * f['throughput_loss'] for f in figs], ' %', 1)}; "
+            f"goal met in {sum(bool(f['follow_goal_met']) and bool(f['throughput_goal_met']) for f in figs)} "
+            f"of {len(figs)} runs"
+        )
         parts.append(text)
     return "; ".join(parts)
 
 
 def follow_rows(records):
-    head = RUN_HEAD + ["followers, lesson", "changes", "arrived / never arrived", "delay p50 / p95 / max s",
-                       "follow checks answered (p95 s)", "loss", "goal"]
+    head = RUN_HEAD + [
+        "followers, lesson",
+        "changes",
+        "arrived / never arrived",
+        "delay p50 / p95 / max s",
+        "follow checks answered (p95 s)",
+        "loss",
+        "goal",
+    ]
     rows = []
     for r in records:
         f = r["figures"]
-        rows.append(run_columns(r) + [
-            f"{f['followers']}, {f.get('lesson') or 'output_size'}", str(f["changes"]), f"{f['samples']} / {f['missed']}",
-            f"{fmt(f['follow_p50_s'])} / {fmt(f['follow_p95_s'])} / {fmt(f['follow_max_s'])}",
-            f"{f['fragment_checks']} ({fmt(f['fragment_check_p95_s'])})", f"{fmt(100 * f['throughput_loss'], 1)} %",
-            "met" if f["follow_goal_met"] and f["throughput_goal_met"] else "not met"])
+        rows.append(
+            run_columns(r)
+            + [
+                f"{f['followers']}, {f.get('lesson') or 'output_size'}",
+                str(f["changes"]),
+                f"{f['samples']} / {f['missed']}",
+                f"{fmt(f['follow_p50_s'])} / {fmt(f['follow_p95_s'])} / {fmt(f['follow_max_s'])}",
+                f"{f['fragment_checks']} ({fmt(f['fragment_check_p95_s'])})",
+                f"{fmt(100 * f['throughput_loss'], 1)} %",
+                "met" if f["follow_goal_met"] and f["throughput_goal_met"] else "not met",
+            ]
+        )
     return head, rows
 
 
 # classroom_soak -------------------------------------------------------------------
 
+
 def latency_drift(figs) -> str:
     if not any(f["requests_answered"] + f["requests_replaced"] for f in figs):
-        return (f"**no live update answered** ({spread([100 * f['unanswered_share'] for f in figs], ' %', 1)} of "
-                f"requests unanswered)")
-    return (f"live update p95 per period first → last {spread([f['periods'][0]['p95_s'] for f in figs], ' s')} → "
-            f"{spread([f['periods'][-1]['p95_s'] for f in figs], ' s')}, unanswered "
-            f"{spread([100 * f['unanswered_share'] for f in figs], ' %', 2)}")
+        return (
+            f"**no live update answered** ({spread([100 * f['unanswered_share'] for f in figs], ' %', 1)} of "
+            f"requests unanswered)"
+        )
+    return (
+        f"live update p95 per period first → last {spread([f['periods'][0]['p95_s'] for f in figs], ' s')} → "
+        f"{spread([f['periods'][-1]['p95_s'] for f in figs], ' s')}, unanswered "
+        f"{spread([100 * f['unanswered_share'] for f in figs], ' %', 2)}"
+    )
 
 
 def soak_summary(records):
     figs = figures_of(records)
-    return (f"{' / '.join(sorted({str(f['sessions']) for f in figs}))} protocol viewers for "
-            f"{' / '.join(sorted({fmt(f['minutes'], 0) for f in figs}))} min: server memory growth after the settling "
-            f"period {spread([100 * f['server_rss_growth'] for f in figs], ' %', 1)}, training process "
-            f"{spread([100 * f['training_rss_growth'] for f in figs], ' %', 1)}; {latency_drift(figs)}; "
-            f"run continued {spread([f['runs_continued'] for f in figs], ' times', 0)}; checkpoints loadable "
-            f"{sum(f['checkpoints_loadable'] for f in figs)} of {sum(f['checkpoints_written'] for f in figs)}; "
-            f"goal met in {sum(f['goal_met'] for f in figs)} of {len(figs)} runs")
+    return (
+        f"{' / '.join(sorted({str(f['sessions']) for f in figs}))} protocol viewers for "
+        f"{' / '.join(sorted({fmt(f['minutes'], 0) for f in figs}))} min: server memory growth after the settling "
+        f"period {spread([100 * f['server_rss_growth'] for f in figs], ' %', 1)}, training process "
+        f"{spread([100 * f['training_rss_growth'] for f in figs], ' %', 1)}; {latency_drift(figs)}; "
+        f"run continued {spread([f['runs_continued'] for f in figs], ' times', 0)}; checkpoints loadable "
+        f"{sum(f['checkpoints_loadable'] for f in figs)} of {sum(f['checkpoints_written'] for f in figs)}; "
+        f"goal met in {sum(f['goal_met'] for f in figs)} of {len(figs)} runs"
+    )
 
 
 def soak_rows(records):
-    head = RUN_HEAD + ["viewers, minutes", "server RSS MB first → last", "training RSS MB first → last",
-                       "growth after settling (server, training)", "p95 s per period", "unanswered",
-                       "checkpoints loadable / written", "runs continued", "goal"]
+    head = RUN_HEAD + [
+        "viewers, minutes",
+        "server RSS MB first → last",
+        "training RSS MB first → last",
+        "growth after settling (server, training)",
+        "p95 s per period",
+        "unanswered",
+        "checkpoints loadable / written",
+        "runs continued",
+        "goal",
+    ]
     rows = []
     for r in records:
         f = r["figures"]
         mem = f["memory"]
-        rows.append(run_columns(r) + [
-            f"{f['sessions']}, {fmt(f['minutes'], 0)}",
-            f"{fmt(mem[0]['server_rss_mb'], 0)} → {fmt(mem[-1]['server_rss_mb'], 0)}",
-            f"{fmt(mem[0]['training_rss_mb'], 0)} → {fmt(mem[-1]['training_rss_mb'], 0)}",
-            f"{fmt(100 * f['server_rss_growth'], 1)} %, {fmt(100 * f['training_rss_growth'], 1)} %",
-            " / ".join(fmt(p["p95_s"]) for p in f["periods"]),
-            f"{f['requests_unanswered']} of {f['requests_sent']}",
-            f"{f['checkpoints_loadable']} / {f['checkpoints_written']}", str(f["runs_continued"]),
-            "met" if f["goal_met"] else "not met"])
+        rows.append(
+            run_columns(r)
+            + [
+                f"{f['sessions']}, {fmt(f['minutes'], 0)}",
+                f"{fmt(mem[0]['server_rss_mb'], 0)} → {fmt(mem[-1]['server_rss_mb'], 0)}",
+                f"{fmt(mem[0]['training_rss_mb'], 0)} → {fmt(mem[-1]['training_rss_mb'], 0)}",
+                f"{fmt(100 * f['server_rss_growth'], 1)} %, {fmt(100 * f['training_rss_growth'], 1)} %",
+                " / ".join(fmt(p["p95_s"]) for p in f["periods"]),
+                f"{f['requests_unanswered']} of {f['requests_sent']}",
+                f"{f['checkpoints_loadable']} / {f['checkpoints_written']}",
+                str(f["runs_continued"]),
+                "met" if f["goal_met"] else "not met",
+            ]
+        )
     return head, rows
 
 
 # fastpath_check, train_speed ---------------------------------------------------------
+
 
 def fastpath_summary(records):
     figs = figures_of(records)
@@ -447,78 +568,120 @@ def fastpath_summary(records):
 
 def fastpath_rows(records):
     head = RUN_HEAD + ["device", "passed", "failed checks"]
-    return head, [run_columns(r) + [r["figures"].get("device_name") or r["figures"]["device"],
-                                    "yes" if r["figures"]["passed"] else "no", ", ".join(r["figures"]["failed"]) or "–"]
-                  for r in records]
+    return head, [
+        run_columns(r)
+        + [
+            r["figures"].get("device_name") or r["figures"]["device"],
+            "yes" if r["figures"]["passed"] else "no",
+            ", ".join(r["figures"]["failed"]) or "–",
+        ]
+        for r in records
+    ]
 
 
 def speed_summary(records):
     settings: dict[str, list[float]] = {}
     for f in figures_of(records):
         for s in f["settings"]:
-            settings.setdefault(f"ngf {s['ngf']}, batch {s['batch']}" + (" (default)" if s["default"] else ""),
-                                []).append(s["images_per_s"])
+            settings.setdefault(
+                f"ngf {s['ngf']}, batch {s['batch']}" + (" (default)" if s["default"] else ""), []
+            ).append(s["images_per_s"])
     return "; ".join(f"{name}: {spread(values, ' images/s', 0)}" for name, values in settings.items())
 
 
 def speed_rows(records):
     head = RUN_HEAD + ["device, threads", "images/s per setting"]
-    return head, [run_columns(r) + [f"{r['figures']['device']}, {r['figures']['threads']}",
-                                    "; ".join(f"ngf {s['ngf']} batch {s['batch']}: {fmt(s['images_per_s'], 0)}"
-                                              for s in r["figures"]["settings"])] for r in records]
+    return head, [
+        run_columns(r)
+        + [
+            f"{r['figures']['device']}, {r['figures']['threads']}",
+            "; ".join(
+                f"ngf {s['ngf']} batch {s['batch']}: {fmt(s['images_per_s'], 0)}" for s in r["figures"]["settings"]
+            ),
+        ]
+        for r in records
+    ]
 
 
 SECTIONS = [
     Section(
-        "convmatrix_build", "Building the convolution matrix C",
-        "building the sparse C, vectorised vs a Python-loop builder", "benchmarks/convmatrix_build.py",
+        "convmatrix_build",
+        "Building the convolution matrix C",
+        "building the sparse C, vectorised vs a Python-loop builder",
+        "benchmarks/convmatrix_build.py",
         "≥ 30× speed-up in the worst case",
         "`conv_matrix` (numpy broadcasting, one `index_select`) against `naive_conv_matrix` (Python loops into a "
         "dense matrix, then `.to_sparse()`), median of several builds each, both builders checked equal first. "
         "The naive builder's time depends heavily on how busy the interpreter's core is, so the ratio moves "
         "with the load.",
-        full_runs, convmatrix_summary, convmatrix_rows),
+        full_runs,
+        convmatrix_summary,
+        convmatrix_rows,
+    ),
     Section(
-        "page_rerun", "A slider change, inside the server process (AppTest)",
-        "a slider change on each convolution lesson, server side only (AppTest)", "benchmarks/page_rerun.py",
+        "page_rerun",
+        "A slider change, inside the server process (AppTest)",
+        "a slider change on each convolution lesson, server side only (AppTest)",
+        "benchmarks/page_rerun.py",
         "median ≤ 200 ms",
         "Each page is loaded once under Streamlit's `AppTest`; one slider then walks through its range and every "
         "`.run()` is timed. This is the server's share of a slider change: no websocket, no browser, no drawing "
         "(the browser-measured figure is in the next section).",
-        full_runs, page_rerun_summary, page_rerun_rows),
+        full_runs,
+        page_rerun_summary,
+        page_rerun_rows,
+    ),
     Section(
-        "slider_latency", "A slider change, in the browser",
+        "slider_latency",
+        "A slider change, in the browser",
         "a slider change on each convolution lesson, in Chromium: input event to the figure painted",
-        "benchmarks/slider_latency.py", "p95 ≤ 300 ms on two cores",
+        "benchmarks/slider_latency.py",
+        "p95 ≤ 300 ms on two cores",
         "Chromium (Playwright) opens each of the four convolution lessons on a local server and moves one slider "
         "with the keyboard. Each move is timed from the keydown event to the first animation frame after the "
         "last change of Plotly's drawing of the lesson's figure (a MutationObserver on the figure, then "
         "`requestAnimationFrame`; the move counts as done when no further change follows for a short quiet "
         "time, which is not counted): websocket, script rerun, Plotly's drawing and the paint are all inside. "
         "The time to the figure's first change is in the record too.",
-        full_runs, slider_summary, slider_rows),
+        full_runs,
+        slider_summary,
+        slider_rows,
+    ),
     Section(
-        "train_throughput", "Training throughput on the CPU",
-        "training images/s on the CPU (classroom settings)", "benchmarks/train_throughput.py", None,
+        "train_throughput",
+        "Training throughput on the CPU",
+        "training images/s on the CPU (classroom settings)",
+        "benchmarks/train_throughput.py",
+        None,
         "Three ways of running the same model in fresh threads: (a) the pytorch/examples loop with a DataLoader "
         "and per-step `.item()`; (b) `Trainer.step()`, the app's fast path; (c) the real `TrainingJob` while a "
         "thread polls `snapshot()` and builds the Train page's figures as the page does.",
-        cpu_runs, throughput_summary, throughput_rows),
+        cpu_runs,
+        throughput_summary,
+        throughput_rows,
+    ),
     Section(
-        "time_to_digits", "Time until the samples are recognisable digits",
+        "time_to_digits",
+        "Time until the samples are recognisable digits",
         "training time until the samples are recognisable digits: the CPU classroom default vs the paper's recipe",
-        "benchmarks/time_to_digits.py", "classroom default ≤ 45 s of training, median over seeds 0–4, on two cores",
+        "benchmarks/time_to_digits.py",
+        "classroom default ≤ 45 s of training, median over seeds 0–4, on two cores",
         "The criterion is `metrics.recognisable_digits`: the shipped MNIST classifier's mean top-class "
         "confidence over the check samples reaches the threshold, with nearly every digit present. Checks are "
         "not training: the clock stops during them. `train s` is training wall time, `CPU s` the CPU time the "
         "process spent training (less sensitive to the machine's load). Step counts do not depend on the load; "
         "the summary takes each seed's run from its least-loaded record. Records from before issue 15 (a single "
         "seed, the old format) are not shown.",
-        digits_runs, digits_summary, digits_rows),
+        digits_runs,
+        digits_summary,
+        digits_rows,
+    ),
     Section(
-        "classroom_load", "Thirty viewers on one live run",
+        "classroom_load",
+        "Thirty viewers on one live run",
         "viewers on one live run: live update latency, requests unanswered, training slowdown",
-        "benchmarks/classroom_load.py", "live update p95 ≤ 1 s with ≤ 1 % unanswered; ≤ 20 % throughput loss",
+        "benchmarks/classroom_load.py",
+        "live update p95 ≤ 1 s with ≤ 1 % unanswered; ≤ 20 % throughput loss",
         "Protocol viewers (`benchmarks/protocol_viewer.py`) speak the app's websocket protocol as the browser "
         "does. Since the live view is drawn by the browser, a live update is one poll of the files the server "
         "writes (state, then the newest sample grid), timed from the request to the last byte; the status line's "
@@ -527,41 +690,66 @@ SECTIONS = [
         "for a newer one is *replaced* and timed until the answer that replaced it; a request still waiting "
         "after the window and a short drain is *unanswered*. Training images/s come from the run's own log, "
         "without viewers (before and after) and with them.",
-        load_runs, load_summary, load_rows),
+        load_runs,
+        load_summary,
+        load_rows,
+    ),
     Section(
-        "follow_load", "A class following a presenting teacher",
+        "follow_load",
+        "A class following a presenting teacher",
         "followers of a presenting teacher who moves a slider every 2 s, a run training",
-        "benchmarks/follow_load.py", "p95 ≤ 2 s from the teacher's key press to each follower's page; ≤ 20 % throughput loss",
+        "benchmarks/follow_load.py",
+        "p95 ≤ 2 s from the teacher's key press to each follower's page; ≤ 20 % throughput loss",
         "Protocol viewers open `/?follow=1` and run the sidebar's once-a-second follow check; a teacher in "
         "Chromium presents and moves the lesson's input-size slider every 2 s. A sample is the time from the "
         "teacher's key press to a follower's page receiving the new value; a change that never arrives in the "
         "window is counted as never arrived.",
-        full_runs, follow_summary, follow_rows),
+        full_runs,
+        follow_summary,
+        follow_rows,
+    ),
     Section(
-        "classroom_soak", "A class for a long time",
-        "viewers for many minutes: memory, latency drift, checkpoints", "benchmarks/classroom_soak.py",
+        "classroom_soak",
+        "A class for a long time",
+        "viewers for many minutes: memory, latency drift, checkpoints",
+        "benchmarks/classroom_soak.py",
         "memory growth ≤ 10 % after the first ten minutes (the first minute for short runs), no latency drift, "
         "every checkpoint loadable",
         "Protocol viewers watch a run that is continued from its checkpoint whenever it finishes. Every minute "
         "the server's and the training process's resident memory are read from /proc; live-update latency is "
         "summarised per period (ten minutes, or one minute for short runs); at the end every checkpoint written "
         "is loaded.",
-        full_runs, soak_summary, soak_rows),
+        full_runs,
+        soak_summary,
+        soak_rows,
+    ),
     Section(
-        "fastpath_check", "Checks of the fast training step on the device at hand",
+        "fastpath_check",
+        "Checks of the fast training step on the device at hand",
         "fast training step checks (graph capture, no sync, lr change, bf16, resume on CPU)",
-        "benchmarks/fastpath_check.py", None,
+        "benchmarks/fastpath_check.py",
+        None,
         "Correctness checks rather than timings; on CUDA they cover what the CPU tests cannot.",
-        full_runs, fastpath_summary, fastpath_rows),
+        full_runs,
+        fastpath_summary,
+        fastpath_rows,
+    ),
     Section(
-        "train_speed", "Throughput for several widths and batch sizes",
-        "images/s for several widths and batch sizes", "benchmarks/train_speed.py", None,
+        "train_speed",
+        "Throughput for several widths and batch sizes",
+        "images/s for several widths and batch sizes",
+        "benchmarks/train_speed.py",
+        None,
         "`Trainer.step()` on random images for each setting, after three warm-up steps.",
-        full_runs, speed_summary, speed_rows),
+        full_runs,
+        speed_summary,
+        speed_rows,
+    ),
 ]
 
 
 # ---------------------------------------------------------------- rendering
+
 
 def table(head: list[str], rows: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(row) + " |" for row in rows]
@@ -572,17 +760,25 @@ def selected(section: Section, results_dir: Path) -> list[dict]:
 
 
 def readme_table(results_dir: Path) -> str:
-    lines = [BEGIN, "", "| what | script | goal | measured: median (range, runs) | conditions |",
-             "|---|---|---|---|---|"]
+    lines = [
+        BEGIN,
+        "",
+        "| what | script | goal | measured: median (range, runs) | conditions |",
+        "|---|---|---|---|---|",
+    ]
     for section in SECTIONS:
         records = selected(section, results_dir)
         measured = section.summary(records) if records else "no record yet"
-        lines.append(f"| {section.what} | `{section.script}` | {section.goal or '–'} | {measured} | "
-                     f"{conditions(records) if records else '–'} |")
+        lines.append(
+            f"| {section.what} | `{section.script}` | {section.goal or '–'} | {measured} | "
+            f"{conditions(records) if records else '–'} |"
+        )
     gpu = [r for s in SECTIONS for r in selected(s, results_dir) if r.get("gpu")]
     if not gpu:
-        lines.append("| GPU images/s and checks | `benchmarks/train_throughput.py --device cuda`, "
-                     "`benchmarks/fastpath_check.py` | see RESULTS.md | no record with a GPU | – |")
+        lines.append(
+            "| GPU images/s and checks | `benchmarks/train_throughput.py --device cuda`, "
+            "`benchmarks/fastpath_check.py` | see RESULTS.md | no record with a GPU | – |"
+        )
     lines += ["", END]
     return "\n".join(lines)
 
@@ -629,9 +825,12 @@ def results_md(results_dir: Path) -> str:
     gpu = [r for s in SECTIONS for r in selected(s, results_dir) if r.get("gpu")]
     if not gpu:
         lines += [
-            "", "## GPU", "",
+            "",
+            "## GPU",
+            "",
             "No record was made on a GPU. To measure the GPU paths on an H100 or H200, run from the repository "
-            "root (each appends its record; then run the report):", "",
+            "root (each appends its record; then run the report):",
+            "",
             "```bash",
             "python benchmarks/fastpath_check.py --device cuda --compile",
             "python benchmarks/train_throughput.py --device cuda --mode cuda_graph --steps 500",
@@ -651,13 +850,16 @@ def readme_with_table(readme: str, results_dir: Path) -> str:
     start, end = readme.find(BEGIN), readme.find(END)
     if start < 0 or end < start:
         raise SystemExit(f"README.md has no performance table markers:\n{BEGIN}\n{END}")
-    return readme[:start] + readme_table(results_dir) + readme[end + len(END):]
+    return readme[:start] + readme_table(results_dir) + readme[end + len(END) :]
 
 
-def rendered(results_dir: Path = RESULTS_DIR, readme_path: Path = README,
-             results_md_path: Path = RESULTS_MD) -> dict[Path, str]:
-    return {results_md_path: results_md(results_dir),
-            readme_path: readme_with_table(readme_path.read_text(), results_dir)}
+def rendered(
+    results_dir: Path = RESULTS_DIR, readme_path: Path = README, results_md_path: Path = RESULTS_MD
+) -> dict[Path, str]:
+    return {
+        results_md_path: results_md(results_dir),
+        readme_path: readme_with_table(readme_path.read_text(), results_dir),
+    }
 
 
 def shown(path: Path) -> str:
@@ -681,14 +883,20 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if args.check:
             stale.append(path)
-            sys.stdout.writelines(difflib.unified_diff(current.splitlines(True), text.splitlines(True),
-                                                       shown(path), "from the records", n=1))
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    current.splitlines(True), text.splitlines(True), shown(path), "from the records", n=1
+                )
+            )
         else:
             path.write_text(text)
             print(f"wrote {shown(path)}")
     if stale:
-        print(f"\n{', '.join(shown(p) for p in stale)} differ from what benchmarks/results gives: "
-              "run python benchmarks/report.py and commit the result.", file=sys.stderr)
+        print(
+            f"\n{', '.join(shown(p) for p in stale)} differ from what benchmarks/results gives: "
+            "run python benchmarks/report.py and commit the result.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -18,6 +18,7 @@ Prints one line per lesson (median, p95 via numpy.percentile, max), then one JSO
 benchmarks/results/slider_latency.jsonl (benchmarks/record.py). Goal: p95 ≤ 300 ms on two cores.
 A move whose figure never changed within TIMEOUT_MS is counted in ``missed``, not timed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from record import start_record  # noqa: E402
+
 from scripts.lab_server import CHROMIUM, CHROMIUM_ARGS, start_lab_server, stop_lab_server  # noqa: E402
 
 # lesson -> (url path, slider key, the figure that slider redraws)
@@ -131,13 +133,22 @@ def measure_lesson(browser, url: str, page_file: str, moves: int, warmup: int) -
             else:
                 times.append(float(result[0]))
                 first_changes.append(float(result[1]))
-        entry = {"page": page_file, "slider": slider, "figure": figure, "moves": moves, "timed": len(times),
-                 "missed": missed}
+        entry = {
+            "page": page_file,
+            "slider": slider,
+            "figure": figure,
+            "moves": moves,
+            "timed": len(times),
+            "missed": missed,
+        }
         if times:
-            entry.update(median_ms=round(float(np.percentile(times, 50)), 1),
-                         p95_ms=round(float(np.percentile(times, 95)), 1), max_ms=round(max(times), 1),
-                         first_change_median_ms=round(float(np.percentile(first_changes, 50)), 1),
-                         goal_met=bool(np.percentile(times, 95) <= GOAL_P95_MS and missed == 0))
+            entry.update(
+                median_ms=round(float(np.percentile(times, 50)), 1),
+                p95_ms=round(float(np.percentile(times, 95)), 1),
+                max_ms=round(max(times), 1),
+                first_change_median_ms=round(float(np.percentile(first_changes, 50)), 1),
+                goal_met=bool(np.percentile(times, 95) <= GOAL_P95_MS and missed == 0),
+            )
         return entry
     finally:
         context.close()
@@ -178,13 +189,22 @@ def main(argv: list[str] | None = None) -> int:
     for lesson in lessons:
         if lesson["timed"]:
             verdict = "ok" if lesson["goal_met"] else f"over the {GOAL_P95_MS} ms p95 goal or moves missed"
-            print(f"{lesson['page']:28s} slider {lesson['slider']:5s} median {lesson['median_ms']:7.1f} ms   "
-                  f"p95 {lesson['p95_ms']:7.1f} ms   max {lesson['max_ms']:7.1f} ms   missed {lesson['missed']}   "
-                  f"({verdict})", file=sys.stderr)
+            print(
+                f"{lesson['page']:28s} slider {lesson['slider']:5s} median {lesson['median_ms']:7.1f} ms   "
+                f"p95 {lesson['p95_ms']:7.1f} ms   max {lesson['max_ms']:7.1f} ms   missed {lesson['missed']}   "
+                f"({verdict})",
+                file=sys.stderr,
+            )
         else:
             print(f"{lesson['page']:28s} no move redrew the figure", file=sys.stderr)
-    result = {"benchmark": "slider_latency", "quick": args.quick, "moves": args.moves, "goal_p95_ms": GOAL_P95_MS,
-              "quiet_ms": QUIET_MS, "lessons": lessons}
+    result = {
+        "benchmark": "slider_latency",
+        "quick": args.quick,
+        "moves": args.moves,
+        "goal_p95_ms": GOAL_P95_MS,
+        "quiet_ms": QUIET_MS,
+        "lessons": lessons,
+    }
     record.finish(result)
     print(json.dumps(result))
     return 0

@@ -29,11 +29,11 @@ A table goes to stderr, one JSON line to stdout, and the figures are appended to
 benchmarks/results/time_to_digits.jsonl through benchmarks/record.py (with the load at
 start and end), except for --quick and --no-record runs.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -44,14 +44,15 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from record import load_1m, start_record  # noqa: E402
+from train_throughput import in_thread, sync  # noqa: E402
+
 from dcgan_core import metrics  # noqa: E402
 from dcgan_core.classifier import load_classifier  # noqa: E402
 from dcgan_core.data import DatasetSpec, load_images  # noqa: E402
 from dcgan_core.device import device_name, pick_device  # noqa: E402
 from dcgan_core.job import default_cpu_threads  # noqa: E402
 from dcgan_core.train import Trainer, classroom_defaults, paper_recipe_at_classroom_size  # noqa: E402
-from record import load_1m, start_record  # noqa: E402
-from train_throughput import in_thread, sync  # noqa: E402
 
 REAL_REFERENCE_IMAGES = 1000
 RECIPES = ("classroom", "paper")
@@ -83,22 +84,39 @@ def build_config(recipe: str, seed: int, args, device):
     if args.nz:
         model = replace(model, nz=args.nz)
     overrides = {k: v for k, v in (("batch_size", args.batch), ("lr", args.lr), ("ema", args.ema)) if v is not None}
-    return replace(config, model=model, seed=seed, device=str(device), mode=args.mode,
-                   dataset=DatasetSpec(source="bundled"), **overrides)
+    return replace(
+        config,
+        model=model,
+        seed=seed,
+        device=str(device),
+        mode=args.mode,
+        dataset=DatasetSpec(source="bundled"),
+        **overrides,
+    )
 
 
 def config_summary(config, trainer) -> dict:
-    return {"ngf": config.model.ngf, "ndf": config.model.ndf, "nz": config.model.nz,
-            "image_size": config.model.image_size, "batch": config.batch_size, "lr": config.lr,
-            "beta1": config.beta1, "beta2": config.beta2, "ema": config.ema, "mode_used": trainer.mode_used,
-            "dataset_images": trainer.num_images}
+    return {
+        "ngf": config.model.ngf,
+        "ndf": config.model.ndf,
+        "nz": config.model.nz,
+        "image_size": config.model.image_size,
+        "batch": config.batch_size,
+        "lr": config.lr,
+        "beta1": config.beta1,
+        "beta2": config.beta2,
+        "ema": config.ema,
+        "mode_used": trainer.mode_used,
+        "dataset_images": trainer.num_images,
+    }
 
 
 def train_until_digits(recipe: str, seed: int, args, device, images, classifier, reference) -> dict:
     config = build_config(recipe, seed, args, device)
     trainer = Trainer(config, images, device=device)
-    check_noise = torch.randn(args.samples, config.model.nz, 1, 1, device=device,
-                              generator=torch.Generator(device=device).manual_seed(12345))
+    check_noise = torch.randn(
+        args.samples, config.model.nz, 1, 1, device=device, generator=torch.Generator(device=device).manual_seed(12345)
+    )
     train_seconds = check_seconds = train_cpu = 0.0
     checks, reached_at = [], None
     wall_start = time.perf_counter()
@@ -114,13 +132,22 @@ def train_until_digits(recipe: str, seed: int, args, device, images, classifier,
         next_check = trainer.step_count + args.check_every
 
         start = time.perf_counter()
-        report = metrics.quality_report(trainer.samples(check_noise).float().cpu(), reference, classifier,
-                                        baseline=False)
+        report = metrics.quality_report(
+            trainer.samples(check_noise).float().cpu(), reference, classifier, baseline=False
+        )
         ok = metrics.recognisable_digits(report, CRITERION["min_mean_confidence"], CRITERION["min_classes"])
         check_seconds += time.perf_counter() - start
-        checks.append({"step": trainer.step_count, "train_seconds": round(train_seconds, 2),
-                       "train_cpu_seconds": round(train_cpu, 2), "mean_confidence": round(report.mean_confidence, 4),
-                       "classes_present": report.classes_present, "fcd": round(report.fcd, 1), "recognisable": ok})
+        checks.append(
+            {
+                "step": trainer.step_count,
+                "train_seconds": round(train_seconds, 2),
+                "train_cpu_seconds": round(train_cpu, 2),
+                "mean_confidence": round(report.mean_confidence, 4),
+                "classes_present": report.classes_present,
+                "fcd": round(report.fcd, 1),
+                "recognisable": ok,
+            }
+        )
         if args.verbose:
             print(json.dumps({"recipe": recipe, "seed": seed, **checks[-1]}), file=sys.stderr, flush=True)
         if ok and reached_at is None:
@@ -129,19 +156,26 @@ def train_until_digits(recipe: str, seed: int, args, device, images, classifier,
                 break
 
     return {
-        "recipe": recipe, "seed": seed, "reached": reached_at is not None,
+        "recipe": recipe,
+        "seed": seed,
+        "reached": reached_at is not None,
         "steps": reached_at["step"] if reached_at else None,
         "train_seconds": reached_at["train_seconds"] if reached_at else None,
         "train_cpu_seconds": reached_at["train_cpu_seconds"] if reached_at else None,
         "fcd": reached_at["fcd"] if reached_at else None,
         "mean_confidence": reached_at["mean_confidence"] if reached_at else None,
         "classes_present": reached_at["classes_present"] if reached_at else None,
-        "steps_run": trainer.step_count, "epochs_run": round(trainer.epoch, 3),
+        "steps_run": trainer.step_count,
+        "epochs_run": round(trainer.epoch, 3),
         "images_seen": trainer.step_count * config.batch_size,
-        "train_seconds_run": round(train_seconds, 2), "train_cpu_seconds_run": round(train_cpu, 2),
-        "check_seconds": round(check_seconds, 2), "wall_seconds": round(time.perf_counter() - wall_start, 2),
-        "load_1m_start": load_start, "load_1m_end": load_1m(),
-        "final": checks[-1] if checks else None, "checks": checks if args.keep_checks else None,
+        "train_seconds_run": round(train_seconds, 2),
+        "train_cpu_seconds_run": round(train_cpu, 2),
+        "check_seconds": round(check_seconds, 2),
+        "wall_seconds": round(time.perf_counter() - wall_start, 2),
+        "load_1m_start": load_start,
+        "load_1m_end": load_1m(),
+        "final": checks[-1] if checks else None,
+        "checks": checks if args.keep_checks else None,
         "config": config_summary(config, trainer),
     }
 
@@ -155,10 +189,15 @@ def median_of(runs: list[dict], key: str):
 
 
 def summarise(runs: list[dict]) -> dict:
-    return {"seeds": len(runs), "reached": sum(run["reached"] for run in runs),
-            **{f"median_{key}": median_of(runs, key)
-               for key in ("steps", "train_seconds", "train_cpu_seconds", "fcd", "mean_confidence")},
-            "config": runs[0]["config"] if runs else None}
+    return {
+        "seeds": len(runs),
+        "reached": sum(run["reached"] for run in runs),
+        **{
+            f"median_{key}": median_of(runs, key)
+            for key in ("steps", "train_seconds", "train_cpu_seconds", "fcd", "mean_confidence")
+        },
+        "config": runs[0]["config"] if runs else None,
+    }
 
 
 def run_all(args) -> dict:
@@ -175,10 +214,17 @@ def run_all(args) -> dict:
             print(table_row(run), file=sys.stderr, flush=True)
             runs.append(run)
     return {
-        "benchmark": "time_to_digits", "device": str(device), "device_name": device_name(device),
-        "threads": torch.get_num_threads(), "seeds": args.seeds, "recipes": list(recipes),
-        "criterion": {**CRITERION, "samples": args.samples}, "check_every": args.check_every,
-        "first_check": args.first_check, "max_steps": args.steps, "max_seconds": args.max_seconds,
+        "benchmark": "time_to_digits",
+        "device": str(device),
+        "device_name": device_name(device),
+        "threads": torch.get_num_threads(),
+        "seeds": args.seeds,
+        "recipes": list(recipes),
+        "criterion": {**CRITERION, "samples": args.samples},
+        "check_every": args.check_every,
+        "first_check": args.first_check,
+        "max_steps": args.steps,
+        "max_seconds": args.max_seconds,
         "quick": args.quick,
         "summary": {recipe: summarise([r for r in runs if r["recipe"] == recipe]) for recipe in recipes},
         "runs": runs,
@@ -189,22 +235,27 @@ def table_row(run: dict) -> str:
     def cell(value, digits=1):
         return "–" if value is None else f"{value:.{digits}f}"
 
-    return (f"{run['recipe']:>9}  seed {run['seed']}  "
-            + (f"step {run['steps']:>5}" if run["reached"] else f"not reached in {run['steps_run']} steps")
-            + f"  train {cell(run['train_seconds'])} s  CPU {cell(run['train_cpu_seconds'])} s"
-            f"  FCD {cell(run['fcd'])}  (checks {run['check_seconds']:.1f} s, load {run['load_1m_start']}"
-            f" → {run['load_1m_end']})")
+    return (
+        f"{run['recipe']:>9}  seed {run['seed']}  "
+        + (f"step {run['steps']:>5}" if run["reached"] else f"not reached in {run['steps_run']} steps")
+        + f"  train {cell(run['train_seconds'])} s  CPU {cell(run['train_cpu_seconds'])} s"
+        f"  FCD {cell(run['fcd'])}  (checks {run['check_seconds']:.1f} s, load {run['load_1m_start']}"
+        f" → {run['load_1m_end']})"
+    )
 
 
 def summary_lines(result: dict) -> list[str]:
     lines = []
     for recipe, s in result["summary"].items():
+
         def cell(key, digits=1):
             value = s[f"median_{key}"]
             return "–" if value is None else f"{value:.{digits}f}"
 
-        lines.append(f"{recipe:>9}  median over {s['seeds']} seeds ({s['reached']} reached): step {cell('steps', 0)}"
-                     f"  train {cell('train_seconds')} s  CPU {cell('train_cpu_seconds')} s  FCD {cell('fcd')}")
+        lines.append(
+            f"{recipe:>9}  median over {s['seeds']} seeds ({s['reached']} reached): step {cell('steps', 0)}"
+            f"  train {cell('train_seconds')} s  CPU {cell('train_cpu_seconds')} s  FCD {cell('fcd')}"
+        )
     return lines
 
 
@@ -214,27 +265,43 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--recipe", default="classroom", choices=[*RECIPES, "both"])
     parser.add_argument("--device", default="auto")
     parser.add_argument("--mode", default="auto", choices=["auto", "eager", "cuda_graph", "compile"])
-    parser.add_argument("--max-seconds", type=float, default=3600.0,
-                        help="per run: stop after this much training wall time (on a loaded machine a run that "
-                             "needs 30 CPU seconds can take 10 minutes)")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=3600.0,
+        help="per run: stop after this much training wall time (on a loaded machine a run that "
+        "needs 30 CPU seconds can take 10 minutes)",
+    )
     parser.add_argument("--steps", type=int, default=5000, help="per run: stop after this many steps")
     parser.add_argument("--check-every", type=int, default=25)
-    parser.add_argument("--first-check", type=int, default=None,
-                        help="step of the first check (default: --check-every); later ones every --check-every")
+    parser.add_argument(
+        "--first-check",
+        type=int,
+        default=None,
+        help="step of the first check (default: --check-every); later ones every --check-every",
+    )
     parser.add_argument("--samples", type=int, default=500)
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: the app's choice, all cores but one)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="CPU threads (default: the app's choice, all cores but one)"
+    )
     parser.add_argument("--ngf", type=int, default=None, help="override the width (ngf = ndf)")
     parser.add_argument("--nz", type=int, default=None)
     parser.add_argument("--batch", type=int, default=None)
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--ema", type=float, default=None, help="decay of G's weight average (0 = off)")
-    parser.add_argument("--keep-going", action="store_true",
-                        help="train on to --steps / --max-seconds after the criterion holds (do the digits stay?)")
+    parser.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="train on to --steps / --max-seconds after the criterion holds (do the digits stay?)",
+    )
     parser.add_argument("--keep-checks", action="store_true", help="every check of every run in the JSON")
     parser.add_argument("--verbose", action="store_true", help="print each check to stderr")
     parser.add_argument("--no-record", action="store_true", help="do not append to benchmarks/results")
-    parser.add_argument("--quick", action="store_true",
-                        help="a short bounded run that checks the script works (30 s per run, 200 samples; not recorded)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a short bounded run that checks the script works (30 s per run, 200 samples; not recorded)",
+    )
     return parser
 
 

@@ -6,6 +6,7 @@ Prints one line per setting; the classroom default is marked with *. The figures
 to benchmarks/results/train_speed.jsonl (benchmarks/record.py).
 Numbers depend on what else the machine is doing: note the load average.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,8 +57,7 @@ def main():
     device = pick_device(args.device)
     default = replace(classroom_defaults(device), device=str(device))
     images = torch.rand(4096, 1, 32, 32, device=device) * 2 - 1
-    print(f"device: {device_description(device)}; load average: {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} cores")
+    print(f"device: {device_description(device)}; load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     settings = [(default.model.ngf, default.batch_size)]
     if not args.only_default:
         settings += [(w, b) for w in (16, 32, 64) for b in (32, 64, 128) if (w, b) != settings[0]]
@@ -66,10 +66,21 @@ def main():
         config = replace(default, model=replace(default.model, ngf=width, ndf=width), batch_size=batch)
         rate, trainer = measure(config, images, args.steps)
         mark = "*" if (width, batch) == settings[0] else " "
-        print(f"{mark} ngf=ndf={width:3d} nz={config.model.nz} batch {batch:4d}: {rate:8.0f} images/s "
-              f"({rate / batch:6.1f} steps/s; G {count_parameters(trainer.netG):,} D {count_parameters(trainer.netD):,} params)")
-        rows.append({"ngf": width, "ndf": width, "nz": config.model.nz, "batch": batch, "default": mark == "*",
-                     "images_per_s": round(rate, 1), "steps_per_s": round(rate / batch, 2)})
+        print(
+            f"{mark} ngf=ndf={width:3d} nz={config.model.nz} batch {batch:4d}: {rate:8.0f} images/s "
+            f"({rate / batch:6.1f} steps/s; G {count_parameters(trainer.netG):,} D {count_parameters(trainer.netD):,} params)"
+        )
+        rows.append(
+            {
+                "ngf": width,
+                "ndf": width,
+                "nz": config.model.nz,
+                "batch": batch,
+                "default": mark == "*",
+                "images_per_s": round(rate, 1),
+                "steps_per_s": round(rate / batch, 2),
+            }
+        )
     record.finish({"device": str(device), "steps": args.steps, "threads": torch.get_num_threads(), "settings": rows})
 
 

@@ -29,6 +29,7 @@ timing starts and ends on a device sync.
 Ratios: fast_vs_baseline = b / a and observed_vs_fast = c / b (images/s).
 CPU numbers depend on what else the machine does: the load average is in the output.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,8 +80,14 @@ def machine() -> dict:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:
         cores = os.cpu_count() or 1
-    return {"cpu": cpu, "cores": cores, "torch": torch.__version__, "python": platform.python_version(),
-            "date": datetime.datetime.now().isoformat(timespec="seconds"), "load_average_1m": os.getloadavg()[0]}
+    return {
+        "cpu": cpu,
+        "cores": cores,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "load_average_1m": os.getloadavg()[0],
+    }
 
 
 def in_thread(threads: int, fn, *args):
@@ -103,11 +110,16 @@ def in_thread(threads: int, fn, *args):
 
 
 def rate(steps: int, batch: int, seconds: float) -> dict:
-    return {"images_per_s": round(steps * batch / seconds, 2), "steps_per_s": round(steps / seconds, 3),
-            "seconds": round(seconds, 3), "steps": steps}
+    return {
+        "images_per_s": round(steps * batch / seconds, 2),
+        "steps_per_s": round(steps / seconds, 3),
+        "seconds": round(seconds, 3),
+        "steps": steps,
+    }
 
 
 # ---- (a) the textbook loop -------------------------------------------------------
+
 
 def baseline(config, images_cpu: torch.Tensor, device: torch.device, warmup: int, steps: int, workers: int) -> dict:
     from torch.utils.data import DataLoader, TensorDataset
@@ -119,8 +131,14 @@ def baseline(config, images_cpu: torch.Tensor, device: torch.device, warmup: int
     criterion = nn.BCELoss()
     optimizerD = torch.optim.Adam(netD.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
     optimizerG = torch.optim.Adam(netG.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
-    loader = DataLoader(TensorDataset(images_cpu), batch_size=b, shuffle=True, drop_last=True, num_workers=workers,
-                        persistent_workers=workers > 0)
+    loader = DataLoader(
+        TensorDataset(images_cpu),
+        batch_size=b,
+        shuffle=True,
+        drop_last=True,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+    )
 
     def batches():
         while True:
@@ -167,6 +185,7 @@ def baseline(config, images_cpu: torch.Tensor, device: torch.device, warmup: int
 
 # ---- (b) the app's step ----------------------------------------------------------
 
+
 def fast_path(config, images: torch.Tensor, device: torch.device, warmup: int, steps: int) -> tuple[dict, Trainer]:
     trainer = Trainer(config, images, device=device)
     for _ in range(warmup):
@@ -180,6 +199,7 @@ def fast_path(config, images: torch.Tensor, device: torch.device, warmup: int, s
 
 
 # ---- (c) the job, watched ----------------------------------------------------------
+
 
 class TimedJob(TrainingJob):
     """The real job; its trainer's step notes the time (after a device sync) at two steps."""
@@ -242,6 +262,7 @@ def observed(config, images: torch.Tensor, warmup: int, steps: int, threads: int
 
 # ---- main ----------------------------------------------------------------------
 
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="auto")
@@ -251,10 +272,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--channels", type=int, default=None, choices=[1, 3])
     parser.add_argument("--ngf", type=int, default=None, help="also sets ndf")
     parser.add_argument("--batch", type=int, default=None)
-    parser.add_argument("--steps", type=int, default=None, help="timed steps per part (default 200 on a GPU, 30 on a CPU)")
+    parser.add_argument(
+        "--steps", type=int, default=None, help="timed steps per part (default 200 on a GPU, 30 on a CPU)"
+    )
     parser.add_argument("--warmup", type=int, default=None)
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: the app's choice, all cores but one)")
-    parser.add_argument("--workers", type=int, default=None, help="baseline DataLoader workers (default 2 on CUDA, 0 on CPU)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="CPU threads (default: the app's choice, all cores but one)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="baseline DataLoader workers (default 2 on CUDA, 0 on CPU)"
+    )
     parser.add_argument("--quick", action="store_true", help="a few steps: checks that the script runs")
     return parser
 
@@ -271,8 +298,15 @@ def main(argv=None) -> int:
     model = replace(model, image_size=args.image_size or model.image_size, channels=args.channels or model.channels)
     if args.ngf:
         model = replace(model, ngf=args.ngf, ndf=args.ngf)
-    config = replace(config, model=model, batch_size=args.batch or config.batch_size, device=str(device),
-                     mode=args.mode, amp=args.amp, dataset=DatasetSpec(source="bundled"))
+    config = replace(
+        config,
+        model=model,
+        batch_size=args.batch or config.batch_size,
+        device=str(device),
+        mode=args.mode,
+        amp=args.amp,
+        dataset=DatasetSpec(source="bundled"),
+    )
     default_steps = 200 if device.type == "cuda" else 30
     steps = args.steps or (8 if args.quick else default_steps)
     warmup = args.warmup if args.warmup is not None else (2 if args.quick else (20 if device.type == "cuda" else 3))
@@ -288,16 +322,34 @@ def main(argv=None) -> int:
     c = observed(config, images, warmup, steps, threads)
 
     result = {
-        "benchmark": "train_throughput", **info, "device": str(device), "device_name": device_name(device),
-        "threads": threads, "dataloader_workers": workers,
-        "image_size": model.image_size, "channels": model.channels, "nz": model.nz, "ngf": model.ngf,
-        "ndf": model.ndf, "batch": config.batch_size, "lr": config.lr, "beta1": config.beta1,
-        "warmup_steps": warmup, "steps": steps, "mode_requested": args.mode, "mode_used": mode_used,
-        "mode_reason": mode_reason, "amp": args.amp, "dataset_images": int(images_cpu.shape[0]),
-        "baseline": a, "fast_path": b, "observed": c,
+        "benchmark": "train_throughput",
+        **info,
+        "device": str(device),
+        "device_name": device_name(device),
+        "threads": threads,
+        "dataloader_workers": workers,
+        "image_size": model.image_size,
+        "channels": model.channels,
+        "nz": model.nz,
+        "ngf": model.ngf,
+        "ndf": model.ndf,
+        "batch": config.batch_size,
+        "lr": config.lr,
+        "beta1": config.beta1,
+        "warmup_steps": warmup,
+        "steps": steps,
+        "mode_requested": args.mode,
+        "mode_used": mode_used,
+        "mode_reason": mode_reason,
+        "amp": args.amp,
+        "dataset_images": int(images_cpu.shape[0]),
+        "baseline": a,
+        "fast_path": b,
+        "observed": c,
         "fast_vs_baseline": round(b["images_per_s"] / a["images_per_s"], 3),
         "observed_vs_fast": round(c["images_per_s"] / b["images_per_s"], 3),
-        "load_average_1m_end": os.getloadavg()[0], "quick": args.quick,
+        "load_average_1m_end": os.getloadavg()[0],
+        "quick": args.quick,
     }
     record.finish(result)
     print(json.dumps(result))

@@ -6,6 +6,7 @@ own interpreter so that the web server never waits for it; the registry
 ordinary ``AblationPairJob`` and reports its progress a few times a second, then
 each finished ``AblationResult``; "stop" travels the other way.
 """
+
 from __future__ import annotations
 
 import os
@@ -80,15 +81,30 @@ def _child_main() -> None:
 class AblationPairProcess:
     """The recipe and one broken variant, trained one after the other in a child process."""
 
-    def __init__(self, name: str, steps: int, seed: int = 0, device: str = "auto", base_cfg=None,
-                 with_classifier: bool = True, images=None):
+    def __init__(
+        self,
+        name: str,
+        steps: int,
+        seed: int = 0,
+        device: str = "auto",
+        base_cfg=None,
+        with_classifier: bool = True,
+        images=None,
+    ):
         ablation_config(name)  # an unknown name fails here, not in the child
         if steps < 1:
             raise LabError("errors.config_positive", name="steps", value=steps)
         self.name, self.steps, self.seed = name, steps, seed
         self.names = ["paper", name] if name != "paper" else ["paper"]
-        self._options = dict(name=name, steps=steps, seed=seed, device=device, base_cfg=base_cfg, images=images,
-                             with_classifier=with_classifier)
+        self._options = dict(
+            name=name,
+            steps=steps,
+            seed=seed,
+            device=device,
+            base_cfg=base_cfg,
+            images=images,
+            with_classifier=with_classifier,
+        )
         self.results: dict[str, AblationResult] = {}
         self.status = "idle"  # idle | running | finished | stopped | failed
         self.failure: LabError | None = None
@@ -107,15 +123,20 @@ class AblationPairProcess:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def start(self) -> "AblationPairProcess":
+    def start(self) -> AblationPairProcess:
         import dcgan_core.paths as paths
 
         root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
         self.status, self.started_at = "running", time.monotonic()
         try:
-            self._process = subprocess.Popen([sys.executable, "-m", "dcgan_core.ablation_process"], cwd=root, env=env,
-                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "dcgan_core.ablation_process"],
+                cwd=root,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
         except OSError as err:
             self.failure = LabError("common.unexpected_error", detail=f"could not start the training process: {err}")
             self.status = "failed"

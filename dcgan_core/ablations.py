@@ -8,6 +8,7 @@ guideline differs from the recipe ("paper").
     save_results(results, folder)       # results.json + one PNG per sample grid
     load_results(folder)["pooling"].history["loss_d"]
 """
+
 from __future__ import annotations
 
 import io
@@ -15,9 +16,9 @@ import json
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -38,8 +39,14 @@ ABLATIONS: dict[str, dict] = {
     "no_tanh": {"g_output": "linear"},
 }
 # The recipe's value of every switch an ablation touches.
-RECIPE = {"batchnorm": "paper", "resampling": "strided", "g_activation": "relu", "d_activation": "leaky_relu",
-          "fc_hidden": False, "g_output": "tanh"}
+RECIPE = {
+    "batchnorm": "paper",
+    "resampling": "strided",
+    "g_activation": "relu",
+    "d_activation": "leaky_relu",
+    "fc_hidden": False,
+    "g_output": "tanh",
+}
 HISTORY_KEYS = ("loss_d", "loss_g", "d_real", "d_fake")
 SHIPPED_DIR = ASSETS_DIR / "ablations"
 RESULTS_FILE = "results.json"
@@ -151,12 +158,14 @@ def reached_digits(summary: dict | None) -> bool:
 
     from dcgan_core.metrics import recognisable_digits
 
-    return summary is not None and recognisable_digits(SimpleNamespace(fcd=summary["fcd"],
-                                                                       mean_confidence=summary["mean_confidence"],
-                                                                       classes_present=summary["classes_present"]))
+    return summary is not None and recognisable_digits(
+        SimpleNamespace(
+            fcd=summary["fcd"], mean_confidence=summary["mean_confidence"], classes_present=summary["classes_present"]
+        )
+    )
 
 
-def first_step_with_digits(result: "AblationResult") -> int | None:
+def first_step_with_digits(result: AblationResult) -> int | None:
     """The first scored step at which the run drew recognisable digits, or None."""
     return next((h["step"] for h in result.metrics_history if reached_digits(h)), None)
 
@@ -181,7 +190,7 @@ class Verdict:
         return self.kind != "too_early"
 
 
-def verdict(paper: "AblationResult", broken: "AblationResult") -> Verdict:
+def verdict(paper: AblationResult, broken: AblationResult) -> Verdict:
     """The one verdict on ``broken`` against ``paper``, judged only once the recipe draws digits."""
     recipe, variant = paper.metrics, broken.metrics
     if paper.diverged_at is not None or not reached_digits(recipe):
@@ -194,8 +203,13 @@ def verdict(paper: "AblationResult", broken: "AblationResult") -> Verdict:
     if variant is None:
         return Verdict("too_early", {"step": broken.steps_done, "confidence": "–", "classes": "–"})
     ratio = variant["fcd"] / max(recipe["fcd"], 1e-9)
-    params = {"variant": f"{variant['fcd']:.1f}", "paper": f"{recipe['fcd']:.1f}", "ratio": f"{ratio:.1f}",
-              "classes": variant["classes_present"], "paper_classes": recipe["classes_present"]}
+    params = {
+        "variant": f"{variant['fcd']:.1f}",
+        "paper": f"{recipe['fcd']:.1f}",
+        "ratio": f"{ratio:.1f}",
+        "classes": variant["classes_present"],
+        "paper_classes": recipe["classes_present"],
+    }
     if variant["mode_collapse"] and not recipe["mode_collapse"]:
         return Verdict("collapsed", params)
     if ratio > HURT_RATIO:
@@ -206,8 +220,12 @@ def verdict(paper: "AblationResult", broken: "AblationResult") -> Verdict:
 
 
 def history_entry(step: int, summary: dict) -> dict:
-    return {"step": step, "fcd": summary["fcd"], "mean_confidence": summary["mean_confidence"],
-            "classes_present": summary["classes_present"]}
+    return {
+        "step": step,
+        "fcd": summary["fcd"],
+        "mean_confidence": summary["mean_confidence"],
+        "classes_present": summary["classes_present"],
+    }
 
 
 def grid_schedule(steps: int, count: int = 7) -> list[int]:
@@ -255,8 +273,14 @@ def run_ablation(
     if steps < 1:
         raise LabError("errors.config_positive", name="steps", value=steps)
     base_cfg = base_cfg or lab_base_config("cpu")
-    config = replace(base_cfg, model=ablation_config(name, base_cfg.model), seed=seed, device=str(device),
-                     max_steps=max(steps, 1), n_fixed=n_grid)
+    config = replace(
+        base_cfg,
+        model=ablation_config(name, base_cfg.model),
+        seed=seed,
+        device=str(device),
+        max_steps=max(steps, 1),
+        n_fixed=n_grid,
+    )
     if dataset is None:
         dataset = load_images(config.dataset, device=device)
     images = _images_of(dataset)
@@ -318,7 +342,7 @@ def run_ablation(
         table = table[: diverged_at - 1]  # the finite steps before it
     history = {"step": np.arange(1, len(table) + 1, dtype=np.float64)}
     # Trainer columns: loss_d, loss_g, d_real, d_fake_before, d_fake_after
-    for key, column in zip(HISTORY_KEYS, (0, 1, 2, 3)):
+    for key, column in zip(HISTORY_KEYS, (0, 1, 2, 3), strict=False):
         history[key] = table[:, column].astype(np.float64) if len(table) else np.zeros(0)
 
     from dcgan_core.device import device_name
@@ -326,8 +350,15 @@ def run_ablation(
     return AblationResult(
         name=name,
         config=config.model.to_dict(),
-        train={"steps": steps, "batch_size": config.batch_size, "lr": config.lr, "beta1": config.beta1,
-               "seed": seed, "dataset": getattr(dataset, "name", "tensor"), "images": int(images.shape[0])},
+        train={
+            "steps": steps,
+            "batch_size": config.batch_size,
+            "lr": config.lr,
+            "beta1": config.beta1,
+            "seed": seed,
+            "dataset": getattr(dataset, "name", "tensor"),
+            "images": int(images.shape[0]),
+        },
         history=history,
         grids=grids,
         metrics=final_metrics if classifier is not None else None,
@@ -340,6 +371,7 @@ def run_ablation(
 
 
 # ---- files -------------------------------------------------------------------
+
 
 def _rounded(values: np.ndarray) -> list:
     return [float(f"{v:.5g}") if math.isfinite(v) else None for v in np.asarray(values, dtype=np.float64)]
@@ -365,11 +397,16 @@ def save_results(results: list[AblationResult], folder: str | Path, extra: dict 
             (folder / file).write_bytes(_png(grid))
             files.append([step, file])
         variants[result.name] = {
-            "config": result.config, "train": result.train,
+            "config": result.config,
+            "train": result.train,
             "history": {key: _rounded(values) for key, values in result.history.items()},
-            "grids": files, "metrics": result.metrics, "metrics_history": result.metrics_history,
-            "wall_seconds": round(result.wall_seconds, 2), "cpu_seconds": round(result.cpu_seconds, 2),
-            "device": result.device, "diverged_at": result.diverged_at,
+            "grids": files,
+            "metrics": result.metrics,
+            "metrics_history": result.metrics_history,
+            "wall_seconds": round(result.wall_seconds, 2),
+            "cpu_seconds": round(result.cpu_seconds, 2),
+            "device": result.device,
+            "diverged_at": result.diverged_at,
         }
     payload = {"format": FORMAT, "version": 1, **(extra or {}), "variants": variants}
     path = folder / RESULTS_FILE
@@ -395,15 +432,23 @@ def load_results(folder: str | Path = SHIPPED_DIR) -> dict[str, AblationResult]:
         results = {}
         for name in [n for n in ABLATIONS if n in payload["variants"]]:
             entry = payload["variants"][name]
-            history = {key: np.array([math.nan if v is None else v for v in values], dtype=np.float64)
-                       for key, values in entry["history"].items()}
+            history = {
+                key: np.array([math.nan if v is None else v for v in values], dtype=np.float64)
+                for key, values in entry["history"].items()
+            }
             results[name] = AblationResult(
-                name=name, config=entry["config"], train=entry["train"], history=history,
+                name=name,
+                config=entry["config"],
+                train=entry["train"],
+                history=history,
                 grids=[(int(step), _read_grid(folder / file)) for step, file in entry["grids"]],
-                metrics=entry.get("metrics"), metrics_history=entry.get("metrics_history", []),
-                wall_seconds=float(entry.get("wall_seconds", 0.0)), cpu_seconds=float(entry.get("cpu_seconds", 0.0)),
+                metrics=entry.get("metrics"),
+                metrics_history=entry.get("metrics_history", []),
+                wall_seconds=float(entry.get("wall_seconds", 0.0)),
+                cpu_seconds=float(entry.get("cpu_seconds", 0.0)),
                 device=entry.get("device", ""),
-                diverged_at=entry.get("diverged_at"))
+                diverged_at=entry.get("diverged_at"),
+            )
     except (OSError, ValueError, KeyError, TypeError):
         raise LabError("guidelines_lab.results_corrupt", path=str(folder)) from None
     return results
@@ -415,17 +460,23 @@ def recording_details(folder: str | Path = SHIPPED_DIR) -> dict:
         payload = json.loads((Path(folder) / RESULTS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return {k: v for k, v in payload.items() if k not in ("format", "version", "variants")} if isinstance(payload, dict) else {}
+    return (
+        {k: v for k, v in payload.items() if k not in ("format", "version", "variants")}
+        if isinstance(payload, dict)
+        else {}
+    )
 
 
 # ---- a live rerun in the background --------------------------------------------
+
 
 class AblationPairJob:
     """Trains the recipe and one broken variant in a background thread, one after
     the other; the page polls ``progress`` / ``results`` and may ``stop()`` it."""
 
-    def __init__(self, name: str, steps: int, seed: int = 0, device: str = "auto", base_cfg=None, classifier=None,
-                 images=None):
+    def __init__(
+        self, name: str, steps: int, seed: int = 0, device: str = "auto", base_cfg=None, classifier=None, images=None
+    ):
         ablation_config(name)  # an unknown name fails here, not in the thread
         if steps < 1:
             raise LabError("errors.config_positive", name="steps", value=steps)
@@ -450,7 +501,7 @@ class AblationPairJob:
     def active(self) -> bool:
         return self.status == "running"
 
-    def start(self) -> "AblationPairJob":
+    def start(self) -> AblationPairJob:
         self.status = "running"
         self.started_at = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="ablation-pair", daemon=True)
@@ -473,8 +524,16 @@ class AblationPairJob:
         try:
             device = pick_device(self.device)
             base_cfg = self.base_cfg or lab_base_config(device)
-            dataset = self.images if self.images is not None else load_images(base_cfg.dataset if base_cfg.dataset.image_size == base_cfg.model.image_size
-                                  else replace(base_cfg.dataset, image_size=base_cfg.model.image_size), device=device)
+            dataset = (
+                self.images
+                if self.images is not None
+                else load_images(
+                    base_cfg.dataset
+                    if base_cfg.dataset.image_size == base_cfg.model.image_size
+                    else replace(base_cfg.dataset, image_size=base_cfg.model.image_size),
+                    device=device,
+                )
+            )
             for j, name in enumerate(self.names):
                 self.current = name
                 offset = j * self.steps
@@ -483,8 +542,16 @@ class AblationPairJob:
                     self._done_steps = offset + step
 
                 self.results[name] = run_ablation(
-                    name, self.steps, self.seed, device, base_cfg, dataset, classifier=self.classifier,
-                    progress=progress, should_stop=self._stop.is_set)
+                    name,
+                    self.steps,
+                    self.seed,
+                    device,
+                    base_cfg,
+                    dataset,
+                    classifier=self.classifier,
+                    progress=progress,
+                    should_stop=self._stop.is_set,
+                )
                 if self._stop.is_set():
                     self.status = "stopped"
                     return
@@ -503,16 +570,18 @@ def other_training_active() -> bool:
     return get_registry().machine_busy()
 
 
-def start_live_pair(name: str, steps: int, seed: int = 0, device: str = "auto", base_cfg=None,
-                    with_classifier: bool = True, images=None):
+def start_live_pair(
+    name: str, steps: int, seed: int = 0, device: str = "auto", base_cfg=None, with_classifier: bool = True, images=None
+):
     """Start the live rerun of the recipe and ``name`` in a child process, through the
     server's training registry: one heavy job per server, so it is refused (LabError
     guidelines_lab.live_busy) while another rerun or a Train-page run is active."""
     from dcgan_core.ablation_process import AblationPairProcess
     from dcgan_core.registry import get_registry
 
-    job = AblationPairProcess(name, steps, seed=seed, device=device, base_cfg=base_cfg,
-                              with_classifier=with_classifier, images=images)
+    job = AblationPairProcess(
+        name, steps, seed=seed, device=device, base_cfg=base_cfg, with_classifier=with_classifier, images=images
+    )
     try:
         return get_registry().start_rerun(job)
     except LabError as err:

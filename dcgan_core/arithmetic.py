@@ -6,6 +6,7 @@ Each function takes ints, or (h, w) pairs, and then returns a pair.
 Invalid configurations raise ``LabError`` (a ``ValueError``) exactly where
 PyTorch refuses them, with a sentence that says what to change.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,8 +34,7 @@ def _per_dim(fn, *values: Size, **keywords: Size) -> Size:
     pairs, is_pair = _pairs(*values, *keywords.values())
     n = len(values)
     results = tuple(
-        fn(*(p[dim] for p in pairs[:n]), **{name: p[dim] for name, p in zip(names, pairs[n:])})
-        for dim in range(2)
+        fn(*(p[dim] for p in pairs[:n]), **{name: p[dim] for name, p in zip(names, pairs[n:], strict=False)}) for dim in range(2)
     )
     return results if is_pair else results[0]
 

@@ -10,6 +10,7 @@ they were found for. The vector-arithmetic page, the script and the claims regis
     check.works        # the target digit in >= 7 of the 9 result samples
     check.pixel_misses # while the same sum of pixels is not read as the target
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -52,8 +53,13 @@ def read_digits(images: torch.Tensor, classifier) -> Reading:
     predicted = probs.argmax(1)
     votes = np.bincount(predicted, minlength=probs.shape[1])
     digit = int(votes.argmax())
-    return Reading(digit=digit, votes=int(votes[digit]), total=len(predicted),
-                   confidence=float(probs.max(1).mean()), predicted=tuple(int(p) for p in predicted))
+    return Reading(
+        digit=digit,
+        votes=int(votes[digit]),
+        total=len(predicted),
+        confidence=float(probs.max(1).mean()),
+        predicted=tuple(int(p) for p in predicted),
+    )
 
 
 def result_grid_z(z_result: torch.Tensor, noise_seed: int = 0) -> torch.Tensor:
@@ -84,7 +90,9 @@ class ArithmeticCheck:
         return self.pixel.digit != self.target or self.pixel_target_probability < PIXEL_MAX_CONFIDENCE
 
 
-def check_arithmetic(netG, classifier, groups: dict[str, list[int]], target: int, noise_seed: int = 0) -> ArithmeticCheck:
+def check_arithmetic(
+    netG, classifier, groups: dict[str, list[int]], target: int, noise_seed: int = 0
+) -> ArithmeticCheck:
     """Judge mean(A) − mean(B) + mean(C) on the z's of the groups' seeds, and the same sum of pixels."""
     from dcgan_core.metrics import classifier_features
 
@@ -95,8 +103,12 @@ def check_arithmetic(netG, classifier, groups: dict[str, list[int]], target: int
     group_images = {g: latent.generate(netG, zs[g]) for g in GROUPS}
     pixel = latent.pixel_arithmetic(group_images["A"], group_images["B"], group_images["C"])[None]
     _, pixel_probs = classifier_features(pixel, classifier)
-    return ArithmeticCheck(target=target, result=read_digits(result_images, classifier), pixel=read_digits(pixel, classifier),
-                           pixel_target_probability=float(pixel_probs[0, target]))
+    return ArithmeticCheck(
+        target=target,
+        result=read_digits(result_images, classifier),
+        pixel=read_digits(pixel, classifier),
+        pixel_target_probability=float(pixel_probs[0, target]),
+    )
 
 
 @dataclass(frozen=True)
@@ -128,8 +140,16 @@ def presets_for_model(model_path: str | Path, path: str | Path = PRESETS_PATH) -
     try:
         if not payload or payload["model_sha256"] != file_checksum(model_path):
             return {}
-        return {key: ArithmeticPresetSeeds(key=key, attribute=p["attribute"], digit_ab=p["digit_ab"], digit_c=p["digit_c"],
-                                           groups={g: [int(s) for s in p["groups"][g]] for g in GROUPS}, found=p["found"])
-                for key, p in payload["presets"].items()}
+        return {
+            key: ArithmeticPresetSeeds(
+                key=key,
+                attribute=p["attribute"],
+                digit_ab=p["digit_ab"],
+                digit_c=p["digit_c"],
+                groups={g: [int(s) for s in p["groups"][g]] for g in GROUPS},
+                found=p["found"],
+            )
+            for key, p in payload["presets"].items()
+        }
     except (OSError, KeyError, TypeError):
         return {}

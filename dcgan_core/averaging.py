@@ -12,6 +12,7 @@ recursion is ``a ← a + (1 − βₜ)(w − a)`` with ``βₜ = d (1 − dᵗ�
 (β₁ = 0: the first update copies). Batchnorm's running statistics are averaged
 the same way; integer buffers (the batch counter) are copied.
 """
+
 from __future__ import annotations
 
 import copy
@@ -34,7 +35,7 @@ def check_decay(decay: float) -> None:
 
 def step_weight(decay: float, updates: int) -> float:
     """βₜ for update number ``updates`` (1-based): how much of the old average stays."""
-    return decay * (1 - decay ** (updates - 1)) / (1 - decay ** updates)
+    return decay * (1 - decay ** (updates - 1)) / (1 - decay**updates)
 
 
 class WeightAverage:
@@ -56,7 +57,7 @@ class WeightAverage:
         averaged = [t for t in self._floats(self.module)]
         live = [t.detach() for t in self._floats(module)]
         torch._foreach_lerp_(averaged, live, 1.0 - keep)
-        for mine, theirs in zip(self.module.buffers(), module.buffers()):
+        for mine, theirs in zip(self.module.buffers(), module.buffers(), strict=False):
             if not mine.is_floating_point():
                 mine.copy_(theirs)
 

@@ -8,6 +8,7 @@ their neighbours, and even a constant image comes out with a grid pattern.
 Resizing first (nearest neighbour or bilinear) and then convolving with unit
 stride covers every output unit equally.
 """
+
 from __future__ import annotations
 
 import math
@@ -73,7 +74,9 @@ def overlap_counts(
     if crop and size - 2 * edge < 1:
         candidates = range(input_size + 1, input_size + 10_000)
         minimum = next((n for n in candidates if _interior(k, s, n, layers, padding) >= 1), candidates[-1])
-        raise LabError("convcore.overlap_input_too_small", k=k, s=s, layers=layers, crop=edge, size=size, minimum=minimum)
+        raise LabError(
+            "convcore.overlap_input_too_small", k=k, s=s, layers=layers, crop=edge, size=size, minimum=minimum
+        )
 
     transpose = F.conv_transpose1d if dims == 1 else F.conv_transpose2d
     counts = torch.ones((1, 1) + (input_size,) * dims, dtype=torch.float64)

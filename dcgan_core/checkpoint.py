@@ -4,6 +4,7 @@ reads them and a file carrying code is refused instead of run.
 Writes are atomic (temp file in the same folder, fsync, os.replace): a crash
 mid-save leaves the previous checkpoint intact.
 """
+
 from __future__ import annotations
 
 import os
@@ -77,6 +78,7 @@ def save_checkpoint(
     generator_average: dict | None = None,
 ) -> Path:
     """Write a checkpoint atomically; returns its path."""
+
     def state(obj):
         return obj.state_dict() if hasattr(obj, "state_dict") else obj
 
@@ -93,8 +95,11 @@ def save_checkpoint(
         "fixed_noise": fixed_noise.detach().cpu() if fixed_noise is not None else None,
         "metrics": dict(metrics or {}),
         "rng_state": rng_state.detach().cpu() if rng_state is not None else None,
-        "generator_average": (None if generator_average is None else
-                              {**generator_average, "weights": _cpu_state(generator_average["weights"])}),
+        "generator_average": (
+            None
+            if generator_average is None
+            else {**generator_average, "weights": _cpu_state(generator_average["weights"])}
+        ),
     }
     return atomic_torch_save(payload, path)
 

@@ -10,6 +10,7 @@ Every ``check_*`` function takes what it measures as arguments, so that the test
 hand it a case where the claim must fail (a generator of noise, a shuffled preset, a
 swapped verdict).
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,8 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 # Before torch starts its OpenMP pool (as app.py does): on a busy machine, spinning worker
 # threads tripled the register's CPU time (the probe's many small steps).
@@ -54,16 +55,29 @@ def _r(value: float, digits: int = 4) -> float:
 
 # ---- vector arithmetic ---------------------------------------------------------------------
 
+
 def check_preset(netG, classifier, key: str, groups: dict, target: int) -> Claim:
     """A preset gives its target digit in >= 7 of 9 samples, and the pixel-space sum does not."""
     from dcgan_core import arithmetic_presets as ap
 
     check = ap.check_arithmetic(netG, classifier, groups, target)
-    return Claim(f"vector_arithmetic.preset_{key}", "vector_arithmetic", check.works and check.pixel_misses,
-                 {"target_votes": check.target_votes, "samples": check.result.total, "result_reads": check.result.digit,
-                  "pixel_reads": check.pixel.digit, "pixel_target_probability": _r(check.pixel_target_probability)},
-                 {"target": target, "min_target_votes": ap.MIN_TARGET_VOTES,
-                  "pixel_sum": f"not read as {target} (top class differs or p < {ap.PIXEL_MAX_CONFIDENCE})"})
+    return Claim(
+        f"vector_arithmetic.preset_{key}",
+        "vector_arithmetic",
+        check.works and check.pixel_misses,
+        {
+            "target_votes": check.target_votes,
+            "samples": check.result.total,
+            "result_reads": check.result.digit,
+            "pixel_reads": check.pixel.digit,
+            "pixel_target_probability": _r(check.pixel_target_probability),
+        },
+        {
+            "target": target,
+            "min_target_votes": ap.MIN_TARGET_VOTES,
+            "pixel_sum": f"not read as {target} (top class differs or p < {ap.PIXEL_MAX_CONFIDENCE})",
+        },
+    )
 
 
 def check_preset_digits_match_the_page(presets: dict) -> Claim:
@@ -72,8 +86,13 @@ def check_preset_digits_match_the_page(presets: dict) -> Claim:
 
     found = {k: [p.attribute, p.digit_ab, p.digit_c] for k, p in presets.items()}
     named = {k: [p.attribute, p.digit_ab, p.digit_c] for k, p in latent.PRESETS.items()}
-    return Claim("vector_arithmetic.presets_committed", "vector_arithmetic", found == named,
-                 {"committed": found}, {"page": named})
+    return Claim(
+        "vector_arithmetic.presets_committed",
+        "vector_arithmetic",
+        found == named,
+        {"committed": found},
+        {"page": named},
+    )
 
 
 # ---- latent walks --------------------------------------------------------------------------
@@ -97,12 +116,23 @@ def check_linear_walk(netG, classifier, seeds=WALK_SEEDS, steps: int = WALK_STEP
     confident = float((probs.max(1) >= FRAME_CONFIDENCE).mean())
     # A walk between two samples of one digit (or of noise, which the classifier calls 8) shows nothing.
     endpoints_differ = bool(readings[0] != readings[-1])
-    return Claim("latent.linear_walk_passes_through_digits", "latent_space",
-                 endpoints_differ and changes <= MAX_READING_CHANGES and confident >= MIN_CONFIDENT_SHARE,
-                 {"seeds": list(seeds), "frames": len(readings), "readings": readings.tolist(),
-                  "reading_changes": changes, "confident_share": _r(confident)},
-                 {"endpoints": "read as different digits", "max_reading_changes": MAX_READING_CHANGES,
-                  f"share_with_confidence_>={FRAME_CONFIDENCE}": MIN_CONFIDENT_SHARE})
+    return Claim(
+        "latent.linear_walk_passes_through_digits",
+        "latent_space",
+        endpoints_differ and changes <= MAX_READING_CHANGES and confident >= MIN_CONFIDENT_SHARE,
+        {
+            "seeds": list(seeds),
+            "frames": len(readings),
+            "readings": readings.tolist(),
+            "reading_changes": changes,
+            "confident_share": _r(confident),
+        },
+        {
+            "endpoints": "read as different digits",
+            "max_reading_changes": MAX_READING_CHANGES,
+            f"share_with_confidence_>={FRAME_CONFIDENCE}": MIN_CONFIDENT_SHARE,
+        },
+    )
 
 
 def typical_shell(nz: int, spread: float = 3.0) -> tuple[float, float]:
@@ -120,10 +150,13 @@ def check_slerp_shell(nz: int, seeds=WALK_SEEDS, steps: int = WALK_STEPS, zs=Non
     linear = latent.norms(latent.interpolate_path(zs, steps, "linear"))
     inside = bool(((spherical >= low) & (spherical <= high)).all())
     linear_leaves = bool(linear.min() < low)
-    return Claim("latent.slerp_keeps_the_shell", "latent_space", inside and linear_leaves,
-                 {"spherical_norm_range": [_r(spherical.min()), _r(spherical.max())],
-                  "linear_min_norm": _r(linear.min())},
-                 {"shell": [_r(low), _r(high)], "spherical": "every frame inside", "linear": "dips below the shell"})
+    return Claim(
+        "latent.slerp_keeps_the_shell",
+        "latent_space",
+        inside and linear_leaves,
+        {"spherical_norm_range": [_r(spherical.min()), _r(spherical.max())], "linear_min_norm": _r(linear.min())},
+        {"shell": [_r(low), _r(high)], "spherical": "every frame inside", "linear": "dips below the shell"},
+    )
 
 
 # ---- the discriminator ---------------------------------------------------------------------
@@ -138,16 +171,25 @@ def check_probe(netD, train_images, train_labels, test_images, test_labels, reco
     by the page's own margin (features.clearly_better)."""
     from dcgan_core import features
 
-    (result,) = features.representation_experiment(netD, train_images, train_labels, test_images, test_labels,
-                                                   label_counts=(PROBE_LABELS,), repeats=PROBE_REPEATS)
+    (result,) = features.representation_experiment(
+        netD, train_images, train_labels, test_images, test_labels, label_counts=(PROBE_LABELS,), repeats=PROBE_REPEATS
+    )
     row = result.to_dict()
     holds = features.clearly_better(row, "random") and features.clearly_better(row, "pixel")
-    measured = {"d": _r(row["d_accuracy"]), "untrained_d": _r(row["random_accuracy"]), "pixels": _r(row["pixel_accuracy"])}
+    measured = {
+        "d": _r(row["d_accuracy"]),
+        "untrained_d": _r(row["random_accuracy"]),
+        "pixels": _r(row["pixel_accuracy"]),
+    }
     expected = {"d_beats": "untrained D and pixels by more than the spread over repeats (at least 1 point)"}
     if recorded is not None:
         shown = next((r for r in recorded["results"] if r["n_labels"] == PROBE_LABELS), None)
         if shown is not None:
-            on_page = {"d": shown["d_accuracy"], "untrained_d": shown["random_accuracy"], "pixels": shown["pixel_accuracy"]}
+            on_page = {
+                "d": shown["d_accuracy"],
+                "untrained_d": shown["random_accuracy"],
+                "pixels": shown["pixel_accuracy"],
+            }
             expected["recorded_on_page"] = {k: _r(v) for k, v in on_page.items()}
             expected["tolerance"] = PROBE_RECORD_TOLERANCE
             holds = holds and all(abs(measured[k] - v) <= PROBE_RECORD_TOLERANCE for k, v in on_page.items())
@@ -169,9 +211,13 @@ def check_saliency(netD, images: torch.Tensor) -> Claim:
         ratios.append(float(saliency[stroke].mean() / saliency[~stroke].mean().clamp_min(1e-12)))
     share = float(np.mean([r > 1.0 for r in ratios]))
     median = float(np.median(ratios))
-    return Claim("discriminator.saliency_on_strokes", "discriminator", share >= MIN_IMAGES_SHARE,
-                 {"digits": len(ratios), "median_stroke_to_background": _r(median, 2), "share_above_1": _r(share, 3)},
-                 {"share_above_1": f">= {MIN_IMAGES_SHARE}"})
+    return Claim(
+        "discriminator.saliency_on_strokes",
+        "discriminator",
+        share >= MIN_IMAGES_SHARE,
+        {"digits": len(ratios), "median_stroke_to_background": _r(median, 2), "share_above_1": _r(share, 3)},
+        {"share_above_1": f">= {MIN_IMAGES_SHARE}"},
+    )
 
 
 # ---- the guidelines lab --------------------------------------------------------------------
@@ -186,10 +232,17 @@ def check_recipe_best(results: dict) -> Claim:
     best_name = min(fcds, key=fcds.get)
     paper = fcds.get("paper", math.inf)
     holds = paper <= fcds[best_name] * (1 + RECIPE_FCD_MARGIN) and ablations.reached_digits(results["paper"].metrics)
-    return Claim("guidelines_lab.recipe_best_or_close", "guidelines_lab", holds,
-                 {"fcd": {n: _r(v, 1) for n, v in fcds.items()}, "best": best_name,
-                  "recipe_draws_digits": ablations.reached_digits(results["paper"].metrics)},
-                 {"recipe_fcd": f"<= best × {1 + RECIPE_FCD_MARGIN:.2f}", "recipe_draws_digits": True})
+    return Claim(
+        "guidelines_lab.recipe_best_or_close",
+        "guidelines_lab",
+        holds,
+        {
+            "fcd": {n: _r(v, 1) for n, v in fcds.items()},
+            "best": best_name,
+            "recipe_draws_digits": ablations.reached_digits(results["paper"].metrics),
+        },
+        {"recipe_fcd": f"<= best × {1 + RECIPE_FCD_MARGIN:.2f}", "recipe_draws_digits": True},
+    )
 
 
 def verdict_matches_numbers(paper, broken, shown) -> bool:
@@ -209,29 +262,38 @@ def verdict_matches_numbers(paper, broken, shown) -> bool:
     ratio = variant["fcd"] / recipe["fcd"]
     if variant["classes_present"] < 9 or variant["mode_collapse"]:
         return shown.kind == "collapsed"
-    return shown.kind == ("hurt" if ratio > ablations.HURT_RATIO else "helped" if ratio < ablations.HELPED_RATIO
-                          else "similar")
+    return shown.kind == (
+        "hurt" if ratio > ablations.HURT_RATIO else "helped" if ratio < ablations.HELPED_RATIO else "similar"
+    )
 
 
 def check_verdicts(results: dict, verdicts: dict) -> Claim:
     """Each broken guideline's verdict on the page (``verdicts``: name -> Verdict) matches its recorded numbers."""
     wrong = [n for n, v in verdicts.items() if not verdict_matches_numbers(results["paper"], results[n], v)]
-    return Claim("guidelines_lab.verdicts_match_the_record", "guidelines_lab", not wrong and bool(verdicts),
-                 {"verdicts": {n: v.kind for n, v in verdicts.items()}, "mismatched": wrong},
-                 {"each": "the kind the recorded FCD, classes and divergence give"})
+    return Claim(
+        "guidelines_lab.verdicts_match_the_record",
+        "guidelines_lab",
+        not wrong and bool(verdicts),
+        {"verdicts": {n: v.kind for n, v in verdicts.items()}, "mismatched": wrong},
+        {"each": "the kind the recorded FCD, classes and divergence give"},
+    )
 
 
 # ---- checkerboard ----------------------------------------------------------------------------
+
 
 def check_overlap(k: int, s: int, even: bool) -> Claim:
     from dcgan_core.checkerboard import is_even_overlap, overlap_counts
 
     counts = overlap_counts(k, s, input_size=8)
     flat = int(counts.min()) == int(counts.max())
-    return Claim(f"checkerboard.overlap_k{k}s{s}_{'even' if even else 'uneven'}", "checkerboard",
-                 flat == even and is_even_overlap(k, s) == even,
-                 {"min_count": int(counts.min()), "max_count": int(counts.max())},
-                 {"even": even})
+    return Claim(
+        f"checkerboard.overlap_k{k}s{s}_{'even' if even else 'uneven'}",
+        "checkerboard",
+        flat == even and is_even_overlap(k, s) == even,
+        {"min_count": int(counts.min()), "max_count": int(counts.max())},
+        {"even": even},
+    )
 
 
 MAX_EVEN_ENERGY = 1e-3  # share of non-constant power at the stride's frequencies: an even route has none
@@ -243,13 +305,23 @@ def check_checkerboard_energy(sample: np.ndarray) -> Claim:
     resize-then-convolve do not (checkerboard.checkerboard_energy)."""
     from dcgan_core.checkerboard import checkerboard_energy, deconv_upsample, resize_conv_upsample
 
-    energy = {"k3s2": checkerboard_energy(deconv_upsample(sample, 3, 2), 2),
-              "k4s2": checkerboard_energy(deconv_upsample(sample, 4, 2), 2),
-              "resize_conv_k3": checkerboard_energy(resize_conv_upsample(sample, 2, 3, "nearest"), 2)}
-    holds = energy["k3s2"] >= MIN_UNEVEN_ENERGY and energy["k4s2"] <= MAX_EVEN_ENERGY \
+    energy = {
+        "k3s2": checkerboard_energy(deconv_upsample(sample, 3, 2), 2),
+        "k4s2": checkerboard_energy(deconv_upsample(sample, 4, 2), 2),
+        "resize_conv_k3": checkerboard_energy(resize_conv_upsample(sample, 2, 3, "nearest"), 2),
+    }
+    holds = (
+        energy["k3s2"] >= MIN_UNEVEN_ENERGY
+        and energy["k4s2"] <= MAX_EVEN_ENERGY
         and energy["resize_conv_k3"] <= MAX_EVEN_ENERGY
-    return Claim("checkerboard.generated_image_energy", "checkerboard", holds, {k: _r(v, 6) for k, v in energy.items()},
-                 {"k3s2": f">= {MIN_UNEVEN_ENERGY}", "k4s2": f"<= {MAX_EVEN_ENERGY}", "resize_conv_k3": f"<= {MAX_EVEN_ENERGY}"})
+    )
+    return Claim(
+        "checkerboard.generated_image_energy",
+        "checkerboard",
+        holds,
+        {k: _r(v, 6) for k, v in energy.items()},
+        {"k3s2": f">= {MIN_UNEVEN_ENERGY}", "k4s2": f"<= {MAX_EVEN_ENERGY}", "resize_conv_k3": f"<= {MAX_EVEN_ENERGY}"},
+    )
 
 
 # ---- the model card --------------------------------------------------------------------------
@@ -266,9 +338,11 @@ def card_figures(card_text: str) -> dict:
         found = re.search(rf"\|\s*{re.escape(label)}\s*\|\s*([0-9.]+)", card_text)
         return float(found.group(1)) if found else None
 
-    return {"fcd": number("Fréchet distance in the classifier's feature space"),
-            "mean_confidence": number("mean classifier confidence"),
-            "classes_present": number("digit classes present")}
+    return {
+        "fcd": number("Fréchet distance in the classifier's feature space"),
+        "mean_confidence": number("mean classifier confidence"),
+        "classes_present": number("digit classes present"),
+    }
 
 
 def check_model_card(netG, classifier, real_images, card_text: str) -> Claim:
@@ -278,18 +352,35 @@ def check_model_card(netG, classifier, real_images, card_text: str) -> Claim:
 
     stated = card_figures(card_text)
     report = quality_report(latent.generate(netG, latent.z_from_seed(0, netG.cfg.nz, n=1000)), real_images, classifier)
-    measured = {"fcd": _r(report.fcd, 2), "mean_confidence": _r(report.mean_confidence, 3),
-                "classes_present": report.classes_present}
-    holds = (None not in stated.values()
-             and abs(report.fcd - stated["fcd"]) <= CARD_FCD_TOLERANCE * stated["fcd"]
-             and abs(report.mean_confidence - stated["mean_confidence"]) <= CARD_CONFIDENCE_TOLERANCE
-             and report.classes_present == stated["classes_present"])
-    return Claim("pretrained.model_card_reproduces", "quality", holds, measured,
-                 {**stated, "tolerance": {"fcd": f"±{CARD_FCD_TOLERANCE:.0%}", "mean_confidence": f"±{CARD_CONFIDENCE_TOLERANCE}",
-                                          "classes_present": "exact"}})
+    measured = {
+        "fcd": _r(report.fcd, 2),
+        "mean_confidence": _r(report.mean_confidence, 3),
+        "classes_present": report.classes_present,
+    }
+    holds = (
+        None not in stated.values()
+        and abs(report.fcd - stated["fcd"]) <= CARD_FCD_TOLERANCE * stated["fcd"]
+        and abs(report.mean_confidence - stated["mean_confidence"]) <= CARD_CONFIDENCE_TOLERANCE
+        and report.classes_present == stated["classes_present"]
+    )
+    return Claim(
+        "pretrained.model_card_reproduces",
+        "quality",
+        holds,
+        measured,
+        {
+            **stated,
+            "tolerance": {
+                "fcd": f"±{CARD_FCD_TOLERANCE:.0%}",
+                "mean_confidence": f"±{CARD_CONFIDENCE_TOLERANCE}",
+                "classes_present": "exact",
+            },
+        },
+    )
 
 
 # ---- the register ----------------------------------------------------------------------------
+
 
 def evaluate() -> list[Claim]:
     """Every claim, measured on the shipped assets."""
@@ -316,14 +407,25 @@ def evaluate() -> list[Claim]:
     size, channels = netG.cfg.image_size, netG.cfg.channels
     test = load_images(DatasetSpec(source="bundled", split="test", image_size=size, channels=channels))
     train = load_images(DatasetSpec(source="bundled", split="train", image_size=size, channels=channels))
-    claims.append(check_probe(netD, train.images, train.labels, test.images, test.labels,
-                              features.load_representation(features.REPRESENTATION_PATH)))
+    claims.append(
+        check_probe(
+            netD,
+            train.images,
+            train.labels,
+            test.images,
+            test.labels,
+            features.load_representation(features.REPRESENTATION_PATH),
+        )
+    )
     claims.append(check_saliency(netD, test.images[:SALIENCY_DIGITS]))
 
     recorded = ablations.load_results(ablations.SHIPPED_DIR)
     claims.append(check_recipe_best(recorded))
-    claims.append(check_verdicts(recorded, {n: ablations.verdict(recorded["paper"], r)
-                                            for n, r in recorded.items() if n != "paper"}))
+    claims.append(
+        check_verdicts(
+            recorded, {n: ablations.verdict(recorded["paper"], r) for n, r in recorded.items() if n != "paper"}
+        )
+    )
 
     claims += [check_overlap(3, 2, even=False), check_overlap(4, 2, even=True)]
     from dcgan_core import latent
@@ -342,9 +444,19 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     for claim in claims:
         out(claim.line())
     failed = [c.claim for c in claims if not c.holds]
-    out(json.dumps({"summary": {"claims": len(claims), "hold": len(claims) - len(failed), "failed": failed,
-                                "seconds": round(time.perf_counter() - started, 1),
-                                "cpu_seconds": round(time.process_time() - started_cpu, 1)}}))
+    out(
+        json.dumps(
+            {
+                "summary": {
+                    "claims": len(claims),
+                    "hold": len(claims) - len(failed),
+                    "failed": failed,
+                    "seconds": round(time.perf_counter() - started, 1),
+                    "cpu_seconds": round(time.process_time() - started_cpu, 1),
+                }
+            }
+        )
+    )
     return 1 if failed else 0
 
 

@@ -10,6 +10,7 @@ Inputs are in the GAN's range [-1, 1] (white digit on black, like MNIST).
 classifier was trained on. The weights come from scripts/train_classifier.py
 (full 60k MNIST training set); assets/mnist_classifier.md is the model card.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -62,7 +63,9 @@ class MnistClassifier(nn.Module):
             raise LabError("metrics.bad_image_shape", shape=tuple(images.shape))
         images = images.float()
         if images.shape[-2:] != (INPUT_SIZE, INPUT_SIZE):
-            images = F.interpolate(images, size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear", align_corners=False, antialias=True)
+            images = F.interpolate(
+                images, size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear", align_corners=False, antialias=True
+            )
         return images.clamp(-1.0, 1.0)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:

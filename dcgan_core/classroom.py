@@ -13,6 +13,7 @@ Students' answers to the current question are pooled anonymously: one answer per
 
 This module holds the state only (no Streamlit); ``classroom_ui`` draws it.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,9 +26,9 @@ from dataclasses import dataclass, field
 
 from dcgan_core.i18n import LabError
 
-PRESENTER_TIMEOUT_S = 30.0   # the teacher's page sends a heartbeat every 2 s; a busy server may delay a few
-FOLLOWER_TIMEOUT_S = 5.0     # a follower's page checks in every second
-MAX_FOLLOWERS = 2000         # ids kept; older ones are forgotten first
+PRESENTER_TIMEOUT_S = 30.0  # the teacher's page sends a heartbeat every 2 s; a busy server may delay a few
+FOLLOWER_TIMEOUT_S = 5.0  # a follower's page checks in every second
+MAX_FOLLOWERS = 2000  # ids kept; older ones are forgotten first
 ADMIN_CODE_ENV = "DCGAN_LAB_ADMIN_CODE"  # the same variable as dcgan_core.registry's
 
 
@@ -48,10 +49,10 @@ class Presentation:
     """What followers see: the teacher's lesson, its settings, and the class question."""
 
     version: int
-    page: str                       # the lesson's url path, e.g. "output_size"
-    settings: dict                  # widget key -> JSON-able value
+    page: str  # the lesson's url path, e.g. "output_size"
+    settings: dict  # widget key -> JSON-able value
     question_id: str | None = None  # the question on the teacher's screen, if any
-    revealed: bool = False          # the teacher has shown its answer to everyone
+    revealed: bool = False  # the teacher has shown its answer to everyone
 
 
 @dataclass
@@ -87,8 +88,12 @@ class Classroom:
         with self._lock:
             if self._teacher_code is None:
                 self._teacher_code = new_token()
-                print(f"DCGAN Lab: the teacher code for presenting is {self._teacher_code} "
-                      f"(set {ADMIN_CODE_ENV} to choose one)", file=sys.stderr, flush=True)
+                print(
+                    f"DCGAN Lab: the teacher code for presenting is {self._teacher_code} "
+                    f"(set {ADMIN_CODE_ENV} to choose one)",
+                    file=sys.stderr,
+                    flush=True,
+                )
             return self._teacher_code
 
     def is_teacher_code(self, code: str | None) -> bool:
@@ -159,8 +164,13 @@ class Classroom:
             if not self._alive():
                 return None
             p = self._presenter
-            return Presentation(version=p.version, page=p.page, settings=dict(p.settings),
-                                question_id=p.question_id, revealed=p.revealed)
+            return Presentation(
+                version=p.version,
+                page=p.page,
+                settings=dict(p.settings),
+                question_id=p.question_id,
+                revealed=p.revealed,
+            )
 
     def version(self) -> int:
         """Changes whenever what followers should show changes (cheap: asked every second by each follower)."""
@@ -209,8 +219,7 @@ class Classroom:
     # ---------------------------------------------------------------- internals (lock held)
 
     def _is_presenter(self, token: str | None) -> bool:
-        return (self._alive() and bool(token)
-                and secrets.compare_digest(str(token), self._presenter.token))
+        return self._alive() and bool(token) and secrets.compare_digest(str(token), self._presenter.token)
 
     def _alive(self) -> bool:
         """Is someone presenting? A presenter silent for PRESENTER_TIMEOUT_S is dropped here."""

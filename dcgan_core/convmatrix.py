@@ -11,6 +11,7 @@ The builders here are vectorised: one broadcast over
 (output row, output column, kernel row, kernel column) finds every non-zero
 at once. ``naive_conv_matrix`` is the plain loop version, kept as a baseline.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -123,9 +124,7 @@ def _as_kernel(kernel) -> torch.Tensor:
     return kernel if isinstance(kernel, torch.Tensor) else torch.as_tensor(np.asarray(kernel))
 
 
-def conv_matrix(
-    input_size: Size, kernel, stride: Size = 1, padding: Size = 0, dilation: Size = 1
-) -> torch.Tensor:
+def conv_matrix(input_size: Size, kernel, stride: Size = 1, padding: Size = 0, dilation: Size = 1) -> torch.Tensor:
     """The convolution as a coalesced sparse COO matrix C.
 
     kernel (kH, kW) gives C of shape (oH·oW, H·W); kernel (C_out, C_in, kH, kW)

@@ -9,6 +9,7 @@ Sources: the bundled MNIST sample (assets/, works offline), torchvision's
 MNIST / Fashion-MNIST / CIFAR-10 (downloaded into the app's data folder),
 a folder of images, or an uploaded zip (see dcgan_core.uploads).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -101,7 +102,7 @@ def _center_square(x: torch.Tensor) -> torch.Tensor:
     h, w = x.shape[-2:]
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2
-    return x[..., top:top + side, left:left + side]
+    return x[..., top : top + side, left : left + side]
 
 
 def _resize(x: torch.Tensor, size: int) -> torch.Tensor:
@@ -110,7 +111,9 @@ def _resize(x: torch.Tensor, size: int) -> torch.Tensor:
     try:
         return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
     except (NotImplementedError, RuntimeError):  # a backend without antialiased bilinear: do it on the CPU
-        return F.interpolate(x.cpu(), size=(size, size), mode="bilinear", antialias=True, align_corners=False).to(x.device)
+        return F.interpolate(x.cpu(), size=(size, size), mode="bilinear", antialias=True, align_corners=False).to(
+            x.device
+        )
 
 
 def _convert_chunk(x: torch.Tensor, image_size: int, channels: int) -> torch.Tensor:
@@ -142,9 +145,9 @@ def to_model_range(images_uint8_or_float, image_size: int, channels: int, device
     target = torch.device(device) if device is not None else source.device
     out = torch.empty((source.shape[0], channels, image_size, image_size), dtype=torch.float32, device=target)
     for start in range(0, source.shape[0], CHUNK):
-        chunk = source[start:start + CHUNK].to(target)
+        chunk = source[start : start + CHUNK].to(target)
         chunk = chunk.float() / 255.0 if is_uint8 else chunk.float()
-        out[start:start + CHUNK] = _convert_chunk(chunk, image_size, channels)
+        out[start : start + CHUNK] = _convert_chunk(chunk, image_size, channels)
     return out
 
 
@@ -232,7 +235,7 @@ def _square(array: np.ndarray) -> np.ndarray:
     h, w = array.shape[:2]
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2
-    return array[top:top + side, left:left + side]
+    return array[top : top + side, left : left + side]
 
 
 def image_files(folder: Path) -> list[Path]:
@@ -265,7 +268,9 @@ def _load_folder(folder: Path, spec: DatasetSpec, device) -> tuple[torch.Tensor,
     out = torch.empty((kept, spec.channels, spec.image_size, spec.image_size), dtype=torch.float32, device=device)
     for group in by_size.values():
         order = torch.tensor([index for index, _ in group], device=device)
-        out[order] = to_model_range(np.stack([array for _, array in group]), spec.image_size, spec.channels, device=device)
+        out[order] = to_model_range(
+            np.stack([array for _, array in group]), spec.image_size, spec.channels, device=device
+        )
     return out, kept, unreadable + not_images
 
 
@@ -308,8 +313,9 @@ def load_images(spec: DatasetSpec, device="cpu", zip_limits: ZipLimits = ZipLimi
         folder = Path(spec.path).expanduser()
         images, kept, skipped = _load_folder(folder, spec, device)
         notice = ("data.folder_skipped", {"kept": kept, "skipped": skipped}) if skipped else (None, {})
-        return ImageSet(images=images, labels=None, name=folder.name or str(folder),
-                        notice_key=notice[0], notice_params=notice[1])
+        return ImageSet(
+            images=images, labels=None, name=folder.name or str(folder), notice_key=notice[0], notice_params=notice[1]
+        )
     # zip
     result = extract_image_zip(spec.path, dest_name=Path(spec.path).stem, limits=zip_limits)
     images, kept, _ = _load_folder(result.folder, spec, device)
@@ -321,9 +327,13 @@ def load_images(spec: DatasetSpec, device="cpu", zip_limits: ZipLimits = ZipLimi
         "corrupt": counts.get("data.skip_corrupt_image", 0) + counts.get("data.skip_encrypted", 0),
         "too_big": counts.get("data.skip_too_many_pixels", 0),
     }
-    return ImageSet(images=images, labels=None, name=Path(spec.path).name,
-                    notice_key="data.zip_summary" if result.skipped else None,
-                    notice_params=notice_params if result.skipped else {})
+    return ImageSet(
+        images=images,
+        labels=None,
+        name=Path(spec.path).name,
+        notice_key="data.zip_summary" if result.skipped else None,
+        notice_params=notice_params if result.skipped else {},
+    )
 
 
 def load_images_or_bundled(spec: DatasetSpec, device="cpu") -> ImageSet:

@@ -1,6 +1,7 @@
 """What a dataset must have before a GAN trains on it: enough images for one batch
 (refused otherwise), enough to learn from (a warning the user must confirm), and the
 colour channels its images really have."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,8 +18,8 @@ KNOWN_SIZES = {"bundled": None, "mnist": 60_000, "fashion_mnist": 60_000, "cifar
 
 @dataclass(frozen=True)
 class SizeCheck:
-    verdict: str               # "ok", "warn" (train only after the user confirms) or "refuse"
-    key: str | None = None     # catalog key of the sentence that says why
+    verdict: str  # "ok", "warn" (train only after the user confirms) or "refuse"
+    key: str | None = None  # catalog key of the sentence that says why
     params: dict = field(default_factory=dict)
 
 
@@ -57,7 +58,7 @@ def channels_of(images) -> int | None:
 
 @dataclass(frozen=True)
 class DataSurvey:
-    count: int            # images found (before decoding them all)
+    count: int  # images found (before decoding them all)
     channels: int | None  # what the looked-at images have
 
 

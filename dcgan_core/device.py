@@ -1,4 +1,5 @@
 """Which accelerator trains the models: CUDA, then Apple MPS, then the CPU."""
+
 from __future__ import annotations
 
 import torch
@@ -69,7 +70,11 @@ def device_name(device: torch.device, lang: str = "en") -> str:
     if device.type == "mps":
         return "Apple MPS"
     threads = torch.get_num_threads()  # this thread's pool
-    return translate("trainer.cpu_thread", lang) if threads == 1 else translate("trainer.cpu_threads", lang, threads=threads)
+    return (
+        translate("trainer.cpu_thread", lang)
+        if threads == 1
+        else translate("trainer.cpu_threads", lang, threads=threads)
+    )
 
 
 def device_description(device: torch.device, lang: str = "en") -> str:

@@ -48,6 +48,7 @@ What each rank does, and why
   a finiteness check and a stop flag in one all-reduce, so they stop at the
   same step when a loss diverges or someone presses Ctrl-C.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -186,14 +187,24 @@ def seed_rank_stream(trainer, ctx: DistContext, resumed) -> None:
 
 # ---- command line ----------------------------------------------------------------
 
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("multi-GPU (under torchrun)")
-    group.add_argument("--sync-bn", action="store_true",
-                       help="batchnorm statistics over all GPUs' minibatches (SyncBatchNorm; CUDA only)")
-    group.add_argument("--scale-lr", default="none", choices=LR_SCALING,
-                       help="scale the learning rate with the number of processes W: linear ×W, sqrt ×√W "
-                            "(default none: the paper's 2e-4 per step, whatever the batch)")
-    group.add_argument("--trace-weights", action="store_true", help=argparse.SUPPRESS)  # tests: per-rank weights per step
+    group.add_argument(
+        "--sync-bn",
+        action="store_true",
+        help="batchnorm statistics over all GPUs' minibatches (SyncBatchNorm; CUDA only)",
+    )
+    group.add_argument(
+        "--scale-lr",
+        default="none",
+        choices=LR_SCALING,
+        help="scale the learning rate with the number of processes W: linear ×W, sqrt ×√W "
+        "(default none: the paper's 2e-4 per step, whatever the batch)",
+    )
+    group.add_argument(
+        "--trace-weights", action="store_true", help=argparse.SUPPRESS
+    )  # tests: per-rank weights per step
 
 
 def main(args: argparse.Namespace) -> int:
@@ -253,17 +264,21 @@ def _build_trainer(config, resumed, ctx: DistContext, sync_bn: bool):
 class _DistributedRun:
     """The rank-synchronous loop: the same steps on every rank; rank 0 writes."""
 
-    def __init__(self, trainer, ctx: DistContext, out: Path, base_lr: float, lr_rule: str, sync_bn: bool,
-                 trace: bool):
+    def __init__(self, trainer, ctx: DistContext, out: Path, base_lr: float, lr_rule: str, sync_bn: bool, trace: bool):
         self.trainer, self.ctx, self.out = trainer, ctx, out
         self.config = trainer.config
         self.stop_requested = False
         self.last_metrics: dict = {}
         self._saved_step = 0
-        self.distributed_info = {"world_size": ctx.world_size, "backend": ctx.backend,
-                                 "per_rank_batch": self.config.batch_size,
-                                 "effective_batch": self.config.batch_size * ctx.world_size,
-                                 "base_lr": base_lr, "lr_scaling": lr_rule, "sync_bn": sync_bn}
+        self.distributed_info = {
+            "world_size": ctx.world_size,
+            "backend": ctx.backend,
+            "per_rank_batch": self.config.batch_size,
+            "effective_batch": self.config.batch_size * ctx.world_size,
+            "base_lr": base_lr,
+            "lr_scaling": lr_rule,
+            "sync_bn": sync_bn,
+        }
         self.trace = _Trace(trainer, ctx, out) if trace else None
 
     def loop(self) -> int:
@@ -273,12 +288,16 @@ class _DistributedRun:
         if ctx.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
             (self.out / "config.json").write_text(
-                json.dumps({**config.to_dict(), "distributed": self.distributed_info}, indent=2), encoding="utf-8")
+                json.dumps({**config.to_dict(), "distributed": self.distributed_info}, indent=2), encoding="utf-8"
+            )
             self._sample()
-            print(f"DCGAN {config.model.image_size}×{config.model.image_size}×{config.model.channels} on "
-                  f"{ctx.world_size} × {ctx.device.type} ({ctx.backend}), batch {config.batch_size} per rank "
-                  f"= {config.batch_size * ctx.world_size}, lr {config.lr:g}, step {trainer.mode_used} "
-                  f"→ {self.out.resolve()}", file=sys.stderr)
+            print(
+                f"DCGAN {config.model.image_size}×{config.model.image_size}×{config.model.channels} on "
+                f"{ctx.world_size} × {ctx.device.type} ({ctx.backend}), batch {config.batch_size} per rank "
+                f"= {config.batch_size * ctx.world_size}, lr {config.lr:g}, step {trainer.mode_used} "
+                f"→ {self.out.resolve()}",
+                file=sys.stderr,
+            )
         pending: list[torch.Tensor] = []
         started, start_step = time.monotonic(), trainer.step_count
         status = "finished"
@@ -316,8 +335,9 @@ class _DistributedRun:
         if ctx.is_main:
             print(file=sys.stderr)
             if status == "failed":
-                print(LabError("trainer.nan", step=trainer.step_count, checkpoint_step=self._saved_step),
-                      file=sys.stderr)
+                print(
+                    LabError("trainer.nan", step=trainer.step_count, checkpoint_step=self._saved_step), file=sys.stderr
+                )
             else:
                 key = "trainer.finished" if status == "finished" else "trainer.stopped"
                 print(LabError(key, step=trainer.step_count), file=sys.stderr)
@@ -344,12 +364,12 @@ class _DistributedRun:
             lines = []
             for i, row in enumerate(rows):
                 entry = {"step": first + i}
-                entry.update({name: (float(v) if math.isfinite(v) else None) for name, v in zip(METRICS, row)})
+                entry.update({name: (float(v) if math.isfinite(v) else None) for name, v in zip(METRICS, row, strict=False)})
                 entry.update(lr=self.config.lr, beta1=self.config.beta1)
                 lines.append(json.dumps(entry))
             with open(self.out / "metrics.jsonl", "a", encoding="utf-8") as f:
                 f.write("\n".join(lines) + "\n")
-            self.last_metrics = dict(zip(METRICS, (float(v) for v in rows[-1])))
+            self.last_metrics = dict(zip(METRICS, (float(v) for v in rows[-1]), strict=False))
         return finite, stop
 
     def _sample(self) -> None:
@@ -384,10 +404,14 @@ class _DistributedRun:
         images_per_s = steps_per_s * self.config.batch_size * self.ctx.world_size
         eta = (self.config.max_steps - step) / steps_per_s if steps_per_s > 0 else None
         m = self.last_metrics
-        print(f"\rstep {step}/{self.config.max_steps} D {m.get('loss_d', float('nan')):.3f} "
-              f"G {m.get('loss_g', float('nan')):.3f} D(x) {m.get('d_real', float('nan')):.2f} "
-              f"{images_per_s:.0f} img/s (all ranks) ETA {format_seconds(eta)}   ",
-              end="", file=sys.stderr, flush=True)
+        print(
+            f"\rstep {step}/{self.config.max_steps} D {m.get('loss_d', float('nan')):.3f} "
+            f"G {m.get('loss_g', float('nan')):.3f} D(x) {m.get('d_real', float('nan')):.2f} "
+            f"{images_per_s:.0f} img/s (all ranks) ETA {format_seconds(eta)}   ",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 class _Trace:
@@ -418,12 +442,20 @@ class _Trace:
     def write(self) -> None:
         folder = self.out / "trace"
         folder.mkdir(parents=True, exist_ok=True)
-        torch.save({"rank": self.ctx.rank, "world_size": self.ctx.world_size, "initial": self.initial,
-                    "shard": self.trainer.images.detach().cpu(), "rng_states": self.rng_states,
-                    "params": torch.stack(self.params), "buffers": torch.stack(self.buffers),
-                    "metrics": torch.stack(self.metrics) if self.metrics else torch.zeros(0, 5),
-                    "mode_used": self.trainer.mode_used},
-                   folder / f"rank{self.ctx.rank}.pt")
+        torch.save(
+            {
+                "rank": self.ctx.rank,
+                "world_size": self.ctx.world_size,
+                "initial": self.initial,
+                "shard": self.trainer.images.detach().cpu(),
+                "rng_states": self.rng_states,
+                "params": torch.stack(self.params),
+                "buffers": torch.stack(self.buffers),
+                "metrics": torch.stack(self.metrics) if self.metrics else torch.zeros(0, 5),
+                "mode_used": self.trainer.mode_used,
+            },
+            folder / f"rank{self.ctx.rank}.pt",
+        )
 
 
 def _cpu_state(module: nn.Module) -> dict:

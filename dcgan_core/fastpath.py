@@ -29,6 +29,7 @@ steps that capture and compile need are undone in place afterwards.
 Only ``torch.optim.Adam`` (what ``train.make_adam`` builds) is supported:
 the undo resets Adam's moments and step counters.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -72,9 +73,17 @@ class StepParts:
 def parts_of(source) -> StepParts:
     if isinstance(source, StepParts):
         return source
-    return StepParts(netG=source.netG, netD=source.netD, opt_g=source.opt_g, opt_d=source.opt_d,
-                     images=source.images, rng=source.rng, batch_size=source.config.batch_size,
-                     nz=source.config.model.nz, wrapped=getattr(source, "ddp_modules", None))
+    return StepParts(
+        netG=source.netG,
+        netD=source.netD,
+        opt_g=source.opt_g,
+        opt_d=source.opt_d,
+        images=source.images,
+        rng=source.rng,
+        batch_size=source.config.batch_size,
+        nz=source.config.model.nz,
+        wrapped=getattr(source, "ddp_modules", None),
+    )
 
 
 def check_mode(mode: str) -> str:
@@ -119,6 +128,7 @@ def make_fast_step(source, mode: str = "auto", amp: bool = False):
 
 # ---- eager -------------------------------------------------------------------
 
+
 def _eager_step(parts: StepParts, amp_dtype=None):
     from dcgan_core.train import make_train_step  # train imports this module
 
@@ -139,7 +149,8 @@ def _eager_step(parts: StepParts, amp_dtype=None):
 
 # ---- CUDA graph ----------------------------------------------------------------
 
-def _cuda_graph_step(parts: StepParts, amp_dtype, snapshot: "_Snapshot"):
+
+def _cuda_graph_step(parts: StepParts, amp_dtype, snapshot: _Snapshot):
     device = parts.device
     if parts.rng.device.type != "cuda":
         raise RuntimeError("the trainer's random generator is not on the GPU")
@@ -174,7 +185,8 @@ def _cuda_graph_step(parts: StepParts, amp_dtype, snapshot: "_Snapshot"):
 
 # ---- torch.compile ----------------------------------------------------------
 
-def _compiled_step(parts: StepParts, amp_dtype, snapshot: "_Snapshot"):
+
+def _compiled_step(parts: StepParts, amp_dtype, snapshot: _Snapshot):
     """G and D compiled as modules; the step around them (losses, backward, fused Adam)
     stays eager. Compiling the whole step function does not work: AOTAutograd would
     join D's loss and G's output in one backward node, which G's update then
@@ -206,6 +218,7 @@ def _compiled_step(parts: StepParts, amp_dtype, snapshot: "_Snapshot"):
 
 # ---- optimizer state, undo -------------------------------------------------------
 
+
 def _set_capturable(parts: StepParts, capturable: bool) -> None:
     """Adam's ``capturable`` flag for every group, with each step counter where that
     setting expects it: on the parameter's device when capturable or fused, else on the CPU."""
@@ -235,16 +248,20 @@ class _Snapshot:
 
     def __init__(self, parts: StepParts):
         self.parts = parts
-        self.modules = {id(m): {k: v.detach().clone() for k, v in m.state_dict().items()}
-                        for m in (parts.netG, parts.netD)}
+        self.modules = {
+            id(m): {k: v.detach().clone() for k, v in m.state_dict().items()} for m in (parts.netG, parts.netD)
+        }
         self.optim = []
         for opt in parts.optimizers:
             saved = {}
             for group in opt.param_groups:
                 for p in group["params"]:
                     state = opt.state.get(p)
-                    saved[p] = {k: v.detach().clone() for k, v in state.items() if isinstance(v, torch.Tensor)} \
-                        if state else None
+                    saved[p] = (
+                        {k: v.detach().clone() for k, v in state.items() if isinstance(v, torch.Tensor)}
+                        if state
+                        else None
+                    )
             self.optim.append((opt, saved))
         self.rng_state = parts.rng.get_state()
 

@@ -10,14 +10,15 @@ as a representation for classification (Radford et al. 2015, §5 and §6.2).
   concatenate, and train a linear classifier on top, compared here with the
   same classifier on raw pixels.
 """
+
 from __future__ import annotations
 
 import copy
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -60,8 +61,10 @@ def _block_outputs(netD: nn.Module, images: torch.Tensor) -> tuple[list[tuple[st
     collected: list[tuple[str, torch.Tensor]] = []
     handles = []
     for name, index in _block_ends(netD):
+
         def save(_module, _inputs, output, name=name):
             collected.append((name, output.detach().clone()))
+
         handles.append(modules[index].register_forward_hook(save))
     try:
         logits = netD(images)
@@ -112,13 +115,17 @@ def mean_probability(netD: nn.Module, images: torch.Tensor, batch_statistics: bo
     (with batch_statistics, batch norm uses each minibatch's statistics, as in training)."""
     net = _working_copy(netD, batch_statistics)
     device = _device_of(net)
-    probabilities = [torch.sigmoid(net(images[i:i + batch_size].to(device).float())).cpu()
-                     for i in range(0, len(images), batch_size)]
+    probabilities = [
+        torch.sigmoid(net(images[i : i + batch_size].to(device).float())).cpu()
+        for i in range(0, len(images), batch_size)
+    ]
     return float(torch.cat(probabilities).mean())
 
 
 @torch.no_grad()
-def layer_activations(netD: nn.Module, image: torch.Tensor, context: torch.Tensor | None = None) -> list[tuple[str, torch.Tensor]]:
+def layer_activations(
+    netD: nn.Module, image: torch.Tensor, context: torch.Tensor | None = None
+) -> list[tuple[str, torch.Tensor]]:
     """[(layer name, activation (C, H, W))] for one image (C, H, W) or (1, C, H, W):
     each conv block's output, then the final logit map. Batch norm as in
     ``discriminator_logit``; works on a copy of D."""
@@ -180,7 +187,7 @@ def discriminator_features(netD: nn.Module, images: torch.Tensor, batch_size: in
     device = _device_of(net)
     chunks = []
     for start in range(0, len(images), batch_size):
-        outputs, _ = _block_outputs(net, images[start:start + batch_size].to(device))
+        outputs, _ = _block_outputs(net, images[start : start + batch_size].to(device))
         pooled = [F.adaptive_max_pool2d(out, POOL_GRID).flatten(1) for name, out in outputs if name != "logit"]
         chunks.append(torch.cat(pooled, 1).cpu())
     return torch.cat(chunks)
@@ -192,7 +199,7 @@ def balanced_subset(labels: torch.Tensor, n_labels: int, seed: int) -> torch.Ten
     generator = torch.Generator().manual_seed(seed)
     per_class = [n_labels // len(classes) + (1 if j < n_labels % len(classes) else 0) for j in range(len(classes))]
     chosen = []
-    for c, count in zip(classes.tolist(), per_class):
+    for c, count in zip(classes.tolist(), per_class, strict=False):
         members = torch.nonzero(labels == c).reshape(-1)
         if count > len(members):
             raise LabError("discriminator.too_few_labels", n=n_labels, label=c, available=len(members))
@@ -226,7 +233,9 @@ def linear_probe(
     n_classes = int(max(train_labels.max(), test_labels.max())) + 1
     weight = torch.zeros(x.shape[1], n_classes, requires_grad=True)
     bias = torch.zeros(n_classes, requires_grad=True)
-    optimizer = torch.optim.LBFGS([weight, bias], lr=1, max_iter=max_iter, history_size=10, line_search_fn="strong_wolfe")
+    optimizer = torch.optim.LBFGS(
+        [weight, bias], lr=1, max_iter=max_iter, history_size=10, line_search_fn="strong_wolfe"
+    )
 
     def closure():
         optimizer.zero_grad()
@@ -296,31 +305,48 @@ def representation_experiment(
     jobs = [(count, r) for count in counts for r in range(1 if count >= n_train else repeats)]
     train_labels, test_labels = train_labels.cpu(), test_labels.cpu()
     # Only the training digits some probe sees need features (a few hundred for 100 labels).
-    subsets = {job: (torch.arange(n_train) if job[0] >= n_train else balanced_subset(train_labels, job[0], seed + job[1]))
-               for job in jobs}
+    subsets = {
+        job: (torch.arange(n_train) if job[0] >= n_train else balanced_subset(train_labels, job[0], seed + job[1]))
+        for job in jobs
+    }
     needed = torch.unique(torch.cat(list(subsets.values())))
     position = torch.full((n_train,), -1, dtype=torch.long)
     position[needed] = torch.arange(len(needed))
     report(0.0)
     feature_sets = {}
     for j, (key, net) in enumerate((("d", copy.deepcopy(netD).eval()), ("random", random_discriminator(netD, seed)))):
-        feature_sets[key] = (discriminator_features(net, train_images[needed]), discriminator_features(net, test_images))
+        feature_sets[key] = (
+            discriminator_features(net, train_images[needed]),
+            discriminator_features(net, test_images),
+        )
         report(0.1 * (j + 1))
     feature_sets["pixel"] = (train_images[needed].flatten(1).float().cpu(), test_images.flatten(1).float().cpu())
     scores: dict[int, dict[str, list[float]]] = {}
     for done, (count, r) in enumerate(jobs):
         chosen = position[subsets[(count, r)]]
         for key, (train_f, test_f) in feature_sets.items():
-            accuracy = linear_probe(train_f[chosen], train_labels[subsets[(count, r)]], test_f, test_labels, "all", seed=seed + r)
+            accuracy = linear_probe(
+                train_f[chosen], train_labels[subsets[(count, r)]], test_f, test_labels, "all", seed=seed + r
+            )
             scores.setdefault(count, {}).setdefault(key, []).append(accuracy)
         report(0.2 + 0.8 * (done + 1) / len(jobs))
     results = []
     for count, by_key in scores.items():
         (d, d_std), (rnd, rnd_std), (px, px_std) = (_mean_std(by_key[k]) for k in ("d", "random", "pixel"))
-        results.append(ProbeResult(
-            n_labels=count, d_accuracy=d, d_std=d_std, random_accuracy=rnd, random_std=rnd_std,
-            pixel_accuracy=px, pixel_std=px_std, repeats=len(by_key["d"]),
-            feature_dim=feature_sets["d"][0].shape[1], pixel_dim=feature_sets["pixel"][0].shape[1]))
+        results.append(
+            ProbeResult(
+                n_labels=count,
+                d_accuracy=d,
+                d_std=d_std,
+                random_accuracy=rnd,
+                random_std=rnd_std,
+                pixel_accuracy=px,
+                pixel_std=px_std,
+                repeats=len(by_key["d"]),
+                feature_dim=feature_sets["d"][0].shape[1],
+                pixel_dim=feature_sets["pixel"][0].shape[1],
+            )
+        )
     return results
 
 

@@ -3,10 +3,11 @@
 Each page or module owns one namespace: ``locales/<lang>/<namespace>.json``.
 A key is addressed as ``"<namespace>.<key>"``, e.g. ``"output_size.title"``.
 """
+
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -14,7 +15,7 @@ LANGUAGES = {"en": "English", "zh": "简体中文"}
 DEFAULT_LANGUAGE = "en"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_catalog(lang: str) -> dict[str, str]:
     if lang not in LANGUAGES:
         raise ValueError(f"Unknown language {lang!r}; choose one of {sorted(LANGUAGES)}.")

@@ -5,6 +5,7 @@ stop, one step, new lr/β1, save now) that the thread applies between steps,
 and reads an immutable ``JobSnapshot``. Metrics reach the host in batches,
 a few times a second, never inside a step.
 """
+
 from __future__ import annotations
 
 import io
@@ -14,7 +15,7 @@ import os
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,10 +31,10 @@ from dcgan_core.train import METRICS, TrainConfig, Trainer, check_optimizer_sett
 STATUSES = ("idle", "starting", "running", "paused", "stopping", "stopped", "finished", "failed")
 ACTIVE = ("starting", "running", "paused", "stopping")
 HISTORY_COLUMNS = ("step", *METRICS)
-READ_INTERVAL_S = 0.25   # how often the host reads the device's metrics
-RATE_WINDOW_S = 3.0      # images/s is averaged over this much recent time
-MAX_FRAMES = 120         # sample grids kept for the timeline (thinned evenly beyond this)
-COLLAPSE_RATIO = 0.15    # samples this much less varied than real images: mode collapse
+READ_INTERVAL_S = 0.25  # how often the host reads the device's metrics
+RATE_WINDOW_S = 3.0  # images/s is averaged over this much recent time
+MAX_FRAMES = 120  # sample grids kept for the timeline (thinned evenly beyond this)
+COLLAPSE_RATIO = 0.15  # samples this much less varied than real images: mode collapse
 COLLAPSE_MIN_STEPS = 200  # a fresh generator draws near-identical images; judge only later
 LIVE_SAMPLE_EVERY_S = 0.75  # the live grid is redrawn at least this often (a browser asks every 1 s)
 
@@ -49,9 +50,15 @@ def default_cpu_threads() -> int:
 
 # The requests a run takes from outside, by name (the registry's control actions, the
 # messages a training process receives), and the job method that carries each out.
-CONTROL_METHODS = {"pause": "pause", "resume": "resume", "stop": "stop", "step": "step_once",
-                   "set_hyperparameters": "set_hyperparameters", "save": "request_checkpoint",
-                   "generator": "request_generator"}
+CONTROL_METHODS = {
+    "pause": "pause",
+    "resume": "resume",
+    "stop": "stop",
+    "step": "step_once",
+    "set_hyperparameters": "set_hyperparameters",
+    "save": "request_checkpoint",
+    "generator": "request_generator",
+}
 
 
 def apply_control(job, action: str, **params):
@@ -68,16 +75,16 @@ class JobSnapshot:
     start_step: int
     max_steps: int
     epoch: float
-    history: np.ndarray            # (n, len(HISTORY_COLUMNS)): step, loss_d, loss_g, d_real, d_fake_before, d_fake_after
+    history: np.ndarray  # (n, len(HISTORY_COLUMNS)): step, loss_d, loss_g, d_real, d_fake_before, d_fake_after
     images_per_sec: float
     eta_seconds: float | None
     elapsed_seconds: float
-    device: str                     # in English (CLI); device_by_lang for the UI
+    device: str  # in English (CLI); device_by_lang for the UI
     device_by_lang: dict
     memory_gib: tuple[float, float] | None
     latest_grid: np.ndarray | None  # (H, W, 3) uint8, fixed noise through G
     latest_grid_step: int | None
-    frames: tuple                   # ((step, grid), ...) for the timeline
+    frames: tuple  # ((step, grid), ...) for the timeline
     real_grid: np.ndarray | None
     warnings: tuple
     lr: float
@@ -108,7 +115,7 @@ class JobSnapshot:
     def last_metrics(self) -> dict | None:
         if len(self.history) == 0:
             return None
-        return dict(zip(METRICS, (float(v) for v in self.history[-1, 1:])))
+        return dict(zip(METRICS, (float(v) for v in self.history[-1, 1:]), strict=False))
 
 
 class _History:
@@ -125,7 +132,7 @@ class _History:
             grown = np.zeros((max(need, 2 * len(self._rows)), self._rows.shape[1]))
             grown[: self._n] = self._rows[: self._n]
             self._rows = grown
-        self._rows[self._n:need] = rows
+        self._rows[self._n : need] = rows
         self._n = need
 
     def view(self) -> np.ndarray:
@@ -214,9 +221,16 @@ def png_bytes(grid: np.ndarray, compress_level: int = 6) -> bytes:
 class TrainingJob:
     """One run: ``start()`` it, steer it, read ``snapshot()``."""
 
-    def __init__(self, config: TrainConfig, run_dir: str | Path, resume: Checkpoint | None = None,
-                 images=None, write_samples: bool = True, cpu_threads: int | None = None,
-                 earlier_log: str | Path | None = None):
+    def __init__(
+        self,
+        config: TrainConfig,
+        run_dir: str | Path,
+        resume: Checkpoint | None = None,
+        images=None,
+        write_samples: bool = True,
+        cpu_threads: int | None = None,
+        earlier_log: str | Path | None = None,
+    ):
         self.config = config
         self.earlier_log = Path(earlier_log) if earlier_log else None  # a resumed run's curves so far
         self.run_dir = Path(run_dir)
@@ -267,7 +281,7 @@ class TrainingJob:
 
     # ---- control (any thread) ----------------------------------------------
 
-    def start(self) -> "TrainingJob":
+    def start(self) -> TrainingJob:
         with self._lock:
             if self._thread is not None:
                 return self
@@ -306,7 +320,9 @@ class TrainingJob:
 
     def set_hyperparameters(self, lr: float | None = None, beta1: float | None = None) -> None:
         current = self.config
-        check_optimizer_settings(current.lr if lr is None else lr, current.beta1 if beta1 is None else beta1, current.beta2)
+        check_optimizer_settings(
+            current.lr if lr is None else lr, current.beta1 if beta1 is None else beta1, current.beta2
+        )
         with self._wake:
             if lr is not None:
                 self._pending_hparams["lr"] = float(lr)
@@ -363,19 +379,40 @@ class TrainingJob:
             now = self._ended_at or time.monotonic()
             elapsed = now - self._started_at if self._started_at else 0.0
             remaining = self.config.max_steps - self._step
-            eta = remaining / (self._rate / self.config.batch_size) if self._rate > 0 and self._status == "running" else None
+            eta = (
+                remaining / (self._rate / self.config.batch_size)
+                if self._rate > 0 and self._status == "running"
+                else None
+            )
             return JobSnapshot(
-                status=self._status, message_key=self._message_key, message_params=dict(self._message_params),
-                step=self._step, start_step=self._start_step, max_steps=self.config.max_steps, epoch=self._epoch,
-                history=self._history.view(), images_per_sec=self._rate, eta_seconds=eta, elapsed_seconds=elapsed,
-                device=self._device_texts.get("en", ""), device_by_lang=dict(self._device_texts), memory_gib=self._memory,
-                latest_grid=self._latest_grid, latest_grid_step=self._latest_grid_step,
-                frames=tuple(self._frames), real_grid=self._real_grid, warnings=self._warnings,
-                lr=self.config.lr, beta1=self.config.beta1, config=self.config.to_dict(),
+                status=self._status,
+                message_key=self._message_key,
+                message_params=dict(self._message_params),
+                step=self._step,
+                start_step=self._start_step,
+                max_steps=self.config.max_steps,
+                epoch=self._epoch,
+                history=self._history.view(),
+                images_per_sec=self._rate,
+                eta_seconds=eta,
+                elapsed_seconds=elapsed,
+                device=self._device_texts.get("en", ""),
+                device_by_lang=dict(self._device_texts),
+                memory_gib=self._memory,
+                latest_grid=self._latest_grid,
+                latest_grid_step=self._latest_grid_step,
+                frames=tuple(self._frames),
+                real_grid=self._real_grid,
+                warnings=self._warnings,
+                lr=self.config.lr,
+                beta1=self.config.beta1,
+                config=self.config.to_dict(),
                 run_dir=str(self.run_dir),
                 checkpoint_path=str(self.checkpoint_path) if self._checkpoint_step is not None else None,
-                checkpoint_step=self._checkpoint_step, dataset_name=self._dataset_name,
-                dataset_size=self._dataset_size, data_notice_key=self._notice_key,
+                checkpoint_step=self._checkpoint_step,
+                dataset_name=self._dataset_name,
+                dataset_size=self._dataset_size,
+                data_notice_key=self._notice_key,
                 data_notice_params=dict(self._notice_params),
             )
 
@@ -393,8 +430,11 @@ class TrainingJob:
         except Exception as err:  # noqa: BLE001 — the job must end with a message, never hang
             if is_out_of_memory(err):
                 self._release_memory()
-                self._finish("failed", "trainer.oom", {"batch": self.config.batch_size,
-                                                       "smaller": max(1, self.config.batch_size // 2)})
+                self._finish(
+                    "failed",
+                    "trainer.oom",
+                    {"batch": self.config.batch_size, "smaller": max(1, self.config.batch_size // 2)},
+                )
             else:
                 traceback.print_exc()
                 self._finish("failed", "trainer.crashed", {"detail": f"{type(err).__name__}: {err}"[:300]})
@@ -452,7 +492,11 @@ class TrainingJob:
     def _carry_earlier_log(self, start_step: int) -> None:
         """A continued run shows its curves from step 1, not from where it resumed: the rows
         up to the checkpoint's step come from the earlier run's log, and go into this one's."""
-        if self.earlier_log is None or start_step == 0 or self.earlier_log.resolve() == (self.run_dir / "metrics.jsonl").resolve():
+        if (
+            self.earlier_log is None
+            or start_step == 0
+            or self.earlier_log.resolve() == (self.run_dir / "metrics.jsonl").resolve()
+        ):
             return
         rows = []
         try:
@@ -590,7 +634,7 @@ class TrainingJob:
         lines = []
         for row in rows:
             entry = {"step": int(row[0])}
-            entry.update({name: (float(v) if math.isfinite(v) else None) for name, v in zip(METRICS, row[1:])})
+            entry.update({name: (float(v) if math.isfinite(v) else None) for name, v in zip(METRICS, row[1:], strict=False)})
             entry.update(lr=lr, beta1=beta1)
             lines.append(json.dumps(entry))
         with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:

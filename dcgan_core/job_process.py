@@ -13,6 +13,7 @@ costs nothing however many pages ask. Control requests travel the other way.
 If the child dies, the run ends as "failed" with a message; if the server dies,
 the child sees its pipe close, saves a checkpoint and exits.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,14 +30,22 @@ from pathlib import Path
 import numpy as np
 
 from dcgan_core.checkpoint import Checkpoint
-from dcgan_core.job import (ACTIVE, HISTORY_COLUMNS, JobSnapshot, TrainingJob, _History, apply_control,
-                            generator_from_export)
+from dcgan_core.job import (
+    ACTIVE,
+    HISTORY_COLUMNS,
+    JobSnapshot,
+    TrainingJob,
+    _History,
+    apply_control,
+    generator_from_export,
+)
 from dcgan_core.train import TrainConfig, check_optimizer_settings
 
 PUBLISH_INTERVAL_S = 0.2
 
 
 # ---- the child ---------------------------------------------------------------
+
 
 class _Publisher:
     """Turns successive snapshots into small updates: only what is new is sent."""
@@ -51,11 +60,17 @@ class _Publisher:
         history = snap.history
         frames_now = tuple(step for step, _ in snap.frames)
         sent = set(self.frame_steps)
-        small = {name: getattr(snap, name) for name in JobSnapshot.__dataclass_fields__
-                 if name not in ("history", "frames", "latest_grid", "real_grid")}
-        update = {"fields": small, "rows": np.array(history[self.rows_sent:]),
-                  "frame_steps": frames_now,
-                  "new_frames": [(step, grid) for step, grid in snap.frames if step not in sent]}
+        small = {
+            name: getattr(snap, name)
+            for name in JobSnapshot.__dataclass_fields__
+            if name not in ("history", "frames", "latest_grid", "real_grid")
+        }
+        update = {
+            "fields": small,
+            "rows": np.array(history[self.rows_sent :]),
+            "frame_steps": frames_now,
+            "new_frames": [(step, grid) for step, grid in snap.frames if step not in sent],
+        }
         self.rows_sent = len(history)
         self.frame_steps = frames_now
         if snap.latest_grid_step != self.grid_step:
@@ -147,18 +162,32 @@ class _Channel:
 
 # ---- the parent --------------------------------------------------------------
 
+
 class TrainingProcess:
     """``TrainingJob``'s methods, for a run that trains in a child process."""
 
-    def __init__(self, config: TrainConfig, run_dir: str | Path, resume: Checkpoint | None = None,
-                 images=None, write_samples: bool = True, cpu_threads: int | None = None,
-                 earlier_log: str | Path | None = None):
+    def __init__(
+        self,
+        config: TrainConfig,
+        run_dir: str | Path,
+        resume: Checkpoint | None = None,
+        images=None,
+        write_samples: bool = True,
+        cpu_threads: int | None = None,
+        earlier_log: str | Path | None = None,
+    ):
         self.config = config
         self.run_dir = Path(run_dir)
         self.checkpoint_path = self.run_dir / "checkpoint.pt"
-        self._kwargs = dict(config=config, run_dir=str(run_dir), resume=resume, images=images,
-                            write_samples=write_samples, cpu_threads=cpu_threads,
-                            earlier_log=str(earlier_log) if earlier_log else None)
+        self._kwargs = dict(
+            config=config,
+            run_dir=str(run_dir),
+            resume=resume,
+            images=images,
+            write_samples=write_samples,
+            cpu_threads=cpu_threads,
+            earlier_log=str(earlier_log) if earlier_log else None,
+        )
         self._lock = threading.Lock()
         self._process = None
         self._started_at: float | None = None
@@ -173,7 +202,7 @@ class TrainingProcess:
 
     # ---- control ------------------------------------------------------------
 
-    def start(self) -> "TrainingProcess":
+    def start(self) -> TrainingProcess:
         import dcgan_core.paths as paths
 
         with self._lock:
@@ -183,11 +212,20 @@ class TrainingProcess:
             root = str(Path(__file__).resolve().parent.parent)
             env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
             try:
-                self._process = subprocess.Popen([sys.executable, "-m", "dcgan_core.job_process"], cwd=root,
-                                                 env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", "dcgan_core.job_process"],
+                    cwd=root,
+                    env=env,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                )
             except OSError as err:  # no interpreter to start: the run ends with the reason, the app carries on
-                self._snapshot = replace(self._snapshot, status="failed", message_key="trainer.crashed",
-                                         message_params={"detail": f"could not start the training process: {err}"})
+                self._snapshot = replace(
+                    self._snapshot,
+                    status="failed",
+                    message_key="trainer.crashed",
+                    message_params={"detail": f"could not start the training process: {err}"},
+                )
                 return self
             self._channel = _Channel(self._process.stdout, self._process.stdin)
             self._snapshot = replace(self._snapshot, status="starting")
@@ -224,8 +262,9 @@ class TrainingProcess:
 
     def set_hyperparameters(self, lr: float | None = None, beta1: float | None = None) -> None:
         current = self.config
-        check_optimizer_settings(current.lr if lr is None else lr, current.beta1 if beta1 is None else beta1,
-                                 current.beta2)
+        check_optimizer_settings(
+            current.lr if lr is None else lr, current.beta1 if beta1 is None else beta1, current.beta2
+        )
         self._send("set_hyperparameters", {"lr": lr, "beta1": beta1})
 
     def request_checkpoint(self) -> None:
@@ -309,8 +348,12 @@ class TrainingProcess:
         with self._lock:
             if self._snapshot.status in ACTIVE:  # the child ended without saying how
                 detail = (crashed or f"the training process ended (exit code {code})").strip().splitlines()[-1]
-                self._snapshot = replace(self._snapshot, status="failed", message_key="trainer.crashed",
-                                         message_params={"detail": detail[:300]})
+                self._snapshot = replace(
+                    self._snapshot,
+                    status="failed",
+                    message_key="trainer.crashed",
+                    message_params={"detail": detail[:300]},
+                )
             self._generator_arrived.notify_all()
 
     def _merge(self, update: dict) -> None:
@@ -323,8 +366,13 @@ class TrainingProcess:
             fields = dict(update["fields"])
             latest = update.get("latest_grid", self._snapshot.latest_grid)
             real = update.get("real_grid", self._snapshot.real_grid)
-            self._snapshot = JobSnapshot(history=self._history.view(), frames=tuple(self._frames.items()),
-                                         latest_grid=latest, real_grid=real, **fields)
+            self._snapshot = JobSnapshot(
+                history=self._history.view(),
+                frames=tuple(self._frames.items()),
+                latest_grid=latest,
+                real_grid=real,
+                **fields,
+            )
             self.config = TrainConfig.from_dict(fields["config"])  # lr and β1 may have been retuned
 
 

@@ -8,6 +8,7 @@ z is a vector of nz numbers drawn from N(0, I). Everything here works on
   * vector arithmetic on the means of groups of z's (paper §6.3);
   * a few image measurements (ink, slant, width) that pick MNIST exemplars.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ NEIGHBOUR_SCALE = 0.25  # paper Fig. 7: uniform noise in [-0.25, 0.25] added to 
 
 
 # ---- seeds -------------------------------------------------------------------
+
 
 def z_from_seed(seed: int, nz: int, n: int = 1) -> torch.Tensor:
     """(n, nz) standard-normal z's; the same seed gives the same z's on any machine."""
@@ -51,6 +53,7 @@ def seeds_text(seeds) -> str:
 
 
 # ---- interpolation -------------------------------------------------------------
+
 
 def _as_vector(z: torch.Tensor) -> torch.Tensor:
     z = torch.as_tensor(z)
@@ -117,7 +120,7 @@ def interpolate_path(zs, steps_per_segment: int, method: str = "linear") -> torc
         raise LabError("latent.bad_steps", steps=steps_per_segment)
     step = _interpolate(method)
     t = torch.linspace(0, 1, steps_per_segment + 1, dtype=zs[0].dtype)
-    pieces = [step(a, b, t[:-1]) for a, b in zip(zs[:-1], zs[1:])]
+    pieces = [step(a, b, t[:-1]) for a, b in zip(zs[:-1], zs[1:], strict=False)]
     return torch.cat(pieces + [zs[-1][None]])
 
 
@@ -168,6 +171,7 @@ def path_changes(images: torch.Tensor) -> torch.Tensor:
 
 # ---- vector arithmetic (paper §6.3) ----------------------------------------------
 
+
 def _group(group, name: str) -> torch.Tensor:
     group = torch.as_tensor(group)
     if group.dim() == 1:
@@ -201,13 +205,14 @@ def pixel_arithmetic(images_a, images_b, images_c) -> torch.Tensor:
     For contrast: pixel averages overlay strokes instead of changing the digit.
     """
     a, b, c = (torch.as_tensor(g) for g in (images_a, images_b, images_c))
-    for name, g in zip("ABC", (a, b, c)):
+    for name, g in zip("ABC", (a, b, c), strict=False):
         if g.shape[0] < MIN_GROUP_SIZE:
             raise LabError("latent.too_few_in_group", group=name, count=g.shape[0], minimum=MIN_GROUP_SIZE)
     return (a.mean(0) - b.mean(0) + c.mean(0)).clamp(-1.0, 1.0)
 
 
 # ---- the generator -------------------------------------------------------------------
+
 
 @torch.no_grad()
 def generate(netG: torch.nn.Module, z: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
@@ -238,6 +243,7 @@ def dimension_sensitivity(netG: torch.nn.Module, z: torch.Tensor, low: float = -
 
 
 # ---- measurements that pick MNIST exemplars for the arithmetic presets ---------------------
+
 
 def _ink_weights(images: torch.Tensor) -> torch.Tensor:
     """(N, H, W) non-negative ink: 0 for background (-1), 1 for a full stroke (+1)."""

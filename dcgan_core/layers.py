@@ -4,6 +4,7 @@ Shapes come from dcgan_core.arithmetic (the same formulas the convolution
 lessons teach), not from running the model; forward_shapes then runs a real
 forward pass with hooks so the page and the tests can check the two agree.
 """
+
 from __future__ import annotations
 
 import math
@@ -13,8 +14,15 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from dcgan_core.arithmetic import (Explanation, conv_output_size, conv_transpose_output_size, explain_conv,
-                                   explain_conv_transpose, explain_pool, pool_output_size)
+from dcgan_core.arithmetic import (
+    Explanation,
+    conv_output_size,
+    conv_transpose_output_size,
+    explain_conv,
+    explain_conv_transpose,
+    explain_pool,
+    pool_output_size,
+)
 from dcgan_core.i18n import LabError
 from dcgan_core.models import DCGANConfig, Discriminator, Generator, build_models, count_parameters
 from dcgan_core.presets import PRESETS
@@ -22,7 +30,16 @@ from dcgan_core.presets import PRESETS
 Shape = tuple[int, ...]
 
 # Layers that keep the shape of their input.
-_SHAPE_PRESERVING = (nn.BatchNorm1d, nn.BatchNorm2d, nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.Dropout, nn.Identity)
+_SHAPE_PRESERVING = (
+    nn.BatchNorm1d,
+    nn.BatchNorm2d,
+    nn.ReLU,
+    nn.LeakyReLU,
+    nn.Tanh,
+    nn.Sigmoid,
+    nn.Dropout,
+    nn.Identity,
+)
 
 
 @dataclass
@@ -61,8 +78,16 @@ def latex_to_text(latex: str) -> str:
     text = latex
     while r"\frac" in text:
         text = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"(\1) / \2", text)
-    for old, new in [(r"\left\lfloor", "⌊"), (r"\right\rfloor", "⌋"), (r"\lfloor", "⌊"), (r"\rfloor", "⌋"),
-                     (r"\cdot", "·"), (r"\,", ""), ("-", "−"), ("'", "′")]:
+    for old, new in [
+        (r"\left\lfloor", "⌊"),
+        (r"\right\rfloor", "⌋"),
+        (r"\lfloor", "⌊"),
+        (r"\rfloor", "⌋"),
+        (r"\cdot", "·"),
+        (r"\,", ""),
+        ("-", "−"),
+        ("'", "′"),
+    ]:
         text = text.replace(old, new)
     return re.sub(r"⌊ ", "⌊", re.sub(r" ⌋", "⌋", text))
 
@@ -78,14 +103,23 @@ def _single(value) -> int:
 
 def _preset_for(operation: str, k: int, s: int, p: int, d: int, a: int) -> str | None:
     """A lesson preset with the same kernel, stride and padding: DCGAN's own first, then conv_arithmetic's."""
-    matches = [pr for pr in PRESETS if pr.operation == operation and (pr.k, pr.s, pr.p, pr.d, pr.output_padding) == (k, s, p, d, a)]
+    matches = [
+        pr
+        for pr in PRESETS
+        if pr.operation == operation and (pr.k, pr.s, pr.p, pr.d, pr.output_padding) == (k, s, p, d, a)
+    ]
     matches.sort(key=lambda pr: pr.group != "dcgan")
     return matches[0].id if matches else None
 
 
 def _conv_row(row: LayerRow, module: nn.Module) -> None:
     c, h, w = row.in_shape
-    k, s, p, d = (_single(module.kernel_size), _single(module.stride), _single(module.padding), _single(module.dilation))
+    k, s, p, d = (
+        _single(module.kernel_size),
+        _single(module.stride),
+        _single(module.padding),
+        _single(module.dilation),
+    )
     row.kernel, row.stride, row.padding, row.dilation = k, s, p, d
     if isinstance(module, nn.ConvTranspose2d):
         a = _single(module.output_padding)
@@ -116,9 +150,17 @@ def _pool_row(row: LayerRow, module: nn.MaxPool2d) -> None:
 
 
 def _row_for(index: int, module: nn.Module, in_shape: Shape, batch: int) -> LayerRow:
-    row = LayerRow(index=index, name=f"main.{index}", type=type(module).__name__, kernel=None, stride=None,
-                   padding=None, in_shape=in_shape, out_shape=in_shape,
-                   params=sum(p.numel() for p in module.parameters(recurse=False)))
+    row = LayerRow(
+        index=index,
+        name=f"main.{index}",
+        type=type(module).__name__,
+        kernel=None,
+        stride=None,
+        padding=None,
+        in_shape=in_shape,
+        out_shape=in_shape,
+        params=sum(p.numel() for p in module.parameters(recurse=False)),
+    )
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
         _conv_row(row, module)
     elif isinstance(module, nn.MaxPool2d):
@@ -167,12 +209,13 @@ def layer_table(model: nn.Module, cfg: DCGANConfig, batch: int = 1) -> list[Laye
     return rows
 
 
-def table_rows_as_dicts(rows: list[LayerRow], check: "ShapeCheck | None" = None) -> list[dict]:
+def table_rows_as_dicts(rows: list[LayerRow], check: ShapeCheck | None = None) -> list[dict]:
     """Flat records for st.dataframe (keys are stable identifiers; the page labels them).
 
     Non-conv layers have no kernel/stride/padding: those cells are empty strings. With a
     ShapeCheck, each record also gets the forward pass's shape and whether it matches.
     """
+
     def cell(value: int | None) -> str:
         return "" if value is None else str(value)
 
@@ -206,8 +249,9 @@ class ShapeCheck:
 
     @property
     def mismatches(self) -> list[int]:
-        return [i for i, (e, a) in enumerate(zip(self.expected, self.actual)) if e != a] + (
-            [len(self.actual)] if len(self.expected) != len(self.actual) else [])
+        return [i for i, (e, a) in enumerate(zip(self.expected, self.actual, strict=False)) if e != a] + (
+            [len(self.actual)] if len(self.expected) != len(self.actual) else []
+        )
 
     @property
     def ok(self) -> bool:
@@ -235,7 +279,9 @@ def forward_shapes(model: nn.Module, cfg: DCGANConfig, batch: int = 2) -> tuple[
     return shapes, tuple(output.shape)
 
 
-def check_layer_table(model: nn.Module, cfg: DCGANConfig, rows: list[LayerRow] | None = None, batch: int = 2) -> ShapeCheck:
+def check_layer_table(
+    model: nn.Module, cfg: DCGANConfig, rows: list[LayerRow] | None = None, batch: int = 2
+) -> ShapeCheck:
     """Compare the arithmetic's shapes with a real forward pass."""
     rows = rows if rows is not None else layer_table(model, cfg, batch)
     actual, output_shape = forward_shapes(model, cfg, batch)
@@ -265,6 +311,10 @@ def summarize_models(cfg: DCGANConfig, batch: int = 2, seed: int = 0) -> dict[st
     summary = {}
     for key, model in (("G", netG), ("D", netD)):
         rows = layer_table(model, cfg, batch)
-        summary[key] = NetSummary(rows=rows, params=count_parameters(model),
-                                  check=check_layer_table(model, cfg, rows, batch), code=repr(model))
+        summary[key] = NetSummary(
+            rows=rows,
+            params=count_parameters(model),
+            check=check_layer_table(model, cfg, rows, batch),
+            code=repr(model),
+        )
     return summary

@@ -1,4 +1,5 @@
 """The MNIST classifier's view of a generator while it trains (Train page)."""
+
 from __future__ import annotations
 
 import atexit

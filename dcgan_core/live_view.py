@@ -9,6 +9,7 @@ styled, empty templates once. Each browser polls those files itself
 (dcgan_core/viz/live_panel.py); a viewer costs one small static file request per
 second and no script run, however many watch.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,11 +28,11 @@ from dcgan_core.train import format_seconds
 from dcgan_core.viz import training as viz
 
 ROOT = Path(__file__).resolve().parent.parent
-STATIC_DIR = ROOT / "static"          # Streamlit's app static folder (server.enableStaticServing)
+STATIC_DIR = ROOT / "static"  # Streamlit's app static folder (server.enableStaticServing)
 LIVE_FOLDER = "live"
 URL_PREFIX = "app/static"
 PUBLISH_INTERVAL_S = 0.5
-GRIDS_KEPT = 30                       # a browser that read the state a while ago still finds its grid
+GRIDS_KEPT = 30  # a browser that read the state a while ago still finds its grid
 MAX_RUNS_FOLLOWED = 4
 PLOTLY_JS = "plotly.min.js"
 STATE_BLOCK = 16 * 1024  # state files are padded to whole blocks: see padded()
@@ -85,9 +86,14 @@ def live_numbers(snap) -> list[tuple[str, str]]:
     def fmt(name, digits):
         return f"{last[name]:.{digits}f}" if name in last else "–"
 
-    return [("train.images_per_sec", f"{snap.images_per_sec:,.0f}"), ("trainer.loss_d", fmt("loss_d", 3)),
-            ("trainer.loss_g", fmt("loss_g", 3)), ("train.d_real_short", fmt("d_real", 2)),
-            ("train.d_fake_before", fmt("d_fake_before", 2)), ("train.d_fake_after", fmt("d_fake_after", 2))]
+    return [
+        ("train.images_per_sec", f"{snap.images_per_sec:,.0f}"),
+        ("trainer.loss_d", fmt("loss_d", 3)),
+        ("trainer.loss_g", fmt("loss_g", 3)),
+        ("train.d_real_short", fmt("d_real", 2)),
+        ("train.d_fake_before", fmt("d_fake_before", 2)),
+        ("train.d_fake_after", fmt("d_fake_after", 2)),
+    ]
 
 
 def live_state(snap, lang: str, grid_file: str | None, real_file: str | None, series: dict) -> dict:
@@ -96,29 +102,47 @@ def live_state(snap, lang: str, grid_file: str | None, real_file: str | None, se
     dataset = translate("data.name_bundled", lang) if snap.dataset_name == BUNDLED_NAME else snap.dataset_name
     facts = None
     if snap.config:
-        facts = translate("train.run_facts", lang, device=snap.device_by_lang.get(lang, snap.device),
-                          dataset=dataset, n=f"{snap.dataset_size:,}", elapsed=format_seconds(snap.elapsed_seconds),
-                          lr=f"{snap.lr:g}", beta1=f"{snap.beta1:g}", batch=snap.config["batch_size"])
+        facts = translate(
+            "train.run_facts",
+            lang,
+            device=snap.device_by_lang.get(lang, snap.device),
+            dataset=dataset,
+            n=f"{snap.dataset_size:,}",
+            elapsed=format_seconds(snap.elapsed_seconds),
+            lr=f"{snap.lr:g}",
+            beta1=f"{snap.beta1:g}",
+            batch=snap.config["batch_size"],
+        )
     return {
-        "status": snap.status, "active": snap.active, "step": snap.step,
+        "status": snap.status,
+        "active": snap.active,
+        "step": snap.step,
         "title": translate("train.live_title", lang, status=translate(f"train.status_{snap.status}", lang)),
         "progress": snap.progress,
-        "progress_text": translate("train.progress", lang, step=snap.step, total=snap.max_steps,
-                                   epoch=f"{snap.epoch:.2f}", eta=eta),
+        "progress_text": translate(
+            "train.progress", lang, step=snap.step, total=snap.max_steps, epoch=f"{snap.epoch:.2f}", eta=eta
+        ),
         "numbers": [[translate(key, lang), value] for key, value in live_numbers(snap)],
         "facts": facts,
-        "real": real_file, "real_label": translate("train.real_images", lang),
-        "grid": grid_file, "grid_step": snap.latest_grid_step,
+        "real": real_file,
+        "real_label": translate("train.real_images", lang),
+        "grid": grid_file,
+        "grid_step": snap.latest_grid_step,
         "grid_label": translate("train.fake_images", lang, step=snap.latest_grid_step)
-        if snap.latest_grid_step is not None else translate("train.preparing", lang),
+        if snap.latest_grid_step is not None
+        else translate("train.preparing", lang),
         "series": series,
     }
 
 
 def chart_templates(lang: str) -> bytes:
     """The two charts' layouts and styled empty traces, as the browser's Plotly takes them."""
-    return json.dumps({"loss": json.loads(pio.to_json(viz.loss_template(lang), validate=False)),
-                       "prob": json.loads(pio.to_json(viz.probability_template(lang), validate=False))}).encode()
+    return json.dumps(
+        {
+            "loss": json.loads(pio.to_json(viz.loss_template(lang), validate=False)),
+            "prob": json.loads(pio.to_json(viz.probability_template(lang), validate=False)),
+        }
+    ).encode()
 
 
 class LivePublisher:
@@ -130,12 +154,12 @@ class LivePublisher:
         self.interval_s = interval_s
         self._lock = threading.Lock()
         self._publishing = threading.Lock()  # one writer at a time: the thread, or a page asking for news
-        self._runs: dict[str, object] = {}   # run id -> job, most recently followed last
+        self._runs: dict[str, object] = {}  # run id -> job, most recently followed last
         self._published: dict[str, tuple] = {}
         self._grids: dict[str, list[str]] = {}
         self._languages: set[str] = set()  # written once a page in it was drawn (a class uses one, mostly)
         self._thread: threading.Thread | None = None
-        self.publish_seconds = 0.0           # CPU-ish wall time spent publishing (benchmarks read it)
+        self.publish_seconds = 0.0  # CPU-ish wall time spent publishing (benchmarks read it)
 
     def relative_folder(self, run_id: str) -> str:
         """The run's folder under the app's static folder ("live/<server>/<run>")."""
@@ -146,7 +170,7 @@ class LivePublisher:
         relative to the static folder."""
         with self._lock:
             news = run_id not in self._runs
-            for wanted in ([lang] if lang else LANGUAGES):
+            for wanted in [lang] if lang else LANGUAGES:
                 if wanted not in self._languages:
                     self._published.clear()  # a new language: written for every run
                     self._languages.add(wanted)
@@ -196,8 +220,17 @@ class LivePublisher:
 
     def _publish(self, run_id: str, job) -> None:
         snap = job.snapshot()
-        key = (snap.status, snap.step, len(snap.history), snap.latest_grid_step, snap.real_grid is not None,
-               snap.lr, snap.beta1, snap.dataset_size, int(snap.elapsed_seconds) if snap.active else None)
+        key = (
+            snap.status,
+            snap.step,
+            len(snap.history),
+            snap.latest_grid_step,
+            snap.real_grid is not None,
+            snap.lr,
+            snap.beta1,
+            snap.dataset_size,
+            int(snap.elapsed_seconds) if snap.active else None,
+        )
         if self._published.get(run_id) == key:
             return
         folder = self.folder / run_id

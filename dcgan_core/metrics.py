@@ -16,6 +16,7 @@ Images are (N,1,H,W) or (N,H,W) tensors or arrays in the GAN's range [-1, 1];
 uint8 arrays (0..255, as ``data.load_bundled_mnist`` returns) are accepted
 and rescaled. Nothing here imports streamlit.
 """
+
 from __future__ import annotations
 
 import time
@@ -54,7 +55,7 @@ def classifier_features(images, classifier: MnistClassifier, batch_size: int = 2
     classifier.eval()
     feats, probs = [], []
     for i in range(0, len(x), batch_size):
-        batch = classifier.prepare(x[i:i + batch_size]).to(device)
+        batch = classifier.prepare(x[i : i + batch_size]).to(device)
         f = classifier.features(batch)
         feats.append(f.double().cpu())
         probs.append(torch.softmax(classifier.head(f).double(), dim=1).cpu())
@@ -65,6 +66,7 @@ def classifier_features(images, classifier: MnistClassifier, batch_size: int = 2
 
 
 # --- Fréchet distance ---------------------------------------------------------------------------
+
 
 def feature_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean (D,) and unbiased covariance (D, D) of (N, D) features; N ≥ 2."""
@@ -94,7 +96,9 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
     d = mu1.shape[0]
     if mu2.shape != (d,) or sigma1.shape != (d, d) or sigma2.shape != (d, d):
-        raise LabError("metrics.shape_mismatch", shape1=f"{mu1.shape}, {sigma1.shape}", shape2=f"{mu2.shape}, {sigma2.shape}")
+        raise LabError(
+            "metrics.shape_mismatch", shape1=f"{mu1.shape}, {sigma1.shape}", shape2=f"{mu2.shape}, {sigma2.shape}"
+        )
     root1 = _sqrt_psd(sigma1)
     middle = root1 @ sigma2 @ root1
     trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0.0, None)).sum()
@@ -110,6 +114,7 @@ def frechet_classifier_distance(fake_images, real_images, classifier: MnistClass
 
 
 # --- classes, confidence, mode collapse ---------------------------------------------------------
+
 
 def class_histogram(probs: np.ndarray) -> np.ndarray:
     """How many samples the classifier assigns to each digit 0..9, (10,) int64."""
@@ -147,8 +152,12 @@ def mode_collapse_check(hist, min_classes: int = 9, max_share: float = 0.3) -> M
     if present < min_classes:
         reasons.append(("metrics.reason_too_few_classes", {"present": present, "minimum": min_classes}))
     if share > max_share:
-        reasons.append(("metrics.reason_dominant_class",
-                        {"digit": int(hist.argmax()), "percent": round(100 * share), "limit": round(100 * max_share)}))
+        reasons.append(
+            (
+                "metrics.reason_dominant_class",
+                {"digit": int(hist.argmax()), "percent": round(100 * share), "limit": round(100 * max_share)},
+            )
+        )
     return ModeCollapseCheck(bool(reasons), present, share, reasons)
 
 
@@ -157,6 +166,7 @@ def mode_collapse_warning(hist, min_classes: int = 9, max_share: float = 0.3) ->
 
 
 # --- memorisation: nearest real neighbours ------------------------------------------------------
+
 
 def _flatten_pixels(fake: torch.Tensor, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     if fake.shape[-2:] != real.shape[-2:]:  # e.g. 32×32 samples vs 28×28 MNIST: compare both at 28×28
@@ -170,7 +180,7 @@ def _topk_smallest_distances(queries: torch.Tensor, keys: torch.Tensor, k: int, 
     best_i = torch.zeros((len(queries), k), dtype=torch.int64)
     q_sq = (queries**2).sum(1, keepdim=True)
     for start in range(0, len(keys), chunk):
-        block = keys[start:start + chunk]
+        block = keys[start : start + chunk]
         d2 = (q_sq + (block**2).sum(1)[None] - 2 * queries @ block.T).clamp_min_(0)
         cand_d = torch.cat([best_d, d2], 1)
         cand_i = torch.cat([best_i, torch.arange(start, start + len(block)).expand(len(queries), -1)], 1)
@@ -179,8 +189,9 @@ def _topk_smallest_distances(queries: torch.Tensor, keys: torch.Tensor, k: int, 
     return best_i, best_d.sqrt()
 
 
-def nearest_real_neighbours(fake_images, real_images, k: int = 1, space: str = "pixel",
-                            classifier: MnistClassifier | None = None) -> tuple[np.ndarray, np.ndarray]:
+def nearest_real_neighbours(
+    fake_images, real_images, k: int = 1, space: str = "pixel", classifier: MnistClassifier | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices into ``real_images`` and Euclidean distances of each fake image's k nearest real ones, (N, k) each.
 
     space="pixel": distance between images in [-1, 1] (both brought to 28×28
@@ -203,6 +214,7 @@ def nearest_real_neighbours(fake_images, real_images, k: int = 1, space: str = "
 
 
 # --- the report ----------------------------------------------------------------------------------
+
 
 @dataclass
 class RealReference:
@@ -236,8 +248,16 @@ class QualityReport:
     timings: dict[str, float]  # seconds: features, fcd, total
 
 
-def quality_report(fake_images, real_images, classifier: MnistClassifier, *, baseline: bool = True,
-                   seed: int = 0, min_classes: int = 9, max_share: float = 0.3) -> QualityReport:
+def quality_report(
+    fake_images,
+    real_images,
+    classifier: MnistClassifier,
+    *,
+    baseline: bool = True,
+    seed: int = 0,
+    min_classes: int = 9,
+    max_share: float = 0.3,
+) -> QualityReport:
     """Every metric for a batch of GAN samples against a set of real digits.
 
     ``real_images`` may be a ``RealReference`` (from ``real_reference``) so
@@ -259,8 +279,9 @@ def quality_report(fake_images, real_images, classifier: MnistClassifier, *, bas
     if baseline and len(real) >= 2 * len(fake):
         held_out = np.zeros(len(real), dtype=bool)
         held_out[np.random.default_rng(seed).choice(len(real), size=len(fake), replace=False)] = True
-        fcd_baseline = frechet_distance(*feature_statistics(real.features[held_out]),
-                                        *feature_statistics(real.features[~held_out]))
+        fcd_baseline = frechet_distance(
+            *feature_statistics(real.features[held_out]), *feature_statistics(real.features[~held_out])
+        )
     fcd_done = time.perf_counter()
 
     hist = class_histogram(fake_probs)
@@ -276,17 +297,25 @@ def quality_report(fake_images, real_images, classifier: MnistClassifier, *, bas
         collapse_reasons=check.reasons,
         num_fake=len(fake),
         num_real=len(real),
-        timings={"features": features_done - start, "fcd": fcd_done - features_done, "total": time.perf_counter() - start},
+        timings={
+            "features": features_done - start,
+            "fcd": fcd_done - features_done,
+            "total": time.perf_counter() - start,
+        },
     )
 
 
-def recognisable_digits(report: QualityReport, min_confidence: float = 0.8, min_classes: int = 9,
-                        max_fcd: float | None = None) -> bool:
+def recognisable_digits(
+    report: QualityReport, min_confidence: float = 0.8, min_classes: int = 9, max_fcd: float | None = None
+) -> bool:
     """Issue 7's time-to-digits criterion: mean confidence ≥ 0.8 and at least 9 of 10 digits present.
 
     The classifier can be confidently wrong on images unlike any digit (it
     calls uniform noise an 8 with near-certainty), so the class spread is what
     rules such samples out; ``max_fcd`` optionally adds an FCD ceiling.
     """
-    return (report.mean_confidence >= min_confidence and report.classes_present >= min_classes
-            and (max_fcd is None or report.fcd <= max_fcd))
+    return (
+        report.mean_confidence >= min_confidence
+        and report.classes_present >= min_classes
+        and (max_fcd is None or report.fcd <= max_fcd)
+    )

@@ -1,4 +1,5 @@
 """Which trained generators the exploration lessons can use."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -10,6 +10,7 @@ can break them one at a time:
 With image_size 64, channels 3 and the defaults, the layers and parameter
 counts equal pytorch/examples' dcgan (G 3,576,704; D 2,765,568).
 """
+
 from __future__ import annotations
 
 import math
@@ -64,7 +65,7 @@ class DCGANConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "DCGANConfig":
+    def from_dict(cls, values: dict) -> DCGANConfig:
         known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
@@ -94,8 +95,14 @@ class Generator(nn.Module):
         bias = _bias(cfg)
         layers: list[nn.Module] = []
         if cfg.fc_hidden:
-            layers += [nn.Flatten(), nn.Linear(cfg.nz, 1024, bias=bias), *([nn.BatchNorm1d(1024)] if cfg.batchnorm != "none" else []),
-                       _activation(cfg.g_activation), nn.Linear(1024, widths[0] * 16, bias=bias), nn.Unflatten(1, (widths[0], 4, 4))]
+            layers += [
+                nn.Flatten(),
+                nn.Linear(cfg.nz, 1024, bias=bias),
+                *([nn.BatchNorm1d(1024)] if cfg.batchnorm != "none" else []),
+                _activation(cfg.g_activation),
+                nn.Linear(1024, widths[0] * 16, bias=bias),
+                nn.Unflatten(1, (widths[0], 4, 4)),
+            ]
         else:
             # Project z to a 4x4 map: a transposed conv on a 1x1 input is the paper's matrix multiplication.
             layers += [nn.ConvTranspose2d(cfg.nz, widths[0], 4, 1, 0, bias=bias)]  # (ngf*8) x 4 x 4 at 64px
@@ -144,7 +151,12 @@ class Discriminator(nn.Module):
             layers += [*_norm(cfg, c_out, j == 0), _activation(cfg.d_activation)]
             c_in = c_out
         if cfg.fc_hidden:
-            layers += [nn.Flatten(), nn.Linear(c_in * 16, 1024, bias=bias), _activation(cfg.d_activation), nn.Linear(1024, 1)]
+            layers += [
+                nn.Flatten(),
+                nn.Linear(c_in * 16, 1024, bias=bias),
+                _activation(cfg.d_activation),
+                nn.Linear(1024, 1),
+            ]
         else:
             layers.append(nn.Conv2d(c_in, 1, 4, 1, 0, bias=False))  # 1 x 1 x 1
         self.main = nn.Sequential(*layers)

@@ -3,6 +3,7 @@
 Everything the app writes (runs, checkpoints, uploads, dataset downloads)
 goes under DATA_DIR; ``inside_data_dir`` is the guard every writer uses.
 """
+
 from __future__ import annotations
 
 import os

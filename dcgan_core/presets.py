@@ -5,6 +5,7 @@ conv_arithmetic), the transposed convolution of each (the one that gives the
 input size back, with output_padding where a stride makes that ambiguous) and
 the layers a DCGAN is built from. Pages link to a preset with ``?preset=<id>``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

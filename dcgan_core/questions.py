@@ -1,4 +1,4 @@
-""""Predict first" questions for the convolution lessons: built from a configuration,
+""" "Predict first" questions for the convolution lessons: built from a configuration,
 answered with the core's own formulas, never with a second copy of them.
 
 A question is pure data: a prompt (catalog key and parameters), four choices whose values
@@ -11,6 +11,7 @@ same question with the same id, so a teacher's screen and thirty students' scree
     q = make_question("output_size", "output_size", config, seed=3)
     q.is_right(q.answer)  # True
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dcgan_core.arithmetic import (conv_output_size, conv_transpose_output_size, effective_kernel_size,
-                                   explain_conv, explain_conv_transpose, explain_pool)
+from dcgan_core.arithmetic import (
+    conv_output_size,
+    conv_transpose_output_size,
+    effective_kernel_size,
+    explain_conv,
+    explain_conv_transpose,
+    explain_pool,
+)
 from dcgan_core.checkerboard import is_even_overlap
 from dcgan_core.i18n import LabError
 
@@ -37,8 +44,8 @@ LESSONS = tuple(KINDS)
 
 @dataclass(frozen=True)
 class Choice:
-    value: str                  # what is pooled and compared
-    label_key: str              # how it reads: catalog key ...
+    value: str  # what is pooled and compared
+    label_key: str  # how it reads: catalog key ...
     params: dict = field(default_factory=dict)  # ... and its parameters
 
 
@@ -77,22 +84,43 @@ def kind_for(lesson: str, seed: int) -> str:
 
 # ---------------------------------------------------------------- random configurations
 
+
 def random_config(lesson: str, seed: int) -> dict:
     """A small configuration the lesson can show, drawn from ``seed``; always a valid one."""
     rng = random.Random(f"{lesson}:{seed}")
     for _ in range(1000):
         if lesson == "output_size":
             mode = rng.choice(("conv", "conv", "transposed", "pool"))
-            config = {"mode": mode, "i": rng.randint(3, 16), "k": rng.randint(1, 5), "s": rng.randint(1, 3),
-                      "p": rng.randint(0, 2), "d": 1 if mode == "pool" else rng.choice((1, 1, 2)), "a": 0}
+            config = {
+                "mode": mode,
+                "i": rng.randint(3, 16),
+                "k": rng.randint(1, 5),
+                "s": rng.randint(1, 3),
+                "p": rng.randint(0, 2),
+                "d": 1 if mode == "pool" else rng.choice((1, 1, 2)),
+                "a": 0,
+            }
             if mode == "transposed":
                 config["a"] = rng.randrange(max(config["s"], config["d"]))
         elif lesson == "conv_matrix":
-            config = {"h": rng.randint(3, 7), "w": rng.randint(3, 7), "k": rng.randint(2, 3), "s": rng.randint(1, 2),
-                      "p": rng.randint(0, 1), "d": 1, "cell": rng.randrange(10_000)}
+            config = {
+                "h": rng.randint(3, 7),
+                "w": rng.randint(3, 7),
+                "k": rng.randint(2, 3),
+                "s": rng.randint(1, 2),
+                "p": rng.randint(0, 1),
+                "d": 1,
+                "cell": rng.randrange(10_000),
+            }
         elif lesson == "transposed_conv":
-            config = {"i": rng.randint(2, 6), "k": rng.randint(2, 4), "s": rng.randint(2, 4), "p": rng.randint(0, 1),
-                      "d": 1, "a": 0}
+            config = {
+                "i": rng.randint(2, 6),
+                "k": rng.randint(2, 4),
+                "s": rng.randint(2, 4),
+                "p": rng.randint(0, 1),
+                "d": 1,
+                "a": 0,
+            }
         elif lesson == "checkerboard":
             config = {"k": rng.randint(2, 7), "s": rng.randint(2, 4)}
         else:
@@ -119,17 +147,24 @@ def _check(lesson: str, c: dict) -> None:
 
 # ---------------------------------------------------------------- the questions
 
+
 def make_question(lesson: str, kind: str, config: dict, seed: int = 0) -> Question:
     """The ``kind`` question on ``config``; LabError (from the core) when the configuration is invalid."""
     if kind not in kinds(lesson):
         raise ValueError(f"lesson {lesson!r} has no {kind!r} question; choose one of {kinds(lesson)}")
     config = {name: (value if isinstance(value, str) else int(value)) for name, value in config.items()}
-    build = {"output_size": _output_size, "matrix_shape": _matrix_shape, "feeding_cells": _feeding_cells,
-             "inserted_zeros": _inserted_zeros, "checkerboard_pair": _checkerboard_pair}[kind]
+    build = {
+        "output_size": _output_size,
+        "matrix_shape": _matrix_shape,
+        "feeding_cells": _feeding_cells,
+        "inserted_zeros": _inserted_zeros,
+        "checkerboard_pair": _checkerboard_pair,
+    }[kind]
     fields = build(config, seed)
     identity = json.dumps([lesson, kind, config, seed], sort_keys=True)
-    return Question(id=hashlib.sha1(identity.encode()).hexdigest()[:12], lesson=lesson, kind=kind, config=config,
-                    **fields)
+    return Question(
+        id=hashlib.sha1(identity.encode()).hexdigest()[:12], lesson=lesson, kind=kind, config=config, **fields
+    )
 
 
 def _number_choices(right: int, mistakes: list[int], low: int = 0) -> tuple[tuple[Choice, ...], str]:
@@ -166,9 +201,15 @@ def _output_size(c: dict, seed: int) -> dict:
         # no "+1"; padding forgotten; stride forgotten; dilation forgotten
         mistakes = [(i + 2 * p - span) // s, (i - span) // s + 1, i + 2 * p - span + 1, (i + 2 * p - k) // s + 1]
     choices, answer = _number_choices(o, mistakes, low=1)
-    return {"prompt_key": f"classroom.q_output_size_{c['mode']}", "prompt_params": {**c, "a": a},
-            "choices": choices, "answer": answer, "explanation_key": f"classroom.x_output_size_{c['mode']}",
-            "explanation_params": {"o": o}, "formula": explanation.substituted}
+    return {
+        "prompt_key": f"classroom.q_output_size_{c['mode']}",
+        "prompt_params": {**c, "a": a},
+        "choices": choices,
+        "answer": answer,
+        "explanation_key": f"classroom.x_output_size_{c['mode']}",
+        "explanation_params": {"o": o},
+        "formula": explanation.substituted,
+    }
 
 
 def _matrix_shape(c: dict, seed: int) -> dict:
@@ -177,17 +218,29 @@ def _matrix_shape(c: dict, seed: int) -> dict:
     h, w, k, s, p, d = (c[name] for name in ("h", "w", "k", "s", "p", "d"))
     index = conv_matrix_index((h, w), k, s, p, d)
     (oh, ow), (rows, cols) = index.output_size, index.shape
-    candidates = [(rows, cols), (cols, rows), (rows, (h + 2 * p) * (w + 2 * p)), (oh, h), (oh * ow, k * k),
-                  (rows, cols + 1), (rows + 1, cols)]
+    candidates = [
+        (rows, cols),
+        (cols, rows),
+        (rows, (h + 2 * p) * (w + 2 * p)),
+        (oh, h),
+        (oh * ow, k * k),
+        (rows, cols + 1),
+        (rows + 1, cols),
+    ]
     shapes = []
     for shape in candidates:
         if shape not in shapes and min(shape) >= 1:
             shapes.append(shape)
     shapes = shapes[:CHOICES]
     choices = tuple(Choice(f"{r}x{q}", "classroom.choice_shape", {"rows": r, "cols": q}) for r, q in sorted(shapes))
-    return {"prompt_key": "classroom.q_matrix_shape", "prompt_params": {"h": h, "w": w, "k": k, "s": s, "p": p, "d": d},
-            "choices": choices, "answer": f"{rows}x{cols}", "explanation_key": "classroom.x_matrix_shape",
-            "explanation_params": {"oh": oh, "ow": ow, "rows": rows, "cols": cols, "h": h, "w": w}}
+    return {
+        "prompt_key": "classroom.q_matrix_shape",
+        "prompt_params": {"h": h, "w": w, "k": k, "s": s, "p": p, "d": d},
+        "choices": choices,
+        "answer": f"{rows}x{cols}",
+        "explanation_key": "classroom.x_matrix_shape",
+        "explanation_params": {"oh": oh, "ow": ow, "rows": rows, "cols": cols, "h": h, "w": w},
+    }
 
 
 def unit_ranges(units) -> str:
@@ -239,11 +292,23 @@ def _feeding_cells(c: dict, seed: int) -> dict:
         if len(chosen) == CHOICES:
             break
     choices = tuple(Choice(f"r{r}|c{q}", "classroom.choice_cells", {"rows": r, "cols": q}) for r, q in sorted(chosen))
-    return {"prompt_key": "classroom.q_feeding_cells",
-            "prompt_params": {"h": h, "w": w, "k": k, "s": s, "p": p, "d": d, "r": out_r, "c": out_c, "row": row},
-            "choices": choices, "answer": f"r{right[0]}|c{right[1]}", "explanation_key": "classroom.x_feeding_cells",
-            "explanation_params": {"row": row, "rows": right[0], "cols": right[1], "count": int(len(columns)),
-                                   "r": out_r, "c": out_c, "s": s, "p": p}}
+    return {
+        "prompt_key": "classroom.q_feeding_cells",
+        "prompt_params": {"h": h, "w": w, "k": k, "s": s, "p": p, "d": d, "r": out_r, "c": out_c, "row": row},
+        "choices": choices,
+        "answer": f"r{right[0]}|c{right[1]}",
+        "explanation_key": "classroom.x_feeding_cells",
+        "explanation_params": {
+            "row": row,
+            "rows": right[0],
+            "cols": right[1],
+            "count": int(len(columns)),
+            "r": out_r,
+            "c": out_c,
+            "s": s,
+            "p": p,
+        },
+    }
 
 
 def _inserted_zeros(c: dict, seed: int) -> dict:
@@ -255,9 +320,14 @@ def _inserted_zeros(c: dict, seed: int) -> dict:
     n = stretched.shape[0]
     mistakes = [(i - 1) * (s - 1), 2 * i * (i - 1) * (s - 1), (s - 1) * i * i, (i * s) ** 2 - i * i]
     choices, answer = _number_choices(zeros, mistakes, low=0)
-    return {"prompt_key": "classroom.q_inserted_zeros", "prompt_params": {"i": i, "s": s, "k": c["k"], "p": c["p"]},
-            "choices": choices, "answer": answer, "explanation_key": "classroom.x_inserted_zeros",
-            "explanation_params": {"i": i, "s": s, "gaps": s - 1, "n": n, "zeros": zeros, "cells": n * n}}
+    return {
+        "prompt_key": "classroom.q_inserted_zeros",
+        "prompt_params": {"i": i, "s": s, "k": c["k"], "p": c["p"]},
+        "choices": choices,
+        "answer": answer,
+        "explanation_key": "classroom.x_inserted_zeros",
+        "explanation_params": {"i": i, "s": s, "gaps": s - 1, "n": n, "zeros": zeros, "cells": n * n},
+    }
 
 
 def _checkerboard_pair(c: dict, seed: int) -> dict:
@@ -276,6 +346,11 @@ def _checkerboard_pair(c: dict, seed: int) -> dict:
     rng.shuffle(chosen)
     choices = tuple(Choice(f"k{k}s{s}", "classroom.choice_pair", {"k": k, "s": s}) for k, s in chosen)
     k, s = right
-    return {"prompt_key": "classroom.q_checkerboard_pair", "prompt_params": {},
-            "choices": choices, "answer": f"k{k}s{s}", "explanation_key": "classroom.x_checkerboard_pair",
-            "explanation_params": {"k": k, "s": s, "rest": k % s}}
+    return {
+        "prompt_key": "classroom.q_checkerboard_pair",
+        "prompt_params": {},
+        "choices": choices,
+        "answer": f"k{k}s{s}",
+        "explanation_key": "classroom.x_checkerboard_pair",
+        "explanation_params": {"k": k, "s": s, "rest": k % s},
+    }

@@ -5,12 +5,20 @@ ngf = ndf = 64 (the reference code's widths), z of 100 dimensions, and the
 samples drawn by the trained G itself. Each difference is a catalog key and its
 parameters, for ``ui.t(key, **params)`` in either language.
 """
+
 from __future__ import annotations
 
 import math
 
-from dcgan_core.train import (PAPER_BATCH, PAPER_BETA1, PAPER_BETA2, PAPER_LR, TrainConfig, classroom_defaults,
-                              with_paper_recipe)
+from dcgan_core.train import (
+    PAPER_BATCH,
+    PAPER_BETA1,
+    PAPER_BETA2,
+    PAPER_LR,
+    TrainConfig,
+    classroom_defaults,
+    with_paper_recipe,
+)
 
 PAPER_WIDTH = 64
 PAPER_NZ = 100
@@ -22,11 +30,11 @@ def _same(a: float, b: float) -> bool:
 
 def same_training(a: TrainConfig, b: TrainConfig) -> bool:
     """Same optimiser settings and the same weight averaging (sizes aside)."""
-    return (_same(a.lr, b.lr) and _same(a.beta1, b.beta1) and _same(a.beta2, b.beta2) and _same(a.ema, b.ema))
+    return _same(a.lr, b.lr) and _same(a.beta1, b.beta1) and _same(a.beta2, b.beta2) and _same(a.ema, b.ema)
 
 
 def recipe_name(config: TrainConfig, device="auto") -> str:
-    """"paper": trained the paper's way; "classroom": the app's default recipe for ``device``;
+    """ "paper": trained the paper's way; "classroom": the app's default recipe for ``device``;
     else "custom"."""
     if same_training(config, with_paper_recipe(config)):
         return "paper"

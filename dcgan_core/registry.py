@@ -7,6 +7,7 @@ step, stop or retune the run (the teacher can type it on another device);
 everyone else watches. The job lives here, not in a browser session, so it
 survives reloads and closed tabs.
 """
+
 from __future__ import annotations
 
 import os
@@ -71,8 +72,9 @@ def check_image_folder(path: str) -> Path:
     folder = Path(path).expanduser().resolve()
     roots = image_folder_roots()
     if not any(folder.is_relative_to(root) for root in roots):
-        raise LabError("train.folder_not_allowed", path=str(folder), roots=", ".join(map(str, roots)),
-                       env=IMAGE_FOLDERS_ENV)
+        raise LabError(
+            "train.folder_not_allowed", path=str(folder), roots=", ".join(map(str, roots)), env=IMAGE_FOLDERS_ENV
+        )
     return folder
 
 
@@ -124,8 +126,9 @@ class TrainingRegistry:
             return record, self._token
 
     def _busy(self) -> bool:
-        return ((self._current is not None and self._current.job.snapshot().active)
-                or (self._rerun is not None and self._rerun.active))
+        return (self._current is not None and self._current.job.snapshot().active) or (
+            self._rerun is not None and self._rerun.active
+        )
 
     def machine_busy(self) -> bool:
         """Is a training run or a live rerun using the machine?"""

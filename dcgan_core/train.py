@@ -10,6 +10,7 @@ fixed-shape tensors; ``dcgan_core.fastpath`` runs the whole step eagerly, as
 one CUDA graph, or compiled (``TrainConfig.mode``). Under torchrun the same
 command trains on several GPUs (``dcgan_core.distributed``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,7 +18,6 @@ import contextlib
 import math
 import os
 import sys
-import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -85,7 +85,7 @@ class TrainConfig:
         return values
 
     @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
+    def from_dict(cls, values: dict) -> TrainConfig:
         known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
         if isinstance(known.get("model"), dict):
             known["model"] = DCGANConfig.from_dict(known["model"])
@@ -105,9 +105,16 @@ def check_optimizer_settings(lr: float, beta1: float, beta2: float = 0.999) -> N
 
 def paper_defaults(**overrides) -> TrainConfig:
     """The paper's settings at 64×64 colour."""
-    values = dict(model=DCGANConfig(image_size=64, channels=3), dataset=DatasetSpec(source="cifar10"),
-                  batch_size=PAPER_BATCH, lr=PAPER_LR, beta1=PAPER_BETA1, max_steps=20000,
-                  sample_every=100, checkpoint_every=1000)
+    values = dict(
+        model=DCGANConfig(image_size=64, channels=3),
+        dataset=DatasetSpec(source="cifar10"),
+        batch_size=PAPER_BATCH,
+        lr=PAPER_LR,
+        beta1=PAPER_BETA1,
+        max_steps=20000,
+        sample_every=100,
+        checkpoint_every=1000,
+    )
     values.update(overrides)
     return TrainConfig(**values)
 
@@ -134,12 +141,28 @@ def classroom_defaults(device: str | torch.device = "auto") -> TrainConfig:
     device = pick_device(device)
     if device.type == "cuda":
         model = DCGANConfig(image_size=32, channels=1, nz=100, ngf=64, ndf=64)
-        return TrainConfig(model=model, dataset=DatasetSpec(source="bundled"), batch_size=PAPER_BATCH,
-                           device="auto", max_steps=3000, sample_every=50, checkpoint_every=500)
+        return TrainConfig(
+            model=model,
+            dataset=DatasetSpec(source="bundled"),
+            batch_size=PAPER_BATCH,
+            device="auto",
+            max_steps=3000,
+            sample_every=50,
+            checkpoint_every=500,
+        )
     model = DCGANConfig(image_size=32, channels=1, nz=64, ngf=32, ndf=16)
-    return TrainConfig(model=model, dataset=DatasetSpec(source="bundled"), batch_size=32, lr=1e-3,
-                       beta1=PAPER_BETA1, channels_last=True, device="auto", max_steps=1500, sample_every=25,
-                       checkpoint_every=250)
+    return TrainConfig(
+        model=model,
+        dataset=DatasetSpec(source="bundled"),
+        batch_size=32,
+        lr=1e-3,
+        beta1=PAPER_BETA1,
+        channels_last=True,
+        device="auto",
+        max_steps=1500,
+        sample_every=25,
+        checkpoint_every=250,
+    )
 
 
 def paper_recipe_at_classroom_size(device: str | torch.device = "auto") -> TrainConfig:
@@ -185,8 +208,9 @@ def make_train_step(netG, netD, opt_g, opt_d, *, netD_for_g=None, autocast_dtype
             fake = netG(noise)
             real_logits = netD(real)
             fake_logits = netD(fake.detach())
-            loss_d = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-                      + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+            loss_d = F.binary_cross_entropy_with_logits(
+                real_logits, torch.ones_like(real_logits)
+            ) + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
@@ -203,12 +227,15 @@ def make_train_step(netG, netD, opt_g, opt_d, *, netD_for_g=None, autocast_dtype
         for p in d_params:
             p.requires_grad_(True)
 
-        return torch.stack([
-            loss_d.detach().float(), loss_g.detach().float(),
-            torch.sigmoid(real_logits.detach().float()).mean(),
-            torch.sigmoid(fake_logits.detach().float()).mean(),  # D(G(z)) before D's update
-            torch.sigmoid(gen_logits.detach().float()).mean(),   # D(G(z)) after it, on G's step
-        ])
+        return torch.stack(
+            [
+                loss_d.detach().float(),
+                loss_g.detach().float(),
+                torch.sigmoid(real_logits.detach().float()).mean(),
+                torch.sigmoid(fake_logits.detach().float()).mean(),  # D(G(z)) before D's update
+                torch.sigmoid(gen_logits.detach().float()).mean(),  # D(G(z)) after it, on G's step
+            ]
+        )
 
     return train_step
 
@@ -216,15 +243,23 @@ def make_train_step(netG, netD, opt_g, opt_d, *, netD_for_g=None, autocast_dtype
 class Trainer:
     """Models, optimizers, the resident dataset and the random streams of one run."""
 
-    def __init__(self, config: TrainConfig, images: torch.Tensor, device: str | torch.device | None = None,
-                 checkpoint: Checkpoint | None = None):
+    def __init__(
+        self,
+        config: TrainConfig,
+        images: torch.Tensor,
+        device: str | torch.device | None = None,
+        checkpoint: Checkpoint | None = None,
+    ):
         self.config = config
         self.device = pick_device(config.device if device is None else device)
         cfg = config.model
         expected = (cfg.channels, cfg.image_size, cfg.image_size)
         if images.dim() != 4 or tuple(images.shape[1:]) != expected or images.shape[0] < 1:
-            raise LabError("trainer.data_shape", found="×".join(map(str, images.shape)),
-                           expected="N×" + "×".join(map(str, expected)))
+            raise LabError(
+                "trainer.data_shape",
+                found="×".join(map(str, images.shape)),
+                expected="N×" + "×".join(map(str, expected)),
+            )
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # shapes never change: tune once
         self.images = images.to(self.device, torch.float32).contiguous()
@@ -308,10 +343,19 @@ class Trainer:
 
     def state(self, metrics: dict | None = None) -> dict:
         """Keyword arguments for ``checkpoint.save_checkpoint``."""
-        return dict(model_config=self.config.model, generator=self.netG, discriminator=self.netD,
-                    step=self.step_count, opt_g=self.opt_g, opt_d=self.opt_d, fixed_noise=self.fixed_noise,
-                    train_config=self.config.to_dict(), metrics=metrics or {}, rng_state=self.rng.get_state(),
-                    generator_average=self.average.state_dict() if self.average is not None else None)
+        return dict(
+            model_config=self.config.model,
+            generator=self.netG,
+            discriminator=self.netD,
+            step=self.step_count,
+            opt_g=self.opt_g,
+            opt_d=self.opt_d,
+            fixed_noise=self.fixed_noise,
+            train_config=self.config.to_dict(),
+            metrics=metrics or {},
+            rng_state=self.rng.get_state(),
+            generator_average=self.average.state_dict() if self.average is not None else None,
+        )
 
     def load_state(self, ckpt: Checkpoint) -> None:
         check_compatible(ckpt.model_config, self.config.model)
@@ -337,6 +381,7 @@ class Trainer:
 
 # ---- reading the curves -------------------------------------------------------
 
+
 def diagnose(history: np.ndarray, window: int = 50) -> list[str]:
     """Warning keys for the recent steps of a (n, 1 + len(METRICS)) history
     (columns: step, then METRICS)."""
@@ -350,7 +395,7 @@ def diagnose(history: np.ndarray, window: int = 50) -> list[str]:
         warnings.append("trainer.warn_exploding")
         return warnings
     if len(history) >= window:
-        earlier_g = history[-2 * window:-window, 2] if len(history) >= 2 * window else loss_g[: window // 2]
+        earlier_g = history[-2 * window : -window, 2] if len(history) >= 2 * window else loss_g[: window // 2]
         if loss_d.mean() < 0.1 and loss_g.mean() > 4 and loss_g.mean() >= earlier_g.mean():
             warnings.append("trainer.warn_d_wins")
         elif d_real.mean() > 0.97 and d_fake.mean() < 0.03:
@@ -367,13 +412,20 @@ def sample_diversity(images: torch.Tensor | np.ndarray) -> float:
 
 # ---- command line -------------------------------------------------------------
 
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m dcgan_core.train", description="Train a DCGAN (Radford et al. 2015).")
-    parser.add_argument("--dataset", default="bundled", choices=["bundled", "mnist", "fashion_mnist", "cifar10", "folder", "zip"])
+    parser = argparse.ArgumentParser(
+        prog="python -m dcgan_core.train", description="Train a DCGAN (Radford et al. 2015)."
+    )
+    parser.add_argument(
+        "--dataset", default="bundled", choices=["bundled", "mnist", "fashion_mnist", "cifar10", "folder", "zip"]
+    )
     parser.add_argument("--data-path", default=None, help="image folder or .zip for --dataset folder/zip")
     parser.add_argument("--limit", type=int, default=None, help="use at most this many images")
     parser.add_argument("--image-size", type=int, default=32, choices=[32, 64, 128])
-    parser.add_argument("--channels", type=int, default=None, choices=[1, 3], help="default: 1 for MNIST-like sets, else 3")
+    parser.add_argument(
+        "--channels", type=int, default=None, choices=[1, 3], help="default: 1 for MNIST-like sets, else 3"
+    )
     parser.add_argument("--ngf", type=int, default=None)
     parser.add_argument("--ndf", type=int, default=None)
     parser.add_argument("--nz", type=int, default=None)
@@ -388,8 +440,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
     parser.add_argument("--resume", default=None, metavar="PATH", help="checkpoint to continue from")
     parser.add_argument("--out", default="runs/demo", help="folder for checkpoint.pt, metrics.jsonl and samples/")
-    parser.add_argument("--mode", default=None, choices=["auto", "eager", "cuda_graph", "compile"],
-                        help="the training step: auto (default) = one CUDA graph per step on CUDA, eager elsewhere")
+    parser.add_argument(
+        "--mode",
+        default=None,
+        choices=["auto", "eager", "cuda_graph", "compile"],
+        help="the training step: auto (default) = one CUDA graph per step on CUDA, eager elsewhere",
+    )
     parser.add_argument("--amp", action="store_true", default=None, help="bf16 autocast for the forward passes")
     from dcgan_core.distributed import add_arguments as add_distributed_arguments
 
@@ -418,10 +474,20 @@ def config_from_args(args: argparse.Namespace) -> tuple[TrainConfig, Checkpoint 
     if not args.resume or args.dataset != "bundled" or args.data_path:
         dataset = DatasetSpec(source=args.dataset, path=args.data_path, limit=args.limit)
     start = resumed.step if resumed is not None else 0
-    overrides = {k: getattr(args, k) for k in ("batch_size", "lr", "beta1", "sample_every", "checkpoint_every",
-                                               "mode", "amp") if getattr(args, k, None) is not None}
-    config = replace(base, model=model, dataset=dataset, seed=args.seed, device=args.device,
-                     max_steps=start + args.steps, **overrides)
+    overrides = {
+        k: getattr(args, k)
+        for k in ("batch_size", "lr", "beta1", "sample_every", "checkpoint_every", "mode", "amp")
+        if getattr(args, k, None) is not None
+    }
+    config = replace(
+        base,
+        model=model,
+        dataset=dataset,
+        seed=args.seed,
+        device=args.device,
+        max_steps=start + args.steps,
+        **overrides,
+    )
     return config, resumed
 
 
@@ -454,14 +520,18 @@ def main(argv: list[str] | None = None) -> int:
         return distributed.main(args)
     try:
         config, resumed = config_from_args(args)
-        job = TrainingJob(config, run_dir=Path(args.out), resume=resumed,
-                          cpu_threads=args.threads or os.cpu_count() or 1)
+        job = TrainingJob(
+            config, run_dir=Path(args.out), resume=resumed, cpu_threads=args.threads or os.cpu_count() or 1
+        )
     except LabError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"DCGAN {config.model.image_size}×{config.model.image_size}×{config.model.channels} "
-          f"(ngf {config.model.ngf}, ndf {config.model.ndf}, nz {config.model.nz}), batch {config.batch_size}, "
-          f"lr {config.lr:g}, β1 {config.beta1:g} → {Path(args.out).resolve()}", file=sys.stderr)
+    print(
+        f"DCGAN {config.model.image_size}×{config.model.image_size}×{config.model.channels} "
+        f"(ngf {config.model.ngf}, ndf {config.model.ndf}, nz {config.model.nz}), batch {config.batch_size}, "
+        f"lr {config.lr:g}, β1 {config.beta1:g} → {Path(args.out).resolve()}",
+        file=sys.stderr,
+    )
     job.start()
     try:
         while not job.wait(0.5):

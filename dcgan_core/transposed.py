@@ -8,6 +8,7 @@ The direct route to the same numbers as ``F.conv_transpose2d``:
 3. rotate the kernel by 180° (and swap its in/out channel axes),
 4. slide it with unit stride (and the same dilation) over the result.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,8 +40,8 @@ def zero_insert(y, stride: Size):
 
 def _pads(kernel_size, padding, dilation, output_padding):
     """Zeros added before and after, per axis: d(k − 1) − p and d(k − 1) − p + a."""
-    before = tuple(d * (k - 1) - p for k, p, d in zip(kernel_size, padding, dilation))
-    after = tuple(b + a for b, a in zip(before, output_padding))
+    before = tuple(d * (k - 1) - p for k, p, d in zip(kernel_size, padding, dilation, strict=False))
+    after = tuple(b + a for b, a in zip(before, output_padding, strict=False))
     return before, after
 
 

@@ -12,6 +12,7 @@ Entries that are merely unusable are skipped and reported: non-images, images th
 PIL cannot decode, images with too many pixels (decompression bombs).
 ZipFile.extractall is never used: every byte written goes through _store.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -135,7 +136,9 @@ def _check_entry_size(name: str, size: int, compressed: int, limits: ZipLimits) 
     if size > limits.max_entry_bytes:
         raise LabError("data.zip_bomb_entry", entry=name, limit_mib=round(limits.max_entry_bytes / MiB))
     if size >= limits.ratio_min_bytes and size > limits.max_ratio * max(compressed, 1):
-        raise LabError("data.zip_bomb_ratio", entry=name, ratio=round(size / max(compressed, 1)), limit=round(limits.max_ratio))
+        raise LabError(
+            "data.zip_bomb_ratio", entry=name, ratio=round(size / max(compressed, 1)), limit=round(limits.max_ratio)
+        )
 
 
 def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ZipLimits, total_so_far: int) -> bytes:
@@ -187,7 +190,9 @@ def _store(folder: Path, index: int, entry_name: str, data: bytes) -> None:
         out.write(data)
 
 
-def extract_image_zip(zip_bytes_or_path, dest_name: str | None = None, limits: ZipLimits = ZipLimits()) -> ExtractResult:
+def extract_image_zip(
+    zip_bytes_or_path, dest_name: str | None = None, limits: ZipLimits = ZipLimits()
+) -> ExtractResult:
     """Extract the images of a zip into data_path("uploads", name); see the module docstring."""
     data = _read_source(zip_bytes_or_path, limits)
     digest = hashlib.sha256(data).hexdigest()[:12]
@@ -246,10 +251,15 @@ def survey_image_zip(zip_bytes_or_path, limits: ZipLimits = ZipLimits(), sample:
     data = _read_source(zip_bytes_or_path, limits)
     with _open_zip(data) as archive:
         infos = _check_headers(archive, limits)
-        candidates = [info for info in infos if not info.is_dir() and not info.flag_bits & 0x1
-                      and info.filename.lower().endswith(IMAGE_EXTENSIONS)
-                      and not info.filename.startswith("__MACOSX/")
-                      and not PurePosixPath(info.filename.replace("\\", "/")).name.startswith("._")]
+        candidates = [
+            info
+            for info in infos
+            if not info.is_dir()
+            and not info.flag_bits & 0x1
+            and info.filename.lower().endswith(IMAGE_EXTENSIONS)
+            and not info.filename.startswith("__MACOSX/")
+            and not PurePosixPath(info.filename.replace("\\", "/")).name.startswith("._")
+        ]
         decoded, total = [], 0
         for info in candidates[:sample]:
             raw = _read_entry(archive, info, limits, total)

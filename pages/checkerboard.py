@@ -1,4 +1,5 @@
 """Lesson 4 — checkerboard artifacts of transposed convolutions (Odena, Dumoulin & Olah, Distill 2016)."""
+
 from functools import partial
 
 import numpy as np
@@ -98,14 +99,21 @@ st.session_state[widget_key("cb_dims")] = st.session_state.cb_dims
 st.session_state[widget_key("cb_kernel")] = st.session_state.cb_kernel
 
 controls = st.columns([1, 1, 1, 1, 1.2])
-for column, (key, _, low, high) in zip(controls, SLIDERS):
+for column, (key, _, low, high) in zip(controls, SLIDERS, strict=False):
     name = key.removeprefix("cb_")
     label = {"n": "slider_input"}.get(name, f"slider_{name}")
     helptext = {"n": "help_input"}.get(name, f"help_{name}")
     column.slider(ui.t(f"checkerboard.{label}"), low, high, key=key, help=ui.t(f"checkerboard.{helptext}"))
 with controls[-1]:
-    st.radio(ui.t("checkerboard.dims"), [1, 2], key=widget_key("cb_dims"), horizontal=True,
-             format_func=dims_names.__getitem__, on_change=copy_from_widget, args=("cb_dims",))
+    st.radio(
+        ui.t("checkerboard.dims"),
+        [1, 2],
+        key=widget_key("cb_dims"),
+        horizontal=True,
+        format_func=dims_names.__getitem__,
+        on_change=copy_from_widget,
+        args=("cb_dims",),
+    )
     st.toggle(ui.t("checkerboard.show_edges"), key="cb_edges", help=ui.t("checkerboard.help_show_edges"))
 
 k, s, layers, n = (st.session_state[key] for key, *_ in SLIDERS)
@@ -127,8 +135,10 @@ if counts is not None:
     elif is_even_overlap(k, s):
         st.success(ui.t("checkerboard.even", k=k, s=s, count=high), icon=":material/check_circle:")
     else:
-        st.warning(ui.t("checkerboard.uneven", k=k, s=s, low=low, high=high, period=period or s**layers),
-                   icon=":material/grid_4x4:")
+        st.warning(
+            ui.t("checkerboard.uneven", k=k, s=s, low=low, high=high, period=period or s**layers),
+            icon=":material/grid_4x4:",
+        )
     if layers > 1:
         st.caption(ui.t("checkerboard.stacked_note", layers=layers))
     numbers = st.columns(3)
@@ -146,22 +156,38 @@ shown_n = min(n, BUILDUP_MAX_INPUT)
 st.caption(ui.t("checkerboard.buildup_caption", n=shown_n))
 if n > BUILDUP_MAX_INPUT:
     st.caption(ui.t("checkerboard.buildup_too_big", n=shown_n))
-buildup_labels = overlap.OverlapLabels(position=ui.t("checkerboard.fig_position"), count=ui.t("checkerboard.fig_count"),
-                                       play=ui.t("common.play"), pause=ui.t("common.pause"), step=ui.t("common.step"))
-st.plotly_chart(buildup_figure(k, s, shown_n, dims, buildup_labels), key="cb_buildup",
-                config={"displayModeBar": False})
-st.download_button(ui.t("common.download_gif"), data=partial(buildup_gif, k, s, shown_n, dims),
-                   file_name=f"stamps_k{k}_s{s}_{dims}d.gif", mime="image/gif", on_click="ignore",
-                   icon=":material/download:", help=ui.t("checkerboard.gif_help"))
+buildup_labels = overlap.OverlapLabels(
+    position=ui.t("checkerboard.fig_position"),
+    count=ui.t("checkerboard.fig_count"),
+    play=ui.t("common.play"),
+    pause=ui.t("common.pause"),
+    step=ui.t("common.step"),
+)
+st.plotly_chart(buildup_figure(k, s, shown_n, dims, buildup_labels), key="cb_buildup", config={"displayModeBar": False})
+st.download_button(
+    ui.t("common.download_gif"),
+    data=partial(buildup_gif, k, s, shown_n, dims),
+    file_name=f"stamps_k{k}_s{s}_{dims}d.gif",
+    mime="image/gif",
+    on_click="ignore",
+    icon=":material/download:",
+    help=ui.t("checkerboard.gif_help"),
+)
 
 # ---------------------------------------------------------------- the fix
 
 st.subheader(ui.t("checkerboard.fix_title"))
 st.markdown(ui.t("checkerboard.fix_intro", scale=s**layers))
 choice = st.columns([2, 1])
-choice[0].radio(ui.t("checkerboard.kernel_choice"), list(kernel_names), key=widget_key("cb_kernel"),
-                horizontal=True, format_func=kernel_names.__getitem__, on_change=copy_from_widget,
-                args=("cb_kernel",))
+choice[0].radio(
+    ui.t("checkerboard.kernel_choice"),
+    list(kernel_names),
+    key=widget_key("cb_kernel"),
+    horizontal=True,
+    format_func=kernel_names.__getitem__,
+    on_change=copy_from_widget,
+    args=("cb_kernel",),
+)
 seed = None
 if st.session_state.cb_kernel == "random":
     seed = choice[1].number_input(ui.t("checkerboard.seed"), 0, 9999, key="cb_seed")
@@ -169,13 +195,18 @@ if st.session_state.cb_kernel == "random":
 
 size, results, resize_error = upsampled(k, s, layers, seed)
 # artifact strength of the flat image after each route (the input itself is 0)
-strength = [None] + [ui.t("checkerboard.strength", value=f"{artifact_strength(image):.3f}")
-                     for image in results["constant"][1:]]
-captions = [ui.t("checkerboard.col_input", size=size), ui.t("checkerboard.col_deconv", k=k, s=s),
-            ui.t("checkerboard.col_nearest", k=k), ui.t("checkerboard.col_bilinear", k=k)]
-for row_name, tiles in zip(("row_constant", "row_picture"), comparison_tiles(k, s, layers, seed)):
+strength = [None] + [
+    ui.t("checkerboard.strength", value=f"{artifact_strength(image):.3f}") for image in results["constant"][1:]
+]
+captions = [
+    ui.t("checkerboard.col_input", size=size),
+    ui.t("checkerboard.col_deconv", k=k, s=s),
+    ui.t("checkerboard.col_nearest", k=k),
+    ui.t("checkerboard.col_bilinear", k=k),
+]
+for row_name, tiles in zip(("row_constant", "row_picture"), comparison_tiles(k, s, layers, seed), strict=False):
     st.markdown(f"**{ui.t(f'checkerboard.{row_name}')}**")
-    for n, (column, tile) in enumerate(zip(st.columns(4), tiles)):
+    for n, (column, tile) in enumerate(zip(st.columns(4), tiles, strict=False)):
         with_strength = row_name == "row_constant" and strength[n]
         column.image(tile, caption=f"{captions[n]} · {strength[n]}" if with_strength else captions[n], width="content")
 st.caption(ui.t("checkerboard.strength_explained"))

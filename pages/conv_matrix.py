@@ -1,4 +1,5 @@
 """Lesson 2 — a convolution is a multiplication by a sparse matrix C (Dumoulin & Visin §4.1)."""
+
 from functools import partial
 
 import numpy as np
@@ -61,8 +62,13 @@ def torch_check(h, w, k, s, p, d, seed, integers):
 def matrix_fig(h, w, k, s, p, d, seed, integers, row, cell_text, lang):
     index = cached_index(h, w, k, s, p, d)
     x, kernel = cached_values(h, w, k, seed, integers)
-    labels = mviz.MatrixLabels(matrix="C", vector="x", result="y", row_cell=ui.t("conv_matrix.hover_output"),
-                               col_cell=ui.t("conv_matrix.hover_input"))
+    labels = mviz.MatrixLabels(
+        matrix="C",
+        vector="x",
+        result="y",
+        row_cell=ui.t("conv_matrix.hover_output"),
+        col_cell=ui.t("conv_matrix.hover_input"),
+    )
     if mviz.use_sparsity_view(index.shape):
         return mviz.sparsity_figure(index, highlight_row=row, labels=labels)
     return mviz.matrix_figure(index, kernel, x.reshape(-1), highlight_row=row, labels=labels, cell_text=cell_text)
@@ -75,14 +81,30 @@ def grid_figs(h, w, k, s, p, d, seed, integers, row, lang):
     y, _, _, _ = torch_check(h, w, k, s, p, d, seed, integers)
     oh, ow = index.output_size
     taps = mviz.window_taps(row // ow, row % ow, (k, k), s, p, d)
-    symbols = np.array([[f"{mviz.kernel_symbol(r, c)}<br>{mviz.number(kernel[r, c])}" for c in range(k)]
-                        for r in range(k)], dtype=object)
-    input_fig = mviz.grid_figure(x, padding=p, outlined=taps, labels=mviz.GridLabels(
-        title=ui.t("conv_matrix.input_title", h=h, w=w, p=p), cell="x", padding=ui.t("conv_matrix.hover_padding")))
-    kernel_fig = mviz.grid_figure(kernel, text=symbols, labels=mviz.GridLabels(
-        title=ui.t("conv_matrix.kernel_title", k=k), cell="w"), max_cell_px=52)
-    output_fig = mviz.grid_figure(y, outlined=[(row // ow, row % ow)], clickable=True, labels=mviz.GridLabels(
-        title=ui.t("conv_matrix.output_title", h=oh, w=ow), cell="y"))
+    symbols = np.array(
+        [[f"{mviz.kernel_symbol(r, c)}<br>{mviz.number(kernel[r, c])}" for c in range(k)] for r in range(k)],
+        dtype=object,
+    )
+    input_fig = mviz.grid_figure(
+        x,
+        padding=p,
+        outlined=taps,
+        labels=mviz.GridLabels(
+            title=ui.t("conv_matrix.input_title", h=h, w=w, p=p), cell="x", padding=ui.t("conv_matrix.hover_padding")
+        ),
+    )
+    kernel_fig = mviz.grid_figure(
+        kernel,
+        text=symbols,
+        labels=mviz.GridLabels(title=ui.t("conv_matrix.kernel_title", k=k), cell="w"),
+        max_cell_px=52,
+    )
+    output_fig = mviz.grid_figure(
+        y,
+        outlined=[(row // ow, row % ow)],
+        clickable=True,
+        labels=mviz.GridLabels(title=ui.t("conv_matrix.output_title", h=oh, w=ow), cell="y"),
+    )
     return input_fig, kernel_fig, output_fig
 
 
@@ -90,7 +112,9 @@ def grid_figs(h, w, k, s, p, d, seed, integers, row, lang):
 def gif_for(h, w, k, s, p, d, seed, integers):
     index = cached_index(h, w, k, s, p, d)
     x, kernel = cached_values(h, w, k, seed, integers)
-    return mviz.conv_matrix_gif(index, kernel, x, stride=s, padding=p, dilation=d, max_frames=gif_frames(index.shape[0]))
+    return mviz.conv_matrix_gif(
+        index, kernel, x, stride=s, padding=p, dilation=d, max_frames=gif_frames(index.shape[0])
+    )
 
 
 def gif_frames(rows):
@@ -113,15 +137,20 @@ classroom_ui.question_block("conv_matrix")  # predict first: a class question on
 
 with st.container(border=True):
     columns = st.columns(6)
-    for column, (key, _, low, high) in zip(columns, SETTINGS):
+    for column, (key, _, low, high) in zip(columns, SETTINGS, strict=False):
         column.slider(ui.t(f"conv_matrix.{key}"), low, high, key=key)
     left, middle, right = st.columns([2, 1, 1], vertical_alignment="bottom")
-    left.radio(ui.t("conv_matrix.values"), [True, False], key="cm_integers", horizontal=True,
-               format_func=lambda integers: ui.t("conv_matrix.values_integers" if integers
-                                                 else "conv_matrix.values_decimals"))
+    left.radio(
+        ui.t("conv_matrix.values"),
+        [True, False],
+        key="cm_integers",
+        horizontal=True,
+        format_func=lambda integers: ui.t("conv_matrix.values_integers" if integers else "conv_matrix.values_decimals"),
+    )
     middle.number_input(ui.t("conv_matrix.seed"), 0, 9_999, key="cm_seed")
-    right.button(ui.t("conv_matrix.new_values"), on_click=new_values, icon=":material/casino:",
-                 use_container_width=True)
+    right.button(
+        ui.t("conv_matrix.new_values"), on_click=new_values, icon=":material/casino:", use_container_width=True
+    )
 
 H, W, K, S, P, D = (st.session_state[key] for key, _, _, _ in SETTINGS)
 seed, integers = st.session_state.cm_seed, st.session_state.cm_integers
@@ -140,44 +169,79 @@ lang = ui.current_language()
 
 st.subheader(ui.t("conv_matrix.grids_title"))
 if rows > 1:
-    st.select_slider(ui.t("conv_matrix.select_row"), options=list(range(rows)), key="cm_row",
-                     format_func=lambda r: ui.t("conv_matrix.row_format", row=r, r=r // OW, c=r % OW))
+    st.select_slider(
+        ui.t("conv_matrix.select_row"),
+        options=list(range(rows)),
+        key="cm_row",
+        format_func=lambda r: ui.t("conv_matrix.row_format", row=r, r=r // OW, c=r % OW),
+    )
 row = st.session_state.cm_row
 out_r, out_c = divmod(row, OW)
 input_fig, kernel_fig, output_fig = grid_figs(H, W, K, S, P, D, seed, integers, row, lang)
 grid_columns = st.columns([3, 2, 3])
 grid_columns[0].plotly_chart(input_fig, key="cm_input_fig", config={"displayModeBar": False})
 grid_columns[1].plotly_chart(kernel_fig, key="cm_kernel_fig", config={"displayModeBar": False})
-grid_columns[2].plotly_chart(output_fig, key="cm_output_click", on_select=partial(select_clicked_cell, OW),
-                             selection_mode="points", config={"displayModeBar": False})
+grid_columns[2].plotly_chart(
+    output_fig,
+    key="cm_output_click",
+    on_select=partial(select_clicked_cell, OW),
+    selection_mode="points",
+    config={"displayModeBar": False},
+)
 
 symbol_lines, number_lines, value = mviz.row_expression(index, kernel, x, row)
 st.markdown(ui.t("conv_matrix.row_sum", row=row, r=out_r, c=out_c))
-lines = [rf"y_{{({out_r},{out_c})}} &= {symbol_lines[0]}", *(rf"&\quad + {line}" for line in symbol_lines[1:]),
-         rf"&= {number_lines[0]}", *(rf"&\quad + {line}" for line in number_lines[1:]), rf"&= {mviz.number(value)}"]
+lines = [
+    rf"y_{{({out_r},{out_c})}} &= {symbol_lines[0]}",
+    *(rf"&\quad + {line}" for line in symbol_lines[1:]),
+    rf"&= {number_lines[0]}",
+    *(rf"&\quad + {line}" for line in number_lines[1:]),
+    rf"&= {mviz.number(value)}",
+]
 st.latex(r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}")
 taps_in_row = int(np.sum(index.rows == row))
 if taps_in_row < K * K:
-    st.info(ui.t("conv_matrix.padding_taps", missing=K * K - taps_in_row, total=K * K, nnz=taps_in_row),
-            icon=":material/border_outer:")
+    st.info(
+        ui.t("conv_matrix.padding_taps", missing=K * K - taps_in_row, total=K * K, nnz=taps_in_row),
+        icon=":material/border_outer:",
+    )
 
 st.subheader(ui.t("conv_matrix.matrix_title"))
-st.markdown(ui.t("conv_matrix.matrix_shape", rows=rows, cols=cols, oh=OH, ow=OW, h=H, w=W, nnz=stats["nnz"],
-                 total=rows * cols, density=f"{100 * stats['density']:.3g} %"))
+st.markdown(
+    ui.t(
+        "conv_matrix.matrix_shape",
+        rows=rows,
+        cols=cols,
+        oh=OH,
+        ow=OW,
+        h=H,
+        w=W,
+        nnz=stats["nnz"],
+        total=rows * cols,
+        density=f"{100 * stats['density']:.3g} %",
+    )
+)
 sparse_view = mviz.use_sparsity_view(index.shape)
 if sparse_view:
-    st.info(ui.t("conv_matrix.sparse_note", rows=rows, cols=cols, limit=mviz.HEATMAP_LIMIT),
-            icon=":material/blur_on:")
+    st.info(ui.t("conv_matrix.sparse_note", rows=rows, cols=cols, limit=mviz.HEATMAP_LIMIT), icon=":material/blur_on:")
     metric_columns = st.columns(3)
     metric_columns[0].metric(ui.t("conv_matrix.metric_shape"), f"{rows} × {cols}")
     metric_columns[1].metric(ui.t("conv_matrix.metric_nnz"), f"{stats['nnz']:,}")
     metric_columns[2].metric(ui.t("conv_matrix.metric_density"), f"{100 * stats['density']:.3g} %")
     cell_text = "symbol"
 else:
-    cell_text = st.radio(ui.t("conv_matrix.cell_text"), ["symbol", "value", "both"], key="cm_cell_text",
-                         horizontal=True, format_func=lambda v: ui.t(f"conv_matrix.cell_text_{v}"))
-st.plotly_chart(matrix_fig(H, W, K, S, P, D, seed, integers, row, cell_text, lang), key="cm_matrix_fig",
-                config={"displayModeBar": False})
+    cell_text = st.radio(
+        ui.t("conv_matrix.cell_text"),
+        ["symbol", "value", "both"],
+        key="cm_cell_text",
+        horizontal=True,
+        format_func=lambda v: ui.t(f"conv_matrix.cell_text_{v}"),
+    )
+st.plotly_chart(
+    matrix_fig(H, W, K, S, P, D, seed, integers, row, cell_text, lang),
+    key="cm_matrix_fig",
+    config={"displayModeBar": False},
+)
 st.caption(ui.t("conv_matrix.sparse_caption" if sparse_view else "conv_matrix.matrix_caption"))
 
 st.subheader(ui.t("conv_matrix.verify_title"))
@@ -205,9 +269,14 @@ st.code(
 st.caption(ui.t("conv_matrix.code_caption"))
 
 frames = len(mviz.frame_units(rows, gif_frames(rows)))
-st.download_button(ui.t("common.download_gif"), data=lambda: gif_for(H, W, K, S, P, D, seed, integers),
-                   file_name=f"conv_matrix_{H}x{W}_k{K}_s{S}_p{P}_d{D}.gif", mime="image/gif",
-                   icon=":material/download:", key="cm_gif")
+st.download_button(
+    ui.t("common.download_gif"),
+    data=lambda: gif_for(H, W, K, S, P, D, seed, integers),
+    file_name=f"conv_matrix_{H}x{W}_k{K}_s{S}_p{P}_d{D}.gif",
+    mime="image/gif",
+    icon=":material/download:",
+    key="cm_gif",
+)
 st.caption(ui.t("conv_matrix.gif_caption", frames=frames, rows=rows))
 
 st.subheader(ui.t("conv_matrix.next_title"))

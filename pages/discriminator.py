@@ -1,5 +1,6 @@
 """Inside the discriminator: its verdict on one image, its activations layer by
 layer, guided backprop, and its features as a representation (paper §5)."""
+
 import time
 from pathlib import Path
 
@@ -43,8 +44,10 @@ def _overall(_netG, _netD, model_key: str, image_size: int, channels: int, nz: i
     """D's mean probability "real" on real test digits and on generated ones, in minibatches of 64."""
     real, _ = _bundled("test", image_size, channels)
     fake = latent.generate(_netG, latent.z_from_seed(10**6, nz, OVERALL_COUNT))
-    return (features.mean_probability(_netD, real[:OVERALL_COUNT], batch_statistics),
-            features.mean_probability(_netD, fake, batch_statistics))
+    return (
+        features.mean_probability(_netD, real[:OVERALL_COUNT], batch_statistics),
+        features.mean_probability(_netD, fake, batch_statistics),
+    )
 
 
 def _pick_model():
@@ -52,7 +55,9 @@ def _pick_model():
     if not paths:
         st.warning(ui.t("common.no_checkpoint"))
         st.stop()
-    path = st.sidebar.selectbox(ui.t("discriminator.model_choice"), paths, format_func=ui.checkpoint_label, key="disc_model")
+    path = st.sidebar.selectbox(
+        ui.t("discriminator.model_choice"), paths, format_func=ui.checkpoint_label, key="disc_model"
+    )
     try:
         netG, netD, cfg = _load_models(str(path), path.stat().st_mtime)
     except Exception as err:  # a LabError from validation, or a file that vanished
@@ -70,20 +75,35 @@ test_images, test_labels = _bundled("test", cfg.image_size, cfg.channels)
 
 # ---- 1. one image, one verdict ------------------------------------------------------------------
 st.header(ui.t("discriminator.image_header"))
-sources = {"real": ui.t("discriminator.source_real"), "fake": ui.t("discriminator.source_fake"),
-           "noise": ui.t("discriminator.source_noise")}
+sources = {
+    "real": ui.t("discriminator.source_real"),
+    "fake": ui.t("discriminator.source_fake"),
+    "noise": ui.t("discriminator.source_noise"),
+}
 controls = st.columns([3, 2])
-source = controls[0].radio(ui.t("discriminator.source"), list(sources), format_func=sources.get, key="disc_source",
-                           horizontal=True)
+source = controls[0].radio(
+    ui.t("discriminator.source"), list(sources), format_func=sources.get, key="disc_source", horizontal=True
+)
 if source == "real":
-    index = int(controls[1].number_input(ui.t("discriminator.index"), 0, len(test_images) - 1, 0, key="disc_index",
-                                         help=ui.t("discriminator.index_help")))
+    index = int(
+        controls[1].number_input(
+            ui.t("discriminator.index"),
+            0,
+            len(test_images) - 1,
+            0,
+            key="disc_index",
+            help=ui.t("discriminator.index_help"),
+        )
+    )
     image = test_images[index]
     caption = ui.t("discriminator.real_caption", index=index, label=int(test_labels[index]))
     others = test_images[(index + 1 + torch.arange(CONTEXT)) % len(test_images)]
 else:
-    seed = int(controls[1].number_input(ui.t("discriminator.seed"), 0, 10**6, 0, key=f"disc_seed_{source}",
-                                        help=ui.t("discriminator.seed_help")))
+    seed = int(
+        controls[1].number_input(
+            ui.t("discriminator.seed"), 0, 10**6, 0, key=f"disc_seed_{source}", help=ui.t("discriminator.seed_help")
+        )
+    )
     if source == "fake":
         image = latent.generate(netG, latent.z_from_seed(seed, cfg.nz))[0]
         caption = ui.t("discriminator.fake_caption", seed=seed)
@@ -95,8 +115,9 @@ else:
         others = torch.rand(CONTEXT, cfg.channels, cfg.image_size, cfg.image_size, generator=noise) * 2 - 1
 
 bn_modes = {"batch": ui.t("discriminator.bn_batch"), "running": ui.t("discriminator.bn_running")}
-bn_mode = st.radio(ui.t("discriminator.bn_choice"), list(bn_modes), format_func=bn_modes.get, key="disc_bn",
-                   horizontal=True)
+bn_mode = st.radio(
+    ui.t("discriminator.bn_choice"), list(bn_modes), format_func=bn_modes.get, key="disc_bn", horizontal=True
+)
 context = others if bn_mode == "batch" else None
 logit = features.discriminator_logit(netD, image, context)
 probability = float(torch.sigmoid(torch.tensor(logit)))
@@ -119,10 +140,11 @@ layers = [(name, act) for name, act in features.layer_activations(netD, image, c
 if not layers:
     st.info(ui.t("discriminator.no_conv_layers"))
 else:
-    tabs = st.tabs([ui.t("discriminator.layer_tab", name=name, channels=act.shape[0], size=act.shape[-1])
-                    for name, act in layers])
+    tabs = st.tabs(
+        [ui.t("discriminator.layer_tab", name=name, channels=act.shape[0], size=act.shape[-1]) for name, act in layers]
+    )
     image_key = f"{model_key}:{source}:{caption}:{bn_mode}"
-    for tab, (name, act) in zip(tabs, layers):
+    for tab, (name, act) in zip(tabs, layers, strict=False):
         with tab:
             state_key = f"disc_channels_{name}"
             strongest = viz.top_channels(act, CHANNELS_SHOWN)
@@ -131,25 +153,42 @@ else:
                 st.session_state[state_key] = strongest
                 st.session_state[f"{state_key}_for"] = image_key
             pick, button = st.columns([5, 2], vertical_alignment="bottom")
-            chosen = pick.multiselect(ui.t("discriminator.channels"), list(range(act.shape[0])), key=state_key,
-                                      help=ui.t("discriminator.channels_help"), max_selections=16)
+            chosen = pick.multiselect(
+                ui.t("discriminator.channels"),
+                list(range(act.shape[0])),
+                key=state_key,
+                help=ui.t("discriminator.channels_help"),
+                max_selections=16,
+            )
             if button.button(ui.t("discriminator.strongest"), key=f"disc_strongest_{name}"):
                 st.session_state.pop(f"{state_key}_for", None)
                 st.rerun()
-            st.plotly_chart(viz.activation_figure(act, chosen or strongest, ui.t("discriminator.channel_label"),
-                                                  columns=4), width="stretch", config=PLOT_CONFIG, key=f"disc_act_{name}")
+            st.plotly_chart(
+                viz.activation_figure(act, chosen or strongest, ui.t("discriminator.channel_label"), columns=4),
+                width="stretch",
+                config=PLOT_CONFIG,
+                key=f"disc_act_{name}",
+            )
             flat = act.reshape(act.shape[0], -1)
-            st.caption(ui.t("discriminator.layer_summary", active=int((flat.max(1).values > 0).sum()),
-                            channels=act.shape[0], best=strongest[0]))
+            st.caption(
+                ui.t(
+                    "discriminator.layer_summary",
+                    active=int((flat.max(1).values > 0).sum()),
+                    channels=act.shape[0],
+                    best=strongest[0],
+                )
+            )
 
 # ---- 3. guided backprop -------------------------------------------------------------------------
 st.header(ui.t("discriminator.saliency_header"))
 st.markdown(ui.t("discriminator.saliency_intro"))
 plain = st.toggle(ui.t("discriminator.plain_toggle"), key="disc_plain")
 saliency = (features.plain_gradient if plain else features.guided_backprop)(netD, image, context)
-titles = (ui.t("discriminator.saliency_image"),
-          ui.t("discriminator.saliency_plain" if plain else "discriminator.saliency_map"),
-          ui.t("discriminator.saliency_overlay"))
+titles = (
+    ui.t("discriminator.saliency_image"),
+    ui.t("discriminator.saliency_plain" if plain else "discriminator.saliency_map"),
+    ui.t("discriminator.saliency_overlay"),
+)
 st.plotly_chart(viz.saliency_figure(image, saliency, titles), width="stretch", config=PLOT_CONFIG, key="disc_saliency")
 st.caption(ui.t("discriminator.saliency_read"))
 
@@ -165,8 +204,13 @@ if st.button(ui.t("discriminator.run_probe"), key="disc_run_probe", type="primar
     bar = st.progress(0.0, text=ui.t("discriminator.probe_progress", percent=0))
     started = time.perf_counter()
     results = features.representation_experiment(
-        netD, train_images, train_labels, test_images, test_labels,
-        progress=lambda f: bar.progress(f, text=ui.t("discriminator.probe_progress", percent=int(100 * f))))
+        netD,
+        train_images,
+        train_labels,
+        test_images,
+        test_labels,
+        progress=lambda f: bar.progress(f, text=ui.t("discriminator.probe_progress", percent=int(100 * f))),
+    )
     bar.empty()
     st.session_state[live_key] = {"results": [r.to_dict() for r in results], "seconds": time.perf_counter() - started}
 
@@ -174,35 +218,55 @@ live = st.session_state.get(live_key)
 shown = None
 if live is not None:
     shown = live["results"]
-    st.caption(ui.t("discriminator.probe_live", seconds=f"{live['seconds']:.0f}", repeats=max(r["repeats"] for r in shown)))
+    st.caption(
+        ui.t("discriminator.probe_live", seconds=f"{live['seconds']:.0f}", repeats=max(r["repeats"] for r in shown))
+    )
 elif recorded is not None:
     shown = recorded["results"]
     if model_path != PRETRAINED_PATH:
         st.warning(ui.t("discriminator.probe_other_model"))
-    st.caption(ui.t("discriminator.probe_recorded", seconds=f"{recorded.get('seconds', 0):.0f}",
-                    machine=recorded.get("machine", "?"), date=recorded.get("date", "?"),
-                    repeats=max(r["repeats"] for r in shown)))
+    st.caption(
+        ui.t(
+            "discriminator.probe_recorded",
+            seconds=f"{recorded.get('seconds', 0):.0f}",
+            machine=recorded.get("machine", "?"),
+            date=recorded.get("date", "?"),
+            repeats=max(r["repeats"] for r in shown),
+        )
+    )
 else:
     st.info(ui.t("discriminator.probe_none"))
 if not torch.cuda.is_available() and live is None:
     st.caption(ui.t("discriminator.probe_cpu_note"))
 
 if shown:
-    names = {"d": ui.t("discriminator.legend_d"), "random": ui.t("discriminator.legend_random"),
-             "pixel": ui.t("discriminator.legend_pixel")}
+    names = {
+        "d": ui.t("discriminator.legend_d"),
+        "random": ui.t("discriminator.legend_random"),
+        "pixel": ui.t("discriminator.legend_pixel"),
+    }
     label_format = ui.t("discriminator.label_count")  # the template itself: the figure fills in {n}
-    st.plotly_chart(viz.probe_figure(shown, names, ui.t("discriminator.x_labels"), ui.t("discriminator.y_accuracy"),
-                                     label_format=label_format),
-                    width="stretch", config=PLOT_CONFIG, key="disc_probe_chart")
+    st.plotly_chart(
+        viz.probe_figure(
+            shown, names, ui.t("discriminator.x_labels"), ui.t("discriminator.y_accuracy"), label_format=label_format
+        ),
+        width="stretch",
+        config=PLOT_CONFIG,
+        key="disc_probe_chart",
+    )
+
     def accuracy(r, key):
         mean, spread = r[f"{key}_accuracy"], r[f"{key}_std"]
         return f"{mean:.1%} ± {spread:.1%}" if r["repeats"] > 1 else f"{mean:.1%}"
 
-    table = pd.DataFrame({
-        ui.t("discriminator.col_d"): [accuracy(r, "d") for r in shown],
-        ui.t("discriminator.col_random"): [accuracy(r, "random") for r in shown],
-        ui.t("discriminator.col_pixel"): [accuracy(r, "pixel") for r in shown],
-    }, index=pd.Index([f"{r['n_labels']:,}" for r in shown], name=ui.t("discriminator.col_labels")))
+    table = pd.DataFrame(
+        {
+            ui.t("discriminator.col_d"): [accuracy(r, "d") for r in shown],
+            ui.t("discriminator.col_random"): [accuracy(r, "random") for r in shown],
+            ui.t("discriminator.col_pixel"): [accuracy(r, "pixel") for r in shown],
+        },
+        index=pd.Index([f"{r['n_labels']:,}" for r in shown], name=ui.t("discriminator.col_labels")),
+    )
     st.table(table)
     fewest = min(shown, key=lambda r: r["n_labels"])
 
@@ -212,6 +276,13 @@ if shown:
         verdict = "discriminator.probe_verdict_random"
     else:
         verdict = "discriminator.probe_verdict_pixels"
-    st.markdown(ui.t("discriminator.probe_read", n=fewest["n_labels"], d=f"{fewest['d_accuracy']:.1%}",
-                     pixel=f"{fewest['pixel_accuracy']:.1%}", random=f"{fewest['random_accuracy']:.1%}",
-                     verdict=ui.t(verdict)))
+    st.markdown(
+        ui.t(
+            "discriminator.probe_read",
+            n=fewest["n_labels"],
+            d=f"{fewest['d_accuracy']:.1%}",
+            pixel=f"{fewest['pixel_accuracy']:.1%}",
+            random=f"{fewest['random_accuracy']:.1%}",
+            verdict=ui.t(verdict),
+        )
+    )

@@ -1,4 +1,5 @@
 """Latent space lesson: interpolate, walk and sweep the generator's z (paper §6.1)."""
+
 import math
 from functools import partial
 
@@ -48,8 +49,14 @@ def read_seeds(key: str) -> list[int] | None:
         return None
 
 
-defaults = {"ls_grid_seed": 0, "ls_path": "0, 1, 2", "ls_corners": "0, 1, 2, 3", "ls_sweep_seed": 0,
-            "ls_target": "path", "ls_picker_version": 0}
+defaults = {
+    "ls_grid_seed": 0,
+    "ls_path": "0, 1, 2",
+    "ls_corners": "0, 1, 2, 3",
+    "ls_sweep_seed": 0,
+    "ls_target": "path",
+    "ls_picker_version": 0,
+}
 for name, value in defaults.items():
     if name not in st.session_state:
         st.session_state[name] = value
@@ -85,9 +92,19 @@ def on_pick(chart_key: str) -> None:
 st.header(ui.t("latent.pick_header"))
 st.markdown(ui.t("latent.pick_intro", nz=nz))
 controls = st.columns([1, 2])
-controls[0].number_input(ui.t("latent.grid_seed"), min_value=0, max_value=10**6, step=GRID_COLS * GRID_ROWS,
-                         key="ls_grid_seed", help=ui.t("latent.grid_seed_help"))
-targets = {"path": ui.t("latent.target_path"), "corners": ui.t("latent.target_corners"), "sweep": ui.t("latent.target_sweep")}
+controls[0].number_input(
+    ui.t("latent.grid_seed"),
+    min_value=0,
+    max_value=10**6,
+    step=GRID_COLS * GRID_ROWS,
+    key="ls_grid_seed",
+    help=ui.t("latent.grid_seed_help"),
+)
+targets = {
+    "path": ui.t("latent.target_path"),
+    "corners": ui.t("latent.target_corners"),
+    "sweep": ui.t("latent.target_sweep"),
+}
 controls[1].radio(ui.t("latent.click_target"), list(targets), format_func=targets.get, key="ls_target", horizontal=True)
 
 grid_seeds = list(range(int(st.session_state.ls_grid_seed), int(st.session_state.ls_grid_seed) + GRID_COLS * GRID_ROWS))
@@ -96,7 +113,7 @@ corner_seeds = read_seeds("ls_corners") or []
 sweep_seed = int(st.session_state.ls_sweep_seed)
 marks: dict[int, list[tuple[str, str]]] = {}
 badges = [("path", s, str(i + 1)) for i, s in enumerate(path_seeds)]
-badges += [("corner", s, arrow) for s, arrow in zip(corner_seeds, "↖↗↙↘")]
+badges += [("corner", s, arrow) for s, arrow in zip(corner_seeds, "↖↗↙↘", strict=False)]
 badges += [("sweep", sweep_seed, "z")]
 for group, seed, badge in badges:
     if seed in grid_seeds:
@@ -104,10 +121,14 @@ for group, seed, badge in badges:
 grid_images = render(latent.z_from_seeds(grid_seeds, nz))
 chart_key = f"ls_picker_{st.session_state.ls_picker_version}"
 st.plotly_chart(
-    viz.picker_figure(grid_images, GRID_COLS, [str(s) for s in grid_seeds], marks,
-                      hover=ui.t("latent.tile_hover", seed="{label}")),
-    key=chart_key, on_select=partial(on_pick, chart_key), selection_mode="points",
-    config={"displayModeBar": False}, width="stretch",
+    viz.picker_figure(
+        grid_images, GRID_COLS, [str(s) for s in grid_seeds], marks, hover=ui.t("latent.tile_hover", seed="{label}")
+    ),
+    key=chart_key,
+    on_select=partial(on_pick, chart_key),
+    selection_mode="points",
+    config={"displayModeBar": False},
+    width="stretch",
 )
 st.caption(ui.t("latent.picker_caption"))
 inputs = st.columns(2)
@@ -135,34 +156,71 @@ else:
     shell = math.sqrt(nz)
     stats = st.columns(3)
     stats[0].metric(ui.t("latent.shell_radius"), f"{shell:.2f}", help=ui.t("latent.shell_radius_help", nz=nz))
-    stats[1].metric(ui.t("latent.min_norm_linear"), f"{linear_norms.min():.2f}",
-                    delta=f"{100 * (linear_norms.min() / shell - 1):+.0f}%", delta_color="off")
-    stats[2].metric(ui.t("latent.min_norm_spherical"), f"{spherical_norms.min():.2f}",
-                    delta=f"{100 * (spherical_norms.min() / shell - 1):+.0f}%", delta_color="off")
+    stats[1].metric(
+        ui.t("latent.min_norm_linear"),
+        f"{linear_norms.min():.2f}",
+        delta=f"{100 * (linear_norms.min() / shell - 1):+.0f}%",
+        delta_color="off",
+    )
+    stats[2].metric(
+        ui.t("latent.min_norm_spherical"),
+        f"{spherical_norms.min():.2f}",
+        delta=f"{100 * (spherical_norms.min() / shell - 1):+.0f}%",
+        delta_color="off",
+    )
     names = {"linear": ui.t("latent.linear"), "spherical": ui.t("latent.spherical")}
     charts = st.columns(2)
     with charts[0]:
         st.markdown(f"**{ui.t('latent.norms_title')}**")
-        st.plotly_chart(viz.norms_figure(linear_norms.numpy(), spherical_norms.numpy(), nz,
-                                         names | {"shell": ui.t("latent.shell_label", radius=f"{shell:.1f}"),
-                                                  "x": ui.t("latent.step_axis"), "y": ui.t("latent.norm_axis")}),
-                        width="stretch", config={"displayModeBar": False})
+        st.plotly_chart(
+            viz.norms_figure(
+                linear_norms.numpy(),
+                spherical_norms.numpy(),
+                nz,
+                names
+                | {
+                    "shell": ui.t("latent.shell_label", radius=f"{shell:.1f}"),
+                    "x": ui.t("latent.step_axis"),
+                    "y": ui.t("latent.norm_axis"),
+                },
+            ),
+            width="stretch",
+            config={"displayModeBar": False},
+        )
     with charts[1]:
         st.markdown(f"**{ui.t('latent.changes_title')}**")
         linear_changes, spherical_changes = latent.path_changes(linear_images), latent.path_changes(spherical_images)
-        st.plotly_chart(viz.step_change_figure(linear_changes.numpy(), spherical_changes.numpy(),
-                                               names | {"x": ui.t("latent.step_axis"), "y": ui.t("latent.change_axis")}),
-                        width="stretch", config={"displayModeBar": False})
+        st.plotly_chart(
+            viz.step_change_figure(
+                linear_changes.numpy(),
+                spherical_changes.numpy(),
+                names | {"x": ui.t("latent.step_axis"), "y": ui.t("latent.change_axis")},
+            ),
+            width="stretch",
+            config={"displayModeBar": False},
+        )
     largest = max(float(linear_changes.max()), float(spherical_changes.max()))
     typical = float(torch.cat([linear_changes, spherical_changes]).median())
-    st.caption(ui.t("latent.changes_caption", largest=f"{largest:.3f}", typical=f"{typical:.3f}",
-                    ratio=f"{largest / max(typical, 1e-9):.1f}"))
+    st.caption(
+        ui.t(
+            "latent.changes_caption",
+            largest=f"{largest:.3f}",
+            typical=f"{typical:.3f}",
+            ratio=f"{largest / max(typical, 1e-9):.1f}",
+        )
+    )
     with st.expander(ui.t("latent.why_slerp_title"), expanded=False):
         st.markdown(ui.t("latent.why_slerp", nz=nz, shell=f"{shell:.1f}", half=f"{math.sqrt(nz / 2):.1f}"))
     with st.expander(ui.t("latent.smooth_title"), expanded=True):
         st.markdown(ui.t("latent.smooth_body"))
-    st.download_button(ui.t("common.download_gif"), viz.walk_gif([linear_images, spherical_images]),
-                       file_name="latent_walk.gif", mime="image/gif", key="ls_gif", help=ui.t("latent.gif_help"))
+    st.download_button(
+        ui.t("common.download_gif"),
+        viz.walk_gif([linear_images, spherical_images]),
+        file_name="latent_walk.gif",
+        mime="image/gif",
+        key="ls_gif",
+        help=ui.t("latent.gif_help"),
+    )
 
 # ---- 3. a 2-D walk ---------------------------------------------------------------------------
 st.header(ui.t("latent.walk_header"))
@@ -170,8 +228,9 @@ st.markdown(ui.t("latent.walk_intro"))
 walk_controls = st.columns(2)
 size = walk_controls[0].slider(ui.t("latent.walk_size"), 3, 10, 7, key="ls_walk_size")
 methods = {"spherical": ui.t("latent.spherical"), "linear": ui.t("latent.linear")}
-walk_method = walk_controls[1].radio(ui.t("latent.method"), list(methods), format_func=methods.get,
-                                     key="ls_walk_method", horizontal=True)
+walk_method = walk_controls[1].radio(
+    ui.t("latent.method"), list(methods), format_func=methods.get, key="ls_walk_method", horizontal=True
+)
 if len(corner_seeds) != 4:
     st.warning(ui.t("latent.need_four", count=len(corner_seeds)))
 else:
@@ -179,8 +238,13 @@ else:
     walk_images = render(latent.walk_grid(corners, size, size, walk_method))
     scale = max(1, 48 // walk_images.shape[-1])
     left, _ = st.columns([3, 1]) if size <= 7 else (st.container(), None)
-    left.image(viz.mosaic(walk_images, ncols=size, scale=scale), width="stretch",
-               caption=ui.t("latent.walk_caption", tl=corner_seeds[0], tr=corner_seeds[1], bl=corner_seeds[2], br=corner_seeds[3]))
+    left.image(
+        viz.mosaic(walk_images, ncols=size, scale=scale),
+        width="stretch",
+        caption=ui.t(
+            "latent.walk_caption", tl=corner_seeds[0], tr=corner_seeds[1], bl=corner_seeds[2], br=corner_seeds[3]
+        ),
+    )
 
 # ---- 4. one coordinate at a time -------------------------------------------------------------
 st.header(ui.t("latent.sweep_header"))
@@ -195,11 +259,28 @@ dim = sweep_controls[1].number_input(ui.t("latent.sweep_dim", last=nz - 1), min_
 low, high = sweep_controls[2].slider(ui.t("latent.sweep_range"), -5.0, 5.0, (-3.0, 3.0), step=0.5, key="ls_sweep_range")
 values = torch.linspace(low, high, 11)
 sweep_images = render(latent.dimension_sweep(z_sweep, int(dim), values))
-show_strip(sweep_images, ui.t("latent.sweep_caption", dim=int(dim), original=f"{float(z_sweep[int(dim)]):+.2f}",
-                              values=", ".join(f"{v:+.1f}" if abs(v) > 1e-6 else "0" for v in values.tolist())), ncols=11)
+show_strip(
+    sweep_images,
+    ui.t(
+        "latent.sweep_caption",
+        dim=int(dim),
+        original=f"{float(z_sweep[int(dim)]):+.2f}",
+        values=", ".join(f"{v:+.1f}" if abs(v) > 1e-6 else "0" for v in values.tolist()),
+    ),
+    ncols=11,
+)
 st.markdown(f"**{ui.t('latent.sensitivity_title')}**")
-st.plotly_chart(viz.sensitivity_figure(sensitivity.numpy(), int(dim), x_title=ui.t("latent.dim_axis"),
-                                       y_title=ui.t("latent.change_axis")),
-                width="stretch", config={"displayModeBar": False})
-st.caption(ui.t("latent.sensitivity_caption", top=", ".join(str(i) for i in sensitivity.argsort(descending=True)[:5].tolist()),
-                ratio=f"{float(sensitivity.max() / sensitivity.median().clamp_min(1e-9)):.1f}"))
+st.plotly_chart(
+    viz.sensitivity_figure(
+        sensitivity.numpy(), int(dim), x_title=ui.t("latent.dim_axis"), y_title=ui.t("latent.change_axis")
+    ),
+    width="stretch",
+    config={"displayModeBar": False},
+)
+st.caption(
+    ui.t(
+        "latent.sensitivity_caption",
+        top=", ".join(str(i) for i in sensitivity.argsort(descending=True)[:5].tolist()),
+        ratio=f"{float(sensitivity.max() / sensitivity.median().clamp_min(1e-9)):.1f}",
+    )
+)

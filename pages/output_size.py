@@ -1,4 +1,5 @@
 """Lesson 1 — what sets a convolution's output size (Dumoulin & Visin, arXiv 1603.07285)."""
+
 from functools import partial
 
 import numpy as np
@@ -84,14 +85,16 @@ for key in ("os_rf_row", "os_rf_col"):
 
 @st.cache_resource(max_entries=48, show_spinner=False)
 def animation_figure(mode, i, k, s, p, d, a, labels):
-    return sliding.sliding_window_figure(i, k, s, p, d, transposed=mode == "transposed", output_padding=a,
-                                         labels=labels)
+    return sliding.sliding_window_figure(
+        i, k, s, p, d, transposed=mode == "transposed", output_padding=a, labels=labels
+    )
 
 
 @st.cache_resource(max_entries=48, show_spinner=False)
 def receptive_figure(mode, i, k, s, p, d, a, row, col, labels):
-    return sliding.receptive_field_figure(i, k, s, p, d, row, col, transposed=mode == "transposed",
-                                          output_padding=a, labels=labels)
+    return sliding.receptive_field_figure(
+        i, k, s, p, d, row, col, transposed=mode == "transposed", output_padding=a, labels=labels
+    )
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -157,23 +160,53 @@ mode_names = {m: ui.t(f"output_size.mode_{m}") for m in MODES}
 top = st.columns([3, 2])
 st.session_state[widget_key("os_preset")] = st.session_state.os_preset
 st.session_state[widget_key("os_mode")] = st.session_state.os_mode
-top[0].selectbox(ui.t("output_size.preset"), list(preset_names), key=widget_key("os_preset"),
-                 on_change=on_preset_change, format_func=preset_names.__getitem__, help=ui.t("output_size.preset_help"))
-top[1].radio(ui.t("output_size.mode"), MODES, key=widget_key("os_mode"), horizontal=True, on_change=on_mode_change,
-             format_func=mode_names.__getitem__)
+top[0].selectbox(
+    ui.t("output_size.preset"),
+    list(preset_names),
+    key=widget_key("os_preset"),
+    on_change=on_preset_change,
+    format_func=preset_names.__getitem__,
+    help=ui.t("output_size.preset_help"),
+)
+top[1].radio(
+    ui.t("output_size.mode"),
+    MODES,
+    key=widget_key("os_mode"),
+    horizontal=True,
+    on_change=on_mode_change,
+    format_func=mode_names.__getitem__,
+)
 mode = st.session_state.os_mode
 
 controls, result = st.columns([2, 3], gap="large")
 with controls:
-    slider_label = {"os_i": "slider_i_transposed" if mode == "transposed" else "slider_i", "os_k": "slider_k",
-                    "os_s": "slider_s", "os_p": "slider_p", "os_d": "slider_d", "os_a": "slider_a"}
-    slider_help = {"os_i": "help_i", "os_k": "help_k", "os_s": "help_s", "os_p": "help_p", "os_d": "help_d",
-                   "os_a": "help_a"}
+    slider_label = {
+        "os_i": "slider_i_transposed" if mode == "transposed" else "slider_i",
+        "os_k": "slider_k",
+        "os_s": "slider_s",
+        "os_p": "slider_p",
+        "os_d": "slider_d",
+        "os_a": "slider_a",
+    }
+    slider_help = {
+        "os_i": "help_i",
+        "os_k": "help_k",
+        "os_s": "help_s",
+        "os_p": "help_p",
+        "os_d": "help_d",
+        "os_a": "help_a",
+    }
     for key, _, _, low, high in SLIDERS:
         if (key == "os_d" and mode == "pool") or (key == "os_a" and mode != "transposed"):
             continue
-        st.slider(ui.t(f"output_size.{slider_label[key]}"), low, high, key=key, on_change=on_setting_change,
-                  help=ui.t(f"output_size.{slider_help[key]}"))
+        st.slider(
+            ui.t(f"output_size.{slider_label[key]}"),
+            low,
+            high,
+            key=key,
+            on_change=on_setting_change,
+            help=ui.t(f"output_size.{slider_help[key]}"),
+        )
     if mode == "pool":
         st.caption(ui.t("output_size.pool_note"))
 
@@ -225,12 +258,17 @@ else:
 if o * o > sliding.ANIMATION_MAX_FRAMES:
     st.info(ui.t("output_size.animation_too_big", cells=o * o, limit=sliding.ANIMATION_MAX_FRAMES))
 labels = figure_labels(mode, padded=p > 0)
-st.plotly_chart(animation_figure(mode, i, k, s, p, d, a, labels), key="os_animation",
-                config={"displayModeBar": False})
+st.plotly_chart(animation_figure(mode, i, k, s, p, d, a, labels), key="os_animation", config={"displayModeBar": False})
 if o * o <= sliding.ANIMATION_MAX_FRAMES:
-    st.download_button(ui.t("common.download_gif"), data=partial(animation_gif, mode, i, k, s, p, d, a),
-                       file_name=f"{mode}_i{i}_k{k}_s{s}_p{p}_d{d}_a{a}.gif", mime="image/gif",
-                       on_click="ignore", icon=":material/download:", help=ui.t("output_size.gif_preparing"))
+    st.download_button(
+        ui.t("common.download_gif"),
+        data=partial(animation_gif, mode, i, k, s, p, d, a),
+        file_name=f"{mode}_i{i}_k{k}_s{s}_p{p}_d{d}_a{a}.gif",
+        mime="image/gif",
+        on_click="ignore",
+        icon=":material/download:",
+        help=ui.t("output_size.gif_preparing"),
+    )
 
 # ---------------------------------------------------------------- receptive field
 
@@ -247,12 +285,28 @@ row, col = st.session_state.os_rf_row, st.session_state.os_rf_col
 mask = sliding.receptive_field(i, k, s, p, d, row, col, transposed=mode == "transposed", output_padding=a)
 if mask.any():
     summary = "output_size.rf_summary_one" if mask.sum() == 1 else "output_size.rf_summary"
-    st.markdown(ui.t(summary, row=row, col=col, count=int(mask.sum()),
-                     rows=unit_ranges(mask.any(axis=1)), cols=unit_ranges(mask.any(axis=0))))
+    st.markdown(
+        ui.t(
+            summary,
+            row=row,
+            col=col,
+            count=int(mask.sum()),
+            rows=unit_ranges(mask.any(axis=1)),
+            cols=unit_ranges(mask.any(axis=0)),
+        )
+    )
 else:
     st.info(ui.t("output_size.rf_none", row=row, col=col))
-st.plotly_chart(receptive_figure(mode, i, k, s, p, d, a, row, col, labels), key="os_rf_chart",
-                on_select=on_cell_click, selection_mode="points", config={"displayModeBar": False})
+st.plotly_chart(
+    receptive_figure(mode, i, k, s, p, d, a, row, col, labels),
+    key="os_rf_chart",
+    on_select=on_cell_click,
+    selection_mode="points",
+    config={"displayModeBar": False},
+)
 reference = torch_receptive_field(mode, i, k, s, p, d, a, row, col)
-ui.verification(float(np.abs(reference.astype(int) - mask.astype(int)).max()), tolerance=0,
-                what=ui.t("output_size.rf_verified_what"))
+ui.verification(
+    float(np.abs(reference.astype(int) - mask.astype(int)).max()),
+    tolerance=0,
+    what=ui.t("output_size.rf_verified_what"),
+)

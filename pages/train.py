@@ -1,5 +1,6 @@
 """Train a DCGAN live: one shared run per server, watched by every browser,
 steered only by whoever holds its control code."""
+
 from __future__ import annotations
 
 import uuid
@@ -9,16 +10,17 @@ from pathlib import Path
 import streamlit as st
 
 import ui
-from dcgan_core.checkpoint import load_checkpoint, shape_text
 from dcgan_core.averaging import SHOWN_DECAY
+from dcgan_core.checkpoint import load_checkpoint, shape_text
 from dcgan_core.data import DatasetSpec
 from dcgan_core.data_sanity import size_check, survey_folder, survey_zip
 from dcgan_core.device import available_devices, pick_device
 from dcgan_core.i18n import LabError, translate
-from dcgan_core.live_quality import SAMPLES, SHARED as SHARED_QUALITY
+from dcgan_core.live_quality import SAMPLES
+from dcgan_core.live_quality import SHARED as SHARED_QUALITY
 from dcgan_core.live_view import LIVE, URL_PREFIX
 from dcgan_core.model_source import run_checkpoints
-from dcgan_core.models import DCGANConfig, count_parameters, Discriminator, Generator
+from dcgan_core.models import DCGANConfig, Discriminator, Generator, count_parameters
 from dcgan_core.paths import data_path
 from dcgan_core.recipes import differences_from_paper, recipe_name
 from dcgan_core.registry import check_image_folder, get_registry, image_folder_roots, normalise_token
@@ -31,13 +33,13 @@ SOURCES = ("bundled", "mnist", "fashion_mnist", "cifar10", "folder", "zip")
 GREY_SOURCES = ("bundled", "mnist", "fashion_mnist")
 WIDTHS = (8, 16, 32, 48, 64, 96, 128)
 BATCHES = (8, 16, 32, 64, 128, 256)
-REFRESH_S = 1.0            # the live view (numbers, samples, charts) polls its files this often
-CONTROLLER_REFRESH_S = 1   # the status line and the buttons, for whoever holds the control
-VIEWER_REFRESH_S = 10      # ... and for everyone else: the status line only (the live view moves every second)
+REFRESH_S = 1.0  # the live view (numbers, samples, charts) polls its files this often
+CONTROLLER_REFRESH_S = 1  # the status line and the buttons, for whoever holds the control
+VIEWER_REFRESH_S = 10  # ... and for everyone else: the status line only (the live view moves every second)
 QUALITY_EVERY_S = 20  # classifier check of the live generator (≈ 1 s of CPU each)
 QUALITY_PANEL_REFRESH_S = QUALITY_EVERY_S  # the newest check: it changes no more often
 GRID_DISPLAY_PX = 560
-LIVE_PANEL_PX = 1050       # the live view's first height (it sets its own once drawn)
+LIVE_PANEL_PX = 1050  # the live view's first height (it sets its own once drawn)
 CONTROL_COOKIE = "dcgan_lab_control"
 
 registry = get_registry()
@@ -46,13 +48,22 @@ lang = ui.current_language()
 
 # ---- settings ---------------------------------------------------------------
 
+
 def settings_from(config: TrainConfig) -> dict:
     return {
-        "train_source": config.dataset.source, "train_image_size": config.model.image_size,
-        "train_channels": config.model.channels, "train_ngf": config.model.ngf, "train_ndf": config.model.ndf,
-        "train_nz": config.model.nz, "train_batch": config.batch_size, "train_lr": config.lr,
-        "train_beta1": config.beta1, "train_steps": config.max_steps, "train_seed": config.seed,
-        "train_sample_every": config.sample_every, "train_ema": config.ema > 0,
+        "train_source": config.dataset.source,
+        "train_image_size": config.model.image_size,
+        "train_channels": config.model.channels,
+        "train_ngf": config.model.ngf,
+        "train_ndf": config.model.ndf,
+        "train_nz": config.model.nz,
+        "train_batch": config.batch_size,
+        "train_lr": config.lr,
+        "train_beta1": config.beta1,
+        "train_steps": config.max_steps,
+        "train_seed": config.seed,
+        "train_sample_every": config.sample_every,
+        "train_ema": config.ema > 0,
     }
 
 
@@ -73,15 +84,27 @@ def use_classroom_defaults() -> None:
 
 def use_paper_settings() -> None:
     """The paper's widths, batch and optimizer; 64×64 needs a GPU to be quick."""
-    apply_settings({"train_ngf": 64, "train_ndf": 64, "train_nz": 100, "train_batch": 128,
-                    "train_lr": 2e-4, "train_beta1": 0.5, "train_ema": False})
+    apply_settings(
+        {
+            "train_ngf": 64,
+            "train_ndf": 64,
+            "train_nz": 100,
+            "train_batch": 128,
+            "train_lr": 2e-4,
+            "train_beta1": 0.5,
+            "train_ema": False,
+        }
+    )
 
 
 def recipe_text(config: TrainConfig, device) -> tuple[str, str]:
     """The recipe's name and how it differs from the paper, in the reader's language."""
     differences = differences_from_paper(config)
-    detail = (ui.t("recipes.differs", differences=ui.t("recipes.separator").join(ui.t(k, **p) for k, p in differences))
-              if differences else ui.t("recipes.same_as_paper"))
+    detail = (
+        ui.t("recipes.differs", differences=ui.t("recipes.separator").join(ui.t(k, **p) for k, p in differences))
+        if differences
+        else ui.t("recipes.same_as_paper")
+    )
     return ui.t(f"recipes.name_{recipe_name(config, device)}"), detail
 
 
@@ -119,18 +142,33 @@ for key, value in default_settings().items():
 
 def config_from_widgets(zip_path: str | None) -> TrainConfig:
     s = st.session_state
-    model = DCGANConfig(image_size=int(s.train_image_size), channels=int(s.train_channels), nz=int(s.train_nz),
-                        ngf=int(s.train_ngf), ndf=int(s.train_ndf))
+    model = DCGANConfig(
+        image_size=int(s.train_image_size),
+        channels=int(s.train_channels),
+        nz=int(s.train_nz),
+        ngf=int(s.train_ngf),
+        ndf=int(s.train_ndf),
+    )
     path = None
     if s.train_source == "folder":
         path = str(check_image_folder(s.train_folder.strip()))
     elif s.train_source == "zip":
         path = zip_path
     sample_every = max(1, min(int(s.train_sample_every), int(s.train_steps)))
-    return TrainConfig(model=model, dataset=DatasetSpec(source=s.train_source, path=path),
-                       batch_size=int(s.train_batch), lr=float(s.train_lr), beta1=float(s.train_beta1),
-                       ema=SHOWN_DECAY if s.train_ema else 0.0, channels_last=True, seed=int(s.train_seed), device=s.train_device, max_steps=int(s.train_steps),
-                       sample_every=sample_every, checkpoint_every=max(sample_every, int(s.train_steps) // 6))
+    return TrainConfig(
+        model=model,
+        dataset=DatasetSpec(source=s.train_source, path=path),
+        batch_size=int(s.train_batch),
+        lr=float(s.train_lr),
+        beta1=float(s.train_beta1),
+        ema=SHOWN_DECAY if s.train_ema else 0.0,
+        channels_last=True,
+        seed=int(s.train_seed),
+        device=s.train_device,
+        max_steps=int(s.train_steps),
+        sample_every=sample_every,
+        checkpoint_every=max(sample_every, int(s.train_steps) // 6),
+    )
 
 
 def save_upload(upload, folder: str, suffix: str) -> Path:
@@ -157,6 +195,7 @@ def start_run(config: TrainConfig, resume=None, earlier_log: Path | None = None)
 # writes for everyone (dcgan_core.live_view): watching costs no script run. What
 # remains here (the status, the buttons, the timeline) changes only now and then.
 
+
 def static_url(relative: str) -> str:
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
     return "/" + "/".join(part for part in (base, URL_PREFIX, relative) if part)
@@ -164,8 +203,13 @@ def static_url(relative: str) -> str:
 
 def live_view(record, view: str) -> None:
     folder = LIVE.follow(record.run_id, record.job, lang)
-    html = live_panel_html(static_url(folder), lang, view, int(1000 * REFRESH_S),
-                           plotly_url=static_url(f"{LIVE.live_dir.name}/plotly.min.js"))
+    html = live_panel_html(
+        static_url(folder),
+        lang,
+        view,
+        int(1000 * REFRESH_S),
+        plotly_url=static_url(f"{LIVE.live_dir.name}/plotly.min.js"),
+    )
     st.iframe(html, height=LIVE_PANEL_PX if view == "normal" else 600, alt=ui.t("train.live_panel_name"))
 
 
@@ -194,24 +238,46 @@ def controls(snap, is_controller: bool) -> None:
     paused = snap.status == "paused"
     with st.container(horizontal=True, gap="small"):  # a row that wraps on a phone
         if paused:
-            if st.button(ui.t("train.resume"), icon=":material/play_arrow:", disabled=disabled, key="train_resume_btn",
-                         type="primary"):
+            if st.button(
+                ui.t("train.resume"),
+                icon=":material/play_arrow:",
+                disabled=disabled,
+                key="train_resume_btn",
+                type="primary",
+            ):
                 registry.control(token, "resume")
         else:
             if st.button(ui.t("train.pause"), icon=":material/pause:", disabled=disabled, key="train_pause_btn"):
                 registry.control(token, "pause")
-        if st.button(ui.t("train.step_once"), icon=":material/skip_next:", disabled=disabled or not paused,
-                     key="train_step_btn", help=ui.t("train.step_once_help")):
+        if st.button(
+            ui.t("train.step_once"),
+            icon=":material/skip_next:",
+            disabled=disabled or not paused,
+            key="train_step_btn",
+            help=ui.t("train.step_once_help"),
+        ):
             registry.control(token, "step")
         if st.button(ui.t("train.stop"), icon=":material/stop:", disabled=disabled, key="train_stop_btn"):
             registry.control(token, "stop")
-        if st.button(ui.t("train.save_now"), icon=":material/save:", disabled=disabled, key="train_save_btn",
-                     help=ui.t("train.save_now_help")):
+        if st.button(
+            ui.t("train.save_now"),
+            icon=":material/save:",
+            disabled=disabled,
+            key="train_save_btn",
+            help=ui.t("train.save_now_help"),
+        ):
             registry.control(token, "save")
         with st.popover(ui.t("train.tune"), icon=":material/tune:", disabled=disabled):
             st.caption(ui.t("train.tune_help"))
-            lr = st.number_input(ui.t("train.lr"), min_value=1e-6, max_value=1.0, value=float(snap.lr), step=1e-4,
-                                 format="%.5f", key="train_live_lr")
+            lr = st.number_input(
+                ui.t("train.lr"),
+                min_value=1e-6,
+                max_value=1.0,
+                value=float(snap.lr),
+                step=1e-4,
+                format="%.5f",
+                key="train_live_lr",
+            )
             beta1 = st.slider(ui.t("train.beta1"), 0.0, 0.99, float(snap.beta1), 0.01, key="train_live_beta1")
             if st.button(ui.t("train.apply"), key="train_apply_btn"):
                 try:
@@ -259,12 +325,22 @@ def timeline_frame(snap) -> None:
     def remember() -> None:
         st.session_state.train_frame_chosen = st.session_state[key]
 
-    wanted = st.slider(ui.t("train.timeline"), first, last, value=min(max(chosen, first), last) if chosen is not None
-                       else last, key=key, on_change=remember, help=ui.t("train.timeline_help"))
+    wanted = st.slider(
+        ui.t("train.timeline"),
+        first,
+        last,
+        value=min(max(chosen, first), last) if chosen is not None else last,
+        key=key,
+        on_change=remember,
+        help=ui.t("train.timeline_help"),
+    )
     grid_step, grid = frames[viz.nearest_frame(frames, wanted)]
     st.markdown(f"**{ui.t('train.fake_images', step=grid_step)}**")
-    st.image(shared_png(st.session_state.get("train_shown_run", ""), "fake", grid_step, grid), width=GRID_DISPLAY_PX,
-             output_format="PNG")
+    st.image(
+        shared_png(st.session_state.get("train_shown_run", ""), "fake", grid_step, grid),
+        width=GRID_DISPLAY_PX,
+        output_format="PNG",
+    )
 
 
 @st.fragment
@@ -282,18 +358,35 @@ def downloads(record) -> None:
     with st.container(horizontal=True, gap="small"):
         if snap.checkpoint_path:
             path = snap.checkpoint_path
-            st.download_button(ui.t("train.download_checkpoint"),
-                               data=lambda: Path(path).read_bytes(), file_name="checkpoint.pt",
-                               mime="application/octet-stream", icon=":material/download:", key="train_dl_ckpt",
-                               on_click="ignore")
+            st.download_button(
+                ui.t("train.download_checkpoint"),
+                data=lambda: Path(path).read_bytes(),
+                file_name="checkpoint.pt",
+                mime="application/octet-stream",
+                icon=":material/download:",
+                key="train_dl_ckpt",
+                on_click="ignore",
+            )
         if len(snap.history):
-            st.download_button(ui.t("train.download_csv"), data=lambda: viz.history_csv(latest().history),
-                               file_name="losses.csv", mime="text/csv", icon=":material/table:", key="train_dl_csv",
-                               on_click="ignore")
+            st.download_button(
+                ui.t("train.download_csv"),
+                data=lambda: viz.history_csv(latest().history),
+                file_name="losses.csv",
+                mime="text/csv",
+                icon=":material/table:",
+                key="train_dl_csv",
+                on_click="ignore",
+            )
         if len(snap.frames) > 1:
-            st.download_button(ui.t("common.download_gif"), data=lambda: viz.progress_gif(latest().frames),
-                               file_name="dcgan_progress.gif", mime="image/gif", icon=":material/animation:",
-                               key="train_dl_gif", on_click="ignore")
+            st.download_button(
+                ui.t("common.download_gif"),
+                data=lambda: viz.progress_gif(latest().frames),
+                file_name="dcgan_progress.gif",
+                mime="image/gif",
+                icon=":material/animation:",
+                key="train_dl_gif",
+                on_click="ignore",
+            )
 
 
 def run_status() -> None:
@@ -319,9 +412,15 @@ def run_status() -> None:
     # the button reads the newest file when clicked), and a start that failed. Checked last, after the
     # buttons above have acted: a rerun before them would drop a click that arrived in this run.
     current = registry.current()
-    seen = (snap.active, snap.checkpoint_step is not None, len(snap.history) > 0, len(snap.frames) > 1,
-            record.run_id, current.run_id if current is not None else None,
-            current.job.snapshot().status if current is not None else None)
+    seen = (
+        snap.active,
+        snap.checkpoint_step is not None,
+        len(snap.history) > 0,
+        len(snap.frames) > 1,
+        record.run_id,
+        current.run_id if current is not None else None,
+        current.job.snapshot().status if current is not None else None,
+    )
     if st.session_state.get("train_seen_state") not in (None, seen):
         st.session_state.train_seen_state = seen
         st.rerun()
@@ -361,15 +460,18 @@ def quality_panel() -> None:
         st.metric(ui.t("metrics.classes_present_name"), f"{report.classes_present} / 10")
     for key, params in report.collapse_reasons:
         st.warning(ui.t(key, **params), icon=":material/warning:")
-    st.plotly_chart(shared_quality_figure(record.run_id, step, lang, report), key="train_quality_hist",
-                    width="stretch")
+    st.plotly_chart(shared_quality_figure(record.run_id, step, lang, report), key="train_quality_hist", width="stretch")
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def shared_quality_figure(run_id: str, step: int, lang: str, _report):
-    return class_histogram_figure(_report.class_histogram, x_title=translate("quality.hist_x", lang),
-                                  y_title=translate("quality.hist_y", lang),
-                                  uniform_label=translate("quality.hist_uniform", lang), height=260)
+    return class_histogram_figure(
+        _report.class_histogram,
+        x_title=translate("quality.hist_x", lang),
+        y_title=translate("quality.hist_y", lang),
+        uniform_label=translate("quality.hist_uniform", lang),
+        height=260,
+    )
 
 
 def continue_run(path: str, more_steps: int) -> None:
@@ -449,40 +551,84 @@ device = pick_device(st.session_state.train_device)
 data_col, model_col, opt_col = st.columns(3)
 with data_col:
     st.markdown(f"**{ui.t('train.data_heading')}**")
-    st.selectbox(ui.t("train.dataset"), SOURCES, format_func={s: ui.t(f"data.source_{s}") for s in SOURCES}.get, key="train_source",
-                 on_change=on_source_change, disabled=active)
+    st.selectbox(
+        ui.t("train.dataset"),
+        SOURCES,
+        format_func={s: ui.t(f"data.source_{s}") for s in SOURCES}.get,
+        key="train_source",
+        on_change=on_source_change,
+        disabled=active,
+    )
     zip_upload = None
     if st.session_state.train_source == "folder":
         roots = image_folder_roots()
-        st.text_input(ui.t("train.folder"), key="train_folder", placeholder=str(roots[0] / "my_pictures"),
-                      disabled=active, help=ui.t("train.folder_help"))
+        st.text_input(
+            ui.t("train.folder"),
+            key="train_folder",
+            placeholder=str(roots[0] / "my_pictures"),
+            disabled=active,
+            help=ui.t("train.folder_help"),
+        )
         st.caption(ui.t("train.folder_roots", roots=", ".join(map(str, roots))))
     elif st.session_state.train_source == "zip":
-        zip_upload = st.file_uploader(ui.t("train.zip"), type=["zip"], key="train_zip", disabled=active,
-                                      help=ui.t("train.zip_help"), on_change=on_zip_change)
-    st.segmented_control(ui.t("train.image_size"), (32, 64, 128), key="train_image_size", disabled=active,
-                         format_func=lambda s: f"{s}×{s}")
-    st.segmented_control(ui.t("train.channels"), (1, 3), key="train_channels", disabled=active,
-                         format_func={c: ui.t(f"train.channels_{c}") for c in (1, 3)}.get, on_change=on_channels_change)
+        zip_upload = st.file_uploader(
+            ui.t("train.zip"),
+            type=["zip"],
+            key="train_zip",
+            disabled=active,
+            help=ui.t("train.zip_help"),
+            on_change=on_zip_change,
+        )
+    st.segmented_control(
+        ui.t("train.image_size"),
+        (32, 64, 128),
+        key="train_image_size",
+        disabled=active,
+        format_func=lambda s: f"{s}×{s}",
+    )
+    st.segmented_control(
+        ui.t("train.channels"),
+        (1, 3),
+        key="train_channels",
+        disabled=active,
+        format_func={c: ui.t(f"train.channels_{c}") for c in (1, 3)}.get,
+        on_change=on_channels_change,
+    )
 with model_col:
     st.markdown(f"**{ui.t('train.model_heading')}**")
     st.select_slider(ui.t("train.ngf"), WIDTHS, key="train_ngf", disabled=active, help=ui.t("train.width_help"))
     st.select_slider(ui.t("train.ndf"), WIDTHS, key="train_ndf", disabled=active, help=ui.t("train.width_help"))
-    st.select_slider(ui.t("train.nz"), (16, 32, 64, 100, 128), key="train_nz", disabled=active,
-                     help=ui.t("train.nz_help"))
-    st.selectbox(ui.t("train.device"), device_choices, key="train_device", disabled=active,
-                 format_func={d: ui.t("train.device_auto", device=pick_device("auto").type.upper()) if d == "auto"
-                              else d.upper() for d in device_choices}.get)
+    st.select_slider(
+        ui.t("train.nz"), (16, 32, 64, 100, 128), key="train_nz", disabled=active, help=ui.t("train.nz_help")
+    )
+    st.selectbox(
+        ui.t("train.device"),
+        device_choices,
+        key="train_device",
+        disabled=active,
+        format_func={
+            d: ui.t("train.device_auto", device=pick_device("auto").type.upper()) if d == "auto" else d.upper()
+            for d in device_choices
+        }.get,
+    )
 with opt_col:
     st.markdown(f"**{ui.t('train.opt_heading')}**")
     st.select_slider(ui.t("train.batch"), BATCHES, key="train_batch", disabled=active)
-    st.number_input(ui.t("train.lr"), min_value=1e-6, max_value=1.0, step=1e-4, format="%.5f", key="train_lr",
-                    disabled=active, help=ui.t("train.lr_help"))
-    st.slider(ui.t("train.beta1"), 0.0, 0.99, step=0.01, key="train_beta1", disabled=active,
-              help=ui.t("train.beta1_help"))
+    st.number_input(
+        ui.t("train.lr"),
+        min_value=1e-6,
+        max_value=1.0,
+        step=1e-4,
+        format="%.5f",
+        key="train_lr",
+        disabled=active,
+        help=ui.t("train.lr_help"),
+    )
+    st.slider(
+        ui.t("train.beta1"), 0.0, 0.99, step=0.01, key="train_beta1", disabled=active, help=ui.t("train.beta1_help")
+    )
     st.toggle(ui.t("train.ema"), key="train_ema", disabled=active, help=ui.t("train.ema_help", decay=SHOWN_DECAY))
-    st.number_input(ui.t("train.steps"), min_value=1, max_value=1_000_000, step=100, key="train_steps",
-                    disabled=active)
+    st.number_input(ui.t("train.steps"), min_value=1, max_value=1_000_000, step=100, key="train_steps", disabled=active)
     st.number_input(ui.t("train.seed"), min_value=0, max_value=2**31 - 1, step=1, key="train_seed", disabled=active)
 
 # A sentence about what these settings cost, from the models themselves.
@@ -490,28 +636,63 @@ preview = None
 try:
     size = st.session_state.train_image_size or 32
     channels = st.session_state.train_channels or 1
-    preview = DCGANConfig(image_size=int(size), channels=int(channels), nz=int(st.session_state.train_nz),
-                          ngf=int(st.session_state.train_ngf), ndf=int(st.session_state.train_ndf))
-    st.caption(ui.t("train.model_size", shape=shape_text(preview), g=f"{count_parameters(Generator(preview)):,}",
-                    d=f"{count_parameters(Discriminator(preview)):,}"))
-    these = TrainConfig(model=preview, batch_size=int(st.session_state.train_batch),
-                        lr=float(st.session_state.train_lr), beta1=float(st.session_state.train_beta1),
-                        ema=SHOWN_DECAY if st.session_state.train_ema else 0.0)
+    preview = DCGANConfig(
+        image_size=int(size),
+        channels=int(channels),
+        nz=int(st.session_state.train_nz),
+        ngf=int(st.session_state.train_ngf),
+        ndf=int(st.session_state.train_ndf),
+    )
+    st.caption(
+        ui.t(
+            "train.model_size",
+            shape=shape_text(preview),
+            g=f"{count_parameters(Generator(preview)):,}",
+            d=f"{count_parameters(Discriminator(preview)):,}",
+        )
+    )
+    these = TrainConfig(
+        model=preview,
+        batch_size=int(st.session_state.train_batch),
+        lr=float(st.session_state.train_lr),
+        beta1=float(st.session_state.train_beta1),
+        ema=SHOWN_DECAY if st.session_state.train_ema else 0.0,
+    )
     these_name, these_detail = recipe_text(these, device)
     st.caption(f"{ui.t('recipes.these_settings', name=these_name)} {these_detail}")
-    if device.type == "cpu" and (preview.image_size > 32 or max(preview.ngf, preview.ndf) > 32
-                                 or st.session_state.train_batch > 64):
+    if device.type == "cpu" and (
+        preview.image_size > 32 or max(preview.ngf, preview.ndf) > 32 or st.session_state.train_batch > 64
+    ):
         st.warning(ui.t("train.cpu_slow"), icon="🐢")
 except LabError as err:
     ui.show_error(err)
 
 b1, b2, b3 = st.columns(3)
-start_clicked = b1.button(ui.t("train.start"), type="primary", icon=":material/play_arrow:", disabled=active,
-                          key="train_start_btn", width="stretch")
-b2.button(ui.t("train.classroom_defaults"), on_click=use_classroom_defaults, disabled=active, key="train_defaults_btn",
-          width="stretch", help=ui.t("train.classroom_defaults_help"))
-b3.button(ui.t("train.paper_settings"), on_click=use_paper_settings, disabled=active, key="train_paper_btn",
-          width="stretch", help=ui.t("train.paper_settings_help"))
+start_clicked = b1.button(
+    ui.t("train.start"),
+    type="primary",
+    icon=":material/play_arrow:",
+    disabled=active,
+    key="train_start_btn",
+    width="stretch",
+)
+b2.button(
+    ui.t("train.classroom_defaults"),
+    on_click=use_classroom_defaults,
+    disabled=active,
+    key="train_defaults_btn",
+    width="stretch",
+    help=ui.t("train.classroom_defaults_help"),
+)
+b3.button(
+    ui.t("train.paper_settings"),
+    on_click=use_paper_settings,
+    disabled=active,
+    key="train_paper_btn",
+    width="stretch",
+    help=ui.t("train.paper_settings_help"),
+)
+
 
 def start_from_settings(zip_upload, confirmed: bool = False) -> None:
     """Check the settings and the data, then start; every refusal is a sentence beside the Start button."""
@@ -571,13 +752,18 @@ with st.expander(ui.t("train.resume_title"), icon=":material/history:"):
     st.markdown(ui.t("train.resume_intro"))
     runs = run_checkpoints()[:30]
     options = ["upload"] + [str(p) for p in runs]
-    choice = st.selectbox(ui.t("train.resume_from"), options, key="train_resume_choice", disabled=active,
-                          format_func={o: ui.t("train.resume_upload") if o == "upload" else Path(o).parent.name
-                                       for o in options}.get)
+    choice = st.selectbox(
+        ui.t("train.resume_from"),
+        options,
+        key="train_resume_choice",
+        disabled=active,
+        format_func={o: ui.t("train.resume_upload") if o == "upload" else Path(o).parent.name for o in options}.get,
+    )
     upload = None
     if choice == "upload":
-        upload = st.file_uploader(ui.t("train.resume_file"), type=["pt", "pth"], key="train_resume_upload",
-                                  disabled=active)
+        upload = st.file_uploader(
+            ui.t("train.resume_file"), type=["pt", "pth"], key="train_resume_upload", disabled=active
+        )
     st.number_input(ui.t("train.more_steps"), 10, 100_000, 500, 50, key="train_resume_steps", disabled=active)
     if st.button(ui.t("train.resume_start"), key="train_ckpt_btn", disabled=active, icon=":material/fast_forward:"):
         path = None

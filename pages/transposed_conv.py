@@ -1,4 +1,5 @@
 """Lesson 3 — the transposed convolution: multiplying by Cᵀ, or inserting zeros and convolving (Dumoulin & Visin §4)."""
+
 import numpy as np
 import streamlit as st
 import torch
@@ -6,8 +7,13 @@ import torch.nn.functional as F
 
 import classroom_ui
 import ui
-from dcgan_core.arithmetic import (conv_output_size, conv_transpose_output_size, explain_conv_transpose,
-                                   input_sizes_for_output, output_padding_for)
+from dcgan_core.arithmetic import (
+    conv_output_size,
+    conv_transpose_output_size,
+    explain_conv_transpose,
+    input_sizes_for_output,
+    output_padding_for,
+)
 from dcgan_core.convmatrix import conv_matrix, conv_matrix_index
 from dcgan_core.i18n import LabError
 from dcgan_core.presets import preset_by_id
@@ -37,16 +43,23 @@ PRESET_IDS = [
     "dilation_transposed",
 ]
 ALIASES = {"dcgan_4_8": "dcgan_g_upsample", "dcgan_1_4": "dcgan_g_first"}
-STAGE_KEYS = {"input": "stage_input", "insert": "stage_insert", "pad": "stage_pad", "flip": "stage_flip",
-              "slide": "stage_slide"}
+STAGE_KEYS = {
+    "input": "stage_input",
+    "insert": "stage_insert",
+    "pad": "stage_pad",
+    "flip": "stage_flip",
+    "slide": "stage_slide",
+}
 
 
 def apply_preset(preset_id):
     preset = preset_by_id(ALIASES.get(preset_id, preset_id))
     if preset is None or preset.operation != "transposed":
         return False
-    for key, value in zip(("tc_i", "tc_k", "tc_s", "tc_p", "tc_d", "tc_a"),
-                          (preset.i, preset.k, preset.s, preset.p, preset.d, preset.output_padding)):
+    for key, value in zip(
+        ("tc_i", "tc_k", "tc_s", "tc_p", "tc_d", "tc_a"),
+        (preset.i, preset.k, preset.s, preset.p, preset.d, preset.output_padding), strict=False,
+    ):
         st.session_state[key] = value
     st.session_state.tc_preset = preset.id
     return True
@@ -68,8 +81,13 @@ def new_values():
 for key, default, _, _ in SETTINGS:
     if key not in st.session_state:
         st.session_state[key] = default
-for key, default in (("tc_a", 0), ("tc_seed", 0), ("tc_integers", True), ("tc_preset", "dcgan_g_upsample"),
-                     ("tc_stage", "slide")):
+for key, default in (
+    ("tc_a", 0),
+    ("tc_seed", 0),
+    ("tc_integers", True),
+    ("tc_preset", "dcgan_g_upsample"),
+    ("tc_stage", "slide"),
+):
     if key not in st.session_state:
         st.session_state[key] = default
 requested = st.query_params.get("preset")  # e.g. the Architecture page links ?preset=dcgan_4_8
@@ -95,8 +113,9 @@ def torch_results(i, k, s, p, d, a, seed, integers):
     y, kernel = cached_values(i, k, seed, integers)
     yt = torch.tensor(y, dtype=torch.float32)
     wt = torch.tensor(kernel, dtype=torch.float32)
-    reference = F.conv_transpose2d(yt[None, None], wt[None, None], stride=s, padding=p, output_padding=a,
-                                   dilation=d)[0, 0]
+    reference = F.conv_transpose2d(yt[None, None], wt[None, None], stride=s, padding=p, output_padding=a, dilation=d)[
+        0, 0
+    ]
     o = reference.shape[-1]
     if conv_output_size(o, k, s, p, d) != i:
         return reference.numpy(), None, None
@@ -111,8 +130,13 @@ def matrix_fig(i, k, s, p, d, a, seed, integers, lang):
     y, kernel = cached_values(i, k, seed, integers)
     o = conv_transpose_output_size(i, k, s, p, d, a)
     index = conv_matrix_index((o, o), k, s, p, d)
-    labels = mviz.MatrixLabels(matrix="Cᵀ", vector="y", result="x̂", row_cell=ui.t("transposed.hover_output"),
-                               col_cell=ui.t("transposed.hover_input"))
+    labels = mviz.MatrixLabels(
+        matrix="Cᵀ",
+        vector="y",
+        result="x̂",
+        row_cell=ui.t("transposed.hover_output"),
+        col_cell=ui.t("transposed.hover_input"),
+    )
     if mviz.use_sparsity_view(index.shape[::-1]):  # the figure shows Cᵀ
         return mviz.sparsity_figure(index, labels=labels, transpose=True)
     return mviz.matrix_figure(index, kernel, y.reshape(-1), transpose=True, labels=labels)
@@ -153,21 +177,37 @@ classroom_ui.question_block("transposed_conv")  # predict first: a class questio
 
 with st.container(border=True):
     top = st.columns([3, 2, 1], vertical_alignment="bottom")
-    top[0].selectbox(ui.t("transposed.preset"), ["custom", *PRESET_IDS], key="tc_preset", on_change=preset_chosen,
-                     format_func=lambda pid: ui.t(f"transposed.preset_{pid}"))
-    top[1].radio(ui.t("transposed.values"), [True, False], key="tc_integers", horizontal=True,
-                 format_func=lambda integers: ui.t("transposed.values_integers" if integers
-                                                   else "transposed.values_decimals"))
-    top[2].button(ui.t("transposed.new_values"), on_click=new_values, icon=":material/casino:",
-                  use_container_width=True)
+    top[0].selectbox(
+        ui.t("transposed.preset"),
+        ["custom", *PRESET_IDS],
+        key="tc_preset",
+        on_change=preset_chosen,
+        format_func=lambda pid: ui.t(f"transposed.preset_{pid}"),
+    )
+    top[1].radio(
+        ui.t("transposed.values"),
+        [True, False],
+        key="tc_integers",
+        horizontal=True,
+        format_func=lambda integers: ui.t("transposed.values_integers" if integers else "transposed.values_decimals"),
+    )
+    top[2].button(
+        ui.t("transposed.new_values"), on_click=new_values, icon=":material/casino:", use_container_width=True
+    )
     columns = st.columns(6)
-    for column, (key, _, low, high) in zip(columns, SETTINGS):
+    for column, (key, _, low, high) in zip(columns, SETTINGS, strict=False):
         column.slider(ui.t(f"transposed.{key}"), low, high, key=key, on_change=mark_custom)
     a_choices = list(range(max(st.session_state.tc_s, st.session_state.tc_d)))
     if st.session_state.tc_a not in a_choices:
         st.session_state.tc_a = 0
-    columns[5].radio(ui.t("transposed.tc_a"), a_choices, key="tc_a", horizontal=True, on_change=mark_custom,
-                     help=ui.t("transposed.tc_a_help"))
+    columns[5].radio(
+        ui.t("transposed.tc_a"),
+        a_choices,
+        key="tc_a",
+        horizontal=True,
+        on_change=mark_custom,
+        help=ui.t("transposed.tc_a_help"),
+    )
 
 I, K, S, P, D = (st.session_state[key] for key, _, _, _ in SETTINGS)
 A, seed, integers = st.session_state.tc_a, st.session_state.tc_seed, st.session_state.tc_integers
@@ -192,29 +232,37 @@ else:
     st.markdown(ui.t("transposed.matrix_text", i=I, o=O, rows=I * I, cols=O * O, k=K, s=S, p=P, d=D))
     if mviz.use_sparsity_view((O * O, I * I)):
         st.info(ui.t("transposed.sparse_note", rows=O * O, cols=I * I), icon=":material/blur_on:")
-    st.plotly_chart(matrix_fig(I, K, S, P, D, A, seed, integers, lang), key="tc_matrix_fig",
-                    config={"displayModeBar": False})
+    st.plotly_chart(
+        matrix_fig(I, K, S, P, D, A, seed, integers, lang), key="tc_matrix_fig", config={"displayModeBar": False}
+    )
     st.caption(ui.t("transposed.matrix_caption"))
     st.markdown(ui.t("transposed.not_inverse", i=I, error=f"{np.abs(round_trip - steps.input).max():.3g}"))
 
 st.subheader(ui.t("transposed.route_title"))
 st.markdown(ui.t("transposed.route_text"))
-stage = st.radio(ui.t("transposed.stage"), list(STAGE_KEYS), key="tc_stage", horizontal=True,
-                 format_func=lambda name: ui.t(f"transposed.{STAGE_KEYS[name]}"))
+stage = st.radio(
+    ui.t("transposed.stage"),
+    list(STAGE_KEYS),
+    key="tc_stage",
+    horizontal=True,
+    format_func=lambda name: ui.t(f"transposed.{STAGE_KEYS[name]}"),
+)
 pad = steps.pad_before[0]
 stage_text = {
     "input": ui.t("transposed.explain_input", i=I),
     "insert": ui.t("transposed.explain_insert", zeros=S - 1, s=S, i=I, n=steps.zero_inserted.shape[0])
-    if S > 1 else ui.t("transposed.explain_insert_none"),
+    if S > 1
+    else ui.t("transposed.explain_insert_none"),
     "pad": ui.t("transposed.explain_pad", d=D, k=K, p=P, pad=pad, a=A, n=steps.padded.shape[0])
-    if pad >= 0 else ui.t("transposed.explain_crop", d=D, k=K, p=P, pad=pad, crop=-pad, a=A,
-                          n=steps.padded.shape[0]),
+    if pad >= 0
+    else ui.t("transposed.explain_crop", d=D, k=K, p=P, pad=pad, crop=-pad, a=A, n=steps.padded.shape[0]),
     "flip": ui.t("transposed.explain_flip", k=K),
     "slide": ui.t("transposed.explain_slide", d=D, o=O),
 }[stage]
 st.markdown(stage_text)
-st.plotly_chart(stage_fig(I, K, S, P, D, A, seed, integers, stage, lang), key="tc_stage_fig",
-                config={"displayModeBar": False})
+st.plotly_chart(
+    stage_fig(I, K, S, P, D, A, seed, integers, stage, lang), key="tc_stage_fig", config={"displayModeBar": False}
+)
 st.caption(ui.t("transposed.legend"))
 
 st.markdown(ui.t("transposed.verify_title"))
@@ -238,8 +286,12 @@ if len(conv_inputs) > 1:
     st.markdown(ui.t("transposed.ambiguity", k=K, s=S, p=P, d=D, sizes=", ".join(map(str, conv_inputs)), i=I))
 else:
     st.markdown(ui.t("transposed.no_ambiguity", s=S, sizes=", ".join(map(str, conv_inputs)), i=I))
-header = [ui.t("transposed.col_conv_input"), ui.t("transposed.col_conv_output"), ui.t("transposed.col_a"),
-          ui.t("transposed.col_transposed_output")]
+header = [
+    ui.t("transposed.col_conv_input"),
+    ui.t("transposed.col_conv_output"),
+    ui.t("transposed.col_a"),
+    ui.t("transposed.col_transposed_output"),
+]
 table = ["| " + " | ".join(header) + " |", "|" + " ---: |" * len(header)]
 for size in conv_inputs:
     a_back = output_padding_for(size, K, S, P, D)
@@ -265,7 +317,12 @@ st.code(
     "assert torch.allclose(x, x2, atol=1e-5)",
     language="python",
 )
-st.download_button(ui.t("common.download_gif"), data=lambda: gif_for(I, K, S, P, D, A, seed, integers),
-                   file_name=f"transposed_i{I}_k{K}_s{S}_p{P}_d{D}_a{A}.gif", mime="image/gif",
-                   icon=":material/download:", key="tc_gif")
+st.download_button(
+    ui.t("common.download_gif"),
+    data=lambda: gif_for(I, K, S, P, D, A, seed, integers),
+    file_name=f"transposed_i{I}_k{K}_s{S}_p{P}_d{D}_a{A}.gif",
+    mime="image/gif",
+    icon=":material/download:",
+    key="tc_gif",
+)
 st.caption(ui.t("transposed.gif_caption"))

@@ -1,4 +1,5 @@
 """Vector arithmetic lesson: mean(A) − mean(B) + mean(C) on z's (paper §6.3)."""
+
 from functools import partial
 
 import pandas as pd
@@ -78,14 +79,19 @@ def apply_preset() -> None:
         st.session_state.va_preset_failed = preset
         return
     st.session_state.va_preset_failed = None
-    for group, seeds in zip(GROUPS, found):
+    for group, seeds in zip(GROUPS, found, strict=False):
         st.session_state[f"va_{group}"] = latent.seeds_text(seeds)
 
 
 if "va_preset" not in st.session_state or st.session_state.va_preset not in preset_names:
     st.session_state.va_preset = next(iter(preset_names))
-for name, value in {"va_grid_seed": 0, "va_target": "A", "va_picker_version": 0, "va_noise_seed": 0,
-                    "va_preset_failed": None}.items():
+for name, value in {
+    "va_grid_seed": 0,
+    "va_target": "A",
+    "va_picker_version": 0,
+    "va_noise_seed": 0,
+    "va_preset_failed": None,
+}.items():
     if name not in st.session_state:
         st.session_state[name] = value
 if "va_A" not in st.session_state:
@@ -124,8 +130,14 @@ def on_edit() -> None:
 # ---- choose the groups -------------------------------------------------------------------------
 st.header(ui.t("vector_arithmetic.groups_header"))
 st.markdown(ui.t("vector_arithmetic.groups_intro", minimum=latent.MIN_GROUP_SIZE))
-st.selectbox(ui.t("vector_arithmetic.preset"), list(preset_names), format_func=preset_names.get, key="va_preset",
-             on_change=apply_preset, help=ui.t("vector_arithmetic.preset_help", pool=len(POOL_SEEDS)))
+st.selectbox(
+    ui.t("vector_arithmetic.preset"),
+    list(preset_names),
+    format_func=preset_names.get,
+    key="va_preset",
+    on_change=apply_preset,
+    help=ui.t("vector_arithmetic.preset_help", pool=len(POOL_SEEDS)),
+)
 if no_classifier_reason:
     st.info(ui.t("vector_arithmetic.presets_unavailable", reason=no_classifier_reason))
 if st.session_state.va_preset_failed:
@@ -142,11 +154,13 @@ for group in GROUPS:
         ui.show_error(err)
 
 controls = st.columns([1, 2])
-controls[0].number_input(ui.t("vector_arithmetic.grid_seed"), min_value=0, max_value=10**6, step=GRID_COLS * GRID_ROWS,
-                         key="va_grid_seed")
+controls[0].number_input(
+    ui.t("vector_arithmetic.grid_seed"), min_value=0, max_value=10**6, step=GRID_COLS * GRID_ROWS, key="va_grid_seed"
+)
 group_labels = {g: ui.t("vector_arithmetic.group_label", group=g) for g in GROUPS}
-controls[1].radio(ui.t("vector_arithmetic.click_target"), list(GROUPS), format_func=group_labels.get, key="va_target",
-                  horizontal=True)
+controls[1].radio(
+    ui.t("vector_arithmetic.click_target"), list(GROUPS), format_func=group_labels.get, key="va_target", horizontal=True
+)
 grid_seeds = list(range(int(st.session_state.va_grid_seed), int(st.session_state.va_grid_seed) + GRID_COLS * GRID_ROWS))
 marks: dict[int, list[tuple[str, str]]] = {}
 for group in GROUPS:
@@ -155,25 +169,40 @@ for group in GROUPS:
             marks.setdefault(grid_seeds.index(seed), []).append((group, group))
 chart_key = f"va_picker_{st.session_state.va_picker_version}"
 st.plotly_chart(
-    viz.picker_figure(render(latent.z_from_seeds(grid_seeds, nz)), GRID_COLS, [str(s) for s in grid_seeds], marks,
-                      hover=ui.t("vector_arithmetic.tile_hover", seed="{label}")),
-    key=chart_key, on_select=partial(on_pick, chart_key), selection_mode="points",
-    config={"displayModeBar": False}, width="stretch",
+    viz.picker_figure(
+        render(latent.z_from_seeds(grid_seeds, nz)),
+        GRID_COLS,
+        [str(s) for s in grid_seeds],
+        marks,
+        hover=ui.t("vector_arithmetic.tile_hover", seed="{label}"),
+    ),
+    key=chart_key,
+    on_select=partial(on_pick, chart_key),
+    selection_mode="points",
+    config={"displayModeBar": False},
+    width="stretch",
 )
 st.caption(ui.t("vector_arithmetic.picker_caption"))
 
 columns = st.columns(3)
 group_images: dict[str, torch.Tensor] = {}
-for column, group in zip(columns, GROUPS):
+for column, group in zip(columns, GROUPS, strict=False):
     with column:
-        st.text_input(ui.t(f"vector_arithmetic.group_{group.lower()}"), key=f"va_{group}", on_change=on_edit,
-                      help=ui.t("vector_arithmetic.group_help"))
+        st.text_input(
+            ui.t(f"vector_arithmetic.group_{group.lower()}"),
+            key=f"va_{group}",
+            on_change=on_edit,
+            help=ui.t("vector_arithmetic.group_help"),
+        )
         seeds = group_seeds[group] or []
         if seeds:
             z = latent.z_from_seeds(seeds, nz)
             group_images[group] = render(z)
-            st.image(viz.mosaic(group_images[group], ncols=min(len(seeds), 6), scale=2), width="content",
-                     caption=ui.t("vector_arithmetic.members", count=len(seeds)))
+            st.image(
+                viz.mosaic(group_images[group], ncols=min(len(seeds), 6), scale=2),
+                width="content",
+                caption=ui.t("vector_arithmetic.members", count=len(seeds)),
+            )
 
 # ---- the arithmetic ----------------------------------------------------------------------------
 st.header(ui.t("vector_arithmetic.result_header"))
@@ -185,8 +214,13 @@ if short:
 
 zs = {g: latent.z_from_seeds(group_seeds[g], nz) for g in GROUPS}
 z_result = latent.vector_arithmetic(zs["A"], zs["B"], zs["C"])
-st.columns([1, 2])[0].number_input(ui.t("vector_arithmetic.noise_seed"), min_value=0, max_value=10**6, key="va_noise_seed",
-                help=ui.t("vector_arithmetic.noise_seed_help", scale=latent.NEIGHBOUR_SCALE))
+st.columns([1, 2])[0].number_input(
+    ui.t("vector_arithmetic.noise_seed"),
+    min_value=0,
+    max_value=10**6,
+    key="va_noise_seed",
+    help=ui.t("vector_arithmetic.noise_seed_help", scale=latent.NEIGHBOUR_SCALE),
+)
 result_images = render(arithmetic_presets.result_grid_z(z_result, int(st.session_state.va_noise_seed)))
 means = {g: render(zs[g].mean(0, keepdim=True)) for g in GROUPS}
 pixel_result = latent.pixel_arithmetic(group_images["A"], group_images["B"], group_images["C"])[None]
@@ -196,16 +230,26 @@ single_scale, grid_scale = max(1, 192 // size), max(1, 96 // size)  # about 200 
 st.markdown(ui.t("vector_arithmetic.equation"))
 EQUATION_COLUMNS = [1, 1, 1, 1.6, 1.2]  # the last one stays empty: keeps pictures a sensible size on wide screens
 eq = st.columns(EQUATION_COLUMNS)
-for column, group, sign in zip(eq, GROUPS, ("", "−", "+")):
-    column.image(viz.mosaic(means[group], ncols=1, scale=single_scale), width="content",
-                 caption=ui.t("vector_arithmetic.mean_caption", sign=sign, group=group))
+for column, group, sign in zip(eq, GROUPS, ("", "−", "+"), strict=False):
+    column.image(
+        viz.mosaic(means[group], ncols=1, scale=single_scale),
+        width="content",
+        caption=ui.t("vector_arithmetic.mean_caption", sign=sign, group=group),
+    )
 result_reading = arithmetic_presets.read_digits(result_images, classifier) if classifier is not None else None
 result_caption = ui.t("vector_arithmetic.result_caption", scale=latent.NEIGHBOUR_SCALE)
 if result_reading is not None:
-    result_caption += " · " + ui.t("vector_arithmetic.result_reads", digit=result_reading.digit, votes=result_reading.votes,
-                                   total=result_reading.total)
-eq[3].image(viz.mosaic(result_images, ncols=3, scale=grid_scale, frames={len(result_images) // 2: viz.GROUP_COLOURS["path"]}),
-            width="content", caption=result_caption)
+    result_caption += " · " + ui.t(
+        "vector_arithmetic.result_reads",
+        digit=result_reading.digit,
+        votes=result_reading.votes,
+        total=result_reading.total,
+    )
+eq[3].image(
+    viz.mosaic(result_images, ncols=3, scale=grid_scale, frames={len(result_images) // 2: viz.GROUP_COLOURS["path"]}),
+    width="content",
+    caption=result_caption,
+)
 
 
 def _next_neighbours() -> None:
@@ -215,28 +259,47 @@ def _next_neighbours() -> None:
 if result_reading is not None:
     # The target: the preset's digit_c, or what group C reads as for groups of one's own.
     preset_key = st.session_state.va_preset
-    target = latent.PRESETS[preset_key].digit_c if preset_key in latent.PRESETS else \
-        arithmetic_presets.read_digits(group_images["C"], classifier).digit
+    target = (
+        latent.PRESETS[preset_key].digit_c
+        if preset_key in latent.PRESETS
+        else arithmetic_presets.read_digits(group_images["C"], classifier).digit
+    )
     votes = result_reading.votes_for(target)
     if votes >= arithmetic_presets.MIN_TARGET_VOTES:
         st.success(ui.t("vector_arithmetic.target_reached", target=target, votes=votes, total=result_reading.total))
     else:
-        st.warning(ui.t("vector_arithmetic.target_missed", target=target, votes=votes, total=result_reading.total,
-                        digit=result_reading.digit, minimum=arithmetic_presets.MIN_TARGET_VOTES))
-        st.button(ui.t("vector_arithmetic.other_samples"), key="va_other_samples", on_click=_next_neighbours,
-                  help=ui.t("vector_arithmetic.other_samples_help"))
+        st.warning(
+            ui.t(
+                "vector_arithmetic.target_missed",
+                target=target,
+                votes=votes,
+                total=result_reading.total,
+                digit=result_reading.digit,
+                minimum=arithmetic_presets.MIN_TARGET_VOTES,
+            )
+        )
+        st.button(
+            ui.t("vector_arithmetic.other_samples"),
+            key="va_other_samples",
+            on_click=_next_neighbours,
+            help=ui.t("vector_arithmetic.other_samples_help"),
+        )
 
 st.subheader(ui.t("vector_arithmetic.pixel_header"))
 pixel_cols = st.columns(EQUATION_COLUMNS)
-for column, group, sign in zip(pixel_cols, GROUPS, ("", "−", "+")):
-    column.image(viz.mosaic(group_images[group].mean(0, keepdim=True), ncols=1, scale=single_scale), width="content",
-                 caption=ui.t("vector_arithmetic.pixel_mean_caption", sign=sign, group=group))
+for column, group, sign in zip(pixel_cols, GROUPS, ("", "−", "+"), strict=False):
+    column.image(
+        viz.mosaic(group_images[group].mean(0, keepdim=True), ncols=1, scale=single_scale),
+        width="content",
+        caption=ui.t("vector_arithmetic.pixel_mean_caption", sign=sign, group=group),
+    )
 with pixel_cols[3]:
     pixel_caption = ui.t("vector_arithmetic.pixel_caption")
     if classifier is not None:
         pixel_reading = arithmetic_presets.read_digits(pixel_result, classifier)
-        pixel_caption += " · " + ui.t("vector_arithmetic.pixel_reads", digit=pixel_reading.digit,
-                                      confidence=f"{pixel_reading.confidence:.2f}")
+        pixel_caption += " · " + ui.t(
+            "vector_arithmetic.pixel_reads", digit=pixel_reading.digit, confidence=f"{pixel_reading.confidence:.2f}"
+        )
     st.image(viz.mosaic(pixel_result, ncols=1, scale=single_scale), width="content", caption=pixel_caption)
 st.markdown(ui.t("vector_arithmetic.pixel_explain"))
 
@@ -249,8 +312,12 @@ measured["pixel"] = latent.measure(pixel_result)
 expected = {a: measured["C"][a] + measured["A"][a] - measured["B"][a] for a in latent.ATTRIBUTES}
 columns_order = ["A", "B", "C", "expected", "result", "pixel"]
 table = pd.DataFrame(
-    {ui.t(f"vector_arithmetic.col_{c.lower()}"): [(expected if c == "expected" else measured[c])[a] for a in latent.ATTRIBUTES]
-     for c in columns_order},
+    {
+        ui.t(f"vector_arithmetic.col_{c.lower()}"): [
+            (expected if c == "expected" else measured[c])[a] for a in latent.ATTRIBUTES
+        ]
+        for c in columns_order
+    },
     index=[ui.t(f"vector_arithmetic.attr_{a}") for a in latent.ATTRIBUTES],
 )
 st.dataframe(table.style.format("{:.3f}"), width="stretch")
@@ -260,11 +327,19 @@ if classifier is not None:
 
     def reading(images: torch.Tensor) -> str:
         found = arithmetic_presets.read_digits(images, classifier)
-        return ui.t("vector_arithmetic.reads_as", digit=found.digit, votes=found.votes, total=found.total,
-                    confidence=f"{found.confidence:.2f}")
+        return ui.t(
+            "vector_arithmetic.reads_as",
+            digit=found.digit,
+            votes=found.votes,
+            total=found.total,
+            confidence=f"{found.confidence:.2f}",
+        )
 
     st.markdown(f"**{ui.t('vector_arithmetic.reads_title')}**")
     readings = st.columns(5)
-    for column, name, images in zip(readings, ["A", "B", "C", "result", "pixel"],
-                                    [group_images["A"], group_images["B"], group_images["C"], result_images, pixel_result]):
+    for column, name, images in zip(
+        readings,
+        ["A", "B", "C", "result", "pixel"],
+        [group_images["A"], group_images["B"], group_images["C"], result_images, pixel_result], strict=False,
+    ):
         column.markdown(f"**{ui.t(f'vector_arithmetic.col_{name.lower()}')}**  \n{reading(images)}")

@@ -11,6 +11,7 @@ Fields: train_images uint8 (N, 28, 28), train_labels int64 (N,),
 test_images, test_labels, provenance (a JSON string: source MD5s, seed,
 counts, attribution).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,7 +42,7 @@ def read_idx(raw: bytes) -> np.ndarray:
     if raw[:2] != b"\x00\x00" or raw[2] != 0x08:
         raise ValueError("not an unsigned-byte IDX file")
     rank = raw[3]
-    shape = tuple(int.from_bytes(raw[4 + 4 * j: 8 + 4 * j], "big") for j in range(rank))
+    shape = tuple(int.from_bytes(raw[4 + 4 * j : 8 + 4 * j], "big") for j in range(rank))
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * rank)
     return data.reshape(shape)
 
@@ -58,7 +59,7 @@ def write_deterministic_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for name, array in arrays.items():
             buffer = io.BytesIO()
-            np.lib.format.write_array(buffer, np.require(array, requirements='C'), allow_pickle=False)
+            np.lib.format.write_array(buffer, np.require(array, requirements="C"), allow_pickle=False)
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
@@ -78,7 +79,7 @@ def build(src: Path, out: Path) -> dict:
         "source_md5": {name: hashlib.md5(raw[key]).hexdigest() for key, name in FILES.items()},
         "seed": SEED,
         "sampling": "numpy default_rng(seed); per digit, choice without replacement; then a permutation. "
-                    "Train drawn first, then test, from the same generator.",
+        "Train drawn first, then test, from the same generator.",
         "train_count": int(len(train)),
         "test_count": int(len(test)),
         "train_per_class": TRAIN_PER_CLASS,
@@ -86,13 +87,16 @@ def build(src: Path, out: Path) -> dict:
         "train_source_indices_sha256": hashlib.sha256(np.sort(train).astype("<i8").tobytes()).hexdigest(),
         "test_source_indices_sha256": hashlib.sha256(np.sort(test).astype("<i8").tobytes()).hexdigest(),
     }
-    write_deterministic_npz(out, {
-        "train_images": arrays["train_images"][train],
-        "train_labels": arrays["train_labels"][train].astype(np.int64),
-        "test_images": arrays["test_images"][test],
-        "test_labels": arrays["test_labels"][test].astype(np.int64),
-        "provenance": np.array(json.dumps(provenance, sort_keys=True)),
-    })
+    write_deterministic_npz(
+        out,
+        {
+            "train_images": arrays["train_images"][train],
+            "train_labels": arrays["train_labels"][train].astype(np.int64),
+            "test_images": arrays["test_images"][test],
+            "test_labels": arrays["test_labels"][test].astype(np.int64),
+            "provenance": np.array(json.dumps(provenance, sort_keys=True)),
+        },
+    )
     return provenance
 
 

@@ -13,6 +13,7 @@ for noise seeds 1 and 2, the pixel-space sum does not read as digit_c, and the r
 shows more of the measured property than group C; among those, the most target votes,
 then the largest gain in the property, win. Writes assets/pretrained/arithmetic_presets.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,10 @@ def search(netG, classifier, key, attribute, pairs, pool_seeds, images, predicte
         c_least = c[np.argsort(score[c])][:CANDIDATES]
         best = None
         for _ in range(trials):
-            picks = {g: sorted(int(pool_seeds[i]) for i in rng.choice(cands, 3, replace=False))
-                     for g, cands in zip(ap.GROUPS, (most, least, c_least))}
+            picks = {
+                g: sorted(int(pool_seeds[i]) for i in rng.choice(cands, 3, replace=False))
+                for g, cands in zip(ap.GROUPS, (most, least, c_least), strict=False)
+            }
             check = ap.check_arithmetic(netG, classifier, picks, digit_c, noise_seed=0)
             if check.target_votes < 8 or not check.pixel_misses:
                 continue
@@ -65,7 +68,10 @@ def search(netG, classifier, key, attribute, pairs, pool_seeds, images, predicte
             nz = netG.cfg.nz
             zs = {g: latent.z_from_seeds(picks[g], nz) for g in ap.GROUPS}
             result = latent.generate(netG, ap.result_grid_z(latent.vector_arithmetic(zs["A"], zs["B"], zs["C"])))
-            gain = float(latent.ATTRIBUTES[attribute](result).mean() - latent.ATTRIBUTES[attribute](latent.generate(netG, zs["C"])).mean())
+            gain = float(
+                latent.ATTRIBUTES[attribute](result).mean()
+                - latent.ATTRIBUTES[attribute](latent.generate(netG, zs["C"])).mean()
+            )
             if gain <= 0:
                 continue
             rank = (check.target_votes, gain)
@@ -75,14 +81,25 @@ def search(netG, classifier, key, attribute, pairs, pool_seeds, images, predicte
                 break
         if best is not None:
             _, picks, check, gain = best
-            print(f"{key}: {digit_ab}/{digit_c} A={picks['A']} B={picks['B']} C={picks['C']} "
-                  f"reads {check.target_votes}/9 as {digit_c}; pixel sum reads {check.pixel.digit} "
-                  f"(p(target)={check.pixel_target_probability:.2f}); {attribute} +{gain:.3f}", flush=True)
-            return {"attribute": attribute, "digit_ab": digit_ab, "digit_c": digit_c, "groups": picks,
-                    "found": {"target_votes": check.target_votes, "samples": ap.RESULT_SAMPLES,
-                              "pixel_digit": check.pixel.digit,
-                              "pixel_target_probability": round(check.pixel_target_probability, 4),
-                              "attribute_gain": round(gain, 4)}}
+            print(
+                f"{key}: {digit_ab}/{digit_c} A={picks['A']} B={picks['B']} C={picks['C']} "
+                f"reads {check.target_votes}/9 as {digit_c}; pixel sum reads {check.pixel.digit} "
+                f"(p(target)={check.pixel_target_probability:.2f}); {attribute} +{gain:.3f}",
+                flush=True,
+            )
+            return {
+                "attribute": attribute,
+                "digit_ab": digit_ab,
+                "digit_c": digit_c,
+                "groups": picks,
+                "found": {
+                    "target_votes": check.target_votes,
+                    "samples": ap.RESULT_SAMPLES,
+                    "pixel_digit": check.pixel.digit,
+                    "pixel_target_probability": round(check.pixel_target_probability, 4),
+                    "attribute_gain": round(gain, 4),
+                },
+            }
         print(f"{key}: no working pick for {digit_ab}/{digit_c}", flush=True)
     return None
 
@@ -108,16 +125,25 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(args.seed)
     presets = {}
     for key, (attribute, pairs) in THEMES.items():
-        found = search(netG, classifier, key, attribute, pairs, pool_seeds, images, predicted, confidence, args.trials, rng)
+        found = search(
+            netG, classifier, key, attribute, pairs, pool_seeds, images, predicted, confidence, args.trials, rng
+        )
         if found is None:
             print(f"{key}: nothing found; left out", flush=True)
             continue
         presets[key] = found
-    payload = {"format": ap.FORMAT, "version": 1, "model": PRETRAINED_PATH.name,
-               "model_sha256": ap.file_checksum(PRETRAINED_PATH),
-               "command": " ".join(["python scripts/find_presets.py", *(argv if argv is not None else sys.argv[1:])]),
-               "pool": args.pool, "noise_seed": 0, "date": time.strftime("%Y-%m-%d"),
-               "seconds": round(time.perf_counter() - started, 1), "presets": presets}
+    payload = {
+        "format": ap.FORMAT,
+        "version": 1,
+        "model": PRETRAINED_PATH.name,
+        "model_sha256": ap.file_checksum(PRETRAINED_PATH),
+        "command": " ".join(["python scripts/find_presets.py", *(argv if argv is not None else sys.argv[1:])]),
+        "pool": args.pool,
+        "noise_seed": 0,
+        "date": time.strftime("%Y-%m-%d"),
+        "seconds": round(time.perf_counter() - started, 1),
+        "presets": presets,
+    }
     args.out.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({len(presets)} presets) in {payload['seconds']} s")
     return 0 if presets else 1

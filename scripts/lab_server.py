@@ -1,6 +1,7 @@
 """`streamlit run app.py` on a free loopback port, for the tools that drive the real app:
 the browser tests (tests/e2e), the classroom load benchmark and the screenshot script.
 Also the one Chromium they all use: Debian's, with flags for a closed network."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def free_port() -> int:
@@ -30,8 +38,9 @@ def log_tail(path: Path | None, lines: int = 40) -> str:
         return "(no log)"
 
 
-def start_lab_server(data_dir: Path | None = None, log_path: Path | None = None,
-                     timeout_s: float = 180) -> tuple[subprocess.Popen, str]:
+def start_lab_server(
+    data_dir: Path | None = None, log_path: Path | None = None, timeout_s: float = 180
+) -> tuple[subprocess.Popen, str]:
     """Start the app (its data folder at ``data_dir`` when given, its output in ``log_path``)
     and return (process, url) once /_stcore/health answers. A cold start imports torch."""
     port = free_port()
@@ -41,9 +50,26 @@ def start_lab_server(data_dir: Path | None = None, log_path: Path | None = None,
     log = open(log_path, "w") if log_path is not None else subprocess.DEVNULL
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "app.py"),
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     finally:
         if log_path is not None:
             log.close()

@@ -14,6 +14,7 @@ The generator at every recorded grid is also kept in --snapshots (outside
 assets/): if the MNIST classifier is missing during training, the metrics can
 be added afterwards with --metrics-only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,11 +66,16 @@ def record_variants(args, device: torch.device) -> None:
     names = args.only.split(",") if args.only else list(ablations.ABLATIONS)
     classifier = load_classifier_or_none()
     reference = ablations.bundled_test_reference(classifier) if classifier is not None else None
-    train = load_images(replace(base.dataset, image_size=base.model.image_size, channels=base.model.channels), device=device)
+    train = load_images(
+        replace(base.dataset, image_size=base.model.image_size, channels=base.model.channels), device=device
+    )
     done: dict[str, ablations.AblationResult] = {}
     if args.resume and (out / ablations.RESULTS_FILE).exists():
-        done = {name: r for name, r in ablations.load_results(out).items()
-                if r.train.get("steps") == args.steps and r.train.get("seed") == args.seed}
+        done = {
+            name: r
+            for name, r in ablations.load_results(out).items()
+            if r.train.get("steps") == args.steps and r.train.get("seed") == args.seed
+        }
     for name in names:
         if name in done:
             print(f"{name}: already recorded, skipped", flush=True)
@@ -86,8 +92,19 @@ def record_variants(args, device: torch.device) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             torch.save({k: v.detach().cpu() for k, v in netG.state_dict().items()}, path)
 
-        result = ablations.run_ablation(name, args.steps, args.seed, device, base, train, grid_count=args.grids,
-                                        classifier=classifier, real_reference=reference, progress=progress, on_grid=keep)
+        result = ablations.run_ablation(
+            name,
+            args.steps,
+            args.seed,
+            device,
+            base,
+            train,
+            grid_count=args.grids,
+            classifier=classifier,
+            real_reference=reference,
+            progress=progress,
+            on_grid=keep,
+        )
         done[name] = result
         report(result)
         ordered = [done[n] for n in ablations.ABLATIONS if n in done]
@@ -97,9 +114,12 @@ def record_variants(args, device: torch.device) -> None:
 
 def report(result) -> None:
     m = result.metrics or {}
-    print(f"{result.name}: {result.wall_seconds:.0f} s ({result.cpu_seconds:.0f} s CPU), FCD {m.get('fcd', float('nan')):.1f}, confidence "
-          f"{m.get('mean_confidence', float('nan')):.2f}, classes {m.get('classes_present')}, "
-          f"diverged at {result.diverged_at}", flush=True)
+    print(
+        f"{result.name}: {result.wall_seconds:.0f} s ({result.cpu_seconds:.0f} s CPU), FCD {m.get('fcd', float('nan')):.1f}, confidence "
+        f"{m.get('mean_confidence', float('nan')):.2f}, classes {m.get('classes_present')}, "
+        f"diverged at {result.diverged_at}",
+        flush=True,
+    )
 
 
 def add_metrics(args, device: torch.device) -> None:
@@ -119,7 +139,9 @@ def add_metrics(args, device: torch.device) -> None:
         result.metrics_history = []
         for step, _ in result.grids:
             netG.load_state_dict(torch.load(snapshot_path(args, result.name, step), weights_only=True))
-            summary = ablations.score_generator(netG, result.train["seed"], classifier, reference, baseline=step == last)
+            summary = ablations.score_generator(
+                netG, result.train["seed"], classifier, reference, baseline=step == last
+            )
             if summary is not None:
                 result.metrics = summary
                 result.metrics_history.append(ablations.history_entry(step, summary))
@@ -129,12 +151,22 @@ def add_metrics(args, device: torch.device) -> None:
 
 
 def recording_details(args, device: torch.device) -> dict:
-    return {"command": command_text(args), "date": datetime.date.today().isoformat(), "machine": machine_text(device),
-            "torch": torch.__version__, "python": platform.python_version()}
+    return {
+        "command": command_text(args),
+        "date": datetime.date.today().isoformat(),
+        "machine": machine_text(device),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
 
 
 def command_text(args) -> str:
-    parts = ["python scripts/record_ablations.py", f"--steps {args.steps}", f"--grids {args.grids}", f"--seed {args.seed}"]
+    parts = [
+        "python scripts/record_ablations.py",
+        f"--steps {args.steps}",
+        f"--grids {args.grids}",
+        f"--seed {args.seed}",
+    ]
     if args.threads:
         parts.append(f"--threads {args.threads}")
     if args.device != "cpu":
@@ -161,7 +193,7 @@ def write_readme(out: Path, args, device: torch.device, results: list) -> None:
         "- **Same seed, same data:** every variant's minibatch indices and noise come from the trainer's random "
         "stream seeded with the same seed, so all seven see the same digits and the same z's in the same order.",
         "- **Metrics:** `metrics.quality_report` with the shipped MNIST classifier, 500 samples (fixed noise, "
-        "seed + 1) against the 2,000 bundled test digits, at each recorded grid step; \"FCD of real digits\" is what "
+        'seed + 1) against the 2,000 bundled test digits, at each recorded grid step; "FCD of real digits" is what '
         "500 real test digits score (the floor at this sample size). Sample grids and metrics use G in eval mode.",
         "",
         "| variant | wall time (s) | CPU time (s) | final FCD | FCD of real digits | mean confidence | classes present | diverged at |",
@@ -170,25 +202,38 @@ def write_readme(out: Path, args, device: torch.device, results: list) -> None:
     for r in results:
         m = r.metrics or {}
         floor = m.get("fcd_real_baseline")
-        lines.append(f"| {r.name} | {r.wall_seconds:.0f} | {r.cpu_seconds:.0f} | {m.get('fcd', float('nan')):.1f} | "
-                     f"{floor if floor is None else format(floor, '.1f')} | "
-                     f"{m.get('mean_confidence', float('nan')):.2f} | {m.get('classes_present', '–')} | "
-                     f"{r.diverged_at if r.diverged_at is not None else '–'} |")
+        lines.append(
+            f"| {r.name} | {r.wall_seconds:.0f} | {r.cpu_seconds:.0f} | {m.get('fcd', float('nan')):.1f} | "
+            f"{floor if floor is None else format(floor, '.1f')} | "
+            f"{m.get('mean_confidence', float('nan')):.2f} | {m.get('classes_present', '–')} | "
+            f"{r.diverged_at if r.diverged_at is not None else '–'} |"
+        )
     if results:
         total = sum(r.cpu_seconds for r in results)
         lines += ["", f"Total CPU time for the {len(results)} variants: {total:.0f} s ({total / 60:.1f} min)."]
     representation = features.load_representation(out / "representation.json")
     if representation:
-        lines += ["", "## representation.json", "",
-                  f"The §5 linear-probe experiment with the shipped discriminator ({representation.get('checkpoint')}), "
-                  f"{representation.get('seconds', 0):.0f} s on {representation.get('machine')}:", "",
-                  "| labels | trained D | untrained D | raw pixels |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "## representation.json",
+            "",
+            f"The §5 linear-probe experiment with the shipped discriminator ({representation.get('checkpoint')}), "
+            f"{representation.get('seconds', 0):.0f} s on {representation.get('machine')}:",
+            "",
+            "| labels | trained D | untrained D | raw pixels |",
+            "|---|---|---|---|",
+        ]
         for r in representation["results"]:
-            cells = [f"{r[f'{k}_accuracy']:.1%}" + (f" ± {r[f'{k}_std']:.1%}" if r["repeats"] > 1 else "")
-                     for k in ("d", "random", "pixel")]
+            cells = [
+                f"{r[f'{k}_accuracy']:.1%}" + (f" ± {r[f'{k}_std']:.1%}" if r["repeats"] > 1 else "")
+                for k in ("d", "random", "pixel")
+            ]
             lines.append(f"| {r['n_labels']:,} | " + " | ".join(cells) + " |")
-        lines += ["", "Label counts below 12,000 are averaged over 3 random class-balanced subsets (± their standard "
-                  "deviation); the untrained D has the same architecture with the paper's random initialisation."]
+        lines += [
+            "",
+            "Label counts below 12,000 are averaged over 3 random class-balanced subsets (± their standard "
+            "deviation); the untrained D has the same architecture with the paper's random initialisation.",
+        ]
     (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -205,16 +250,28 @@ def record_representation(args, device: torch.device) -> None:
     train = load_images(spec)
     test = load_images(replace(spec, split="test"))
     started = time.perf_counter()
-    results = features.representation_experiment(netD, train.images, train.labels, test.images, test.labels,
-                                                 seed=args.seed)
+    results = features.representation_experiment(
+        netD, train.images, train.labels, test.images, test.labels, seed=args.seed
+    )
     seconds = time.perf_counter() - started
     path = features.save_representation(
-        results, Path(args.out) / "representation.json", checkpoint=str(PRETRAINED_PATH.relative_to(ROOT)),
-        checkpoint_step=ckpt.step, seconds=round(seconds, 1), machine=machine_text(torch.device("cpu")),
-        date=datetime.date.today().isoformat(), torch=torch.__version__, train_images=len(train), test_images=len(test))
+        results,
+        Path(args.out) / "representation.json",
+        checkpoint=str(PRETRAINED_PATH.relative_to(ROOT)),
+        checkpoint_step=ckpt.step,
+        seconds=round(seconds, 1),
+        machine=machine_text(torch.device("cpu")),
+        date=datetime.date.today().isoformat(),
+        torch=torch.__version__,
+        train_images=len(train),
+        test_images=len(test),
+    )
     for r in results:
-        print(f"representation: {r.n_labels} labels: D {r.d_accuracy:.3f}, untrained {r.random_accuracy:.3f}, "
-              f"pixels {r.pixel_accuracy:.3f}", flush=True)
+        print(
+            f"representation: {r.n_labels} labels: D {r.d_accuracy:.3f}, untrained {r.random_accuracy:.3f}, "
+            f"pixels {r.pixel_accuracy:.3f}",
+            flush=True,
+        )
     print(f"representation: {seconds:.0f} s → {path}", flush=True)
 
 
@@ -230,10 +287,14 @@ def main(argv=None) -> int:
     parser.add_argument("--resume", action="store_true", help="keep variants already recorded with these settings")
     parser.add_argument("--skip-variants", action="store_true", help="only the representation experiment")
     parser.add_argument("--skip-representation", action="store_true")
-    parser.add_argument("--metrics-only", action="store_true",
-                        help="score the generators kept in --snapshots for an existing recording")
-    parser.add_argument("--snapshots", default=str(ROOT / "data" / "ablation_snapshots"),
-                        help="where the generator at every recorded grid is kept (not shipped)")
+    parser.add_argument(
+        "--metrics-only", action="store_true", help="score the generators kept in --snapshots for an existing recording"
+    )
+    parser.add_argument(
+        "--snapshots",
+        default=str(ROOT / "data" / "ablation_snapshots"),
+        help="where the generator at every recorded grid is kept (not shipped)",
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -247,8 +308,14 @@ def main(argv=None) -> int:
         if not args.skip_variants:
             record_variants(args, device)
         else:
-            write_readme(Path(args.out), args, device, list(ablations.load_results(args.out).values())
-                         if (Path(args.out) / ablations.RESULTS_FILE).exists() else [])
+            write_readme(
+                Path(args.out),
+                args,
+                device,
+                list(ablations.load_results(args.out).values())
+                if (Path(args.out) / ablations.RESULTS_FILE).exists()
+                else [],
+            )
     except LabError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

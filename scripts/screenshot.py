@@ -5,6 +5,7 @@
 Starts `streamlit run app.py` on a free loopback port, opens each page
 (url path = page file stem) and writes full-page PNGs.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -10,12 +10,13 @@ samples go through), then measures accuracy on the full 10,000-digit MNIST
 test set and on the 2,000 test digits bundled in assets/mnist_subset.npz.
 Writes the weights plus metadata and a model card (assets/mnist_classifier.md).
 """
+
 from __future__ import annotations
 
 import argparse
-import os
 import gzip
 import math
+import os
 import platform
 import sys
 import time
@@ -40,7 +41,7 @@ def read_idx(path: Path) -> np.ndarray:
     zero, dtype_code, ndim = raw[1] | raw[0] << 8, raw[2], raw[3]
     if zero != 0 or dtype_code != 0x08:
         raise ValueError(f"{path} is not an unsigned-byte IDX file")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if data.size != math.prod(shape):
         raise ValueError(f"{path}: header says {shape}, found {data.size} bytes")
@@ -59,7 +60,9 @@ def to_input(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(images.astype(np.float32) / 127.5 - 1.0)[:, None]
 
 
-def augment(x: torch.Tensor, gen: torch.Generator, max_degrees=10.0, max_scale=0.1, max_shift_px=2.0, round_trip=0.25) -> torch.Tensor:
+def augment(
+    x: torch.Tensor, gen: torch.Generator, max_degrees=10.0, max_scale=0.1, max_shift_px=2.0, round_trip=0.25
+) -> torch.Tensor:
     """Random small affine warps of a batch in [-1, 1]; some images go 28→32→28 like GAN samples."""
     n = x.shape[0]
     angle = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(max_degrees)
@@ -80,21 +83,28 @@ def augment(x: torch.Tensor, gen: torch.Generator, max_degrees=10.0, max_scale=0
 @torch.no_grad()
 def accuracy(model: MnistClassifier, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
     model.eval()
-    correct = sum((model(images[i:i + batch_size]).argmax(1) == labels[i:i + batch_size]).sum().item()
-                  for i in range(0, len(images), batch_size))
+    correct = sum(
+        (model(images[i : i + batch_size]).argmax(1) == labels[i : i + batch_size]).sum().item()
+        for i in range(0, len(images), batch_size)
+    )
     return correct / len(images)
 
 
 def bundled_test_set() -> tuple[torch.Tensor, torch.Tensor]:
     from dcgan_core.data import load_bundled_mnist
+
     images, labels = load_bundled_mnist("test")
     return to_input(images), torch.from_numpy(np.array(labels, dtype=np.int64))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--src", type=Path, default=ROOT.parent / "shared" / "data" / "mnist",
-                        help="folder with the MNIST *-ubyte.gz files (default: ../shared/data/mnist from the repo root)")
+    parser.add_argument(
+        "--src",
+        type=Path,
+        default=ROOT.parent / "shared" / "data" / "mnist",
+        help="folder with the MNIST *-ubyte.gz files (default: ../shared/data/mnist from the repo root)",
+    )
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=3e-3)
@@ -124,23 +134,33 @@ def main() -> None:
         order = torch.randperm(len(train_x), generator=gen)
         total_loss = 0.0
         for i in range(0, len(order), args.batch_size):
-            idx = order[i:i + args.batch_size]
+            idx = order[i : i + args.batch_size]
             loss = F.cross_entropy(model(augment(train_x[idx], gen)), train_y[idx])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             schedule.step()
             total_loss += loss.item() * len(idx)
-        print(f"epoch {epoch + 1}/{args.epochs}: loss {total_loss / len(train_x):.4f}, "
-              f"test accuracy {accuracy(model, test_x, test_y):.4f}, {time.perf_counter() - start:.0f} s", flush=True)
+        print(
+            f"epoch {epoch + 1}/{args.epochs}: loss {total_loss / len(train_x):.4f}, "
+            f"test accuracy {accuracy(model, test_x, test_y):.4f}, {time.perf_counter() - start:.0f} s",
+            flush=True,
+        )
     train_seconds = time.perf_counter() - start
 
     mnist_acc = accuracy(model, test_x, test_y)
     bundled_x, bundled_y = bundled_test_set()
     bundled_acc = accuracy(model, bundled_x, bundled_y)
-    gan_size_acc = accuracy(model, MnistClassifier.prepare(F.interpolate(test_x, size=(32, 32), mode="bilinear",
-                                                                         align_corners=False, antialias=True)), test_y)
-    print(f"accuracy: MNIST test {mnist_acc:.4f}, bundled test {bundled_acc:.4f}, MNIST test via 32x32 {gan_size_acc:.4f}")
+    gan_size_acc = accuracy(
+        model,
+        MnistClassifier.prepare(
+            F.interpolate(test_x, size=(32, 32), mode="bilinear", align_corners=False, antialias=True)
+        ),
+        test_y,
+    )
+    print(
+        f"accuracy: MNIST test {mnist_acc:.4f}, bundled test {bundled_acc:.4f}, MNIST test via 32x32 {gan_size_acc:.4f}"
+    )
 
     machine = f"{platform.machine()} {platform.system()} CPU, {torch.get_num_threads()} thread(s), {os.cpu_count()} cores shared with other jobs"
     metadata = {
@@ -162,7 +182,10 @@ def main() -> None:
         "parameters": sum(p.numel() for p in model.parameters()),
     }
     model.eval()
-    torch.save({"state_dict": model.state_dict(), "architecture": {"width": 32, "feature_dim": 128}, "metadata": metadata}, args.out)
+    torch.save(
+        {"state_dict": model.state_dict(), "architecture": {"width": 32, "feature_dim": 128}, "metadata": metadata},
+        args.out,
+    )
     torch.load(args.out, weights_only=True)  # the app loads it this way: fail here, not there
     args.card.write_text(model_card(metadata, model), encoding="utf-8")
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB) and {args.card}")
@@ -177,7 +200,7 @@ MNIST-classifier feature space, *not* Inception FID, so its numbers are not
 comparable with published FID values), and its softmax gives the class
 histogram, confidence and mode-collapse check (`dcgan_core/metrics.py`).
 
-## Architecture ({m['parameters']:,} parameters)
+## Architecture ({m["parameters"]:,} parameters)
 
 ```
 {model}
@@ -188,20 +211,20 @@ resizes other sizes (the GAN's 32×32) with antialiased bilinear interpolation.
 
 ## Training
 
-- Data: all {m['train_size']:,} MNIST training digits (original IDX files).
+- Data: all {m["train_size"]:,} MNIST training digits (original IDX files).
 - Augmentation: random rotation ±10°, scale ±10 %, shift ±2 px; a quarter of
   each batch goes through the 28→32→28 resize that GAN samples go through.
-- {m['epochs']} epochs, batch {m['batch_size']}, AdamW (weight decay 1e-4), one-cycle learning rate up to {m['lr']}, seed {m['seed']}, deterministic algorithms.
-- Command: `python scripts/train_classifier.py --epochs {m['epochs']} --seed {m['seed']} --threads {m['threads']}`
-- Training time: {m['train_seconds']:.0f} s on {m['machine']} (torch {m['torch_version']}), {m['date']}.
+- {m["epochs"]} epochs, batch {m["batch_size"]}, AdamW (weight decay 1e-4), one-cycle learning rate up to {m["lr"]}, seed {m["seed"]}, deterministic algorithms.
+- Command: `python scripts/train_classifier.py --epochs {m["epochs"]} --seed {m["seed"]} --threads {m["threads"]}`
+- Training time: {m["train_seconds"]:.0f} s on {m["machine"]} (torch {m["torch_version"]}), {m["date"]}.
 
 ## Accuracy
 
 | test set | digits | accuracy |
 |---|---|---|
-| MNIST test set | {m['mnist_test_size']:,} | {100 * m['mnist_test_accuracy']:.2f} % |
-| MNIST test set, resized to 32×32 and back (as GAN samples) | {m['mnist_test_size']:,} | {100 * m['mnist_test_accuracy_via_32px']:.2f} % |
-| bundled test digits (assets/mnist_subset.npz) | {m['bundled_test_size']:,} | {100 * m['bundled_test_accuracy']:.2f} % |
+| MNIST test set | {m["mnist_test_size"]:,} | {100 * m["mnist_test_accuracy"]:.2f} % |
+| MNIST test set, resized to 32×32 and back (as GAN samples) | {m["mnist_test_size"]:,} | {100 * m["mnist_test_accuracy_via_32px"]:.2f} % |
+| bundled test digits (assets/mnist_subset.npz) | {m["bundled_test_size"]:,} | {100 * m["bundled_test_accuracy"]:.2f} % |
 
 The bundled digits are a subset of the MNIST test set, so the two figures are not independent.
 tests/test_classifier.py recomputes the bundled-set accuracy.

@@ -5,6 +5,7 @@ export a slim copy (no optimizer state) to assets/pretrained/ with a model card.
     python scripts/train_pretrained.py --card-only   # re-measure the card's metrics
     python scripts/train_pretrained.py --export-only # export the run's latest checkpoint (run cut short)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,9 +25,34 @@ from dcgan_core.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from dcgan_core.model_source import PRETRAINED_PATH  # noqa: E402
 
 CARD = PRETRAINED_PATH.with_suffix(".md")
-ARGS = ["--dataset", "bundled", "--image-size", "32", "--channels", "1", "--nz", "100", "--ngf", "32", "--ndf", "32",
-        "--batch-size", "64", "--lr", "2e-4", "--beta1", "0.5", "--seed", "1", "--sample-every", "250",
-        "--checkpoint-every", "500", "--threads", "1"]
+ARGS = [
+    "--dataset",
+    "bundled",
+    "--image-size",
+    "32",
+    "--channels",
+    "1",
+    "--nz",
+    "100",
+    "--ngf",
+    "32",
+    "--ndf",
+    "32",
+    "--batch-size",
+    "64",
+    "--lr",
+    "2e-4",
+    "--beta1",
+    "0.5",
+    "--seed",
+    "1",
+    "--sample-every",
+    "250",
+    "--checkpoint-every",
+    "500",
+    "--threads",
+    "1",
+]
 
 
 def train(steps: int, out: Path) -> float:
@@ -39,23 +65,37 @@ def train(steps: int, out: Path) -> float:
 
 def export(run_checkpoint: Path, seconds: float, steps: int) -> None:
     ckpt = load_checkpoint(run_checkpoint)
-    save_checkpoint(PRETRAINED_PATH, model_config=ckpt.model_config, generator=ckpt.generator,
-                    discriminator=ckpt.discriminator, step=ckpt.step, fixed_noise=ckpt.fixed_noise,
-                    train_config=ckpt.train_config, metrics=ckpt.metrics)
-    info = {"command": "python -m dcgan_core.train " + " ".join(ARGS) + f" --steps {steps} --out runs/pretrained"
-                       + (f" (exported at step {ckpt.step})" if ckpt.step != steps else ""),
-            "steps": ckpt.step, "seconds": round(seconds, 1), "device": "cpu",
-            "machine": f"{platform.machine()}, {ARGS[ARGS.index('--threads') + 1]} torch thread(s)", "torch": torch.__version__,
-            "date": time.strftime("%Y-%m-%d")}
+    save_checkpoint(
+        PRETRAINED_PATH,
+        model_config=ckpt.model_config,
+        generator=ckpt.generator,
+        discriminator=ckpt.discriminator,
+        step=ckpt.step,
+        fixed_noise=ckpt.fixed_noise,
+        train_config=ckpt.train_config,
+        metrics=ckpt.metrics,
+    )
+    info = {
+        "command": "python -m dcgan_core.train "
+        + " ".join(ARGS)
+        + f" --steps {steps} --out runs/pretrained"
+        + (f" (exported at step {ckpt.step})" if ckpt.step != steps else ""),
+        "steps": ckpt.step,
+        "seconds": round(seconds, 1),
+        "device": "cpu",
+        "machine": f"{platform.machine()}, {ARGS[ARGS.index('--threads') + 1]} torch thread(s)",
+        "torch": torch.__version__,
+        "date": time.strftime("%Y-%m-%d"),
+    }
     PRETRAINED_PATH.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
 
 
 def write_card() -> None:
+    from dcgan_core.checkpoint import load_generator
     from dcgan_core.classifier import load_classifier
     from dcgan_core.data import DatasetSpec, load_images
     from dcgan_core.latent import generate, z_from_seed
     from dcgan_core.metrics import quality_report, recognisable_digits
-    from dcgan_core.checkpoint import load_generator
 
     info = json.loads(PRETRAINED_PATH.with_suffix(".json").read_text())
     netG, cfg = load_generator(PRETRAINED_PATH)
@@ -70,11 +110,11 @@ see `assets/README.md`; MNIST by Y. LeCun, C. Cortes, C. J. C. Burges, CC BY-SA 
 
 | | |
 |---|---|
-| command | `{info['command']}` |
-| steps | {info['steps']} (batch 64) |
-| wall time | {info['seconds']} s on {info['device']} ({info['machine']}, shared with other work) |
-| torch | {info['torch']} |
-| date | {info['date']} |
+| command | `{info["command"]}` |
+| steps | {info["steps"]} (batch 64) |
+| wall time | {info["seconds"]} s on {info["device"]} ({info["machine"]}, shared with other work) |
+| torch | {info["torch"]} |
+| date | {info["date"]} |
 | model | 32×32×1, nz {cfg.nz}, ngf {cfg.ngf}, ndf {cfg.ndf}; G {params_g:,} parameters |
 
 Quality of 1,000 samples (seed 0) against the 2,000 bundled test digits, measured by

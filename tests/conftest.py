@@ -3,24 +3,25 @@
 ``e2e``: everything under tests/e2e (a real server and Chromium). ``slow``: the modules listed in
 SLOW_MODULES, each of which trains, starts servers or child processes, or scores thousands of
 digits (measured with ``--durations``); the full ``python -m pytest`` runs them all."""
+
 from pathlib import Path
 
 import pytest
 import torch
 
 SLOW_MODULES = {
-    "test_benchmarks_quick.py",   # runs the benchmark scripts, servers and Chromium included
-    "test_claims.py",             # the whole claims register on the shipped assets
-    "test_job_process.py",        # child training processes
-    "test_distributed.py",        # two gloo processes
-    "test_ablations.py",          # trains every broken guideline
-    "test_registry.py",           # real runs through the registry
+    "test_benchmarks_quick.py",  # runs the benchmark scripts, servers and Chromium included
+    "test_claims.py",  # the whole claims register on the shipped assets
+    "test_job_process.py",  # child training processes
+    "test_distributed.py",  # two gloo processes
+    "test_ablations.py",  # trains every broken guideline
+    "test_registry.py",  # real runs through the registry
     "test_page_guidelines_lab.py",
     "test_page_train.py",
     "test_page_quality.py",
     "test_page_discriminator.py",
     "test_page_vector_arithmetic.py",
-    "test_classifier.py",         # accuracy recomputed on the bundled test digits
+    "test_classifier.py",  # accuracy recomputed on the bundled test digits
 }
 
 

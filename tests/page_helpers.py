@@ -1,14 +1,15 @@
 """What the AppTest page tests share: opening one page of the app, and the shipped generator
 checkpoint (a random stand-in only when a developer asks for it explicitly)."""
+
 import os
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 import dcgan_core.model_source as model_source
 import ui
 from dcgan_core.checkpoint import save_checkpoint
 from dcgan_core.models import DCGANConfig, build_models
-from streamlit.testing.v1 import AppTest
 
 
 def open_app_page(page, lang="en", *, state=None, query=None, timeout=120, check=True):
@@ -44,8 +45,11 @@ def shipped_or_stand_in(tmp_path, monkeypatch, nz=100):
     if model_source.PRETRAINED_PATH.exists():
         return model_source.PRETRAINED_PATH
     if os.environ.get(STAND_IN_SWITCH) != "1":
-        pytest.fail(f"{model_source.PRETRAINED_PATH} is missing: the app ships it (scripts/train_pretrained.py "
-                    f"makes it). Set {STAND_IN_SWITCH}=1 to test the pages with a random stand-in.", pytrace=False)
+        pytest.fail(
+            f"{model_source.PRETRAINED_PATH} is missing: the app ships it (scripts/train_pretrained.py "
+            f"makes it). Set {STAND_IN_SWITCH}=1 to test the pages with a random stand-in.",
+            pytrace=False,
+        )
     path = random_checkpoint(tmp_path / "pretrained" / "mnist_dcgan.pt", nz=nz)
     monkeypatch.setattr(model_source, "PRETRAINED_PATH", path)
     return path

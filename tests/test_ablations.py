@@ -1,4 +1,5 @@
 """The guidelines lab's variants: configs, short training runs, result files."""
+
 import copy
 import dataclasses
 import math
@@ -48,7 +49,9 @@ def test_the_recipe_is_reset_before_breaking_a_guideline():
     broken_base = dataclasses.replace(BASE, batchnorm="none", d_activation="relu")
     cfg = ablations.ablation_config("pooling", broken_base)
     assert (cfg.batchnorm, cfg.d_activation, cfg.resampling) == ("paper", "leaky_relu", "pooling")
-    assert ablations.ablation_config("paper", broken_base) == DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8)
+    assert ablations.ablation_config("paper", broken_base) == DCGANConfig(
+        image_size=32, channels=1, nz=16, ngf=8, ndf=8
+    )
 
 
 def test_unknown_ablation_is_refused():
@@ -64,8 +67,9 @@ def tiny_images():
 
 @pytest.mark.parametrize("name", ["paper", "pooling", "fc_hidden"])
 def test_run_ablation_returns_finite_histories_and_grids(name, tiny_images):
-    result = ablations.run_ablation(name, 3, seed=0, device="cpu", base_cfg=tiny_train_config(), dataset=tiny_images,
-                                    grid_count=3, n_grid=4)
+    result = ablations.run_ablation(
+        name, 3, seed=0, device="cpu", base_cfg=tiny_train_config(), dataset=tiny_images, grid_count=3, n_grid=4
+    )
     assert result.name == name and result.steps_done == 3 and result.diverged_at is None
     assert list(result.history["step"]) == [1, 2, 3]
     for key in ablations.HISTORY_KEYS:
@@ -81,11 +85,16 @@ def test_run_ablation_returns_finite_histories_and_grids(name, tiny_images):
 def test_every_variant_sees_the_same_data_and_noise(tiny_images):
     # With the same seed the first minibatch and noise are identical, so the
     # recipe and a variant that only changes G's output start from the same D loss on real data.
-    runs = [ablations.run_ablation(n, 2, seed=5, device="cpu", base_cfg=tiny_train_config(), dataset=tiny_images,
-                                   grid_count=2, n_grid=4) for n in ("paper", "no_tanh")]
+    runs = [
+        ablations.run_ablation(
+            n, 2, seed=5, device="cpu", base_cfg=tiny_train_config(), dataset=tiny_images, grid_count=2, n_grid=4
+        )
+        for n in ("paper", "no_tanh")
+    ]
     assert runs[0].history["d_real"][0] == pytest.approx(runs[1].history["d_real"][0], abs=1e-6)
-    again = ablations.run_ablation("paper", 2, seed=5, device="cpu", base_cfg=tiny_train_config(), dataset=tiny_images,
-                                   grid_count=2, n_grid=4)
+    again = ablations.run_ablation(
+        "paper", 2, seed=5, device="cpu", base_cfg=tiny_train_config(), dataset=tiny_images, grid_count=2, n_grid=4
+    )
     assert np.allclose(again.history["loss_d"], runs[0].history["loss_d"])
 
 
@@ -99,17 +108,31 @@ def test_divergence_is_detected_and_history_cut(tiny_images, monkeypatch):
         return metrics * float("nan") if self.step_count >= 2 else metrics
 
     monkeypatch.setattr(train.Trainer, "step", step_then_break)
-    result = ablations.run_ablation("paper", 4, seed=0, device="cpu", base_cfg=tiny_train_config(), dataset=tiny_images,
-                                    grid_count=2, n_grid=4)
+    result = ablations.run_ablation(
+        "paper", 4, seed=0, device="cpu", base_cfg=tiny_train_config(), dataset=tiny_images, grid_count=2, n_grid=4
+    )
     assert result.diverged_at == 2
     assert list(result.history["step"]) == [1]
 
 
 def test_save_and_load_round_trip(tmp_path, tiny_images):
-    results = [ablations.run_ablation(n, 2, seed=0, device="cpu", base_cfg=tiny_train_config(), dataset=tiny_images,
-                                      grid_count=2, n_grid=4) for n in ("relu_in_d", "paper")]
-    results[0].metrics = {"fcd": 12.5, "fcd_real_baseline": 1.0, "class_histogram": [1] * 10, "mean_confidence": 0.5,
-                          "confident_share": 0.2, "classes_present": 10, "mode_collapse": False, "num_fake": 10, "num_real": 20}
+    results = [
+        ablations.run_ablation(
+            n, 2, seed=0, device="cpu", base_cfg=tiny_train_config(), dataset=tiny_images, grid_count=2, n_grid=4
+        )
+        for n in ("relu_in_d", "paper")
+    ]
+    results[0].metrics = {
+        "fcd": 12.5,
+        "fcd_real_baseline": 1.0,
+        "class_histogram": [1] * 10,
+        "mean_confidence": 0.5,
+        "confident_share": 0.2,
+        "classes_present": 10,
+        "mode_collapse": False,
+        "num_fake": 10,
+        "num_real": 20,
+    }
     results[0].metrics_history = [{"step": 2, "fcd": 12.5, "mean_confidence": 0.5, "classes_present": 10}]
     ablations.save_results(results, tmp_path, extra={"machine": "test"})
     loaded = ablations.load_results(tmp_path)
@@ -120,7 +143,7 @@ def test_save_and_load_round_trip(tmp_path, tiny_images):
         for key in ("step", *ablations.HISTORY_KEYS):
             assert np.allclose(back.history[key], original.history[key], rtol=1e-4)
         assert [s for s, _ in back.grids] == [s for s, _ in original.grids]
-        for (_, a), (_, b) in zip(back.grids, original.grids):
+        for (_, a), (_, b) in zip(back.grids, original.grids, strict=False):
             assert np.array_equal(a, b)
         assert back.metrics == original.metrics and back.metrics_history == original.metrics_history
         assert back.diverged_at == original.diverged_at and back.device == original.device
@@ -142,8 +165,9 @@ def test_live_pair_trains_both_in_a_child_process_and_refuses_a_second(tiny_imag
 
     from dcgan_core.registry import get_registry
 
-    job = ablations.start_live_pair("no_tanh", 3, device="cpu", base_cfg=tiny_train_config(), with_classifier=False,
-                                    images=tiny_images)
+    job = ablations.start_live_pair(
+        "no_tanh", 3, device="cpu", base_cfg=tiny_train_config(), with_classifier=False, images=tiny_images
+    )
     assert job.pid is not None and job.pid != os.getpid()  # not trained inside the server process
     assert get_registry().rerun() is job and get_registry().machine_busy()
     with pytest.raises(LabError) as err:
@@ -160,8 +184,9 @@ def test_live_pair_trains_both_in_a_child_process_and_refuses_a_second(tiny_imag
 
 
 def test_live_pair_stops_on_request(tiny_images):
-    job = ablations.start_live_pair("pooling", 5000, device="cpu", base_cfg=tiny_train_config(), with_classifier=False,
-                                    images=tiny_images)
+    job = ablations.start_live_pair(
+        "pooling", 5000, device="cpu", base_cfg=tiny_train_config(), with_classifier=False, images=tiny_images
+    )
     job.stop()
     assert job.wait(120)
     assert job.status == "stopped" and job.results["paper"].steps_done < 5000
@@ -169,25 +194,38 @@ def test_live_pair_stops_on_request(tiny_images):
 
 # ---- the verdict ------------------------------------------------------------------------------
 
+
 def _scored(name, fcd, confidence=0.9, classes=10, collapse=False, diverged_at=None, steps=1000):
-    metrics = {"fcd": fcd, "fcd_real_baseline": 15.0, "class_histogram": [50] * 10, "mean_confidence": confidence,
-               "confident_share": 0.8, "classes_present": classes, "mode_collapse": collapse,
-               "num_fake": 500, "num_real": 2000}
+    metrics = {
+        "fcd": fcd,
+        "fcd_real_baseline": 15.0,
+        "class_histogram": [50] * 10,
+        "mean_confidence": confidence,
+        "confident_share": 0.8,
+        "classes_present": classes,
+        "mode_collapse": collapse,
+        "num_fake": 500,
+        "num_real": 2000,
+    }
     history = {"step": np.arange(1, steps + 1, dtype=np.float64)}
-    return ablations.AblationResult(name=name, config={}, train={}, history=history, grids=[], metrics=metrics,
-                                    diverged_at=diverged_at)
+    return ablations.AblationResult(
+        name=name, config={}, train={}, history=history, grids=[], metrics=metrics, diverged_at=diverged_at
+    )
 
 
-@pytest.mark.parametrize("paper, broken, kind", [
-    (_scored("paper", 1118.0, confidence=0.999, classes=1, collapse=True), _scored("pooling", 613.0), "too_early"),
-    (_scored("paper", 436.0, confidence=0.76, classes=10), _scored("pooling", 300.0), "too_early"),
-    (_scored("paper", 300.0, diverged_at=50), _scored("pooling", 280.0), "too_early"),
-    (_scored("paper", 300.0), _scored("no_tanh", 600.0), "hurt"),
-    (_scored("paper", 300.0), _scored("pooling", 200.0), "helped"),
-    (_scored("paper", 300.0), _scored("relu_in_d", 310.0), "similar"),
-    (_scored("paper", 300.0), _scored("fc_hidden", 1000.0, classes=2, collapse=True), "collapsed"),
-    (_scored("paper", 300.0), _scored("no_batchnorm", 290.0, diverged_at=120), "diverged"),
-])
+@pytest.mark.parametrize(
+    "paper, broken, kind",
+    [
+        (_scored("paper", 1118.0, confidence=0.999, classes=1, collapse=True), _scored("pooling", 613.0), "too_early"),
+        (_scored("paper", 436.0, confidence=0.76, classes=10), _scored("pooling", 300.0), "too_early"),
+        (_scored("paper", 300.0, diverged_at=50), _scored("pooling", 280.0), "too_early"),
+        (_scored("paper", 300.0), _scored("no_tanh", 600.0), "hurt"),
+        (_scored("paper", 300.0), _scored("pooling", 200.0), "helped"),
+        (_scored("paper", 300.0), _scored("relu_in_d", 310.0), "similar"),
+        (_scored("paper", 300.0), _scored("fc_hidden", 1000.0, classes=2, collapse=True), "collapsed"),
+        (_scored("paper", 300.0), _scored("no_batchnorm", 290.0, diverged_at=120), "diverged"),
+    ],
+)
 def test_verdict_for_each_case(paper, broken, kind):
     judged = ablations.verdict(paper, broken)
     assert judged.kind == kind
@@ -241,9 +279,20 @@ def test_metrics_are_recorded_at_every_grid_and_match_a_later_scoring(tiny_image
     classifier = MnistClassifier().eval()
     reference = ablations.bundled_test_reference(classifier)
     kept = {}
-    result = ablations.run_ablation("no_tanh", 3, seed=2, device="cpu", base_cfg=tiny_train_config(), dataset=tiny_images,
-                                    grid_count=2, n_grid=4, n_metric=80, classifier=classifier, real_reference=reference,
-                                    on_grid=lambda step, netG: kept.__setitem__(step, copy.deepcopy(netG)))
+    result = ablations.run_ablation(
+        "no_tanh",
+        3,
+        seed=2,
+        device="cpu",
+        base_cfg=tiny_train_config(),
+        dataset=tiny_images,
+        grid_count=2,
+        n_grid=4,
+        n_metric=80,
+        classifier=classifier,
+        real_reference=reference,
+        on_grid=lambda step, netG: kept.__setitem__(step, copy.deepcopy(netG)),
+    )
     assert [m["step"] for m in result.metrics_history] == [0, 3] == sorted(kept)
     later = ablations.score_generator(kept[3], 2, classifier, reference, n_metric=80, baseline=True)
     assert later == result.metrics

@@ -1,4 +1,5 @@
 """The size formulas against the shapes PyTorch actually produces, and its refusals."""
+
 import itertools
 
 import pytest
@@ -49,7 +50,9 @@ def test_conv_output_size_rectangular_sweep():
     for i, k, s, p, d in itertools.product(
         [(3, 5), (6, 2), 4], [(1, 3), (2, 2), (4, 1)], [1, (2, 3)], [0, (1, 0), (2, -1)], [1, (2, 1)]
     ):
-        expected = pytorch_size(F.conv2d, i if isinstance(i, tuple) else (i, i), torch.zeros(1, 1, *k), stride=s, padding=p, dilation=d)
+        expected = pytorch_size(
+            F.conv2d, i if isinstance(i, tuple) else (i, i), torch.zeros(1, 1, *k), stride=s, padding=p, dilation=d
+        )
         assert ours(conv_output_size, i, k, s, p, d) == expected, (i, k, s, p, d)
 
 
@@ -114,7 +117,11 @@ def test_output_padding_restores_the_input_size():
 def test_input_sizes_for_output_match_brute_force():
     assert list(input_sizes_for_output(3, 3, 2, 1)) == [5, 6]
     for o, k, s, p, d in itertools.product(range(1, 5), range(1, 5), [1, 2, 3], range(3), [1, 2]):
-        brute = [i for i in range(1, 40) if pytorch_size(F.conv1d, i, torch.zeros(1, 1, k), stride=s, padding=p, dilation=d) == (o,)]
+        brute = [
+            i
+            for i in range(1, 40)
+            if pytorch_size(F.conv1d, i, torch.zeros(1, 1, k), stride=s, padding=p, dilation=d) == (o,)
+        ]
         assert list(input_sizes_for_output(o, k, s, p, d)) == brute, (o, k, s, p, d)
     with pytest.raises(ValueError):
         input_sizes_for_output(0, 3)
@@ -153,7 +160,9 @@ def _filled(kwargs):
 def test_explain_conv(relationship, kwargs, closed_form):
     args = _filled(kwargs)
     e = explain_conv(**kwargs)
-    torch_size = pytorch_size(F.conv1d, args["i"], torch.zeros(1, 1, args["k"]), stride=args["s"], padding=args["p"], dilation=args["d"])
+    torch_size = pytorch_size(
+        F.conv1d, args["i"], torch.zeros(1, 1, args["k"]), stride=args["s"], padding=args["p"], dilation=args["d"]
+    )
     assert (e.result,) == torch_size
     assert e.result == closed_form(args["i"], args["k"], args["s"], args["p"], args["d"])
     assert e.relationship == relationship and e.operation == "conv"
@@ -167,8 +176,12 @@ def test_explain_conv_transpose(relationship, kwargs, closed_form):
     args = dict(_filled(kwargs), output_padding=kwargs.get("output_padding", 0))
     e = explain_conv_transpose(**kwargs)
     torch_size = pytorch_size(
-        F.conv_transpose1d, args["i"], torch.zeros(1, 1, args["k"]),
-        stride=args["s"], padding=args["p"], output_padding=args["output_padding"],
+        F.conv_transpose1d,
+        args["i"],
+        torch.zeros(1, 1, args["k"]),
+        stride=args["s"],
+        padding=args["p"],
+        output_padding=args["output_padding"],
     )
     assert (e.result,) == torch_size
     assert e.result == closed_form(args["i"], args["k"], args["s"], args["p"], args["output_padding"])
@@ -180,7 +193,9 @@ def test_explain_conv_transpose(relationship, kwargs, closed_form):
 
 def test_explain_dilated_transposed_and_pool():
     e = explain_conv_transpose(i=4, k=3, s=2, p=1, d=2, output_padding=1)
-    expected = pytorch_size(F.conv_transpose1d, 4, torch.zeros(1, 1, 3), stride=2, padding=1, dilation=2, output_padding=1)
+    expected = pytorch_size(
+        F.conv_transpose1d, 4, torch.zeros(1, 1, 3), stride=2, padding=1, dilation=2, output_padding=1
+    )
     assert (e.result,) == expected and e.relationship is None
     assert translate(e.relationship_key, "zh")
     for i, k, s, p in [(5, 3, 2, 0), (7, 2, None, 1), (6, 3, 1, 1)]:

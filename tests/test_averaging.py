@@ -1,14 +1,15 @@
 """The moving average of G's weights: its formula against a hand computation, what the trainer shows
 with it, and that checkpoints carry it."""
+
 import pytest
 import torch
+from tiny_runs import TINY, tiny_config, tiny_images
 from torch import nn
 
 from dcgan_core.averaging import WeightAverage, step_weight
 from dcgan_core.checkpoint import load_checkpoint, load_generator, save_checkpoint
 from dcgan_core.i18n import LabError
 from dcgan_core.train import TrainConfig, Trainer
-from tiny_runs import TINY, tiny_config, tiny_images
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -30,7 +31,7 @@ def test_average_is_the_decay_weighted_mean_of_the_weights_seen():
     weights = torch.tensor([decay ** (t - 1 - i) for i in range(t)], dtype=torch.float64)
     for name, value in average.module.state_dict().items():
         if value.is_floating_point():
-            by_hand = sum(w * s[name].double() for w, s in zip(weights, seen)) / weights.sum()
+            by_hand = sum(w * s[name].double() for w, s in zip(weights, seen, strict=False)) / weights.sum()
             torch.testing.assert_close(value.double(), by_hand, rtol=1e-6, atol=1e-6)
         else:  # the batch counter is copied
             assert torch.equal(value, seen[-1][name])
@@ -64,7 +65,7 @@ def test_trainer_shows_the_average_and_trains_the_generator():
         plain.step()
         averaged.step()
     # The average changes nothing about training: the same seed trains the same G.
-    for a, b in zip(plain.netG.parameters(), averaged.netG.parameters()):
+    for a, b in zip(plain.netG.parameters(), averaged.netG.parameters(), strict=False):
         torch.testing.assert_close(a, b)
     z = torch.randn(6, TINY.nz, 1, 1, generator=torch.Generator().manual_seed(4))
     assert averaged.average.updates == 4

@@ -1,4 +1,5 @@
 """The speed benchmarks still run: each prints one JSON line with its fields (no speed assertions)."""
+
 import json
 import os
 import subprocess
@@ -10,8 +11,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_benchmark(script, *args, tmp_path, timeout=240):
     env = dict(os.environ, DCGAN_LAB_DATA=str(tmp_path / "data"), DCGAN_LAB_BENCH_RESULTS=str(tmp_path / "records"))
-    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert len(lines) == 1, result.stdout
@@ -19,8 +26,21 @@ def run_benchmark(script, *args, tmp_path, timeout=240):
 
 
 def test_train_throughput_quick(tmp_path):
-    out = run_benchmark("train_throughput.py", "--quick", "--device", "cpu", "--steps", "2", "--warmup", "1",
-                        "--ngf", "8", "--batch", "16", tmp_path=tmp_path)
+    out = run_benchmark(
+        "train_throughput.py",
+        "--quick",
+        "--device",
+        "cpu",
+        "--steps",
+        "2",
+        "--warmup",
+        "1",
+        "--ngf",
+        "8",
+        "--batch",
+        "16",
+        tmp_path=tmp_path,
+    )
     for part in ("baseline", "fast_path", "observed"):
         assert out[part]["steps"] == 2
         assert out[part]["images_per_s"] > 0 and out[part]["steps_per_s"] > 0
@@ -32,12 +52,33 @@ def test_train_throughput_quick(tmp_path):
 
 
 def test_time_to_digits_quick_runs_both_recipes_seed_by_seed(tmp_path):
-    out = run_benchmark("time_to_digits.py", "--quick", "--device", "cpu", "--recipe", "both", "--seeds", "0-1",
-                        "--steps", "2", "--check-every", "2", "--samples", "64", "--ngf", "8", tmp_path=tmp_path)
+    out = run_benchmark(
+        "time_to_digits.py",
+        "--quick",
+        "--device",
+        "cpu",
+        "--recipe",
+        "both",
+        "--seeds",
+        "0-1",
+        "--steps",
+        "2",
+        "--check-every",
+        "2",
+        "--samples",
+        "64",
+        "--ngf",
+        "8",
+        tmp_path=tmp_path,
+    )
     assert out["recorded"] is False  # a quick run's figures mean nothing: not appended to benchmarks/results
     assert out["seeds"] == [0, 1] and out["recipes"] == ["classroom", "paper"]
     assert [(run["recipe"], run["seed"]) for run in out["runs"]] == [
-        ("classroom", 0), ("paper", 0), ("classroom", 1), ("paper", 1)]
+        ("classroom", 0),
+        ("paper", 0),
+        ("classroom", 1),
+        ("paper", 1),
+    ]
     assert out["criterion"] == {"min_mean_confidence": 0.8, "min_classes": 9, "samples": 64}
     for run in out["runs"]:
         assert run["steps_run"] == 2 and run["images_seen"] == 2 * run["config"]["batch"]
@@ -58,13 +99,23 @@ def test_time_to_digits_quick_runs_both_recipes_seed_by_seed(tmp_path):
 
 def test_time_to_digits_medians_and_seed_lists():
     import sys
+
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from time_to_digits import parse_seeds, summarise
 
     assert parse_seeds("0-4") == [0, 1, 2, 3, 4] and parse_seeds("0,2,5") == [0, 2, 5] and parse_seeds("3") == [3]
-    runs = [{"steps": s, "train_seconds": t, "train_cpu_seconds": c, "fcd": f, "mean_confidence": 0.8,
-             "reached": True, "config": {}} for s, t, c, f in ((300, 30.0, 28.0, 200.0), (250, 26.0, 24.0, 220.0),
-                                                                 (400, 41.0, 37.0, 180.0))]
+    runs = [
+        {
+            "steps": s,
+            "train_seconds": t,
+            "train_cpu_seconds": c,
+            "fcd": f,
+            "mean_confidence": 0.8,
+            "reached": True,
+            "config": {},
+        }
+        for s, t, c, f in ((300, 30.0, 28.0, 200.0), (250, 26.0, 24.0, 220.0), (400, 41.0, 37.0, 180.0))
+    ]
     summary = summarise(runs)
     assert (summary["median_steps"], summary["median_train_seconds"], summary["median_fcd"]) == (300, 30.0, 200.0)
     runs[1].update(steps=None, train_seconds=None, train_cpu_seconds=None, fcd=None, reached=False)
@@ -84,8 +135,17 @@ def test_fastpath_check_quick(tmp_path):
 def test_classroom_load_with_protocol_viewers(tmp_path):
     """A real server, a run started from its page in Chromium, two protocol viewers watching."""
     # a server, Chromium and a training run on a busy 2-core machine: minutes before the first viewer
-    out = run_benchmark("classroom_load.py", "--sessions", "2", "--seconds", "6", "--json", "--no-record",
-                        tmp_path=tmp_path, timeout=600)
+    out = run_benchmark(
+        "classroom_load.py",
+        "--sessions",
+        "2",
+        "--seconds",
+        "6",
+        "--json",
+        "--no-record",
+        tmp_path=tmp_path,
+        timeout=600,
+    )
     assert out["viewers"] == "protocol" and out["sessions"] == 2
     assert out["sessions_live"] == 2 and out["errors"] == []
     # both polled the live view's files (state and sample grid) and got every answer
@@ -105,8 +165,12 @@ def test_slider_latency_in_the_browser(tmp_path):
     out = run_benchmark("slider_latency.py", "--quick", "--moves", "2", tmp_path=tmp_path, timeout=600)
     assert out["quick"] is True and out["moves"] == 2
     lessons = {lesson["page"]: lesson for lesson in out["lessons"]}
-    assert set(lessons) == {"pages/output_size.py", "pages/conv_matrix.py", "pages/transposed_conv.py",
-                            "pages/checkerboard.py"}
+    assert set(lessons) == {
+        "pages/output_size.py",
+        "pages/conv_matrix.py",
+        "pages/transposed_conv.py",
+        "pages/checkerboard.py",
+    }
     for lesson in lessons.values():
         assert lesson["timed"] == 2 and lesson["missed"] == 0, lesson  # each move redrew the figure
         assert 0 < lesson["first_change_median_ms"] <= lesson["median_ms"] <= lesson["p95_ms"] <= lesson["max_ms"]
@@ -120,9 +184,26 @@ def test_classroom_soak_one_minute(tmp_path):
     """The soak's CI variant: viewers for a minute on a short run that finishes and is continued from its
     checkpoint on the page; memory sampled, latency per period, every checkpoint loaded."""
     env = dict(os.environ, DCGAN_LAB_DATA=str(tmp_path / "data"), DCGAN_LAB_BENCH_RESULTS=str(tmp_path / "records"))
-    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "classroom_soak.py"), "--minutes", "1",
-                             "--sessions", "3", "--run-steps", "30", "--sample-seconds", "20", "--json"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=480)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "classroom_soak.py"),
+            "--minutes",
+            "1",
+            "--sessions",
+            "3",
+            "--run-steps",
+            "30",
+            "--sample-seconds",
+            "20",
+            "--json",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=480,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["sessions"] == 3 and out["minutes"] == 1 and out["period_minutes"] == 1

@@ -1,4 +1,5 @@
 """Stamp counts of transposed convolutions, and the two ways of upsampling."""
+
 import itertools
 import math
 

@@ -1,5 +1,6 @@
 """The claims register: every claim holds on the shipped assets (the register itself runs here, as in CI),
 and each claim's check fails on a case where the claim is false."""
+
 import copy
 import json
 
@@ -81,8 +82,11 @@ def test_preset_claim_fails_for_a_noise_generator_and_a_shuffled_preset(shipped,
 def test_preset_claim_fails_when_the_committed_digits_differ_from_the_page(presets):
     assert claims.check_preset_digits_match_the_page(presets).holds
     changed = dict(presets)
-    changed["width"] = copy.replace(presets["width"], digit_c=3) if hasattr(copy, "replace") else \
-        arithmetic_presets.ArithmeticPresetSeeds(**{**presets["width"].__dict__, "digit_c": 3})
+    changed["width"] = (
+        copy.replace(presets["width"], digit_c=3)
+        if hasattr(copy, "replace")
+        else arithmetic_presets.ArithmeticPresetSeeds(**{**presets["width"].__dict__, "digit_c": 3})
+    )
     assert not claims.check_preset_digits_match_the_page(changed).holds
 
 

@@ -1,10 +1,18 @@
 """The shipped MNIST classifier: loads safely, is accurate, and takes the GAN's 32×32 samples."""
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from dcgan_core.classifier import DEFAULT_WEIGHTS, FEATURE_DIM, MnistClassifier, classifier_metadata, load_classifier, predict
+from dcgan_core.classifier import (
+    DEFAULT_WEIGHTS,
+    FEATURE_DIM,
+    MnistClassifier,
+    classifier_metadata,
+    load_classifier,
+    predict,
+)
 from dcgan_core.data import load_bundled_mnist
 from dcgan_core.i18n import LabError
 
@@ -27,7 +35,9 @@ def accuracy(classifier, x, y):
 
 def test_weights_load_with_weights_only_and_are_small():
     assert DEFAULT_WEIGHTS.stat().st_size < 2_000_000
-    saved = torch.load(DEFAULT_WEIGHTS, weights_only=True)  # raises if the file holds anything but tensors and primitives
+    saved = torch.load(
+        DEFAULT_WEIGHTS, weights_only=True
+    )  # raises if the file holds anything but tensors and primitives
     model = MnistClassifier(**saved["architecture"])
     missing, unexpected = model.load_state_dict(saved["state_dict"])
     assert not missing and not unexpected
@@ -68,7 +78,9 @@ def test_prepare_shapes_and_values():
     assert torch.equal(MnistClassifier.prepare(x28), x28)  # already the training size: untouched
     assert MnistClassifier.prepare(x28[:, 0]).shape == (5, 1, 28, 28)  # (N,H,W) accepted
     flat = torch.full((3, 1, 32, 32), 0.25)
-    assert torch.allclose(MnistClassifier.prepare(flat), torch.full((3, 1, 28, 28), 0.25))  # resizing keeps a constant image
+    assert torch.allclose(
+        MnistClassifier.prepare(flat), torch.full((3, 1, 28, 28), 0.25)
+    )  # resizing keeps a constant image
     assert MnistClassifier.prepare(torch.rand(2, 1, 64, 64) * 2 - 1).shape == (2, 1, 28, 28)
     with pytest.raises(LabError):
         MnistClassifier.prepare(torch.zeros(2, 3, 32, 32))

@@ -1,5 +1,6 @@
 """Presenting and following (dcgan_core.classroom): who may publish, what is published,
 what followers see, expiry when the teacher leaves, and the anonymous pool of answers."""
+
 import dataclasses
 
 import pytest
@@ -74,9 +75,18 @@ def test_what_is_published(room):
     settings["os_i"] = 99  # the teacher's session goes on changing its own dict
     shown = room.presentation()
     assert (shown.page, shown.settings, shown.question_id, shown.revealed) == (
-        "output_size", {"os_i": 7, "os_mode": "transposed", "cm_integers": True}, "q1", False)
-    assert {f.name for f in dataclasses.fields(Presentation)} == {"version", "page", "settings", "question_id",
-                                                                  "revealed"}  # no code, no token
+        "output_size",
+        {"os_i": 7, "os_mode": "transposed", "cm_integers": True},
+        "q1",
+        False,
+    )
+    assert {f.name for f in dataclasses.fields(Presentation)} == {
+        "version",
+        "page",
+        "settings",
+        "question_id",
+        "revealed",
+    }  # no code, no token
 
 
 def test_the_version_moves_exactly_when_followers_must_catch_up(room):

@@ -1,4 +1,5 @@
 """`python -m dcgan_core.train`: a short run on the bundled digits, then a resumed one."""
+
 import json
 import os
 import subprocess
@@ -13,14 +14,34 @@ TINY = ["--ngf", "8", "--ndf", "8", "--nz", "16", "--batch-size", "8", "--device
 
 def run_cli(*args, tmp_path):
     env = dict(os.environ, DCGAN_LAB_DATA=str(tmp_path / "data"))
-    return subprocess.run([sys.executable, "-m", "dcgan_core.train", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "dcgan_core.train", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_train_then_resume(tmp_path):
     out = tmp_path / "demo"
-    first = run_cli("--dataset", "bundled", "--image-size", "32", "--steps", "5", "--sample-every", "2",
-                    "--checkpoint-every", "4", "--out", str(out), *TINY, tmp_path=tmp_path)
+    first = run_cli(
+        "--dataset",
+        "bundled",
+        "--image-size",
+        "32",
+        "--steps",
+        "5",
+        "--sample-every",
+        "2",
+        "--checkpoint-every",
+        "4",
+        "--out",
+        str(out),
+        *TINY,
+        tmp_path=tmp_path,
+    )
     assert first.returncode == 0, first.stderr
     assert "5/5" in first.stderr  # the progress line reached the end
     ckpt = load_checkpoint(out / "checkpoint.pt")
@@ -32,8 +53,7 @@ def test_train_then_resume(tmp_path):
     assert samples == ["step_000000.png", "step_000002.png", "step_000004.png", "step_000005.png"]
     assert json.loads((out / "config.json").read_text())["model"]["nz"] == 16
 
-    again = run_cli("--resume", str(out / "checkpoint.pt"), "--steps", "3", "--out", str(out), *TINY,
-                    tmp_path=tmp_path)
+    again = run_cli("--resume", str(out / "checkpoint.pt"), "--steps", "3", "--out", str(out), *TINY, tmp_path=tmp_path)
     assert again.returncode == 0, again.stderr
     assert load_checkpoint(out / "checkpoint.pt").step == 8
     steps = [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()]
@@ -58,5 +78,8 @@ def test_a_fresh_run_in_a_used_folder_starts_a_fresh_log(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [line["step"] for line in lines] == [1, 2] and all(line["loss_d"] != 9 for line in lines)
-    assert sorted(p.name for p in (out / "samples").iterdir()) == ["step_000000.png", "step_000001.png",
-                                                                   "step_000002.png"]
+    assert sorted(p.name for p in (out / "samples").iterdir()) == [
+        "step_000000.png",
+        "step_000001.png",
+        "step_000002.png",
+    ]

@@ -1,4 +1,5 @@
 """C @ x is F.conv2d and Cᵀ @ y is F.conv_transpose2d, checked against PyTorch."""
+
 import itertools
 
 import pytest
@@ -22,7 +23,9 @@ def pytorch_conv_shape(size, kernel, stride, padding, dilation):
     """Whether PyTorch accepts the configuration (None if not)."""
     try:
         x = torch.zeros(1, 1, *size, dtype=torch.float64)
-        return F.conv2d(x, torch.zeros(1, 1, *kernel, dtype=torch.float64), stride=stride, padding=padding, dilation=dilation).shape
+        return F.conv2d(
+            x, torch.zeros(1, 1, *kernel, dtype=torch.float64), stride=stride, padding=padding, dilation=dilation
+        ).shape
     except RuntimeError:
         return None
 

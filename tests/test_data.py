@@ -1,5 +1,6 @@
 """The data layer: bundled MNIST, conversion to the model's range (checked against PIL and
 torch.nn.functional.interpolate), folder and zip sources, and the offline fallback."""
+
 import io
 import urllib.error
 import zipfile
@@ -13,8 +14,17 @@ from PIL import Image
 from torchvision.utils import make_grid
 
 from dcgan_core import data, paths
-from dcgan_core.data import (DatasetSpec, dataset_bytes, estimated_bytes, load_bundled_mnist, load_images,
-                             load_images_or_bundled, sample_grid, tensor_to_uint8, to_model_range)
+from dcgan_core.data import (
+    DatasetSpec,
+    dataset_bytes,
+    estimated_bytes,
+    load_bundled_mnist,
+    load_images,
+    load_images_or_bundled,
+    sample_grid,
+    tensor_to_uint8,
+    to_model_range,
+)
 from dcgan_core.i18n import LabError
 
 
@@ -237,4 +247,6 @@ def test_torchvision_dataset_goes_to_data_folder_and_is_converted(data_dir, monk
     loaded = load_images(DatasetSpec("cifar10", 32, 3, split="test", limit=4))
     assert seen == {"root": str(data_dir / "datasets"), "train": False, "download": True}
     assert loaded.name == "CIFAR-10" and loaded.labels.tolist() == [3, 1, 4, 1]
-    assert torch.allclose(loaded.images, torch.from_numpy(pixels[:4]).permute(0, 3, 1, 2).float() / 127.5 - 1, atol=1e-6)
+    assert torch.allclose(
+        loaded.images, torch.from_numpy(pixels[:4]).permute(0, 3, 1, 2).float() / 127.5 - 1, atol=1e-6
+    )

@@ -1,5 +1,6 @@
 """The data rules a run starts by: one batch at least (refused), 500 images advised (warned),
 channels as the images have them."""
+
 import io
 import zipfile
 
@@ -7,16 +8,32 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dcgan_core.data_sanity import (MIN_IMAGES_ADVISED, channels_of, is_grey, require_one_batch, size_check,
-                                    survey_folder, survey_zip)
+from dcgan_core.data_sanity import (
+    MIN_IMAGES_ADVISED,
+    channels_of,
+    is_grey,
+    require_one_batch,
+    size_check,
+    survey_folder,
+    survey_zip,
+)
 from dcgan_core.i18n import LabError, translate
 
 
-@pytest.mark.parametrize("count, batch, verdict", [
-    (0, 8, "refuse"), (7, 8, "refuse"), (8, 8, "warn"), (63, 64, "refuse"), (64, 64, "warn"),
-    (MIN_IMAGES_ADVISED - 1, 64, "warn"), (MIN_IMAGES_ADVISED, 64, "ok"), (60_000, 128, "ok"),
-    (MIN_IMAGES_ADVISED + 10, MIN_IMAGES_ADVISED + 20, "refuse"),
-])
+@pytest.mark.parametrize(
+    "count, batch, verdict",
+    [
+        (0, 8, "refuse"),
+        (7, 8, "refuse"),
+        (8, 8, "warn"),
+        (63, 64, "refuse"),
+        (64, 64, "warn"),
+        (MIN_IMAGES_ADVISED - 1, 64, "warn"),
+        (MIN_IMAGES_ADVISED, 64, "ok"),
+        (60_000, 128, "ok"),
+        (MIN_IMAGES_ADVISED + 10, MIN_IMAGES_ADVISED + 20, "refuse"),
+    ],
+)
 def test_size_check_at_its_boundaries(count, batch, verdict):
     assert size_check(count, batch).verdict == verdict
 

@@ -2,6 +2,7 @@
 both ranks after every step, each step equal to averaging the two ranks' gradients
 (computed here with plain PyTorch), rank-0 files in the one-process format, and a
 checkpoint that the app's single-process code loads and resumes."""
+
 import json
 import os
 import socket
@@ -37,10 +38,35 @@ def run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ddp")
     out = tmp / "run"
     env = dict(os.environ, DCGAN_LAB_DATA=str(tmp / "data"), OMP_NUM_THREADS="1")
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(WORLD), "--nnodes", "1",
-               "--rdzv_backend", "c10d", "--rdzv_endpoint", f"127.0.0.1:{free_port()}",
-               "-m", "dcgan_core.train", "--dataset", "bundled", "--limit", str(LIMIT), "--steps", str(STEPS),
-               "--sample-every", "2", "--checkpoint-every", str(STEPS), "--out", str(out), "--trace-weights", *TINY]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        str(WORLD),
+        "--nnodes",
+        "1",
+        "--rdzv_backend",
+        "c10d",
+        "--rdzv_endpoint",
+        f"127.0.0.1:{free_port()}",
+        "-m",
+        "dcgan_core.train",
+        "--dataset",
+        "bundled",
+        "--limit",
+        str(LIMIT),
+        "--steps",
+        str(STEPS),
+        "--sample-every",
+        "2",
+        "--checkpoint-every",
+        str(STEPS),
+        "--out",
+        str(out),
+        "--trace-weights",
+        *TINY,
+    ]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=150)
     assert result.returncode == 0, result.stderr[-3000:]
     traces = [torch.load(out / "trace" / f"rank{r}.pt", weights_only=True) for r in range(WORLD)]
@@ -65,31 +91,33 @@ def reference_step(models, optimizers, batches):
     """One DDP step written out: each rank's D loss on its own real and fake minibatches
     (separate passes, its own batchnorm statistics), gradients averaged over the ranks, the
     same Adam update everywhere; then G's update the same way through the updated D."""
-    fakes = [G(noise) for (G, _), (_, noise) in zip(models, batches)]
+    fakes = [G(noise) for (G, _), (_, noise) in zip(models, batches, strict=False)]
     d_grads = []
-    for (G, D), (real, _), fake in zip(models, batches, fakes):
+    for (G, D), (real, _), fake in zip(models, batches, fakes, strict=False):
         real_logits, fake_logits = D(real), D(fake.detach())
-        loss = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-                + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+        loss = F.binary_cross_entropy_with_logits(
+            real_logits, torch.ones_like(real_logits)
+        ) + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
         d_grads.append(torch.autograd.grad(loss, list(D.parameters())))
-    for (_, D), (_, opt_d) in zip(models, optimizers):
-        for p, *grads in zip(D.parameters(), *d_grads):
+    for (_, D), (_, opt_d) in zip(models, optimizers, strict=False):
+        for p, *grads in zip(D.parameters(), *d_grads, strict=False):
             p.grad = sum(grads) / len(grads)
         opt_d.step()
     g_grads = []
-    for (G, D), fake in zip(models, fakes):
+    for (G, D), fake in zip(models, fakes, strict=False):
         logits = D(fake)
         loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
         g_grads.append(torch.autograd.grad(loss, list(G.parameters())))
-    for (G, _), (opt_g, _) in zip(models, optimizers):
-        for p, *grads in zip(G.parameters(), *g_grads):
+    for (G, _), (opt_g, _) in zip(models, optimizers, strict=False):
+        for p, *grads in zip(G.parameters(), *g_grads, strict=False):
             p.grad = sum(grads) / len(grads)
         opt_g.step()
 
 
 def flat(modules, buffers=False):
-    return torch.cat([t.detach().float().flatten() for m in modules
-                      for t in (m.buffers() if buffers else m.parameters())])
+    return torch.cat(
+        [t.detach().float().flatten() for m in modules for t in (m.buffers() if buffers else m.parameters())]
+    )
 
 
 def test_each_step_equals_averaging_the_ranks_gradients(run):
@@ -103,8 +131,9 @@ def test_each_step_equals_averaging_the_ranks_gradients(run):
         G.load_state_dict(trace["initial"]["G"])
         D.load_state_dict(trace["initial"]["D"])
         models.append((G.train(), D.train()))
-        optimizers.append(tuple(torch.optim.Adam(m.parameters(), lr=train_config["lr"], betas=betas, foreach=False)
-                                for m in (G, D)))
+        optimizers.append(
+            tuple(torch.optim.Adam(m.parameters(), lr=train_config["lr"], betas=betas, foreach=False) for m in (G, D))
+        )
     assert torch.equal(flat(models[0]), traces[0]["params"][0])
     for step in range(STEPS):
         batches = []
@@ -117,8 +146,9 @@ def test_each_step_equals_averaging_the_ranks_gradients(run):
         reference_step(models, optimizers, batches)
         for rank, trace in enumerate(traces):
             torch.testing.assert_close(trace["params"][step + 1], flat(models[rank]), rtol=1e-4, atol=1e-6)
-            torch.testing.assert_close(trace["buffers"][step + 1], flat(models[rank], buffers=True),
-                                       rtol=1e-4, atol=1e-6)
+            torch.testing.assert_close(
+                trace["buffers"][step + 1], flat(models[rank], buffers=True), rtol=1e-4, atol=1e-6
+            )
 
 
 def test_rank_zero_writes_the_single_process_files(run):
@@ -144,8 +174,9 @@ def test_the_checkpoint_loads_and_resumes_in_one_process(run):
     assert torch.equal(flat([netG, netD]), rank0["params"][-1])
     assert torch.equal(flat([netG, netD], buffers=True), rank0["buffers"][-1])  # rank 0's statistics
 
-    config = TrainConfig.from_dict({**ckpt.train_config, "model": cfg.to_dict(), "device": "cpu",
-                                    "max_steps": STEPS + 2})
+    config = TrainConfig.from_dict(
+        {**ckpt.train_config, "model": cfg.to_dict(), "device": "cpu", "max_steps": STEPS + 2}
+    )
     images = load_images(DatasetSpec(source="bundled", limit=LIMIT), device="cpu").images
     trainer = Trainer(config, images, checkpoint=ckpt)
     metrics = torch.stack([trainer.step() for _ in range(2)])
@@ -154,6 +185,7 @@ def test_the_checkpoint_loads_and_resumes_in_one_process(run):
 
 
 # ---- pieces, without processes ---------------------------------------------------
+
 
 def test_shards_seeds_and_learning_rate_rules():
     images = torch.arange(10.0).view(10, 1, 1, 1)
@@ -184,12 +216,13 @@ def test_sync_batchnorm_keeps_the_optimizer_and_the_checkpoint_keys():
     converted = distributed.convert_sync_batchnorm(netG)
     assert any(isinstance(m, torch.nn.SyncBatchNorm) for m in converted.modules())
     assert list(converted.state_dict()) == keys
-    assert all(a is b for a, b in zip(converted.parameters(), params))  # Adam still holds these
+    assert all(a is b for a, b in zip(converted.parameters(), params, strict=False))  # Adam still holds these
 
 
 def test_sync_bn_on_the_cpu_is_refused_with_a_sentence():
-    cfg = TrainConfig(model=DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8), batch_size=4,
-                      device="cpu", max_steps=2)
+    cfg = TrainConfig(
+        model=DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8), batch_size=4, device="cpu", max_steps=2
+    )
     trainer = Trainer(cfg, torch.zeros(8, 1, 32, 32))
     with pytest.raises(LabError) as err:
         distributed.wrap_trainer(trainer, distributed.DistContext(backend="gloo", world_size=2), sync_bn=True)

@@ -1,17 +1,17 @@
 """The fast training step: eager is bit-identical to the step written out here; capture and
 compile fall back to eager with a reason and leave the run exactly where it was; no host
 reads inside a step; bf16 autocast really applies."""
+
 import pytest
 import torch
 import torch.nn.functional as F
+from tiny_runs import TINY, tiny_images
 
 from dcgan_core import fastpath
 from dcgan_core.checkpoint import load_checkpoint, save_checkpoint
 from dcgan_core.i18n import LabError
 from dcgan_core.models import Discriminator, build_models
 from dcgan_core.train import TrainConfig, Trainer, make_adam
-from tiny_runs import TINY, tiny_images
-
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -33,7 +33,7 @@ def weights(trainer):
 
 def assert_same(a, b):
     assert len(a) == len(b)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         assert torch.equal(x, y)
 
 
@@ -53,8 +53,9 @@ def test_eager_step_is_bit_identical_to_the_step_written_out(images):
         noise = torch.randn(cfg.batch_size, TINY.nz, 1, 1, generator=rng)
         fake = netG(noise)
         real_logits, fake_logits = netD(real), netD(fake.detach())
-        loss_d = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-                  + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+        loss_d = F.binary_cross_entropy_with_logits(
+            real_logits, torch.ones_like(real_logits)
+        ) + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
@@ -65,8 +66,15 @@ def test_eager_step_is_bit_identical_to_the_step_written_out(images):
         loss_g.backward()
         opt_g.step()
         netD.requires_grad_(True)
-        expected = torch.stack([loss_d, loss_g, torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean(),
-                                torch.sigmoid(gen_logits).mean()]).detach()
+        expected = torch.stack(
+            [
+                loss_d,
+                loss_g,
+                torch.sigmoid(real_logits).mean(),
+                torch.sigmoid(fake_logits).mean(),
+                torch.sigmoid(gen_logits).mean(),
+            ]
+        ).detach()
         assert torch.equal(trainer.step(), expected)
     assert_same(weights(trainer), [t for m in (netG, netD) for t in m.state_dict().values()])
 
@@ -102,8 +110,10 @@ def compile_that_fails_mid_step():
                 if calls["D"] == 3:
                     raise RuntimeError("inductor exploded")
             return module(*args)
+
         compiled.parameters = module.parameters
         return compiled
+
     return fake_compile
 
 

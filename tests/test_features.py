@@ -1,4 +1,5 @@
 """Activations, guided backprop and the §5 linear probe, checked against plain PyTorch."""
+
 import copy
 
 import pytest
@@ -40,7 +41,7 @@ def test_activations_equal_a_plain_forward_through_the_same_layers(switches):
     conv = [a for name, a in found if name != "logit"]
     assert [tuple(a.shape) for a in conv] == [tuple(e.shape) for e in expected]
     assert [tuple(a.shape) for a in conv] == [(4, 16, 16), (8, 8, 8), (16, 4, 4)]
-    for a, e in zip(conv, expected):
+    for a, e in zip(conv, expected, strict=False):
         assert torch.allclose(a, e, atol=1e-6)
     if not switches.get("fc_hidden"):
         name, logit = found[-1]
@@ -113,8 +114,12 @@ def test_batch_statistics_with_context_match_a_train_mode_forward():
     assert torch.allclose(acts["conv2"], h[0], atol=1e-5)
     # guided backprop through batch statistics, against the hand-built reference
     reference = copy.deepcopy(netD).train()
-    assert torch.allclose(features.guided_backprop(netD, image, context), reference_guided(reference, image, context),
-                          atol=1e-6, rtol=1e-4)
+    assert torch.allclose(
+        features.guided_backprop(netD, image, context),
+        reference_guided(reference, image, context),
+        atol=1e-6,
+        rtol=1e-4,
+    )
     for key, value in netD.state_dict().items():  # running statistics untouched
         assert torch.equal(value, before[key]), key
     assert not netD.training
@@ -150,9 +155,11 @@ def test_discriminator_features_are_pooled_4x4_per_layer():
 def test_linear_probe_learns_separable_data_and_not_shuffled_labels():
     g = torch.Generator().manual_seed(0)
     centres = torch.randn(4, 20, generator=g) * 4
+
     def sample(n):
         labels = torch.arange(n) % 4
         return centres[labels] + torch.randn(n, 20, generator=g), labels
+
     train_x, train_y = sample(400)
     test_x, test_y = sample(400)
     assert features.linear_probe(train_x, train_y, test_x, test_y, "all") > 0.97
@@ -175,10 +182,18 @@ def test_representation_experiment_reports_all_three(tmp_path):
     labels = torch.arange(200) % 10
     images = torch.randn(200, 1, 32, 32, generator=g) * 0.3 - 1
     for i, label in enumerate(labels.tolist()):
-        images[i, 0, 3 * label:3 * label + 3] += 1.5  # each digit class lights its own band of rows
+        images[i, 0, 3 * label : 3 * label + 3] += 1.5  # each digit class lights its own band of rows
     seen = []
-    results = features.representation_experiment(netD, images[:150], labels[:150], images[150:], labels[150:],
-                                                  label_counts=(50, "all"), repeats=2, progress=seen.append)
+    results = features.representation_experiment(
+        netD,
+        images[:150],
+        labels[:150],
+        images[150:],
+        labels[150:],
+        label_counts=(50, "all"),
+        repeats=2,
+        progress=seen.append,
+    )
     assert [r.n_labels for r in results] == [50, 150]
     assert [r.repeats for r in results] == [2, 1]
     assert seen[0] == 0.0 and seen[-1] == pytest.approx(1.0)

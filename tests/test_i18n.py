@@ -1,12 +1,19 @@
 """Both catalogs carry the same keys and placeholders, and no page shows a raw key."""
+
 import re
 import string
 from pathlib import Path
 
 import pytest
 
-from dcgan_core.i18n import (LANGUAGES, LabError, language_from_accept_language, language_from_locale, load_catalog,
-                             translate)
+from dcgan_core.i18n import (
+    LANGUAGES,
+    LabError,
+    language_from_accept_language,
+    language_from_locale,
+    load_catalog,
+    translate,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +36,7 @@ def test_catalogs_have_same_placeholders():
 def test_chinese_catalog_is_translated():
     zh = load_catalog("zh")
     han = re.compile(r"[\u4e00-\u9fff]")
+
     def prose_words(text):  # English words left once placeholders are removed
         return re.findall(r"[A-Za-z]{3,}", re.sub(r"\{[^}]*\}", "", text))
 
@@ -39,7 +47,13 @@ def test_chinese_catalog_is_translated():
 def test_every_key_used_in_code_exists():
     catalog = load_catalog("en")
     used = set()
-    for path in [ROOT / "app.py", ROOT / "ui.py", ROOT / "classroom_ui.py", *ROOT.glob("pages/*.py"), *ROOT.glob("dcgan_core/**/*.py")]:
+    for path in [
+        ROOT / "app.py",
+        ROOT / "ui.py",
+        ROOT / "classroom_ui.py",
+        *ROOT.glob("pages/*.py"),
+        *ROOT.glob("dcgan_core/**/*.py"),
+    ]:
         used |= set(re.findall(r"""(?:\bt|translate|LabError)\(\s*["']([a-z_]+\.[a-z0-9_]+)["']""", path.read_text()))
         used |= set(re.findall(r"""["']((?:nav|errors|common)\.[a-z0-9_]+)["']""", path.read_text()))
     missing = sorted(k for k in used if k not in catalog)

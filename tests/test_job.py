@@ -1,15 +1,16 @@
 """The background job: start, pause, one step, resume, stop; NaN and out-of-memory endings."""
+
 import time
 
 import numpy as np
 import pytest
 import torch
+from tiny_runs import tiny_config, tiny_images, wait_until
 
 from dcgan_core import job as job_module
 from dcgan_core.checkpoint import load_checkpoint
 from dcgan_core.job import TrainingJob
 from dcgan_core.train import Trainer
-from tiny_runs import tiny_config, tiny_images, wait_until
 
 IMAGES = tiny_images(64)
 
@@ -108,10 +109,13 @@ def test_nan_stops_the_job_and_keeps_the_last_good_checkpoint(jobs, monkeypatch)
     assert all(torch.isfinite(t).all() for t in good.generator.values() if t.is_floating_point())
 
 
-@pytest.mark.parametrize("error", [
-    lambda: torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
-    lambda: RuntimeError("MPS backend out of memory (MPS allocated: 1 GB)"),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        lambda: torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
+        lambda: RuntimeError("MPS backend out of memory (MPS allocated: 1 GB)"),
+    ],
+)
 def test_out_of_memory_ends_cleanly_with_advice(jobs, monkeypatch, error):
     real_step = Trainer.step
 

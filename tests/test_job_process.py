@@ -1,6 +1,7 @@
 """A run in a child process behaves like one in a thread, seen from the server:
 the same controls, the same snapshot (every history row and sample grid arrives),
 the same endings, and a clear message when the child dies."""
+
 import json
 import os
 import time
@@ -8,13 +9,13 @@ import time
 import numpy as np
 import pytest
 import torch
+from tiny_runs import TINY, tiny_config, tiny_images
+from tiny_runs import wait_until as wait_for
 
 from dcgan_core.checkpoint import load_checkpoint
 from dcgan_core.job_process import TrainingProcess
 from dcgan_core.latent import generate, z_from_seed
 from dcgan_core.registry import TrainingRegistry, training_mode
-from tiny_runs import TINY, tiny_config, tiny_images
-from tiny_runs import wait_until as wait_for
 
 IMAGES = tiny_images(64)
 
@@ -28,7 +29,9 @@ def jobs(tmp_path):
     started = []
 
     def make(cfg=None, images=IMAGES, **kwargs):
-        job = TrainingProcess(cfg or tiny_config(), tmp_path / f"run{len(started)}", images=images, cpu_threads=1, **kwargs)
+        job = TrainingProcess(
+            cfg or tiny_config(), tmp_path / f"run{len(started)}", images=images, cpu_threads=1, **kwargs
+        )
         started.append(job)
         return job.start()
 

@@ -1,4 +1,5 @@
 """Latent-space core: interpolation, walks, sweeps, arithmetic and seeds."""
+
 import math
 
 import pytest
@@ -71,7 +72,7 @@ def test_walk_grid_corners_are_the_corners(method):
     corners = list(latent.z_from_seeds([0, 1, 2, 3], NZ))
     rows, cols = 4, 6
     grid = latent.walk_grid(corners, rows, cols, method).reshape(rows, cols, NZ)
-    for (r, c), z in zip([(0, 0), (0, cols - 1), (rows - 1, 0), (rows - 1, cols - 1)], corners):
+    for (r, c), z in zip([(0, 0), (0, cols - 1), (rows - 1, 0), (rows - 1, cols - 1)], corners, strict=False):
         torch.testing.assert_close(grid[r, c], z, atol=1e-5, rtol=0)
 
 
@@ -186,7 +187,7 @@ def test_attribute_measures_and_presets():
     thick[..., 4:24, 11:17] = 1
     slanted = -torch.ones(1, 1, 28, 28)
     for r in range(4, 24):
-        slanted[..., r, 20 - (r - 4) // 2: 22 - (r - 4) // 2] = 1  # top further right than bottom
+        slanted[..., r, 20 - (r - 4) // 2 : 22 - (r - 4) // 2] = 1  # top further right than bottom
     assert latent.ink(thick) > latent.ink(thin)
     assert latent.width(thick) > latent.width(thin)
     assert abs(float(latent.slant(thin))) < 1e-6
@@ -218,7 +219,9 @@ def test_walk_gif_loops_forward_and_back():
     assert band >= 28  # the frame's position, below the pictures
     gif.seek(0)
     first = gif.convert("L")
-    assert first.getpixel((0, 0)) == 0 and first.getpixel(((8 * 2 + 8) * factor, 0)) >= 250  # black left, white right (up to the palette)
+    assert (
+        first.getpixel((0, 0)) == 0 and first.getpixel(((8 * 2 + 8) * factor, 0)) >= 250
+    )  # black left, white right (up to the palette)
     assert first.crop((0, 8 * 2 * factor, 600, gif.size[1])).getextrema()[0] < 128  # the label is drawn
 
 
@@ -233,7 +236,7 @@ def test_picker_reports_tile_indices_and_frames_marked_tiles():
     picture = mosaic(images, 4)
     for i in (0, 5, 11):  # each marker sits on its own tile's pixels
         r, c = int(ys[i]), int(xs[i])
-        tile = picture[r - 5:r + 5, c - 5:c + 5, 0]
+        tile = picture[r - 5 : r + 5, c - 5 : c + 5, 0]
         expected = ((images[i, 0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
         assert (tile == expected).all()
     assert len(fig.layout.shapes) == 2  # two groups → two frames on tile 5

@@ -1,5 +1,6 @@
 """Layer tables: the arithmetic's shapes equal a real forward pass, parameter counts equal
 PyTorch's, and the 64×64×3 nets equal pytorch/examples' DCGAN (rebuilt here as the reference)."""
+
 import itertools
 
 import pytest
@@ -7,12 +8,18 @@ import torch
 from torch import nn
 
 from dcgan_core.i18n import load_catalog
-from dcgan_core.layers import (check_layer_table, forward_shapes, latex_to_text, layer_table, parameter_counts,
-                               summarize_models, table_rows_as_dicts)
+from dcgan_core.layers import (
+    check_layer_table,
+    forward_shapes,
+    latex_to_text,
+    layer_table,
+    parameter_counts,
+    summarize_models,
+    table_rows_as_dicts,
+)
 from dcgan_core.models import DCGANConfig, Discriminator, Generator, build_models, count_parameters
 from dcgan_core.presets import preset_by_id
 from dcgan_core.viz.architecture import architecture_figure, stages_from_rows
-
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -20,18 +27,35 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 def reference_nets(nz=100, ngf=64, ndf=64, nc=3):
     """pytorch/examples dcgan/main.py, layer for layer (its D ends in a Sigmoid)."""
     netG = nn.Sequential(
-        nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
-        nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
-        nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
-        nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
-        nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh(),
+        nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False),
+        nn.BatchNorm2d(ngf * 8),
+        nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(ngf * 4),
+        nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(ngf * 2),
+        nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(ngf),
+        nn.ReLU(True),
+        nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False),
+        nn.Tanh(),
     )
     netD = nn.Sequential(
-        nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
-        nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, inplace=True),
-        nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4), nn.LeakyReLU(0.2, inplace=True),
-        nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 8), nn.LeakyReLU(0.2, inplace=True),
-        nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid(),
+        nn.Conv2d(nc, ndf, 4, 2, 1, bias=False),
+        nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(ndf * 2),
+        nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(ndf * 4),
+        nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(ndf * 8),
+        nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False),
+        nn.Sigmoid(),
     )
     return netG, netD
 
@@ -111,9 +135,14 @@ def test_formulas_are_the_arithmetic_modules_and_match_shapes():
 
 
 def test_latex_to_text():
-    assert latex_to_text(r"o = \left\lfloor \frac{64 + 2\cdot1 - 1\cdot(4-1) - 1}{2} \right\rfloor + 1 = 32") == \
-        "o = ⌊(64 + 2·1 − 1·(4−1) − 1) / 2⌋ + 1 = 32"
-    assert latex_to_text(r"o' = (4 - 1)\cdot2 - 2\cdot1 + 1\cdot(4-1) + 0 + 1 = 8") == "o′ = (4 − 1)·2 − 2·1 + 1·(4−1) + 0 + 1 = 8"
+    assert (
+        latex_to_text(r"o = \left\lfloor \frac{64 + 2\cdot1 - 1\cdot(4-1) - 1}{2} \right\rfloor + 1 = 32")
+        == "o = ⌊(64 + 2·1 − 1·(4−1) − 1) / 2⌋ + 1 = 32"
+    )
+    assert (
+        latex_to_text(r"o' = (4 - 1)\cdot2 - 2\cdot1 + 1\cdot(4-1) + 0 + 1 = 8")
+        == "o′ = (4 − 1)·2 − 2·1 + 1·(4−1) + 0 + 1 = 8"
+    )
 
 
 def test_table_dicts_and_summary():

@@ -1,4 +1,5 @@
 """The Train page's quality check scores a frozen copy and agrees with the metrics module."""
+
 import torch
 
 from dcgan_core.classifier import load_classifier

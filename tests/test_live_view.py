@@ -1,19 +1,21 @@
 """The live view's files: what one server thread writes for every browser to poll."""
+
 import json
 
 import numpy as np
+from tiny_runs import tiny_config, tiny_images, wait_until
 
 from dcgan_core.i18n import translate
 from dcgan_core.job import TrainingJob
 from dcgan_core.live_view import LivePublisher, live_numbers
 from dcgan_core.viz import training as viz
 from dcgan_core.viz.live_panel import live_panel_html
-from tiny_runs import tiny_config, tiny_images, wait_until
 
 
 def test_publisher_writes_state_grid_and_charts_for_every_language(tmp_path, one_thread):
-    job = TrainingJob(tiny_config(sample_every=1000), tmp_path / "run", images=tiny_images(32),
-                      write_samples=False).start()
+    job = TrainingJob(
+        tiny_config(sample_every=1000), tmp_path / "run", images=tiny_images(32), write_samples=False
+    ).start()
     try:
         wait_until(lambda: job.snapshot().step >= 3 and job.snapshot().latest_grid is not None, 60)
         publisher = LivePublisher(tmp_path / "static" / "live", interval_s=0.05)
@@ -66,13 +68,20 @@ def test_numbers_row_order():
         images_per_sec = 1234.4
         last_metrics = {"loss_d": 0.5, "loss_g": 1.25, "d_real": 0.7, "d_fake_before": 0.3, "d_fake_after": 0.25}
 
-    assert live_numbers(Snap()) == [("train.images_per_sec", "1,234"), ("trainer.loss_d", "0.500"),
-                                    ("trainer.loss_g", "1.250"), ("train.d_real_short", "0.70"),
-                                    ("train.d_fake_before", "0.30"), ("train.d_fake_after", "0.25")]
+    assert live_numbers(Snap()) == [
+        ("train.images_per_sec", "1,234"),
+        ("trainer.loss_d", "0.500"),
+        ("trainer.loss_g", "1.250"),
+        ("train.d_real_short", "0.70"),
+        ("train.d_fake_before", "0.30"),
+        ("train.d_fake_after", "0.25"),
+    ]
 
 
 def test_panel_page_names_its_state_file_and_view():
-    html = live_panel_html("/app/static/live/1-ab/run", "zh", "projector", 1000, plotly_url="/app/static/live/plotly.min.js")
+    html = live_panel_html(
+        "/app/static/live/1-ab/run", "zh", "projector", 1000, plotly_url="/app/static/live/plotly.min.js"
+    )
     assert 'data-live-state="/app/static/live/1-ab/run/state_zh.json"' in html
     assert 'class="projector"' in html
 

@@ -1,5 +1,6 @@
 """GAN quality metrics: the Fréchet distance against independent references, and the
 classifier-based metrics telling real digits from noise and from a collapsed generator."""
+
 import numpy as np
 import pytest
 import torch
@@ -49,6 +50,7 @@ def reference_fid(mu1, s1, mu2, s2):
 
 
 # --- Fréchet distance ----------------------------------------------------------------------------
+
 
 def test_frechet_distance_diagonal_closed_form():
     rng = np.random.default_rng(0)
@@ -110,6 +112,7 @@ def test_frechet_distance_rejects_mismatched_shapes():
 
 # --- classifier-based metrics on real digits, noise and a collapsed "generator" --------------------
 
+
 @pytest.fixture(scope="module")
 def classifier():
     return load_classifier()
@@ -120,7 +123,10 @@ def real():
     """Two disjoint real sets in [-1, 1] at the GAN's 32×32, as the data pipeline makes them."""
     train, train_labels = load_bundled_mnist("train")
     test, test_labels = load_bundled_mnist("test")
-    to32 = lambda u8: F.interpolate(as_gan_images(u8), size=(32, 32), mode="bilinear", antialias=True, align_corners=False)
+    def to32(u8):
+        return F.interpolate(
+            as_gan_images(u8), size=(32, 32), mode="bilinear", antialias=True, align_corners=False
+        )
     return {"a": to32(train[:1000]), "b": to32(test[:500]), "b_labels": test_labels[:500], "a_u8": train[:1000]}
 
 
@@ -191,7 +197,10 @@ def test_one_repeated_digit_is_mode_collapse(classifier, real, reference_a):
     report = quality_report(collapsed, reference_a, classifier)
     assert report.mode_collapse
     assert report.class_histogram[3] == 200 and report.classes_present == 1
-    assert {key for key, _ in report.collapse_reasons} == {"metrics.reason_too_few_classes", "metrics.reason_dominant_class"}
+    assert {key for key, _ in report.collapse_reasons} == {
+        "metrics.reason_too_few_classes",
+        "metrics.reason_dominant_class",
+    }
     assert not recognisable_digits(report)  # confident, but only one digit
     healthy = quality_report(real["b"][:200], reference_a, classifier)
     assert report.fcd > 5 * healthy.fcd and report.fcd > 5 * report.fcd_real_baseline
@@ -233,18 +242,31 @@ def test_mode_collapse_at_its_exact_boundaries():
 
 def report_with(confidence: float, classes: int, fcd: float = 100.0) -> QualityReport:
     hist = [10] * classes + [0] * (10 - classes)
-    return QualityReport(fcd=fcd, fcd_real_baseline=None, class_histogram=hist, mean_confidence=confidence,
-                         confident_share=confidence, classes_present=classes, mode_collapse=classes < 9,
-                         collapse_reasons=[], num_fake=sum(hist), num_real=1000, timings={})
+    return QualityReport(
+        fcd=fcd,
+        fcd_real_baseline=None,
+        class_histogram=hist,
+        mean_confidence=confidence,
+        confident_share=confidence,
+        classes_present=classes,
+        mode_collapse=classes < 9,
+        collapse_reasons=[],
+        num_fake=sum(hist),
+        num_real=1000,
+        timings={},
+    )
 
 
-@pytest.mark.parametrize("confidence, classes, recognisable", [
-    (0.8, 9, True),          # both at the boundary: ≥ 0.8 and ≥ 9 digits
-    (0.82, 10, True),        # a threshold moved above 0.8 fails here
-    (0.7999, 10, False),
-    (0.95, 8, False),
-    (1.0, 9, True),
-])
+@pytest.mark.parametrize(
+    "confidence, classes, recognisable",
+    [
+        (0.8, 9, True),  # both at the boundary: ≥ 0.8 and ≥ 9 digits
+        (0.82, 10, True),  # a threshold moved above 0.8 fails here
+        (0.7999, 10, False),
+        (0.95, 8, False),
+        (1.0, 9, True),
+    ],
+)
 def test_recognisable_digits_at_its_exact_boundaries(confidence, classes, recognisable):
     assert recognisable_digits(report_with(confidence, classes)) is recognisable
 
@@ -256,13 +278,14 @@ def test_recognisable_digits_fcd_ceiling_is_inclusive():
 
 # --- nearest neighbours --------------------------------------------------------------------------
 
+
 def test_real_images_find_themselves(real):
     pool = real["a"]
     queries = pool[[5, 100, 999]]
     indices, distances = nearest_real_neighbours(queries, pool, k=1)
     assert indices.shape == (3, 1)
     np.testing.assert_allclose(distances, 0, atol=1e-5)
-    for q, i in zip(queries, indices[:, 0]):
+    for q, i in zip(queries, indices[:, 0], strict=False):
         assert torch.equal(pool[i], q)
 
 
@@ -304,11 +327,14 @@ def test_nearest_neighbours_in_the_apps_twelve_thousand_digits():
     pool = torch.from_numpy(train.copy())[:, None]  # uint8, 28×28
     assert len(pool) > 2 * 4096
     picks = [0, 17, 4095, 4096, 6000, 8191, 8192, len(pool) - 1]
-    fake = as_gan_images(pool[picks]) + 0.05 * torch.randn(len(picks), 1, 28, 28, generator=torch.Generator().manual_seed(5))
+    fake = as_gan_images(pool[picks]) + 0.05 * torch.randn(
+        len(picks), 1, 28, 28, generator=torch.Generator().manual_seed(5)
+    )
     indices, distances = nearest_real_neighbours(fake, pool, k=2)
     assert indices[:, 0].tolist() == picks
-    reference = torch.cdist(fake.flatten(1).double(), as_gan_images(pool).flatten(1).double(),
-                            compute_mode="donot_use_mm_for_euclid_dist")
+    reference = torch.cdist(
+        fake.flatten(1).double(), as_gan_images(pool).flatten(1).double(), compute_mode="donot_use_mm_for_euclid_dist"
+    )
     ref_d, ref_i = reference.topk(2, dim=1, largest=False)
     assert indices.tolist() == ref_i.tolist()
     np.testing.assert_allclose(distances, ref_d.numpy(), rtol=1e-6, atol=1e-6)

@@ -1,10 +1,11 @@
 """The architecture lesson: parameter counts, tables and checks follow the controls, in both languages."""
+
 import re
 
+from page_helpers import open_app_page
 
 from dcgan_core.layers import layer_table
 from dcgan_core.models import DCGANConfig, Discriminator, Generator, count_parameters
-from page_helpers import open_app_page
 
 
 def counts(**settings):

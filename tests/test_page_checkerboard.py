@@ -1,9 +1,9 @@
 """The checkerboard lesson under AppTest: the counts it reports are PyTorch's,
 for defaults, slider changes, 1-D and stacked layers, in both languages."""
+
 import pytest
 import torch
 import torch.nn.functional as F
-
 from page_helpers import open_app_page
 
 PAGE = "pages/checkerboard.py"

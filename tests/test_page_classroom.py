@@ -1,12 +1,13 @@
 """The classroom in AppTest sessions: a follower takes the teacher's lesson and settings, a
 question is answered before its answer shows, and a follower's answer joins the class's pool.
 AppTest runs the app in this process, so the sessions share the real process-wide classroom."""
+
 import pytest
+from page_helpers import open_app_page
 from streamlit.testing.v1 import AppTest
 
 import ui
 from dcgan_core import classroom, questions
-from page_helpers import open_app_page
 
 
 @pytest.fixture
@@ -67,8 +68,9 @@ def test_alone_the_answer_shows_after_answering(room, lang):
 def test_a_followers_answer_joins_the_pool_and_waits_for_the_reveal(room):
     question = teacher_question("output_size")
     token = room.start_presenting("teach7")
-    room.publish(token, "output_size", {"pq_output_size_source": "random", "pq_output_size_seed": 0},
-                 question_id=question.id)
+    room.publish(
+        token, "output_size", {"pq_output_size_source": "random", "pq_output_size_seed": 0}, question_id=question.id
+    )
     at = open_app_page("pages/output_size.py", state={"follow_on": True})
     at.radio(key=f"pq_choice_{question.id}_en").set_value(question.answer).run()
     at.button(key="pq_check_output_size").click().run()

@@ -1,10 +1,10 @@
 """Lesson 2 page: the article's 4×16 example, shapes that follow the sliders, the sparsity view, errors, languages."""
+
 import re
 
 import pytest
 import torch
 import torch.nn.functional as F
-
 from page_helpers import open_app_page
 
 PAGE = "pages/conv_matrix.py"

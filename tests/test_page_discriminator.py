@@ -3,16 +3,17 @@ representation chart, in both languages.
 
 Uses the shipped pretrained model when it exists; otherwise a random-init
 MNIST-shaped checkpoint stands in for it (same code paths)."""
+
 import base64
 
 import numpy as np
 import pytest
 import torch
+from page_helpers import open_app_page, shipped_or_stand_in
 
 import ui
 from dcgan_core.checkpoint import load_checkpoint
 from dcgan_core.data import DatasetSpec, load_images
-from page_helpers import open_app_page, shipped_or_stand_in
 
 PAGE = "pages/discriminator.py"
 
@@ -37,8 +38,10 @@ def reference_probability(path, index, batch_statistics=True):
     ckpt = load_checkpoint(path)
     netD = ckpt.build_discriminator().train(batch_statistics)
     cfg = ckpt.model_config
-    images = load_images(DatasetSpec(source="bundled", split="test", image_size=cfg.image_size, channels=cfg.channels)).images
-    batch = images[(index + torch.arange(64)) % len(images)] if batch_statistics else images[index:index + 1]
+    images = load_images(
+        DatasetSpec(source="bundled", split="test", image_size=cfg.image_size, channels=cfg.channels)
+    ).images
+    batch = images[(index + torch.arange(64)) % len(images)] if batch_statistics else images[index : index + 1]
     with torch.no_grad():
         return torch.sigmoid(netD(batch))[0].item()
 
@@ -47,7 +50,9 @@ def reference_probability(path, index, batch_statistics=True):
 def test_page_shows_verdict_layers_and_saliency(model_path, lang):
     at = open_page(lang)
     assert at.title[0].value == ui.translate("discriminator.title", lang)
-    assert float(metric(at, "discriminator.probability")) == pytest.approx(reference_probability(model_path, 0), abs=1e-3)
+    assert float(metric(at, "discriminator.probability")) == pytest.approx(
+        reference_probability(model_path, 0), abs=1e-3
+    )
     tabs = at.tabs
     assert len(tabs) >= 3  # one per conv block of a 32×32 discriminator
     charts = [c for c in at.get("plotly_chart")]
@@ -59,10 +64,14 @@ def test_changing_the_image_changes_picture_and_verdict(model_path):
     first = _z(_figure(at, "disc_image"))
     at.number_input(key="disc_index").set_value(7).run()
     assert not at.exception
-    assert float(metric(at, "discriminator.probability")) == pytest.approx(reference_probability(model_path, 7), abs=1e-3)
+    assert float(metric(at, "discriminator.probability")) == pytest.approx(
+        reference_probability(model_path, 7), abs=1e-3
+    )
     seventh = _z(_figure(at, "disc_image"))
     cfg = load_checkpoint(model_path).model_config
-    images = load_images(DatasetSpec(source="bundled", split="test", image_size=cfg.image_size, channels=cfg.channels)).images
+    images = load_images(
+        DatasetSpec(source="bundled", split="test", image_size=cfg.image_size, channels=cfg.channels)
+    ).images
     assert torch.from_numpy(seventh).float().allclose(images[7, 0], atol=1e-5)
     assert not np.array_equal(first, seventh)
     at.radio(key="disc_source").set_value("noise").run()
@@ -128,14 +137,22 @@ def test_representation_experiment_runs_on_the_chosen_model(model_path, monkeypa
     def smaller(netD, train_images, train_labels, test_images, test_labels, progress=None, **kwargs):
         # the same experiment on a slice, so the test stays quick
         calls.append((netD, len(train_images), len(test_images)))
-        return original(netD, train_images[:300], train_labels[:300], test_images[:200], test_labels[:200],
-                        label_counts=(100, "all"), repeats=1, progress=progress)
+        return original(
+            netD,
+            train_images[:300],
+            train_labels[:300],
+            test_images[:200],
+            test_labels[:200],
+            label_counts=(100, "all"),
+            repeats=1,
+            progress=progress,
+        )
 
     monkeypatch.setattr(features, "representation_experiment", smaller)
     at = open_page("en")
     at.button(key="disc_run_probe").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    (netD, n_train, n_test), = calls
+    ((netD, n_train, n_test),) = calls
     assert (n_train, n_test) == (12000, 2000)
     reference = load_checkpoint(model_path).discriminator
     assert all(torch.equal(v, reference[k]) for k, v in netD.state_dict().items())

@@ -2,12 +2,13 @@
 
 Uses the shipped pretrained generator when it exists; otherwise a random-init
 MNIST-shaped checkpoint stands in for it (same code paths, meaningless pictures)."""
+
 import math
 
 import pytest
+from page_helpers import open_app_page, shipped_or_stand_in
 
 import ui
-from page_helpers import open_app_page, shipped_or_stand_in
 
 PAGE = "pages/latent_space.py"
 

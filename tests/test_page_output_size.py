@@ -1,11 +1,12 @@
 """The output-size lesson under AppTest: the number it shows is PyTorch's, for
 defaults, slider changes, every preset and every mode, in both languages."""
+
 import pytest
 import torch
 import torch.nn.functional as F
+from page_helpers import open_app_page
 
 from dcgan_core.presets import PRESETS
-from page_helpers import open_app_page
 
 PAGE = "pages/output_size.py"
 
@@ -83,8 +84,12 @@ def test_every_preset_sets_the_sliders_and_matches_pytorch():
         at.selectbox(key="os_preset__en").set_value(preset.id).run()
         assert not at.exception, preset.id
         assert at.session_state["os_mode"] == preset.operation
-        assert [at.session_state[k] for k in ("os_i", "os_k", "os_s", "os_p")] == [preset.i, preset.k, preset.s,
-                                                                                   preset.p]
+        assert [at.session_state[k] for k in ("os_i", "os_k", "os_s", "os_p")] == [
+            preset.i,
+            preset.k,
+            preset.s,
+            preset.p,
+        ]
         assert_matches_pytorch(at)
     at.slider(key="os_s").set_value(3).run()  # sliders stay editable after a preset
     assert at.session_state["os_s"] == 3 and at.session_state["os_preset"] == "custom"

@@ -3,8 +3,10 @@ references are ordered sensibly, controls change them, and colour generators are
 
 Uses the shipped pretrained generator when it exists; otherwise a random-init
 MNIST-shaped checkpoint stands in for it."""
+
 import numpy as np
 import pytest
+from page_helpers import open_app_page, random_checkpoint, shipped_or_stand_in
 
 import dcgan_core.model_source as model_source
 import dcgan_core.paths as paths
@@ -14,7 +16,6 @@ from dcgan_core.checkpoint import load_generator
 from dcgan_core.classifier import load_classifier
 from dcgan_core.data import load_bundled_mnist
 from dcgan_core.viz.quality import reference_images
-from page_helpers import open_app_page, random_checkpoint, shipped_or_stand_in
 
 PAGE = "pages/quality.py"
 
@@ -49,8 +50,10 @@ def test_defaults_show_the_metrics_modules_numbers_in_both_languages(generator, 
     netG, cfg = load_generator(generator)
     fake = latent.generate(netG, latent.z_from_seed(0, cfg.nz, COUNT))
     report = metrics.quality_report(fake, reference, classifier, baseline=False)
-    refs = {name: metrics.quality_report(images, reference, classifier, baseline=False).fcd
-            for name, images in reference_images(train_images, COUNT, 0).items()}
+    refs = {
+        name: metrics.quality_report(images, reference, classifier, baseline=False).fcd
+        for name, images in reference_images(train_images, COUNT, 0).items()
+    }
     _, fake_d = metrics.nearest_real_neighbours(fake, train_images, 1, "pixel")
     _, real_d = metrics.nearest_real_neighbours(test_images[:COUNT], train_images, 1, "pixel")
     assert refs["real"] < refs["blurred"] < refs["noise"]  # the scale makes sense
@@ -98,6 +101,7 @@ def test_colour_generator_is_refused_with_a_sentence(tmp_path, monkeypatch, lang
 
 
 # ---- the figure builders the Train page reuses --------------------------------------------------
+
 
 def test_class_histogram_figure_shows_shares_and_flags_collapse():
     from dcgan_core.viz.quality import WARN, class_histogram_figure

@@ -1,20 +1,29 @@
 """The Train page under AppTest: start a tiny run, watch it progress, pause, step, stop;
 a second browser watches without controls until it enters the control code."""
+
 import json
 import re
 import time
 from pathlib import Path
 
 import pytest
+from page_helpers import open_app_page
 
-from dcgan_core import paths, registry as registry_module
+from dcgan_core import paths
+from dcgan_core import registry as registry_module
 from dcgan_core.i18n import translate
 from dcgan_core.live_quality import SHARED as SHARED_QUALITY
 from dcgan_core.registry import TrainingRegistry
-from page_helpers import open_app_page
 
-TINY_WIDGETS = {"train_ngf": 8, "train_ndf": 8, "train_nz": 16, "train_batch": 8, "train_steps": 100_000,
-                "train_sample_every": 5, "train_device": "cpu"}
+TINY_WIDGETS = {
+    "train_ngf": 8,
+    "train_ndf": 8,
+    "train_nz": 16,
+    "train_batch": 8,
+    "train_steps": 100_000,
+    "train_sample_every": 5,
+    "train_device": "cpu",
+}
 
 
 @pytest.fixture
@@ -105,7 +114,9 @@ def test_start_watch_pause_step_stop(registry, lang):
     assert at.subheader[0].value == translate("train.live_title", lang, status=translate("train.status_running", lang))
 
     at.button(key="train_pause_btn").click().run()
-    rerun_until(at, lambda a: record.job.snapshot().status == "paused" and a.button(key="train_step_btn").disabled is False)
+    rerun_until(
+        at, lambda a: record.job.snapshot().status == "paused" and a.button(key="train_step_btn").disabled is False
+    )
     paused_at = job_step(registry)
     at.button(key="train_step_btn").click().run()
     stepped = translate("train.fake_images", lang, step=paused_at + 1)
@@ -148,8 +159,9 @@ def test_viewers_watch_and_need_the_code_to_control(registry):
 
     student.text_input(key="train_code_input").input(token.lower())
     student.button(key="train_take_btn").click().run()
-    rerun_until(student, lambda a: "train_stop_btn" in {b.key for b in a.button}
-                and not a.button(key="train_stop_btn").disabled)
+    rerun_until(
+        student, lambda a: "train_stop_btn" in {b.key for b in a.button} and not a.button(key="train_stop_btn").disabled
+    )
     student.button(key="train_stop_btn").click().run()
     assert not student.exception
     assert registry.current().job.wait(30)
@@ -163,8 +175,9 @@ def tiny_checkpoint_bytes(tmp_path, steps=3):
     from dcgan_core.models import DCGANConfig
     from dcgan_core.train import TrainConfig, Trainer
 
-    config = TrainConfig(model=DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8), batch_size=8,
-                         device="cpu", sample_every=5)
+    config = TrainConfig(
+        model=DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8), batch_size=8, device="cpu", sample_every=5
+    )
     trainer = Trainer(config, torch.rand(16, 1, 32, 32) * 2 - 1)
     for _ in range(steps):
         trainer.step()
@@ -332,8 +345,9 @@ def test_a_failed_start_keeps_the_last_good_run_and_says_why_beside_start(regist
     # A start that fails only once the run reads its data (a folder that vanished)
     folder = tmp_path / "datasets" / "gone"
     folder.mkdir(parents=True)
-    from dcgan_core.data import DatasetSpec
     from dataclasses import replace
+
+    from dcgan_core.data import DatasetSpec
 
     config = replace(good.job.config, dataset=DatasetSpec(source="folder", path=str(folder)), max_steps=5)
     failed, _ = registry.start(config)

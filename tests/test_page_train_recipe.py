@@ -1,14 +1,16 @@
 """The Train page's settings say which training recipe they are and how it differs from the
 paper, in both languages; "The paper's settings" is one click away and turns the average off;
 a run started with the average switched on names its recipe and saves the average."""
-import pytest
 
-from dcgan_core import paths, registry as registry_module
+import pytest
+from page_helpers import open_app_page
+from tiny_runs import wait_until
+
+from dcgan_core import paths
+from dcgan_core import registry as registry_module
 from dcgan_core.checkpoint import load_checkpoint
 from dcgan_core.i18n import translate
 from dcgan_core.registry import TrainingRegistry
-from page_helpers import open_app_page
-from tiny_runs import wait_until
 
 
 @pytest.fixture
@@ -51,15 +53,26 @@ def test_settings_name_their_recipe_and_the_papers_is_one_click_away(registry, l
     assert translate("recipes.diff_lr", lang, value="0.001", paper="0.0002") not in text
     assert at.toggle(key="train_ema").value is False
     assert (at.session_state["train_lr"], at.session_state["train_beta1"], at.session_state["train_batch"]) == (
-        2e-4, 0.5, 128)
+        2e-4,
+        0.5,
+        128,
+    )
 
     at.button(key="train_defaults_btn").click().run()
     assert translate("recipes.name_classroom", lang) in recipe_caption(at, lang)
 
 
 def test_a_run_with_the_average_on_names_its_recipe_and_saves_the_average(registry):
-    tiny = {"train_ngf": 8, "train_ndf": 8, "train_nz": 16, "train_batch": 8, "train_steps": 100_000,
-            "train_sample_every": 5, "train_device": "cpu", "train_ema": True}
+    tiny = {
+        "train_ngf": 8,
+        "train_ndf": 8,
+        "train_nz": 16,
+        "train_batch": 8,
+        "train_steps": 100_000,
+        "train_sample_every": 5,
+        "train_device": "cpu",
+        "train_ema": True,
+    }
     at = open_app_page("pages/train.py", "en", state=tiny, check=False)
     at.button(key="train_start_btn").click().run()
     record = registry.current()

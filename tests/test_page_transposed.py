@@ -1,9 +1,9 @@
 """Lesson 3 page: DCGAN's 4→8 layer by default, three-way check, presets and ?preset= links, output_padding."""
+
 import re
 
 import torch
 import torch.nn.functional as F
-
 from page_helpers import open_app_page
 
 PAGE = "pages/transposed_conv.py"
@@ -14,8 +14,9 @@ def open_page(lang="en", preset=None):
 
 
 def torch_size(i, k, s=1, p=0, d=1, a=0):
-    return F.conv_transpose2d(torch.zeros(1, 1, i, i), torch.zeros(1, 1, k, k), stride=s, padding=p,
-                              output_padding=a, dilation=d).shape[-1]
+    return F.conv_transpose2d(
+        torch.zeros(1, 1, i, i), torch.zeros(1, 1, k, k), stride=s, padding=p, output_padding=a, dilation=d
+    ).shape[-1]
 
 
 def shown_sizes(at):
@@ -54,8 +55,11 @@ def test_output_padding_picks_between_sizes_that_give_the_same_output():
     at = open_page()
     at.selectbox(key="tc_preset").set_value("padding_strides_transposed").run()  # k3 s2 p1, 3 → 5
     assert shown_sizes(at) == (3, torch_size(3, 3, 2, 1))
-    conv_inputs = [n for n in range(1, 12) if F.conv2d(torch.zeros(1, 1, n, n), torch.zeros(1, 1, 3, 3),
-                                                       stride=2, padding=1).shape[-1] == 3]
+    conv_inputs = [
+        n
+        for n in range(1, 12)
+        if F.conv2d(torch.zeros(1, 1, n, n), torch.zeros(1, 1, 3, 3), stride=2, padding=1).shape[-1] == 3
+    ]
     assert conv_inputs == [5, 6]
     table = next(m.value for m in at.markdown if m.value.startswith("|"))
     assert all(f"| {n} |" in table or f"| **{n}** |" in table for n in conv_inputs)

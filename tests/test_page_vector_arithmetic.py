@@ -2,13 +2,14 @@
 
 Uses the shipped pretrained generator when it exists; otherwise a random-init
 MNIST-shaped checkpoint stands in for it."""
+
 import pytest
 import torch
+from page_helpers import open_app_page, shipped_or_stand_in
 
 import ui
 from dcgan_core import latent
 from dcgan_core.checkpoint import load_generator
-from page_helpers import open_app_page, shipped_or_stand_in
 
 PAGE = "pages/vector_arithmetic.py"
 
@@ -40,21 +41,33 @@ def test_custom_groups_give_the_arithmetic_and_its_measurements(generator, lang)
         from dcgan_core.classifier import load_classifier
 
         classifier = load_classifier()
-        target = arithmetic_presets.read_digits(latent.generate(netG, latent.z_from_seeds([16, 17, 18], cfg.nz)),
-                                                classifier).digit
-        check = arithmetic_presets.check_arithmetic(netG, classifier, {"A": [10, 11, 12], "B": [13, 14, 15],
-                                                                       "C": [16, 17, 18]}, target)
+        target = arithmetic_presets.read_digits(
+            latent.generate(netG, latent.z_from_seeds([16, 17, 18], cfg.nz)), classifier
+        ).digit
+        check = arithmetic_presets.check_arithmetic(
+            netG, classifier, {"A": [10, 11, 12], "B": [13, 14, 15], "C": [16, 17, 18]}, target
+        )
         assert not check.works
-        assert [w.value for w in at.warning] == [ui.translate(
-            "vector_arithmetic.target_missed", lang, target=target, votes=check.target_votes, total=9,
-            digit=check.result.digit, minimum=7)]
+        assert [w.value for w in at.warning] == [
+            ui.translate(
+                "vector_arithmetic.target_missed",
+                lang,
+                target=target,
+                votes=check.target_votes,
+                total=9,
+                digit=check.result.digit,
+                minimum=7,
+            )
+        ]
         assert at.button(key="va_other_samples")
-    groups = {g: latent.generate(netG, latent.z_from_seeds(s, cfg.nz))
-              for g, s in {"A": [10, 11, 12], "B": [13, 14, 15], "C": [16, 17, 18]}.items()}
+    groups = {
+        g: latent.generate(netG, latent.z_from_seeds(s, cfg.nz))
+        for g, s in {"A": [10, 11, 12], "B": [13, 14, 15], "C": [16, 17, 18]}.items()
+    }
     z = latent.vector_arithmetic(*(latent.z_from_seeds(s, cfg.nz) for s in ([10, 11, 12], [13, 14, 15], [16, 17, 18])))
     nearby = latent.neighbours(z, 8, 0.25, seed=0)
     result = latent.generate(netG, torch.cat([nearby[:4], z[None], nearby[4:]]))
-    for attribute, row in zip(latent.ATTRIBUTES, range(3)):
+    for attribute, row in zip(latent.ATTRIBUTES, range(3), strict=False):
         assert column(at, "a").iloc[row] == pytest.approx(latent.measure(groups["A"])[attribute], abs=1e-5)
         assert column(at, "result").iloc[row] == pytest.approx(latent.measure(result)[attribute], abs=1e-5)
         pixel = latent.pixel_arithmetic(groups["A"], groups["B"], groups["C"])[None]
@@ -94,8 +107,9 @@ def test_presets_pick_exemplars_by_class_and_attribute(generator):
     at.selectbox(key="va_preset").set_value("thickness").run()
     assert not at.exception
     if at.warning:  # this generator lacks confident 7s and 1s (e.g. the random-init stand-in)
-        assert ui.translate("vector_arithmetic.preset_failed", "en",
-                            preset=ui.translate("vector_arithmetic.preset_thickness", "en")) in [w.value for w in at.warning]
+        assert ui.translate(
+            "vector_arithmetic.preset_failed", "en", preset=ui.translate("vector_arithmetic.preset_thickness", "en")
+        ) in [w.value for w in at.warning]
         return
     from dcgan_core.classifier import load_classifier, predict
 
@@ -121,10 +135,18 @@ def test_shipped_presets_reach_their_target_and_say_so(lang):
         at = open_page(lang, va_preset=key)
         assert not at.warning, [w.value for w in at.warning]
         assert {g: latent.parse_seeds(at.text_input(key=f"va_{g}").value) for g in "ABC"} == preset.groups
-        assert [s.value for s in at.success] == [ui.translate(
-            "vector_arithmetic.target_reached", lang, target=preset.digit_c, votes=preset.found["target_votes"], total=9)]
-        reads = ui.translate("vector_arithmetic.result_reads", lang, digit=preset.digit_c,
-                             votes=preset.found["target_votes"], total=9)
+        assert [s.value for s in at.success] == [
+            ui.translate(
+                "vector_arithmetic.target_reached",
+                lang,
+                target=preset.digit_c,
+                votes=preset.found["target_votes"],
+                total=9,
+            )
+        ]
+        reads = ui.translate(
+            "vector_arithmetic.result_reads", lang, digit=preset.digit_c, votes=preset.found["target_votes"], total=9
+        )
         assert any(reads in im.proto.imgs[0].caption for im in at.get("image"))
 
 
@@ -136,8 +158,13 @@ def test_a_missed_target_offers_other_samples(monkeypatch):
     preset = arithmetic_presets.presets_for_model(PRETRAINED_PATH)["width"]
     groups = {"A": preset.groups["C"], "B": preset.groups["B"], "C": preset.groups["A"]}
     at = open_page("en", va_preset="custom", **{f"va_{g}": latent.seeds_text(s) for g, s in groups.items()})
-    assert at.warning and ui.translate("vector_arithmetic.target_missed", "en", target=0, votes=0, total=9, digit=0,
-                                       minimum=7).split("**")[0] in at.warning[0].value
+    assert (
+        at.warning
+        and ui.translate("vector_arithmetic.target_missed", "en", target=0, votes=0, total=9, digit=0, minimum=7).split(
+            "**"
+        )[0]
+        in at.warning[0].value
+    )
     seed = at.number_input(key="va_noise_seed").value
     at.button(key="va_other_samples").click().run()
     assert at.number_input(key="va_noise_seed").value == seed + 1

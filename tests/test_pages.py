@@ -1,4 +1,5 @@
 """Every page renders under AppTest in both languages, with no exception and no raw catalog key."""
+
 import re
 
 import pytest
@@ -14,7 +15,17 @@ def visible_texts(at):
     for kind in ("markdown", "title", "header", "subheader", "caption", "info", "warning", "error", "success", "text"):
         for element in getattr(at, kind):
             yield str(element.value)
-    for kind in ("slider", "selectbox", "radio", "checkbox", "button", "number_input", "toggle", "select_slider", "multiselect"):
+    for kind in (
+        "slider",
+        "selectbox",
+        "radio",
+        "checkbox",
+        "button",
+        "number_input",
+        "toggle",
+        "select_slider",
+        "multiselect",
+    ):
         for element in getattr(at, kind):
             yield str(element.label)
 

@@ -1,4 +1,5 @@
 """The load benchmark's stand-in browser matches each live update to the request that asked for it."""
+
 import sys
 from pathlib import Path
 

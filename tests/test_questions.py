@@ -1,5 +1,6 @@
-""""Predict first" questions (dcgan_core.questions): every answer checked against PyTorch,
+""" "Predict first" questions (dcgan_core.questions): every answer checked against PyTorch,
 never against a second copy of the formulas; the same inputs give the same question."""
+
 import string
 
 import numpy as np
@@ -29,8 +30,9 @@ def torch_output_side(c: dict) -> int:
     if c["mode"] == "conv":
         y = F.conv2d(x, torch.zeros(1, 1, c["k"], c["k"]), stride=c["s"], padding=c["p"], dilation=c["d"])
     elif c["mode"] == "transposed":
-        y = F.conv_transpose2d(x, torch.zeros(1, 1, c["k"], c["k"]), stride=c["s"], padding=c["p"],
-                               output_padding=c["a"], dilation=c["d"])
+        y = F.conv_transpose2d(
+            x, torch.zeros(1, 1, c["k"], c["k"]), stride=c["s"], padding=c["p"], output_padding=c["a"], dilation=c["d"]
+        )
     else:
         y = F.max_pool2d(x, c["k"], stride=c["s"], padding=c["p"])
     return y.shape[-1]
@@ -56,7 +58,7 @@ def parse_units(text: str) -> set:
 def torch_is_checkerboard(k: int, s: int) -> bool:
     """Stamp counts of a long 1-D transposed convolution of ones, away from the edges: uneven or not."""
     counts = F.conv_transpose1d(torch.ones(1, 1, 40), torch.ones(1, 1, k), stride=s)[0, 0]
-    interior = counts[k + s: -(k + s)]
+    interior = counts[k + s : -(k + s)]
     return bool(interior.max() != interior.min())
 
 
@@ -70,8 +72,14 @@ def test_the_answer_is_pytorchs(question):
         assert question.answer == str(torch_output_side(c))
     elif question.kind == "matrix_shape":
         x = torch.randn(c["h"] * c["w"])
-        conv = lambda v: F.conv2d(v.reshape(1, 1, c["h"], c["w"]), torch.randn(1, 1, c["k"], c["k"]),  # noqa: E731
-                                  stride=c["s"], padding=c["p"], dilation=c["d"]).reshape(-1)
+        def conv(v):
+            return F.conv2d(
+                    v.reshape(1, 1, c["h"], c["w"]),
+                    torch.randn(1, 1, c["k"], c["k"]),  # noqa: E731
+                    stride=c["s"],
+                    padding=c["p"],
+                    dilation=c["d"],
+                ).reshape(-1)
         C = torch.autograd.functional.jacobian(conv, x)
         assert question.answer == f"{C.shape[0]}x{C.shape[1]}"
     elif question.kind == "feeding_cells":
@@ -109,8 +117,9 @@ def test_same_inputs_same_question_other_seed_other_question():
 
 
 def test_a_question_from_the_lesson_settings():
-    q = questions.make_question("output_size", "output_size", {"mode": "conv", "i": 5, "k": 3, "s": 2, "p": 1, "d": 1,
-                                                               "a": 0})
+    q = questions.make_question(
+        "output_size", "output_size", {"mode": "conv", "i": 5, "k": 3, "s": 2, "p": 1, "d": 1, "a": 0}
+    )
     assert q.answer == "3" and q.is_right("3") and not q.is_right("4") and not q.is_right(None)
     assert r"\frac{5 + 2\cdot1" in q.formula  # the core's own substituted formula
     # the lesson's current pair is always among the checkerboard choices, even an even one
@@ -120,8 +129,9 @@ def test_a_question_from_the_lesson_settings():
 
 def test_invalid_settings_raise_the_cores_error():
     with pytest.raises(LabError) as caught:
-        questions.make_question("output_size", "output_size", {"mode": "conv", "i": 2, "k": 7, "s": 1, "p": 0, "d": 1,
-                                                               "a": 0})
+        questions.make_question(
+            "output_size", "output_size", {"mode": "conv", "i": 2, "k": 7, "s": 1, "p": 0, "d": 1, "a": 0}
+        )
     assert caught.value.key == "errors.kernel_too_large"
     with pytest.raises(ValueError):
         questions.make_question("output_size", "matrix_shape", questions.random_config("conv_matrix", 0))
@@ -130,8 +140,11 @@ def test_invalid_settings_raise_the_cores_error():
 def test_every_text_exists_in_both_languages_with_its_parameters():
     for q in QUESTIONS:
         for lang in LANGUAGES:
-            for key, params in [(q.prompt_key, q.prompt_params), (q.explanation_key, q.explanation_params),
-                                *((c.label_key, c.params) for c in q.choices)]:
+            for key, params in [
+                (q.prompt_key, q.prompt_params),
+                (q.explanation_key, q.explanation_params),
+                *((c.label_key, c.params) for c in q.choices),
+            ]:
                 text = translate(key, lang, **params)
                 assert "{" not in text
                 needed = {name for _, name, _, _ in string.Formatter().parse(translate(key, lang)) if name}

@@ -1,10 +1,10 @@
 """One run per server: a second start is refused; only the token holder controls the run."""
 
 import pytest
+from tiny_runs import tiny_config, tiny_images, wait_until
 
 from dcgan_core.i18n import LabError
 from dcgan_core.registry import TOKEN_LENGTH, TrainingRegistry, get_registry, normalise_token
-from tiny_runs import tiny_config, tiny_images, wait_until
 
 IMAGES = tiny_images(32)
 

@@ -1,5 +1,6 @@
 """benchmarks/report.py: RESULTS.md and the README's table come from the records, and --check catches a
 figure edited by hand. Every benchmark script appends its record through benchmarks/record.py."""
+
 import json
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ def convmatrix_figures(speedups, quick=False):
 
 
 def write_records(folder, name, figures_list, loads):
-    for figures, (start, end) in zip(figures_list, loads):
+    for figures, (start, end) in zip(figures_list, loads, strict=False):
         run = start_record(name, ["x.py", "--flag"], results_dir=folder)
         run.load_start = start
         line = run.finish(figures)
@@ -43,10 +44,17 @@ def paths(tmp_path):
 
 def test_median_range_and_load_come_from_the_records_and_quick_runs_are_left_out(tmp_path):
     results = tmp_path / "results"
-    write_records(results, "convmatrix_build",
-                  [convmatrix_figures([40.0]), convmatrix_figures([100.0]), convmatrix_figures([61.0]),
-                   convmatrix_figures([5.0], quick=True)],
-                  [(1.5, 2.0), (3.25, 4.0), (0.5, 0.75), (30.0, 30.0)])
+    write_records(
+        results,
+        "convmatrix_build",
+        [
+            convmatrix_figures([40.0]),
+            convmatrix_figures([100.0]),
+            convmatrix_figures([61.0]),
+            convmatrix_figures([5.0], quick=True),
+        ],
+        [(1.5, 2.0), (3.25, 4.0), (0.5, 0.75), (30.0, 30.0)],
+    )
     args = paths(tmp_path)
     assert report.main(args) == 0
     readme = (tmp_path / "README.md").read_text()
@@ -62,8 +70,9 @@ def test_median_range_and_load_come_from_the_records_and_quick_runs_are_left_out
 
 def test_check_fails_when_a_figure_is_edited_by_hand_or_a_record_is_added(tmp_path, capsys):
     results = tmp_path / "results"
-    write_records(results, "convmatrix_build", [convmatrix_figures([40.0]), convmatrix_figures([80.0])],
-                  [(1.0, 1.0), (1.0, 1.0)])
+    write_records(
+        results, "convmatrix_build", [convmatrix_figures([40.0]), convmatrix_figures([80.0])], [(1.0, 1.0), (1.0, 1.0)]
+    )
     args = paths(tmp_path)
     report.main(args)
     readme = tmp_path / "README.md"
@@ -101,4 +110,5 @@ def test_percentiles_are_numpys(tmp_path):
     values = [0.1, 0.2, 0.4, 0.8, 3.0]
     assert report.median(values) == float(np.percentile(values, 50))
     import classroom_load
+
     assert classroom_load.percentile(values, 0.95) == float(np.percentile(values, 95))

@@ -1,5 +1,6 @@
 """What ships in assets/ is there and loads: the app works offline only with these files.
 Deleting any of them must fail here (the page tests use the shipped generator, never a silent stand-in)."""
+
 import torch
 
 from dcgan_core import ablations, model_source

@@ -1,19 +1,27 @@
 """The training step against a plain PyTorch DCGAN step, hyperparameter changes,
 seeding, the no-host-sync promise, defaults and the curve diagnosis."""
+
 import math
 
 import numpy as np
 import pytest
 import torch
+from tiny_runs import TINY
 from torch import nn
 
 from dcgan_core.i18n import LabError
 from dcgan_core.models import build_models
 from dcgan_core.train import (
-    METRICS, PAPER_BATCH, PAPER_BETA1, PAPER_LR, TrainConfig, Trainer, classroom_defaults, diagnose, paper_defaults,
+    METRICS,
+    PAPER_BATCH,
+    PAPER_BETA1,
+    PAPER_LR,
+    TrainConfig,
+    Trainer,
+    classroom_defaults,
+    diagnose,
+    paper_defaults,
 )
-from tiny_runs import TINY
-
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -75,9 +83,9 @@ def test_step_matches_the_pytorch_example_recipe(images):
     metrics = trainer.step()
     expected = torch.stack([err_real + err_fake, err_g, out_real.mean(), out_fake.mean(), out_gen.mean()]).detach()
     torch.testing.assert_close(metrics, expected, rtol=1e-4, atol=1e-5)
-    for ours, theirs in zip(trainer.netG.state_dict().values(), netG.state_dict().values()):
+    for ours, theirs in zip(trainer.netG.state_dict().values(), netG.state_dict().values(), strict=False):
         torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-6)
-    for ours, theirs in zip(trainer.netD.state_dict().values(), netD.state_dict().values()):
+    for ours, theirs in zip(trainer.netD.state_dict().values(), netD.state_dict().values(), strict=False):
         torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-6)
 
 
@@ -96,8 +104,8 @@ def test_lr_and_beta1_changes_reach_both_optimizers(images):
     before_slow = [p.detach().clone() for p in slow.netG.parameters()]
     trainer.step()
     slow.step()
-    moved_fast = sum((p - b).abs().sum() for p, b in zip(trainer.netG.parameters(), before_fast))
-    moved_slow = sum((p - b).abs().sum() for p, b in zip(slow.netG.parameters(), before_slow))
+    moved_fast = sum((p - b).abs().sum() for p, b in zip(trainer.netG.parameters(), before_fast, strict=False))
+    moved_slow = sum((p - b).abs().sum() for p, b in zip(slow.netG.parameters(), before_slow, strict=False))
     assert moved_fast > 2 * moved_slow
     with pytest.raises(LabError):
         trainer.set_hyperparameters(lr=-1)

@@ -1,4 +1,5 @@
 """Zero insertion + padding + a flipped kernel gives F.conv_transpose2d."""
+
 import itertools
 
 import numpy as np
@@ -112,7 +113,7 @@ def test_transposed_steps_match_pytorch(size, ksize, settings):
     assert np.array_equal(steps.flipped_kernel, np.rot90(w.numpy(), 2))
     assert np.array_equal(steps.zero_inserted, zero_insert(y, settings["stride"]).numpy())
     assert steps.padded.shape == tuple(
-        z + b + a for z, b, a in zip(steps.zero_inserted.shape, steps.pad_before, steps.pad_after)
+        z + b + a for z, b, a in zip(steps.zero_inserted.shape, steps.pad_before, steps.pad_after, strict=False)
     )
     assert steps.source.shape == steps.padded.shape
     assert np.array_equal(steps.padded[~steps.source], np.zeros(int((~steps.source).sum())))

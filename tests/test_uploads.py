@@ -1,6 +1,7 @@
 """Zip uploads: good archives give exactly their images; each kind of malicious archive is
 refused with its own message, leaving nothing behind, and nothing is ever written outside
 the data folder."""
+
 import io
 import stat
 import struct
@@ -62,10 +63,10 @@ def patch_headers(data: bytes, name: str, *, flags=None, file_size=None) -> byte
     data = bytearray(data)
     encoded = name.encode()
     local = data.find(b"PK\x03\x04")
-    while data[local + 30: local + 30 + len(encoded)] != encoded:
+    while data[local + 30 : local + 30 + len(encoded)] != encoded:
         local = data.find(b"PK\x03\x04", local + 1)
     central = data.find(b"PK\x01\x02")
-    while data[central + 46: central + 46 + len(encoded)] != encoded:
+    while data[central + 46 : central + 46 + len(encoded)] != encoded:
         central = data.find(b"PK\x01\x02", central + 1)
     if flags is not None:
         struct.pack_into("<H", data, local + 6, flags)
@@ -99,20 +100,24 @@ def test_good_zip_keeps_images_and_reports_skips(tmp_path, data_dir):
         "e.webp": image_bytes(fmt="WEBP", seed=5),
     }
     broken = image_bytes(seed=6)[:40]
-    zip_data = make_zip({
-        **images,
-        "notes.txt": b"hello",
-        "folder/": b"",
-        "broken.png": broken,
-        "__MACOSX/._a.png": b"\x00\x05\x16\x07junk",
-    })
+    zip_data = make_zip(
+        {
+            **images,
+            "notes.txt": b"hello",
+            "folder/": b"",
+            "broken.png": broken,
+            "__MACOSX/._a.png": b"\x00\x05\x16\x07junk",
+        }
+    )
     result = extract_image_zip(zip_data, "my set")
     assert result.kept == 5
-    assert sorted(result.skipped) == sorted([
-        ("notes.txt", "data.skip_not_image"),
-        ("broken.png", "data.skip_corrupt_image"),
-        ("__MACOSX/._a.png", "data.skip_metadata"),
-    ])
+    assert sorted(result.skipped) == sorted(
+        [
+            ("notes.txt", "data.skip_not_image"),
+            ("broken.png", "data.skip_corrupt_image"),
+            ("__MACOSX/._a.png", "data.skip_metadata"),
+        ]
+    )
     assert result.folder == data_dir / "uploads" / "my_set"
     written = sorted(result.folder.iterdir())
     assert len(written) == 5 and all(p.parent == result.folder for p in written)
@@ -148,21 +153,25 @@ def test_zip_from_path_and_file_object(tmp_path, data_dir):
 # ---------------------------------------------------------------- refusals
 
 
-@pytest.mark.parametrize("name", ["../../evil.png", "imgs/../../../evil.png", "..\\..\\evil.png", "ok/..\\..\\evil.png"])
+@pytest.mark.parametrize(
+    "name", ["../../evil.png", "imgs/../../../evil.png", "..\\..\\evil.png", "ok/..\\..\\evil.png"]
+)
 def test_path_traversal_refused(tmp_path, data_dir, name):
     zip_data = make_zip({"fine.png": image_bytes(), name: image_bytes(seed=9)})
     err = refused(tmp_path, data_dir, zip_data, "data.zip_path_traversal")
     assert err.params["entry"] == name
 
 
-@pytest.mark.parametrize("name", ["/tmp/evil.png", "C:\\evil.png", "c:/evil.png", "\\\\server\\share\\evil.png", "\\evil.png"])
+@pytest.mark.parametrize(
+    "name", ["/tmp/evil.png", "C:\\evil.png", "c:/evil.png", "\\\\server\\share\\evil.png", "\\evil.png"]
+)
 def test_absolute_path_refused(tmp_path, data_dir, name):
     zip_data = make_zip({"fine.png": image_bytes(), name: image_bytes(seed=9)})
     refused(tmp_path, data_dir, zip_data, "data.zip_absolute_path")
 
 
 def test_symlink_refused(tmp_path, data_dir):
-    link = ("/etc/passwd".encode(), {"external_attr": (stat.S_IFLNK | 0o777) << 16, "create_system": 3})
+    link = (b"/etc/passwd", {"external_attr": (stat.S_IFLNK | 0o777) << 16, "create_system": 3})
     zip_data = make_zip({"fine.png": image_bytes(), "link.png": link})
     refused(tmp_path, data_dir, zip_data, "data.zip_symlink")
 
@@ -245,7 +254,7 @@ def test_truncated_zip_refused(tmp_path, data_dir):
 def test_damaged_central_directory_refused(tmp_path, data_dir):
     zip_data = bytearray(make_zip({"a.png": image_bytes()}))
     central = zip_data.find(b"PK\x01\x02")
-    zip_data[central: central + 4] = b"XXXX"
+    zip_data[central : central + 4] = b"XXXX"
     refused(tmp_path, data_dir, bytes(zip_data), "data.zip_corrupt")
 
 
@@ -271,14 +280,19 @@ def test_too_many_pixels_skipped(data_dir):
 def test_pil_decompression_bomb_error_and_warning_skipped(data_dir, monkeypatch):
     # PIL warns above MAX_IMAGE_PIXELS and raises above twice that: both must mean "skip".
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
-    zip_data = make_zip({
-        "ok.png": image_bytes(size=(30, 30)),  # 900 pixels
-        "warns.png": image_bytes(size=(40, 40)),  # 1,600: warning
-        "raises.png": image_bytes(size=(100, 100)),  # 10,000: error
-    })
+    zip_data = make_zip(
+        {
+            "ok.png": image_bytes(size=(30, 30)),  # 900 pixels
+            "warns.png": image_bytes(size=(40, 40)),  # 1,600: warning
+            "raises.png": image_bytes(size=(100, 100)),  # 10,000: error
+        }
+    )
     result = extract_image_zip(zip_data, "bomb", limits=ZipLimits(max_pixels=10**8))
     assert result.kept == 1
-    assert sorted(result.skipped) == [("raises.png", "data.skip_too_many_pixels"), ("warns.png", "data.skip_too_many_pixels")]
+    assert sorted(result.skipped) == [
+        ("raises.png", "data.skip_too_many_pixels"),
+        ("warns.png", "data.skip_too_many_pixels"),
+    ]
 
 
 def test_encrypted_entry_skipped(data_dir):

@@ -1,4 +1,5 @@
 """Downloaded GIFs: readable on a projector, each frame numbered, no words (no font needed for Chinese)."""
+
 import io
 
 import numpy as np
@@ -26,11 +27,13 @@ def test_small_frames_are_scaled_to_a_readable_size_by_whole_multiples():
 
 
 def test_each_frame_shows_a_different_step_label():
-    frames = [Image.fromarray(np.full((40, 40, 3), 255, np.uint8))] * 1 + \
-             [Image.fromarray(np.full((40, 40, 3), 200, np.uint8))] * 1 + \
-             [Image.fromarray(np.full((40, 40, 3), 255, np.uint8))]
+    frames = (
+        [Image.fromarray(np.full((40, 40, 3), 255, np.uint8))] * 1
+        + [Image.fromarray(np.full((40, 40, 3), 200, np.uint8))] * 1
+        + [Image.fromarray(np.full((40, 40, 3), 255, np.uint8))]
+    )
     size, shown = frames_of(gif_bytes(frames))
-    bands = [np.asarray(image)[40 * 15:] for image, _ in shown]
+    bands = [np.asarray(image)[40 * 15 :] for image, _ in shown]
     assert len(shown) == 3
     assert all(band.min() < 128 for band in bands)  # something is written
     assert not np.array_equal(bands[0], bands[2])  # "1/3" is not "3/3"

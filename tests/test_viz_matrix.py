@@ -1,4 +1,5 @@
 """The matrix figures show PyTorch's numbers: C is the Jacobian of F.conv2d, C·x is F.conv2d, Cᵀ·y is F.conv_transpose2d."""
+
 import io
 
 import numpy as np
@@ -13,8 +14,14 @@ from dcgan_core.convmatrix import conv_matrix_index
 from dcgan_core.viz import matrix as mviz
 
 # (H, W, k, s, p, d): the article's 4×4 example, padding, strides, dilation, a rectangle.
-CONFIGS = [(4, 4, 3, 1, 0, 1), (5, 5, 3, 2, 1, 1), (6, 5, 3, 2, 1, 1), (7, 7, 3, 1, 0, 2), (3, 6, 2, 1, 1, 1),
-           (5, 4, 4, 3, 2, 1)]
+CONFIGS = [
+    (4, 4, 3, 1, 0, 1),
+    (5, 5, 3, 2, 1, 1),
+    (6, 5, 3, 2, 1, 1),
+    (7, 7, 3, 1, 0, 2),
+    (3, 6, 2, 1, 1, 1),
+    (5, 4, 4, 3, 2, 1),
+]
 
 
 def example(H, W, k, seed=3):
@@ -44,14 +51,15 @@ def trace_named(fig, name):
 def test_matrix_figure_shows_the_jacobian_and_conv2d(H, W, k, s, p, d):
     x, kernel = example(H, W, k)
     index = conv_matrix_index((H, W), k, s, p, d)
-    fig = mviz.matrix_figure(index, kernel, x.reshape(-1), labels=mviz.MatrixLabels(matrix="C", result="y"),
-                             cell_text="value")
+    fig = mviz.matrix_figure(
+        index, kernel, x.reshape(-1), labels=mviz.MatrixLabels(matrix="C", result="y"), cell_text="value"
+    )
     C = jacobian(H, W, kernel, s, p, d)
     shown = np.nan_to_num(np.array(trace_named(fig, "C").z, dtype=float))
     np.testing.assert_array_equal(shown, C)
     if C.shape[1] <= mviz.TEXT_LIMIT:  # every non-zero cell is labelled with its value
         text = np.array(trace_named(fig, "C").text)
-        assert all(float(text[r, c]) == C[r, c] for r, c in zip(*np.nonzero(C)))
+        assert all(float(text[r, c]) == C[r, c] for r, c in zip(*np.nonzero(C), strict=False))
     result = np.array([float(row[0]) for row in trace_named(fig, "y").text])
     np.testing.assert_allclose(result, torch_conv(x, kernel, s, p, d).reshape(-1))
 
@@ -63,7 +71,7 @@ def test_symbols_name_the_kernel_weight_of_each_entry():
     fig = mviz.matrix_figure(conv_matrix_index((H, W), k), kernel, x.reshape(-1))
     C = jacobian(H, W, kernel, 1, 0, 1)
     text = np.array(trace_named(fig, "C").text)
-    for r, c in zip(*np.nonzero(C)):
+    for r, c in zip(*np.nonzero(C), strict=False):
         kr, kc = divmod(int(C[r, c]) - 1, 3)
         assert text[r, c] == mviz.kernel_symbol(kr, kc)
     assert C.shape == (4, 16)
@@ -75,13 +83,16 @@ def test_transposed_figure_is_conv_transpose2d(H, W, k, s, p, d):
     index = conv_matrix_index((H, W), k, s, p, d)
     oH, oW = index.output_size
     y = mviz.example_values((oH, oW), 5, True, "input")
-    fig = mviz.matrix_figure(index, kernel, y.reshape(-1), transpose=True,
-                             labels=mviz.MatrixLabels(matrix="Ct", result="out"))
-    np.testing.assert_array_equal(np.nan_to_num(np.array(trace_named(fig, "Ct").z, dtype=float)),
-                                  jacobian(H, W, kernel, s, p, d).T)
+    fig = mviz.matrix_figure(
+        index, kernel, y.reshape(-1), transpose=True, labels=mviz.MatrixLabels(matrix="Ct", result="out")
+    )
+    np.testing.assert_array_equal(
+        np.nan_to_num(np.array(trace_named(fig, "Ct").z, dtype=float)), jacobian(H, W, kernel, s, p, d).T
+    )
     a = output_padding_for((H, W), k, s, p, d)
-    reference = F.conv_transpose2d(torch.tensor(y)[None, None], torch.tensor(kernel)[None, None], stride=s,
-                                   padding=p, output_padding=a, dilation=d)[0, 0].numpy()
+    reference = F.conv_transpose2d(
+        torch.tensor(y)[None, None], torch.tensor(kernel)[None, None], stride=s, padding=p, output_padding=a, dilation=d
+    )[0, 0].numpy()
     assert reference.shape == (H, W)
     result = np.array([float(row[0]) for row in trace_named(fig, "out").text])
     np.testing.assert_allclose(result, reference.reshape(-1))
@@ -110,7 +121,7 @@ def test_window_taps_and_row_expression_give_each_output(H, W, k, s, p, d):
         out_r, out_c = divmod(row, reference.shape[1])
         taps = mviz.window_taps(out_r, out_c, (k, k), s, p, d)
         assert len(taps) == k * k
-        by_taps = sum(padded[r, c] * w for (r, c), w in zip(taps, kernel.reshape(-1)))
+        by_taps = sum(padded[r, c] * w for (r, c), w in zip(taps, kernel.reshape(-1), strict=False))
         _, _, value = mviz.row_expression(index, kernel, x, row)
         assert by_taps == pytest.approx(reference[out_r, out_c])
         assert value == pytest.approx(reference[out_r, out_c])
@@ -126,9 +137,9 @@ def test_large_configurations_switch_to_the_sparsity_view():
     assert mviz.use_sparsity_view(index.shape)
     C = jacobian(H, W, kernel, 1, 1, 1)
     fig = mviz.sparsity_figure(index, highlight_row=7)
-    points = {(int(y), int(x)) for trace in fig.data for x, y in zip(trace.x, trace.y)}
-    assert points == set(zip(*np.nonzero(C)))
-    highlighted = {(int(y), int(x)) for x, y in zip(fig.data[1].x, fig.data[1].y)}
+    points = {(int(y), int(x)) for trace in fig.data for x, y in zip(trace.x, trace.y, strict=False)}
+    assert points == set(zip(*np.nonzero(C), strict=False))
+    highlighted = {(int(y), int(x)) for x, y in zip(fig.data[1].x, fig.data[1].y, strict=False)}
     assert highlighted == {(7, int(c)) for c in np.flatnonzero(C[7])}
     sparse = torch.tensor(C).to_sparse()
     fig_from_torch = mviz.sparsity_figure(sparse)
@@ -144,9 +155,10 @@ def test_grid_figure_draws_padding_and_outlines():
     assert len(clicks.x) == 12 and len(fig.layout.shapes) == 2
 
 
-@pytest.mark.parametrize("H, W, k, s, p, d, max_frames, frames", [(4, 4, 3, 1, 0, 1, 64, 4),
-                                                                  (5, 5, 3, 2, 1, 1, 64, 9),
-                                                                  (10, 10, 1, 1, 0, 1, 20, 20)])
+@pytest.mark.parametrize(
+    "H, W, k, s, p, d, max_frames, frames",
+    [(4, 4, 3, 1, 0, 1, 64, 4), (5, 5, 3, 2, 1, 1, 64, 9), (10, 10, 1, 1, 0, 1, 20, 20)],
+)
 def test_gif_has_one_frame_per_output_unit(H, W, k, s, p, d, max_frames, frames):
     x, kernel = example(H, W, k)
     index = conv_matrix_index((H, W), k, s, p, d)
@@ -165,8 +177,9 @@ def test_example_values_are_readable_and_repeatable():
     assert np.all(kernel != 0)
     decimals = mviz.example_values((3, 3), 7, False, "kernel")
     assert np.all(decimals != 0) and np.allclose(decimals, np.round(decimals, 1))
-    assert not np.array_equal(mviz.example_values((5, 5), 7, True, "input"), mviz.example_values((5, 5), 8, True,
-                                                                                              "input"))
+    assert not np.array_equal(
+        mviz.example_values((5, 5), 7, True, "input"), mviz.example_values((5, 5), 8, True, "input")
+    )
 
 
 def test_figures_are_plain_plotly():

@@ -1,5 +1,6 @@
 """Checkerboard figures: stamps painted by hand against PyTorch's conv_transpose,
 figures carrying exactly those counts, GIF frames, and the upsampling code."""
+
 import io
 
 import numpy as np
@@ -72,8 +73,12 @@ def test_gif_has_one_frame_per_stamp(dims):
 def test_upsampling_code_runs_and_states_the_shapes_pytorch_gives(k, s):
     code = overlap.upsampling_code(k, s)
     namespace = {}
-    exec(code.replace("deconv(x).shape", "a = deconv(x).shape").replace("resize_conv(x).shape",
-                                                                         "b = resize_conv(x).shape"), namespace)
+    exec(
+        code.replace("deconv(x).shape", "a = deconv(x).shape").replace(
+            "resize_conv(x).shape", "b = resize_conv(x).shape"
+        ),
+        namespace,
+    )
     for shape in (namespace["a"], namespace["b"]):
         assert f"torch.Size([1, 64, {shape[-1]}, {shape[-1]}])" in code
     assert namespace["b"][-1] == 16 * s
@@ -84,8 +89,9 @@ def test_upsampling_code_runs_and_states_the_shapes_pytorch_gives(k, s):
 @pytest.mark.parametrize("mode", ["nearest", "bilinear"])
 def test_pytorch_resize_conv_reference_matches_the_core(mode):
     picture = overlap.synthetic_picture(12)
-    np.testing.assert_allclose(overlap.pytorch_resize_conv(picture, 2, 3, mode),
-                               resize_conv_upsample(picture, 2, 3, mode), atol=1e-12)
+    np.testing.assert_allclose(
+        overlap.pytorch_resize_conv(picture, 2, 3, mode), resize_conv_upsample(picture, 2, 3, mode), atol=1e-12
+    )
 
 
 def test_grey_tiles_share_a_range_per_row_and_keep_pixels_sharp():

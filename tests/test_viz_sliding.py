@@ -1,5 +1,6 @@
 """The sliding-window animation against PyTorch: every frame's taps, the drawn
 grid of a transposed convolution, receptive fields, GIF frames and presets."""
+
 import io
 import itertools
 
@@ -15,12 +16,28 @@ from dcgan_core.presets import PRESETS, preset_by_id
 from dcgan_core.viz import sliding
 
 CONV_CASES = [  # (i, k, s, p, d)
-    (4, 3, 1, 0, 1), (5, 4, 1, 2, 1), (5, 3, 1, 1, 1), (5, 3, 1, 2, 1), (5, 3, 2, 0, 1),
-    (5, 3, 2, 1, 1), (6, 3, 2, 1, 1), (7, 3, 1, 0, 2), (9, 2, 3, 1, 3), (8, 4, 2, 1, 1), (1, 1, 1, 0, 1),
+    (4, 3, 1, 0, 1),
+    (5, 4, 1, 2, 1),
+    (5, 3, 1, 1, 1),
+    (5, 3, 1, 2, 1),
+    (5, 3, 2, 0, 1),
+    (5, 3, 2, 1, 1),
+    (6, 3, 2, 1, 1),
+    (7, 3, 1, 0, 2),
+    (9, 2, 3, 1, 3),
+    (8, 4, 2, 1, 1),
+    (1, 1, 1, 0, 1),
 ]
 TRANSPOSED_CASES = [  # (i, k, s, p, d, output_padding); includes p > d(k-1) (cropping) and a > 0
-    (2, 3, 1, 0, 1, 0), (3, 3, 2, 1, 1, 1), (4, 4, 2, 1, 1, 0), (1, 4, 1, 0, 1, 0), (3, 3, 2, 0, 2, 1),
-    (4, 3, 2, 3, 1, 1), (5, 2, 3, 2, 1, 2), (3, 3, 1, 2, 2, 0), (2, 5, 4, 1, 1, 3),
+    (2, 3, 1, 0, 1, 0),
+    (3, 3, 2, 1, 1, 1),
+    (4, 4, 2, 1, 1, 0),
+    (1, 4, 1, 0, 1, 0),
+    (3, 3, 2, 0, 2, 1),
+    (4, 3, 2, 3, 1, 1),
+    (5, 2, 3, 2, 1, 2),
+    (3, 3, 1, 2, 2, 0),
+    (2, 5, 4, 1, 1, 3),
 ]
 
 
@@ -109,8 +126,10 @@ def test_pool_padding_limit_is_where_pytorch_refuses():
     with pytest.raises(LabError) as err:
         sliding.explain_operation("pool", 8, 3, 1, 2)
     assert err.value.key == "errors.pool_padding"
-    assert sliding.explain_operation("pool", 8, 3, 1, 1).result == F.max_pool2d(
-        torch.zeros(1, 1, 8, 8), 3, stride=1, padding=1).shape[-1]
+    assert (
+        sliding.explain_operation("pool", 8, 3, 1, 1).result
+        == F.max_pool2d(torch.zeros(1, 1, 8, 8), 3, stride=1, padding=1).shape[-1]
+    )
 
 
 def test_figure_has_one_plotly_frame_per_output_cell_with_play_controls():
@@ -144,9 +163,11 @@ def test_receptive_field_figure_click_targets_and_selection_parsing():
 @pytest.mark.parametrize("transposed", [False, True])
 def test_gif_has_one_frame_per_output_cell(transposed):
     data = sliding.sliding_window_gif(3, 3, 2, 1, 1, transposed=transposed, output_padding=int(transposed))
-    reference = (F.conv_transpose2d(torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 3, 3), stride=2, padding=1,
-                                    output_padding=1) if transposed
-                 else F.conv2d(torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 3, 3), stride=2, padding=1))
+    reference = (
+        F.conv_transpose2d(torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 3, 3), stride=2, padding=1, output_padding=1)
+        if transposed
+        else F.conv2d(torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 3, 3), stride=2, padding=1)
+    )
     image = Image.open(io.BytesIO(data))
     assert image.format == "GIF" and image.n_frames == reference.shape[-1] ** 2
 
@@ -160,8 +181,14 @@ def test_transposed_presets_give_the_convolution_input_size_back():
         x = torch.zeros(1, 1, conv.i, conv.i)
         y = F.conv2d(x, torch.zeros(1, 1, conv.k, conv.k), stride=conv.s, padding=conv.p, dilation=conv.d)
         assert y.shape[-1] == preset.i
-        back = F.conv_transpose2d(y, torch.zeros(1, 1, preset.k, preset.k), stride=preset.s, padding=preset.p,
-                                  output_padding=preset.output_padding, dilation=preset.d)
+        back = F.conv_transpose2d(
+            y,
+            torch.zeros(1, 1, preset.k, preset.k),
+            stride=preset.s,
+            padding=preset.p,
+            output_padding=preset.output_padding,
+            dilation=preset.d,
+        )
         assert back.shape[-1] == conv.i, preset.id
 
 

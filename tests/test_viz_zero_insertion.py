@@ -1,4 +1,5 @@
 """The zero-insertion animation shows PyTorch's transposed convolution, cell by cell."""
+
 import io
 
 import numpy as np
@@ -14,8 +15,16 @@ from dcgan_core.viz import zero_insertion as zviz
 from dcgan_core.viz.matrix import example_values, kernel_symbol
 
 # (i, k, s, p, d, a): DCGAN 4→8, k3 s2 p1 with a = 0 and 1, full padding, dilation, cropping (p > d(k−1)).
-CONFIGS = [(4, 4, 2, 1, 1, 0), (3, 3, 2, 1, 1, 0), (3, 3, 2, 1, 1, 1), (2, 3, 1, 0, 1, 0), (3, 3, 1, 0, 2, 0),
-           (3, 3, 2, 0, 2, 1), (4, 3, 2, 3, 1, 1), (1, 4, 1, 0, 1, 0)]
+CONFIGS = [
+    (4, 4, 2, 1, 1, 0),
+    (3, 3, 2, 1, 1, 0),
+    (3, 3, 2, 1, 1, 1),
+    (2, 3, 1, 0, 1, 0),
+    (3, 3, 1, 0, 2, 0),
+    (3, 3, 2, 0, 2, 1),
+    (4, 3, 2, 3, 1, 1),
+    (1, 4, 1, 0, 1, 0),
+]
 
 
 def example(i, k, seed=2):
@@ -23,8 +32,9 @@ def example(i, k, seed=2):
 
 
 def reference(y, kernel, s, p, d, a):
-    return F.conv_transpose2d(torch.tensor(y)[None, None], torch.tensor(kernel)[None, None], stride=s, padding=p,
-                              output_padding=a, dilation=d)[0, 0].numpy()
+    return F.conv_transpose2d(
+        torch.tensor(y)[None, None], torch.tensor(kernel)[None, None], stride=s, padding=p, output_padding=a, dilation=d
+    )[0, 0].numpy()
 
 
 @pytest.mark.parametrize("i, k, s, p, d, a", CONFIGS)
@@ -62,10 +72,11 @@ def test_canvas_shows_zero_insertion_and_padding(i, k, s, p, d, a):
     shown = padded.kinds != zviz.EMPTY
     shown &= padded.kinds != zviz.CROPPED
     rows, cols = np.nonzero(shown)
-    block = padded.values[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    block = padded.values[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
     np.testing.assert_array_equal(block, expected)
-    assert (padded.kinds == zviz.PADDING).sum() == expected.size - ((padded.kinds == zviz.UNIT)
-                                                                   | (padded.kinds == zviz.INSERTED)).sum()
+    assert (padded.kinds == zviz.PADDING).sum() == expected.size - (
+        (padded.kinds == zviz.UNIT) | (padded.kinds == zviz.INSERTED)
+    ).sum()
     if q < 0:
         assert (padded.kinds == zviz.CROPPED).any()
     np.testing.assert_array_equal(flipped.kernel, kernel[::-1, ::-1])
@@ -113,10 +124,15 @@ def test_static_stages_show_their_step(stage):
     np.testing.assert_array_equal(kernel_shown, kernel[::-1, ::-1] if stage == "flip" else kernel)
 
 
-@pytest.mark.parametrize("i, k, s, p, d, a, pictures", [(3, 3, 2, 1, 1, 1, 4 + 36),
-                                                        # s = 1 inserts nothing: that picture repeats the input
-                                                        # and the GIF shows it once, for twice as long
-                                                        (2, 3, 1, 0, 1, 0, 3 + 16)])
+@pytest.mark.parametrize(
+    "i, k, s, p, d, a, pictures",
+    [
+        (3, 3, 2, 1, 1, 1, 4 + 36),
+        # s = 1 inserts nothing: that picture repeats the input
+        # and the GIF shows it once, for twice as long
+        (2, 3, 1, 0, 1, 0, 3 + 16),
+    ],
+)
 def test_gif_has_every_picture(i, k, s, p, d, a, pictures):
     y, kernel = example(i, k)
     assert reference(y, kernel, s, p, d, a).size == pictures - (4 if s > 1 else 3)

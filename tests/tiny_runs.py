@@ -1,5 +1,6 @@
 """What the trainer, job and registry tests share: a tiny DCGAN, random images in its
 range, a training config around it, and a bounded wait."""
+
 import time
 
 import torch

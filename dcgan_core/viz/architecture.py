@@ -5,6 +5,7 @@ each doubling is visible without 128×128 dwarfing 4×4), its thickness with the
 channels (log₂ C), and it recedes in perspective for the width. Arrows carry
 the layers between two maps ("ConvT 4×4 s2 p1", "BN · ReLU").
 """
+
 from __future__ import annotations
 
 import math
@@ -26,8 +27,16 @@ COLORS = {  # (front, top, side)
     "image": ("#a1d99b", "#c7e9c0", "#74c476"),
     "logit": ("#bcbddc", "#dadaeb", "#9e9ac8"),
 }
-_SHORT = {"BatchNorm2d": "BN", "BatchNorm1d": "BN", "ReLU": "ReLU", "Tanh": "Tanh", "Sigmoid": "Sigmoid",
-          "Flatten": "", "Dropout": "dropout", "Identity": ""}
+_SHORT = {
+    "BatchNorm2d": "BN",
+    "BatchNorm1d": "BN",
+    "ReLU": "ReLU",
+    "Tanh": "Tanh",
+    "Sigmoid": "Sigmoid",
+    "Flatten": "",
+    "Dropout": "dropout",
+    "Identity": "",
+}
 
 
 @dataclass
@@ -74,8 +83,13 @@ def stages_from_rows(rows: list[LayerRow], net: str) -> list[Stage]:
     Flatten/Upsample joined to the layer after them and MaxPool to the convolution before it."""
     if not rows:
         return []
-    stages = [Stage(shape=rows[0].in_shape, role="noise" if net == "G" else "image",
-                    name_key="architecture.fig_noise" if net == "G" else "architecture.fig_image_in")]
+    stages = [
+        Stage(
+            shape=rows[0].in_shape,
+            role="noise" if net == "G" else "image",
+            name_key="architecture.fig_noise" if net == "G" else "architecture.fig_image_in",
+        )
+    ]
     carried: list[LayerRow] = []
     for row in rows:
         changes = row.out_shape != row.in_shape
@@ -106,6 +120,7 @@ def _face(points: list[tuple[float, float]], color: str) -> dict:
 
 def _op_text(rows: list[LayerRow]) -> tuple[str, str]:
     """(the resampling layer(s), the layers that keep the shape), each as short text."""
+
     def resamples(r: LayerRow) -> bool:
         return r.type != "Flatten" and (r.out_shape != r.in_shape or r.type in ("Conv2d", "ConvTranspose2d", "Linear"))
 
@@ -131,8 +146,9 @@ def _hover(stage: Stage, lang: str) -> str:
     return "<br>".join(lines)
 
 
-def architecture_figure(rows: list[LayerRow], net: str, lang: str = "en", height: int | None = None,
-                        orientation: str = "horizontal") -> go.Figure:
+def architecture_figure(
+    rows: list[LayerRow], net: str, lang: str = "en", height: int | None = None, orientation: str = "horizontal"
+) -> go.Figure:
     """Blocks and arrows for a generator ('G') or discriminator ('D') layer table.
 
     "horizontal" reads left to right like the paper's Figure 1; "vertical" reads top to
@@ -146,28 +162,77 @@ def architecture_figure(rows: list[LayerRow], net: str, lang: str = "en", height
         top = max(h / 2 + d * 0.6 for _, h, d in sizes)
         bottom = -max(h / 2 for _, h, _ in sizes)
         x = 0.0
-        for j, (stage, (w, h, d)) in enumerate(zip(stages, sizes)):
+        for j, (stage, (w, h, d)) in enumerate(zip(stages, sizes, strict=False)):
             shapes += _cuboid(x, -h / 2, w, h, d, stage.role)
             centre = x + (w + d * 0.8) / 2
-            annotations.append(dict(x=centre, y=bottom - 0.35, text=f"<b>{format_shape(stage.shape)}</b>",
-                                    showarrow=False, yanchor="top", font=dict(size=14)))
+            annotations.append(
+                dict(
+                    x=centre,
+                    y=bottom - 0.35,
+                    text=f"<b>{format_shape(stage.shape)}</b>",
+                    showarrow=False,
+                    yanchor="top",
+                    font=dict(size=14),
+                )
+            )
             if stage.name_key:
                 anchor = "left" if j == 0 else "right" if j + 1 == len(stages) else "center"
                 label_x = x if j == 0 else x + w + d * 0.8 if j + 1 == len(stages) else centre
-                annotations.append(dict(x=label_x, y=top + 0.4, text=translate(stage.name_key, lang), showarrow=False,
-                                        xanchor=anchor, yanchor="bottom", font=dict(size=13, color="#555")))
-            for values, value in zip(hover, (centre, d * 0.3, _hover(stage, lang))):
+                annotations.append(
+                    dict(
+                        x=label_x,
+                        y=top + 0.4,
+                        text=translate(stage.name_key, lang),
+                        showarrow=False,
+                        xanchor=anchor,
+                        yanchor="bottom",
+                        font=dict(size=13, color="#555"),
+                    )
+                )
+            for values, value in zip(hover, (centre, d * 0.3, _hover(stage, lang)), strict=False):
                 values.append(value)
             if j + 1 < len(stages):
                 start, end = x + w + d * 0.8 + 0.15, x + w + d * 0.8 + GAP - 0.15
-                annotations.append(dict(x=end, y=0, ax=start, ay=0, xref="x", yref="y", axref="x", ayref="y", text="",
-                                        showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.6, arrowcolor="#333"))
+                annotations.append(
+                    dict(
+                        x=end,
+                        y=0,
+                        ax=start,
+                        ay=0,
+                        xref="x",
+                        yref="y",
+                        axref="x",
+                        ayref="y",
+                        text="",
+                        showarrow=True,
+                        arrowhead=2,
+                        arrowsize=1.2,
+                        arrowwidth=1.6,
+                        arrowcolor="#333",
+                    )
+                )
                 main, rest = _op_text(stages[j + 1].rows)
-                annotations.append(dict(x=(start + end) / 2, y=0.2, text=main, showarrow=False, yanchor="bottom",
-                                        font=dict(size=op_font)))
+                annotations.append(
+                    dict(
+                        x=(start + end) / 2,
+                        y=0.2,
+                        text=main,
+                        showarrow=False,
+                        yanchor="bottom",
+                        font=dict(size=op_font),
+                    )
+                )
                 if rest:
-                    annotations.append(dict(x=(start + end) / 2, y=-0.25, text=rest, showarrow=False, yanchor="top",
-                                            font=dict(size=op_font - 1, color="#555")))
+                    annotations.append(
+                        dict(
+                            x=(start + end) / 2,
+                            y=-0.25,
+                            text=rest,
+                            showarrow=False,
+                            yanchor="top",
+                            font=dict(size=op_font - 1, color="#555"),
+                        )
+                    )
             x += w + d * 0.8 + GAP
         x_range, y_range = (-1.2, x - GAP + 1.2), (bottom - 1.6, top + 1.4)
         typical_width = TYPICAL_WIDTH
@@ -176,36 +241,94 @@ def architecture_figure(rows: list[LayerRow], net: str, lang: str = "en", height
         half = max(h / 2 for _, h, _ in sizes)
         depth = max(d * 0.8 for _, _, d in sizes)
         y = 0.0
-        for j, (stage, (w, h, d)) in enumerate(zip(stages, sizes)):
+        for j, (stage, (w, h, d)) in enumerate(zip(stages, sizes, strict=False)):
             y_low = y - w
             shapes += _cuboid(-h / 2, y_low, h, w, d, stage.role)
             middle = y_low + w / 2
-            annotations.append(dict(x=half + depth + 0.4, y=middle + d * 0.3, text=f"<b>{format_shape(stage.shape)}</b>",
-                                    showarrow=False, xanchor="left", font=dict(size=14)))
+            annotations.append(
+                dict(
+                    x=half + depth + 0.4,
+                    y=middle + d * 0.3,
+                    text=f"<b>{format_shape(stage.shape)}</b>",
+                    showarrow=False,
+                    xanchor="left",
+                    font=dict(size=14),
+                )
+            )
             if stage.name_key:
-                annotations.append(dict(x=-half - 0.4, y=middle, text=translate(stage.name_key, lang), showarrow=False,
-                                        xanchor="right", font=dict(size=12, color="#555")))
-            for values, value in zip(hover, (0.0, middle, _hover(stage, lang))):
+                annotations.append(
+                    dict(
+                        x=-half - 0.4,
+                        y=middle,
+                        text=translate(stage.name_key, lang),
+                        showarrow=False,
+                        xanchor="right",
+                        font=dict(size=12, color="#555"),
+                    )
+                )
+            for values, value in zip(hover, (0.0, middle, _hover(stage, lang)), strict=False):
                 values.append(value)
             if j + 1 < len(stages):
                 start, end = y_low - 0.15, y_low - VERTICAL_GAP + 0.15  # to the top face of the next block
-                annotations.append(dict(x=0, y=end, ax=0, ay=start, xref="x", yref="y", axref="x", ayref="y", text="",
-                                        showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.6, arrowcolor="#333"))
+                annotations.append(
+                    dict(
+                        x=0,
+                        y=end,
+                        ax=0,
+                        ay=start,
+                        xref="x",
+                        yref="y",
+                        axref="x",
+                        ayref="y",
+                        text="",
+                        showarrow=True,
+                        arrowhead=2,
+                        arrowsize=1.2,
+                        arrowwidth=1.6,
+                        arrowcolor="#333",
+                    )
+                )
                 main, rest = _op_text(stages[j + 1].rows)
-                text = main.replace("<br>", " ") + (f"<br><span style='color:#555'>{rest.replace('<br>', ' · ')}</span>" if rest else "")
-                annotations.append(dict(x=0.5, y=(start + end) / 2, text=text, showarrow=False, xanchor="left",
-                                        align="left", font=dict(size=12)))
+                text = main.replace("<br>", " ") + (
+                    f"<br><span style='color:#555'>{rest.replace('<br>', ' · ')}</span>" if rest else ""
+                )
+                annotations.append(
+                    dict(
+                        x=0.5,
+                        y=(start + end) / 2,
+                        text=text,
+                        showarrow=False,
+                        xanchor="left",
+                        align="left",
+                        font=dict(size=12),
+                    )
+                )
                 y = y_low - VERTICAL_GAP - sizes[j + 1][2] * 0.6
         x_range, y_range = (-half - 4.5, half + depth + 5.5), (y_low - 0.8, sizes[0][2] * 0.6 + 0.6)
         typical_width = TYPICAL_NARROW_WIDTH
     x_span, y_span = x_range[1] - x_range[0], y_range[1] - y_range[0]
     if height is None:
         height = int(min(max(typical_width * y_span / x_span + 20, 240), 1400))
-    figure = go.Figure(go.Scatter(x=hover[0], y=hover[1], mode="markers", marker=dict(size=28, opacity=0),
-                                  hovertext=hover[2], hoverinfo="text", showlegend=False))
+    figure = go.Figure(
+        go.Scatter(
+            x=hover[0],
+            y=hover[1],
+            mode="markers",
+            marker=dict(size=28, opacity=0),
+            hovertext=hover[2],
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
     figure.update_layout(
-        shapes=shapes, annotations=annotations, height=height, margin=dict(l=10, r=10, t=10, b=10),
-        plot_bgcolor="white", paper_bgcolor="white", dragmode=False, hoverlabel=dict(align="left"),
+        shapes=shapes,
+        annotations=annotations,
+        height=height,
+        margin=dict(l=10, r=10, t=10, b=10),
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        dragmode=False,
+        hoverlabel=dict(align="left"),
     )
     figure.update_xaxes(visible=False, range=list(x_range), fixedrange=True)
     # Horizontal: keep the blocks' proportions. Vertical (phones, all about the same width): fill the box instead,

@@ -1,6 +1,7 @@
 """Figures for the discriminator lesson: the image, activations channel by
 channel, the guided-backprop map and the representation-learning chart.
 Pure functions returning Plotly figures; all visible words come in as arguments."""
+
 from __future__ import annotations
 
 import math
@@ -37,20 +38,28 @@ def image_figure(image, title: str = "", height: int = 260) -> go.Figure:
     if a.ndim == 3 and a.shape[0] == 1:
         a = a[0]
     if a.ndim == 2:
-        trace = go.Heatmap(z=a, colorscale="gray", zmin=-1, zmax=1, showscale=False,
-                           hovertemplate="(%{y}, %{x}): %{z:.2f}<extra></extra>")
+        trace = go.Heatmap(
+            z=a,
+            colorscale="gray",
+            zmin=-1,
+            zmax=1,
+            showscale=False,
+            hovertemplate="(%{y}, %{x}): %{z:.2f}<extra></extra>",
+        )
     else:
         rgb = ((np.clip(a.transpose(1, 2, 0), -1, 1) + 1) * 127.5).round().astype(np.uint8)
         trace = go.Image(z=rgb)
     fig = go.Figure(trace)
-    fig.update_layout(title=dict(text=title, x=0.5, xanchor="center"), height=height,
-                      margin=dict(l=4, r=4, t=36 if title else 4, b=4))
+    fig.update_layout(
+        title=dict(text=title, x=0.5, xanchor="center"), height=height, margin=dict(l=4, r=4, t=36 if title else 4, b=4)
+    )
     _square_axes(fig, 1, 1)
     return fig
 
 
-def activation_figure(activation, channels: list[int], channel_label: str = "channel {c}",
-                      columns: int = 4, height_per_row: int = 180) -> go.Figure:
+def activation_figure(
+    activation, channels: list[int], channel_label: str = "channel {c}", columns: int = 4, height_per_row: int = 180
+) -> go.Figure:
     """Heatmaps of some channels of one layer's output (C, H, W), on one shared colour scale
     so their strengths compare; hover shows each value."""
     a = _array(activation)
@@ -61,14 +70,28 @@ def activation_figure(activation, channels: list[int], channel_label: str = "cha
     low, high = float(chosen.min()), float(chosen.max())
     if high <= low:
         high = low + 1e-6
-    fig = make_subplots(rows=rows, cols=columns, subplot_titles=[channel_label.format(c=c) for c in channels],
-                        horizontal_spacing=0.02, vertical_spacing=0.12 / rows if rows > 1 else 0.05)
+    fig = make_subplots(
+        rows=rows,
+        cols=columns,
+        subplot_titles=[channel_label.format(c=c) for c in channels],
+        horizontal_spacing=0.02,
+        vertical_spacing=0.12 / rows if rows > 1 else 0.05,
+    )
     for k, c in enumerate(channels):
-        fig.add_trace(go.Heatmap(z=a[c], coloraxis="coloraxis",
-                                 hovertemplate=f"{channel_label.format(c=c)}<br>(%{{y}}, %{{x}}): %{{z:.3f}}<extra></extra>"),
-                      row=k // columns + 1, col=k % columns + 1)
-    fig.update_layout(coloraxis=dict(colorscale="Viridis", cmin=low, cmax=high, colorbar=dict(thickness=12, len=0.9)),
-                      height=max(180, rows * height_per_row + 40), margin=dict(l=4, r=4, t=28, b=4))
+        fig.add_trace(
+            go.Heatmap(
+                z=a[c],
+                coloraxis="coloraxis",
+                hovertemplate=f"{channel_label.format(c=c)}<br>(%{{y}}, %{{x}}): %{{z:.3f}}<extra></extra>",
+            ),
+            row=k // columns + 1,
+            col=k % columns + 1,
+        )
+    fig.update_layout(
+        coloraxis=dict(colorscale="Viridis", cmin=low, cmax=high, colorbar=dict(thickness=12, len=0.9)),
+        height=max(180, rows * height_per_row + 40),
+        margin=dict(l=4, r=4, t=28, b=4),
+    )
     fig.update_annotations(font_size=11)
     _square_axes(fig, rows, columns)
     return fig
@@ -82,11 +105,31 @@ def saliency_figure(image, saliency, titles: tuple[str, str, str] = ("", "", "")
     s = _array(saliency)
     limit = float(np.abs(s).max()) or 1.0
     fig = make_subplots(rows=1, cols=3, subplot_titles=list(titles), horizontal_spacing=0.03)
-    fig.add_trace(go.Heatmap(z=a, colorscale="gray", zmin=-1, zmax=1, showscale=False,
-                             hovertemplate="(%{y}, %{x}): %{z:.2f}<extra></extra>"), row=1, col=1)
-    fig.add_trace(go.Heatmap(z=s, colorscale="RdBu", reversescale=True, zmin=-limit, zmax=limit,
-                             colorbar=dict(thickness=12, len=0.9, x=1.0), hovertemplate="(%{y}, %{x}): %{z:.3g}<extra></extra>"),
-                  row=1, col=2)
+    fig.add_trace(
+        go.Heatmap(
+            z=a,
+            colorscale="gray",
+            zmin=-1,
+            zmax=1,
+            showscale=False,
+            hovertemplate="(%{y}, %{x}): %{z:.2f}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Heatmap(
+            z=s,
+            colorscale="RdBu",
+            reversescale=True,
+            zmin=-limit,
+            zmax=limit,
+            colorbar=dict(thickness=12, len=0.9, x=1.0),
+            hovertemplate="(%{y}, %{x}): %{z:.3g}<extra></extra>",
+        ),
+        row=1,
+        col=2,
+    )
     grey = 0.6 * (np.clip(a, -1, 1) + 1) / 2
     positive = np.clip(s, 0, None) / limit
     overlay = np.stack([np.clip(grey + positive, 0, 1), grey, grey], -1)
@@ -97,8 +140,14 @@ def saliency_figure(image, saliency, titles: tuple[str, str, str] = ("", "", "")
     return fig
 
 
-def probe_figure(results: list[dict], names: dict[str, str], x_title: str = "", y_title: str = "",
-                 label_format: str = "{n:,}", height: int = 340) -> go.Figure:
+def probe_figure(
+    results: list[dict],
+    names: dict[str, str],
+    x_title: str = "",
+    y_title: str = "",
+    label_format: str = "{n:,}",
+    height: int = 340,
+) -> go.Figure:
     """Grouped bars: linear-probe test accuracy per label count for the trained D,
     an untrained D and raw pixels; error bars are the spread over repeats.
     ``results`` are ProbeResult.to_dict()s; ``names`` maps 'd'/'random'/'pixel' to legend text."""
@@ -109,15 +158,27 @@ def probe_figure(results: list[dict], names: dict[str, str], x_title: str = "", 
         if not all(acc_key in r for r in results):
             continue
         ys = [r[acc_key] for r in results]
-        fig.add_trace(go.Bar(
-            name=names[key], x=xs, y=ys, marker_color=PROBE_COLOURS[key],
-            error_y=dict(type="data", array=[r.get(std_key, 0.0) for r in results], visible=True),
-            text=[f"{y:.1%}" for y in ys], textposition="inside", insidetextanchor="middle",
-            textfont=dict(color="white"),
-            hovertemplate=f"{names[key]}<br>%{{x}}: %{{y:.2%}}<extra></extra>"))
+        fig.add_trace(
+            go.Bar(
+                name=names[key],
+                x=xs,
+                y=ys,
+                marker_color=PROBE_COLOURS[key],
+                error_y=dict(type="data", array=[r.get(std_key, 0.0) for r in results], visible=True),
+                text=[f"{y:.1%}" for y in ys],
+                textposition="inside",
+                insidetextanchor="middle",
+                textfont=dict(color="white"),
+                hovertemplate=f"{names[key]}<br>%{{x}}: %{{y:.2%}}<extra></extra>",
+            )
+        )
     lowest = min((t.y[i] for t in fig.data for i in range(len(t.y))), default=0.0)
-    fig.update_layout(barmode="group", height=height, margin=dict(l=4, r=4, t=30, b=4),
-                      xaxis=dict(title=x_title, type="category"),
-                      yaxis=dict(title=y_title, tickformat=".0%", range=[max(0.0, lowest - 0.15), 1.02]),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    fig.update_layout(
+        barmode="group",
+        height=height,
+        margin=dict(l=4, r=4, t=30, b=4),
+        xaxis=dict(title=x_title, type="category"),
+        yaxis=dict(title=y_title, tickformat=".0%", range=[max(0.0, lowest - 0.15), 1.02]),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+    )
     return fig

@@ -5,6 +5,7 @@ least MIN_LONG_SIDE pixels, readable on a projector, and each frame carries its
 step as digits below the picture ("3/12", or the training step): a user's machine
 need not have any particular font for that.
 """
+
 from __future__ import annotations
 
 import io
@@ -37,10 +38,15 @@ def grid_image(
             box = (c * cell, r * cell, (c + 1) * cell, (r + 1) * cell)
             draw.rectangle(box, fill=tuple(int(v) for v in fill[r, c]), outline=GRID_LINE)
             if values is not None and np.isfinite(values[r, c]):
-                draw.text(((c + 0.5) * cell, (r + 0.5) * cell), number_format.format(values[r, c]),
-                          fill=(0, 0, 0), font=font, anchor="mm")
+                draw.text(
+                    ((c + 0.5) * cell, (r + 0.5) * cell),
+                    number_format.format(values[r, c]),
+                    fill=(0, 0, 0),
+                    font=font,
+                    anchor="mm",
+                )
     if border is not None:
-        for r, c in zip(*np.nonzero(border)):
+        for r, c in zip(*np.nonzero(border), strict=False):
             draw.rectangle((c * cell, r * cell, (c + 1) * cell, (r + 1) * cell), outline=(0, 0, 0), width=3)
     return image
 
@@ -76,8 +82,12 @@ def with_step_label(image: Image.Image, label: str) -> Image.Image:
     return canvas
 
 
-def gif_bytes(frames: list[Image.Image], duration_ms: int = 600, labels: list[str] | None = None,
-              min_long_side: int = MIN_LONG_SIDE) -> bytes:
+def gif_bytes(
+    frames: list[Image.Image],
+    duration_ms: int = 600,
+    labels: list[str] | None = None,
+    min_long_side: int = MIN_LONG_SIDE,
+) -> bytes:
     """An endlessly looping GIF; frames are padded to a common size, scaled up to a readable
     size and labelled with their step (``labels``; by default "n/N"; an empty list for none)."""
     if not frames:

@@ -1,5 +1,6 @@
 """Pictures for the latent-space lessons: tile mosaics, a clickable sample grid,
 norm plots and walk GIFs. Pure functions: arrays, Plotly figures, bytes."""
+
 from __future__ import annotations
 
 import math
@@ -12,7 +13,14 @@ from PIL import Image
 from dcgan_core.viz.gif import gif_bytes
 
 BACKGROUND = 128  # grey gaps between tiles, visible against black and white digits
-GROUP_COLOURS = {"A": "#e4572e", "B": "#2e86de", "C": "#17a34a", "path": "#f59f00", "corner": "#9b5de5", "sweep": "#e83e8c"}
+GROUP_COLOURS = {
+    "A": "#e4572e",
+    "B": "#2e86de",
+    "C": "#17a34a",
+    "path": "#f59f00",
+    "corner": "#9b5de5",
+    "sweep": "#e83e8c",
+}
 
 
 def to_uint8(images) -> np.ndarray:
@@ -39,9 +47,9 @@ def mosaic(images, ncols: int, padding: int = 2, scale: int = 1, frames: dict[in
         r, c = divmod(i, ncols)
         top, left = padding + r * (h + padding), padding + c * (w + padding)
         if frames and i in frames:
-            colour = [int(frames[i][k:k + 2], 16) for k in (1, 3, 5)]
-            out[top - padding:top + h + padding, left - padding:left + w + padding] = colour
-        out[top:top + h, left:left + w] = tile
+            colour = [int(frames[i][k : k + 2], 16) for k in (1, 3, 5)]
+            out[top - padding : top + h + padding, left - padding : left + w + padding] = colour
+        out[top : top + h, left : left + w] = tile
     if scale > 1:
         out = out.repeat(scale, axis=0).repeat(scale, axis=1)
     return out
@@ -54,8 +62,14 @@ def tile_centres(n: int, ncols: int, tile: int, padding: int = 2) -> tuple[np.nd
     return padding + cols * (tile + padding) + tile / 2, padding + rows * (tile + padding) + tile / 2
 
 
-def picker_figure(images, ncols: int, labels: list[str], marks: dict[int, list[tuple[str, str]]] | None = None,
-                  hover: str = "{label}", height: int | None = None) -> go.Figure:
+def picker_figure(
+    images,
+    ncols: int,
+    labels: list[str],
+    marks: dict[int, list[tuple[str, str]]] | None = None,
+    hover: str = "{label}",
+    height: int | None = None,
+) -> go.Figure:
     """A sample grid to click on: one image trace plus an invisible marker on each tile.
 
     ``marks`` maps a tile index to [(group, badge text)]: each group (a key of
@@ -69,16 +83,32 @@ def picker_figure(images, ncols: int, labels: list[str], marks: dict[int, list[t
     picture = mosaic(images, ncols, padding)
     xs, ys = tile_centres(n, ncols, tile, padding)
     fig = go.Figure(go.Image(z=picture, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(  # the tile numbers, in each tile's top-left corner
-        x=xs - tile / 2 + 0.5, y=ys - tile / 2 + 0.5, mode="text", text=labels, textposition="bottom right",
-        textfont=dict(size=10, color="#ffd43b"), hoverinfo="skip", showlegend=False,
-    ))
-    fig.add_trace(go.Scatter(  # invisible click targets; selection events report their customdata
-        x=xs, y=ys, mode="markers", customdata=list(range(n)),
-        marker=dict(size=max(8, tile // 2), symbol="square", opacity=0.0),
-        selected=dict(marker=dict(opacity=0.0)), unselected=dict(marker=dict(opacity=0.0)),
-        hovertext=[hover.format(label=label) for label in labels], hoverinfo="text", showlegend=False,
-    ))
+    fig.add_trace(
+        go.Scatter(  # the tile numbers, in each tile's top-left corner
+            x=xs - tile / 2 + 0.5,
+            y=ys - tile / 2 + 0.5,
+            mode="text",
+            text=labels,
+            textposition="bottom right",
+            textfont=dict(size=10, color="#ffd43b"),
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(  # invisible click targets; selection events report their customdata
+            x=xs,
+            y=ys,
+            mode="markers",
+            customdata=list(range(n)),
+            marker=dict(size=max(8, tile // 2), symbol="square", opacity=0.0),
+            selected=dict(marker=dict(opacity=0.0)),
+            unselected=dict(marker=dict(opacity=0.0)),
+            hovertext=[hover.format(label=label) for label in labels],
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
     for index, entries in (marks or {}).items():
         if not 0 <= index < n:
             continue
@@ -86,21 +116,47 @@ def picker_figure(images, ncols: int, labels: list[str], marks: dict[int, list[t
         groups = list(dict.fromkeys(group for group, _ in entries))
         for j, group in enumerate(groups):
             inset = 0.5 + 1.5 * j
-            fig.add_shape(type="rect", x0=x - tile / 2 - 1 + inset, x1=x + tile / 2 + 1 - inset,
-                          y0=y - tile / 2 - 1 + inset, y1=y + tile / 2 + 1 - inset,
-                          line=dict(color=GROUP_COLOURS.get(group, "#ffffff"), width=3))
+            fig.add_shape(
+                type="rect",
+                x0=x - tile / 2 - 1 + inset,
+                x1=x + tile / 2 + 1 - inset,
+                y0=y - tile / 2 - 1 + inset,
+                y1=y + tile / 2 + 1 - inset,
+                line=dict(color=GROUP_COLOURS.get(group, "#ffffff"), width=3),
+            )
         badge = " ".join(text for _, text in entries if text)
         if badge:
-            fig.add_annotation(x=x + tile / 2, y=y + tile / 2, text=f"<b>{badge}</b>", showarrow=False,
-                               xanchor="right", yanchor="bottom", font=dict(size=11, color="#ffffff"),
-                               bgcolor=GROUP_COLOURS.get(entries[0][0], "#000000"), borderpad=1)
+            fig.add_annotation(
+                x=x + tile / 2,
+                y=y + tile / 2,
+                text=f"<b>{badge}</b>",
+                showarrow=False,
+                xanchor="right",
+                yanchor="bottom",
+                font=dict(size=11, color="#ffffff"),
+                bgcolor=GROUP_COLOURS.get(entries[0][0], "#000000"),
+                borderpad=1,
+            )
     nrows = math.ceil(n / ncols)
     # Square pixels; spare height or width (narrow phones, wide projectors) goes below and to the right.
-    fig.update_xaxes(visible=False, range=[0, picture.shape[1]], fixedrange=True, constrain="domain", constraintoward="left")
-    fig.update_yaxes(visible=False, range=[picture.shape[0], 0], fixedrange=True, scaleanchor="x",
-                     constrain="domain", constraintoward="top")
-    fig.update_layout(margin=dict(l=0, r=0, t=0, b=0), height=height or int(40 + 560 * nrows / ncols),
-                      dragmode=False, clickmode="event+select", hovermode="closest")
+    fig.update_xaxes(
+        visible=False, range=[0, picture.shape[1]], fixedrange=True, constrain="domain", constraintoward="left"
+    )
+    fig.update_yaxes(
+        visible=False,
+        range=[picture.shape[0], 0],
+        fixedrange=True,
+        scaleanchor="x",
+        constrain="domain",
+        constraintoward="top",
+    )
+    fig.update_layout(
+        margin=dict(l=0, r=0, t=0, b=0),
+        height=height or int(40 + 560 * nrows / ncols),
+        dragmode=False,
+        clickmode="event+select",
+        hovermode="closest",
+    )
     return fig
 
 
@@ -111,15 +167,35 @@ def norms_figure(linear_norms, spherical_norms, nz: int, names: dict[str, str], 
     """
     steps = np.arange(len(linear_norms))
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=steps, y=np.asarray(linear_norms), mode="lines+markers", name=names["linear"],
-                             line=dict(color="#e4572e")))
-    fig.add_trace(go.Scatter(x=steps, y=np.asarray(spherical_norms), mode="lines+markers", name=names["spherical"],
-                             line=dict(color="#2e86de")))
-    fig.add_hline(y=math.sqrt(nz), line=dict(dash="dash", color="#666666"),
-                  annotation_text=names["shell"], annotation_position="bottom right")
+    fig.add_trace(
+        go.Scatter(
+            x=steps, y=np.asarray(linear_norms), mode="lines+markers", name=names["linear"], line=dict(color="#e4572e")
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=steps,
+            y=np.asarray(spherical_norms),
+            mode="lines+markers",
+            name=names["spherical"],
+            line=dict(color="#2e86de"),
+        )
+    )
+    fig.add_hline(
+        y=math.sqrt(nz),
+        line=dict(dash="dash", color="#666666"),
+        annotation_text=names["shell"],
+        annotation_position="bottom right",
+    )
     top = max(float(np.max(linear_norms)), float(np.max(spherical_norms)), math.sqrt(nz)) * 1.08
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=names["x"], yaxis_title=names["y"],
-                      yaxis_range=[0, top], legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=10, b=10),
+        xaxis_title=names["x"],
+        yaxis_title=names["y"],
+        yaxis_range=[0, top],
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
+    )
     return fig
 
 
@@ -129,9 +205,14 @@ def step_change_figure(linear_changes, spherical_changes, names: dict[str, str],
     fig = go.Figure()
     fig.add_trace(go.Bar(x=steps, y=np.asarray(linear_changes), name=names["linear"], marker_color="#e4572e"))
     fig.add_trace(go.Bar(x=steps, y=np.asarray(spherical_changes), name=names["spherical"], marker_color="#2e86de"))
-    fig.update_layout(height=height, barmode="group", margin=dict(l=10, r=10, t=10, b=10),
-                      xaxis_title=names["x"], yaxis_title=names["y"],
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
+    fig.update_layout(
+        height=height,
+        barmode="group",
+        margin=dict(l=10, r=10, t=10, b=10),
+        xaxis_title=names["x"],
+        yaxis_title=names["y"],
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
+    )
     return fig
 
 
@@ -149,7 +230,7 @@ def walk_gif(rows: list, scale: int = 4, duration_ms: int = 120, gap: int = 8) -
         canvas = np.full((h, sum(t.shape[1] for t in tiles) + gap * (len(tiles) - 1), 3), 255, np.uint8)
         x = 0
         for t in tiles:
-            canvas[:, x:x + t.shape[1]] = t
+            canvas[:, x : x + t.shape[1]] = t
             x += t.shape[1] + gap
         frames.append(Image.fromarray(canvas))
     return gif_bytes(frames, duration_ms=duration_ms, labels=[f"{i + 1}/{n}" for i in order])
@@ -159,8 +240,17 @@ def sensitivity_figure(sensitivity, chosen: int, x_title: str, y_title: str, hei
     """One bar per z coordinate: how much the picture changes when only that coordinate moves."""
     values = np.asarray(sensitivity)
     colours = ["#e83e8c" if d == chosen else "#8aa4c8" for d in range(len(values))]
-    fig = go.Figure(go.Bar(x=np.arange(len(values)), y=values, marker_color=colours,
-                           hovertemplate="z[%{x}]: %{y:.3f}<extra></extra>"))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=x_title, yaxis_title=y_title,
-                      bargap=0.1, showlegend=False)
+    fig = go.Figure(
+        go.Bar(
+            x=np.arange(len(values)), y=values, marker_color=colours, hovertemplate="z[%{x}]: %{y:.3f}<extra></extra>"
+        )
+    )
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=10, b=10),
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        bargap=0.1,
+        showlegend=False,
+    )
     return fig

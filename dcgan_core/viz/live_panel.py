@@ -4,6 +4,7 @@ writes and draws them (numbers, sample grids, both charts with the browser's Plo
 It asks for the next state only once the last one has arrived (never a queue of
 requests behind a slow server), at most once per ``interval_ms``.
 """
+
 from __future__ import annotations
 
 import json
@@ -146,15 +147,20 @@ poll();
 """
 
 
-def live_panel_html(base_url: str, lang: str, view: str = "normal", interval_ms: int = 1000,
-                    plotly_url: str = "") -> str:
+def live_panel_html(
+    base_url: str, lang: str, view: str = "normal", interval_ms: int = 1000, plotly_url: str = ""
+) -> str:
     """The panel's page: ``base_url`` is the run's folder as the browser reaches it
     (".../app/static/live/<server>/<run>"), ``plotly_url`` the browser's Plotly bundle."""
     if view not in VIEWS:
         raise ValueError(f"view must be one of {VIEWS}, not {view!r}")
-    attrs = {"data-base": base_url, "data-lang": lang, "data-interval": str(int(interval_ms)),
-             "data-live-state": f"{base_url}/state_{lang}.json"}
-    attr_text = " ".join(f'{name}={json.dumps(value)}' for name, value in attrs.items())
+    attrs = {
+        "data-base": base_url,
+        "data-lang": lang,
+        "data-interval": str(int(interval_ms)),
+        "data-live-state": f"{base_url}/state_{lang}.json",
+    }
+    attr_text = " ".join(f"{name}={json.dumps(value)}" for name, value in attrs.items())
     classes = "projector" if view == "projector" else "normal"
     return f"""<!doctype html><html><head><meta charset="utf-8"><style>{_CSS}</style></head><body>
 <div id="live" class="{classes}" {attr_text}>

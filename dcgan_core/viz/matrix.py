@@ -8,15 +8,15 @@ columns a heatmap is unreadable, so ``sparsity_figure`` draws only where the
 non-zeros are. Every word on a figure comes in through a labels object; this
 module never knows the reader's language.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
-
 from PIL import Image
+from plotly.subplots import make_subplots
 
 from dcgan_core.viz.gif import gif_bytes, grid_image, side_by_side
 
@@ -95,18 +95,31 @@ def row_columns(index, row: int) -> np.ndarray:
     return index.cols[index.rows == row]
 
 
-def window_taps(out_row: int, out_col: int, kernel_size: tuple[int, int], stride: int, padding: int,
-                dilation: int) -> list[tuple[int, int]]:
+def window_taps(
+    out_row: int, out_col: int, kernel_size: tuple[int, int], stride: int, padding: int, dilation: int
+) -> list[tuple[int, int]]:
     """Cells of the padded input that output (out_row, out_col) reads: one per kernel weight."""
     kH, kW = kernel_size
-    return [(out_row * stride + kr * dilation, out_col * stride + kc * dilation)
-            for kr in range(kH) for kc in range(kW)]
+    return [
+        (out_row * stride + kr * dilation, out_col * stride + kc * dilation) for kr in range(kH) for kc in range(kW)
+    ]
 
 
-def _outline(xref: str, yref: str, r: int, c: int, colour: str = OUTLINE, width: float = 3, h: int = 1,
-             w: int = 1) -> dict:
-    return dict(type="rect", xref=xref, yref=yref, x0=c - 0.5, x1=c + w - 0.5, y0=r - 0.5, y1=r + h - 0.5,
-                line=dict(color=colour, width=width), fillcolor="rgba(0,0,0,0)", layer="above")
+def _outline(
+    xref: str, yref: str, r: int, c: int, colour: str = OUTLINE, width: float = 3, h: int = 1, w: int = 1
+) -> dict:
+    return dict(
+        type="rect",
+        xref=xref,
+        yref=yref,
+        x0=c - 0.5,
+        x1=c + w - 0.5,
+        y0=r - 0.5,
+        y1=r + h - 0.5,
+        line=dict(color=colour, width=width),
+        fillcolor="rgba(0,0,0,0)",
+        layer="above",
+    )
 
 
 def _symmetric_range(values: np.ndarray) -> float:
@@ -167,12 +180,31 @@ def matrix_figure(
 
     matrix_traces = [
         # the value trace on top answers hovers over every cell, gaps included
-        go.Heatmap(z=zeros, colorscale=[[0, ZERO_COLOUR], [1, ZERO_COLOUR]], showscale=False, xgap=1, ygap=1,
-                   hoverinfo="skip", name=labels.structural_zero),
-        go.Heatmap(z=values, colorscale=VALUE_SCALE, zmin=-limit, zmax=limit, showscale=False, xgap=1, ygap=1,
-                   text=text if show_text else None, texttemplate="%{text}" if show_text else None,
-                   textfont=dict(size=11 if n <= 20 else 9), customdata=hover, hoverongaps=True,
-                   hovertemplate="%{customdata}<extra></extra>", name=labels.matrix),
+        go.Heatmap(
+            z=zeros,
+            colorscale=[[0, ZERO_COLOUR], [1, ZERO_COLOUR]],
+            showscale=False,
+            xgap=1,
+            ygap=1,
+            hoverinfo="skip",
+            name=labels.structural_zero,
+        ),
+        go.Heatmap(
+            z=values,
+            colorscale=VALUE_SCALE,
+            zmin=-limit,
+            zmax=limit,
+            showscale=False,
+            xgap=1,
+            ygap=1,
+            text=text if show_text else None,
+            texttemplate="%{text}" if show_text else None,
+            textfont=dict(size=11 if n <= 20 else 9),
+            customdata=hover,
+            hoverongaps=True,
+            hovertemplate="%{customdata}<extra></extra>",
+            name=labels.matrix,
+        ),
     ]
     if vector is None:
         fig = go.Figure(matrix_traces)
@@ -185,35 +217,97 @@ def matrix_figure(
         if highlight_row is not None:
             touched[structural[highlight_row]] = 1
             produced[highlight_row] = 1
-        fig = make_subplots(rows=2, cols=2, shared_xaxes="columns", shared_yaxes="rows",
-                            column_widths=[n, max(1.5, n / 12)], row_heights=[1.2, m],
-                            horizontal_spacing=0.02, vertical_spacing=0.02)
+        fig = make_subplots(
+            rows=2,
+            cols=2,
+            shared_xaxes="columns",
+            shared_yaxes="rows",
+            column_widths=[n, max(1.5, n / 12)],
+            row_heights=[1.2, m],
+            horizontal_spacing=0.02,
+            vertical_spacing=0.02,
+        )
         for trace in matrix_traces:
             fig.add_trace(trace, row=2, col=1)
         vector_text = [[number(v) for v in vector]] if show_text else None
-        fig.add_trace(go.Heatmap(
-            z=[touched], colorscale=VECTOR_SCALE, zmin=0, zmax=1, showscale=False, xgap=1, ygap=1,
-            text=vector_text, texttemplate="%{text}" if show_text else None,
-            customdata=[[f"{labels.vector}[{j}] = {number(v)}<br>{labels.col_cell} {cell_name(j, col_width)}"
-                         for j, v in enumerate(vector)]],
-            hovertemplate="%{customdata}<extra></extra>", name=labels.vector), row=1, col=1)
-        fig.add_trace(go.Heatmap(
-            z=produced[:, None], colorscale=VECTOR_SCALE, zmin=0, zmax=1, showscale=False, xgap=1, ygap=1,
-            text=[[number(v)] for v in result] if m <= HEATMAP_LIMIT * 4 // 3 else None,
-            texttemplate="%{text}", customdata=[[f"{labels.result}[{i}] = {number(v)}<br>{labels.row_cell} "
-                                                 f"{cell_name(i, row_width)}"] for i, v in enumerate(result)],
-            hovertemplate="%{customdata}<extra></extra>", name=labels.result), row=2, col=2)
+        fig.add_trace(
+            go.Heatmap(
+                z=[touched],
+                colorscale=VECTOR_SCALE,
+                zmin=0,
+                zmax=1,
+                showscale=False,
+                xgap=1,
+                ygap=1,
+                text=vector_text,
+                texttemplate="%{text}" if show_text else None,
+                customdata=[
+                    [
+                        f"{labels.vector}[{j}] = {number(v)}<br>{labels.col_cell} {cell_name(j, col_width)}"
+                        for j, v in enumerate(vector)
+                    ]
+                ],
+                hovertemplate="%{customdata}<extra></extra>",
+                name=labels.vector,
+            ),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Heatmap(
+                z=produced[:, None],
+                colorscale=VECTOR_SCALE,
+                zmin=0,
+                zmax=1,
+                showscale=False,
+                xgap=1,
+                ygap=1,
+                text=[[number(v)] for v in result] if m <= HEATMAP_LIMIT * 4 // 3 else None,
+                texttemplate="%{text}",
+                customdata=[
+                    [f"{labels.result}[{i}] = {number(v)}<br>{labels.row_cell} {cell_name(i, row_width)}"]
+                    for i, v in enumerate(result)
+                ],
+                hovertemplate="%{customdata}<extra></extra>",
+                name=labels.result,
+            ),
+            row=2,
+            col=2,
+        )
         fig.update_yaxes(visible=False, row=1, col=1)
         fig.update_xaxes(visible=False, row=2, col=2)
         fig.update_xaxes(visible=False, row=1, col=2)
         fig.update_yaxes(visible=False, row=1, col=2)
-        fig.update_xaxes(side="top", row=1, col=1, tickvals=list(range(n)) if n <= 24 else None,
-                         ticktext=[cell_name(j, col_width) for j in range(n)] if n <= 24 else None,
-                         tickangle=-90, tickfont=dict(size=9), showticklabels=n <= 24)
-        fig.add_annotation(text=f"<b>{labels.vector}ᵀ</b>", xref="x domain", yref="y domain", x=-0.005, y=0.5,
-                           xanchor="right", showarrow=False, font=dict(size=15))
-        fig.add_annotation(text=f"<b>{labels.result} = {labels.matrix}·{labels.vector}</b>", xref="x4 domain",
-                           yref="y3 domain", x=0.5, y=1.0, yanchor="bottom", showarrow=False, font=dict(size=13))
+        fig.update_xaxes(
+            side="top",
+            row=1,
+            col=1,
+            tickvals=list(range(n)) if n <= 24 else None,
+            ticktext=[cell_name(j, col_width) for j in range(n)] if n <= 24 else None,
+            tickangle=-90,
+            tickfont=dict(size=9),
+            showticklabels=n <= 24,
+        )
+        fig.add_annotation(
+            text=f"<b>{labels.vector}ᵀ</b>",
+            xref="x domain",
+            yref="y domain",
+            x=-0.005,
+            y=0.5,
+            xanchor="right",
+            showarrow=False,
+            font=dict(size=15),
+        )
+        fig.add_annotation(
+            text=f"<b>{labels.result} = {labels.matrix}·{labels.vector}</b>",
+            xref="x4 domain",
+            yref="y3 domain",
+            x=0.5,
+            y=1.0,
+            yanchor="bottom",
+            showarrow=False,
+            font=dict(size=13),
+        )
         fig.update_yaxes(autorange="reversed", row=2, col=2)
         fig.update_xaxes(range=[-0.5, n - 0.5], row=1, col=1)
         matrix_axes = ("x3", "y3")
@@ -225,22 +319,32 @@ def matrix_figure(
     matrix_x = "xaxis" + matrix_axes[0][1:]
     matrix_y = "yaxis" + matrix_axes[1][1:]
     fig.layout[matrix_y].update(
-        autorange="reversed", title=dict(text=labels.row_cell, font=dict(size=12)),
+        autorange="reversed",
+        title=dict(text=labels.row_cell, font=dict(size=12)),
         tickvals=list(range(m)) if m <= 24 else None,
-        ticktext=[cell_name(i, row_width) for i in range(m)] if m <= 24 else None, tickfont=dict(size=9))
-    fig.layout[matrix_x].update(title=dict(text=labels.col_cell, font=dict(size=12)),
-                                showticklabels=vector is None and n <= 24, range=[-0.5, n - 0.5])
+        ticktext=[cell_name(i, row_width) for i in range(m)] if m <= 24 else None,
+        tickfont=dict(size=9),
+    )
+    fig.layout[matrix_x].update(
+        title=dict(text=labels.col_cell, font=dict(size=12)),
+        showticklabels=vector is None and n <= 24,
+        range=[-0.5, n - 0.5],
+    )
     if highlight_row is not None:
         fig.add_shape(_outline(matrix_axes[0], matrix_axes[1], highlight_row, 0, w=n))
     cell_px = int(np.clip(520 / (m + 1.2), 16, 44))
-    fig.update_layout(height=int((m + (1.2 if vector is not None else 0)) * cell_px + 150),
-                      margin=dict(l=70, r=10, t=90 if vector is not None and n <= 24 else 40, b=50),
-                      plot_bgcolor="white", hoverlabel=dict(align="left"))
+    fig.update_layout(
+        height=int((m + (1.2 if vector is not None else 0)) * cell_px + 150),
+        margin=dict(l=70, r=10, t=90 if vector is not None and n <= 24 else 40, b=50),
+        plot_bgcolor="white",
+        hoverlabel=dict(align="left"),
+    )
     return fig
 
 
-def sparsity_figure(C, highlight_row: int | None = None, labels: MatrixLabels | None = None,
-                    transpose: bool = False) -> go.Figure:
+def sparsity_figure(
+    C, highlight_row: int | None = None, labels: MatrixLabels | None = None, transpose: bool = False
+) -> go.Figure:
     """Where the non-zeros of C are (a "spy" plot), for matrices too big to read as numbers.
 
     ``C`` is a ``ConvMatrixIndex`` or a torch sparse matrix.
@@ -258,21 +362,58 @@ def sparsity_figure(C, highlight_row: int | None = None, labels: MatrixLabels | 
     marker = float(np.clip(560 / max(m, n), 1.5, 10))
     chosen = rows == highlight_row if highlight_row is not None else np.zeros(len(rows), bool)
     fig = go.Figure()
-    fig.add_trace(go.Scattergl(x=cols[~chosen], y=rows[~chosen], mode="markers", name=labels.matrix,
-                               marker=dict(symbol="square", size=marker, color="#4a6fa5"),
-                               hovertemplate=f"{labels.matrix}[%{{y}}, %{{x}}] ≠ 0<extra></extra>"))
+    fig.add_trace(
+        go.Scattergl(
+            x=cols[~chosen],
+            y=rows[~chosen],
+            mode="markers",
+            name=labels.matrix,
+            marker=dict(symbol="square", size=marker, color="#4a6fa5"),
+            hovertemplate=f"{labels.matrix}[%{{y}}, %{{x}}] ≠ 0<extra></extra>",
+        )
+    )
     if chosen.any():
-        fig.add_trace(go.Scattergl(x=cols[chosen], y=rows[chosen], mode="markers", name=labels.row_cell,
-                                   marker=dict(symbol="square", size=max(marker, 5), color="#e8590c"),
-                                   hovertemplate=f"{labels.matrix}[%{{y}}, %{{x}}] ≠ 0<extra></extra>"))
-        fig.add_shape(type="rect", x0=-0.5, x1=n - 0.5, y0=highlight_row - 0.5, y1=highlight_row + 0.5,
-                      line=dict(color="#e8590c", width=1), fillcolor="rgba(232,89,12,0.12)")
-    fig.update_xaxes(range=[-0.5, n - 0.5], side="top", title=dict(text=labels.col_cell, font=dict(size=12)),
-                     showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(range=[m - 0.5, -0.5], title=dict(text=labels.row_cell, font=dict(size=12)),
-                     showgrid=False, zeroline=False, scaleanchor="x", constrain="domain")
-    fig.update_layout(height=int(np.clip(700 * m / n, 260, 760)), showlegend=False, plot_bgcolor="#fbfbfd",
-                      margin=dict(l=60, r=10, t=50, b=10))
+        fig.add_trace(
+            go.Scattergl(
+                x=cols[chosen],
+                y=rows[chosen],
+                mode="markers",
+                name=labels.row_cell,
+                marker=dict(symbol="square", size=max(marker, 5), color="#e8590c"),
+                hovertemplate=f"{labels.matrix}[%{{y}}, %{{x}}] ≠ 0<extra></extra>",
+            )
+        )
+        fig.add_shape(
+            type="rect",
+            x0=-0.5,
+            x1=n - 0.5,
+            y0=highlight_row - 0.5,
+            y1=highlight_row + 0.5,
+            line=dict(color="#e8590c", width=1),
+            fillcolor="rgba(232,89,12,0.12)",
+        )
+    fig.update_xaxes(
+        range=[-0.5, n - 0.5],
+        side="top",
+        title=dict(text=labels.col_cell, font=dict(size=12)),
+        showgrid=False,
+        zeroline=False,
+        constrain="domain",
+    )
+    fig.update_yaxes(
+        range=[m - 0.5, -0.5],
+        title=dict(text=labels.row_cell, font=dict(size=12)),
+        showgrid=False,
+        zeroline=False,
+        scaleanchor="x",
+        constrain="domain",
+    )
+    fig.update_layout(
+        height=int(np.clip(700 * m / n, 260, 760)),
+        showlegend=False,
+        plot_bgcolor="#fbfbfd",
+        margin=dict(l=60, r=10, t=50, b=10),
+    )
     return fig
 
 
@@ -299,13 +440,13 @@ def grid_figure(
     pH, pW = padding if isinstance(padding, tuple) else (padding, padding)
     H, W = values.shape
     full = np.full((H + 2 * pH, W + 2 * pW), np.nan)
-    full[pH:pH + H, pW:pW + W] = values
+    full[pH : pH + H, pW : pW + W] = values
     pad_mask = np.ones(full.shape, bool)
-    pad_mask[pH:pH + H, pW:pW + W] = False
+    pad_mask[pH : pH + H, pW : pW + W] = False
     if text is None:
         text = np.vectorize(number, otypes=[object])(values) if values.size else np.empty((H, W), object)
     full_text = np.full(full.shape, "0", dtype=object)
-    full_text[pH:pH + H, pW:pW + W] = text
+    full_text[pH : pH + H, pW : pW + W] = text
     hover = np.empty(full.shape, dtype=object)
     for r in range(full.shape[0]):
         for c in range(full.shape[1]):
@@ -316,37 +457,69 @@ def grid_figure(
     limit = value_range or _symmetric_range(values)
     big = max(full.shape) > 16
     fig = go.Figure()
-    fig.add_trace(go.Heatmap(z=np.where(pad_mask, 0.0, np.nan), colorscale=[[0, PADDING_COLOUR], [1, PADDING_COLOUR]],
-                             showscale=False, xgap=1, ygap=1, text=None if big else np.where(pad_mask, "0", ""),
-                             texttemplate=None if big else "%{text}", textfont=dict(color="#7a808a"),
-                             hoverinfo="skip"))
-    fig.add_trace(go.Heatmap(z=np.where(pad_mask, np.nan, full), colorscale=VALUE_SCALE, zmin=-limit, zmax=limit,
-                             showscale=False, xgap=1, ygap=1, text=None if big else full_text,
-                             texttemplate=None if big else "%{text}", customdata=hover, hoverongaps=True,
-                             hovertemplate="%{customdata}<extra></extra>"))
+    fig.add_trace(
+        go.Heatmap(
+            z=np.where(pad_mask, 0.0, np.nan),
+            colorscale=[[0, PADDING_COLOUR], [1, PADDING_COLOUR]],
+            showscale=False,
+            xgap=1,
+            ygap=1,
+            text=None if big else np.where(pad_mask, "0", ""),
+            texttemplate=None if big else "%{text}",
+            textfont=dict(color="#7a808a"),
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Heatmap(
+            z=np.where(pad_mask, np.nan, full),
+            colorscale=VALUE_SCALE,
+            zmin=-limit,
+            zmax=limit,
+            showscale=False,
+            xgap=1,
+            ygap=1,
+            text=None if big else full_text,
+            texttemplate=None if big else "%{text}",
+            customdata=hover,
+            hoverongaps=True,
+            hovertemplate="%{customdata}<extra></extra>",
+        )
+    )
     if clickable:
         rr, cc = np.mgrid[0:H, 0:W]
-        fig.add_trace(go.Scatter(x=(cc + pW).ravel(), y=(rr + pH).ravel(), mode="markers",
-                                 marker=dict(symbol="square", size=max(6, 240 // max(H, W)), color="rgba(0,0,0,0)"),
-                                 hovertext=[hover[r + pH, c + pW] for r, c in zip(rr.ravel(), cc.ravel())],
-                                 hoverinfo="text", showlegend=False))
+        fig.add_trace(
+            go.Scatter(
+                x=(cc + pW).ravel(),
+                y=(rr + pH).ravel(),
+                mode="markers",
+                marker=dict(symbol="square", size=max(6, 240 // max(H, W)), color="rgba(0,0,0,0)"),
+                hovertext=[hover[r + pH, c + pW] for r, c in zip(rr.ravel(), cc.ravel(), strict=False)],
+                hoverinfo="text",
+                showlegend=False,
+            )
+        )
     for r, c in outlined or []:
         fig.add_shape(_outline("x", "y", r, c, width=2.5))
     rows, cols = full.shape
     cell_px = int(np.clip(300 / max(rows, cols), 10, max_cell_px))
     fig.update_xaxes(visible=False, range=[-0.5, cols - 0.5], constrain="domain")
     fig.update_yaxes(visible=False, range=[rows - 0.5, -0.5], scaleanchor="x", constrain="domain")
-    fig.update_layout(height=rows * cell_px + (70 if labels.title else 30), plot_bgcolor="white",
-                      margin=dict(l=5, r=5, t=40 if labels.title else 5, b=5),
-                      title=dict(text=labels.title, font=dict(size=14), x=0.5, xanchor="center"),
-                      dragmode=False, clickmode="event+select" if clickable else "event")
+    fig.update_layout(
+        height=rows * cell_px + (70 if labels.title else 30),
+        plot_bgcolor="white",
+        margin=dict(l=5, r=5, t=40 if labels.title else 5, b=5),
+        title=dict(text=labels.title, font=dict(size=14), x=0.5, xanchor="center"),
+        dragmode=False,
+        clickmode="event+select" if clickable else "event",
+    )
     return fig
 
 
 def _cell_colours(values: np.ndarray, limit: float) -> np.ndarray:
     """(H, W, 3) uint8 colours for values on VALUE_SCALE; NaN cells white."""
     stops = np.array([s for s, _ in VALUE_SCALE])
-    rgb = np.array([[int(h[i:i + 2], 16) for i in (1, 3, 5)] for _, h in VALUE_SCALE], dtype=float)
+    rgb = np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for _, h in VALUE_SCALE], dtype=float)
     t = np.clip((np.nan_to_num(values) / limit + 1) / 2, 0, 1)
     out = np.stack([np.interp(t, stops, rgb[:, ch]) for ch in range(3)], axis=-1)
     out[~np.isfinite(values)] = 255
@@ -354,7 +527,7 @@ def _cell_colours(values: np.ndarray, limit: float) -> np.ndarray:
 
 
 def _hex(colour: str) -> tuple[int, int, int]:
-    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
 
 
 def frame_units(m: int, max_frames: int = 64) -> list[int]:
@@ -381,8 +554,16 @@ def _panel(values, fill: np.ndarray, cell: int, border: np.ndarray | None = None
     return image.resize(size, resample)
 
 
-def conv_matrix_gif(index, kernel: np.ndarray, x: np.ndarray, stride: int = 1, padding: int = 0,
-                    dilation: int = 1, max_frames: int = 64, duration_ms: int = 700) -> bytes:
+def conv_matrix_gif(
+    index,
+    kernel: np.ndarray,
+    x: np.ndarray,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+    max_frames: int = 64,
+    duration_ms: int = 700,
+) -> bytes:
     """One frame per output unit: the kernel's window on the padded input,
     C with that row lit, and the output filling in. Numbers only, no words."""
     kernel = np.asarray(kernel, dtype=float)
@@ -412,10 +593,10 @@ def conv_matrix_gif(index, kernel: np.ndarray, x: np.ndarray, stride: int = 1, p
     for step in frame_units(index.shape[0], max_frames):
         out_r, out_c = divmod(step, oW)
         padded = np.zeros((H + 2 * padding, W + 2 * padding))
-        padded[padding:padding + H, padding:padding + W] = x
+        padded[padding : padding + H, padding : padding + W] = x
         fill = _cell_colours(padded, limit_x)
-        fill[:padding], fill[padding + H:] = _hex(PADDING_COLOUR), _hex(PADDING_COLOUR)
-        fill[:, :padding], fill[:, padding + W:] = _hex(PADDING_COLOUR), _hex(PADDING_COLOUR)
+        fill[:padding], fill[padding + H :] = _hex(PADDING_COLOUR), _hex(PADDING_COLOUR)
+        fill[:, :padding], fill[:, padding + W :] = _hex(PADDING_COLOUR), _hex(PADDING_COLOUR)
         border = np.zeros(padded.shape, bool)
         for r, c in window_taps(out_r, out_c, (kH, kW), stride, padding, dilation):
             border[r, c] = True
@@ -436,7 +617,7 @@ def conv_matrix_gif(index, kernel: np.ndarray, x: np.ndarray, stride: int = 1, p
             panel_c = Image.fromarray(np.repeat(np.repeat(picture, blow_up, axis=0), blow_up, axis=1))
 
         shown = np.full(oH * oW, np.nan)
-        shown[:step + 1] = y[:step + 1]
+        shown[: step + 1] = y[: step + 1]
         out_fill = _cell_colours(shown.reshape(oH, oW), limit_y)
         out_border = np.zeros((oH, oW), bool)
         out_border[out_r, out_c] = True
@@ -463,8 +644,9 @@ def example_values(shape: tuple[int, ...], seed: int, integers: bool = True, kin
     return np.round(rng.uniform(-2, 2, size=shape), 1)
 
 
-def row_expression(index, kernel: np.ndarray, vector: np.ndarray, row: int, max_lines: int = 4,
-                   vector_name: str = "x") -> tuple[list[str], list[str], float]:
+def row_expression(
+    index, kernel: np.ndarray, vector: np.ndarray, row: int, max_lines: int = 4, vector_name: str = "x"
+) -> tuple[list[str], list[str], float]:
     """Row ``row`` of C times the vector as LaTeX lines, one per kernel row:
     (terms with symbols, the same terms with numbers, value). Past
     ``max_lines`` kernel rows the lines end in ⋯; the value is always the full sum."""
@@ -486,8 +668,8 @@ def row_expression(index, kernel: np.ndarray, vector: np.ndarray, row: int, max_
     symbol_lines = [" + ".join(symbols[kr]) for kr in sorted(symbols)]
     number_lines = [" + ".join(numbers[kr]) for kr in sorted(numbers)]
     if len(symbol_lines) > max_lines:
-        symbol_lines = symbol_lines[:max_lines - 1] + [r"\cdots"]
-        number_lines = number_lines[:max_lines - 1] + [r"\cdots"]
+        symbol_lines = symbol_lines[: max_lines - 1] + [r"\cdots"]
+        number_lines = number_lines[: max_lines - 1] + [r"\cdots"]
     return symbol_lines, number_lines, total
 
 

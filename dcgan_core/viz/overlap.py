@@ -6,11 +6,11 @@ PyTorch): the reference that ``dcgan_core.checkerboard.overlap_counts`` (which
 runs conv_transpose in PyTorch) is checked against. The rest turns counts and
 upsampled images into Plotly figures and GIF bytes; text comes in as arguments.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
@@ -42,8 +42,8 @@ def _paint(values: np.ndarray, k: int, s: int) -> np.ndarray:
 
 def centre_crop(counts: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """The middle ``shape`` part of ``counts`` (equal margins on each side)."""
-    margins = [(full - part) // 2 for full, part in zip(counts.shape, shape)]
-    return counts[tuple(slice(m, m + part) for m, part in zip(margins, shape))]
+    margins = [(full - part) // 2 for full, part in zip(counts.shape, shape, strict=False)]
+    return counts[tuple(slice(m, m + part) for m, part in zip(margins, shape, strict=False))]
 
 
 def pattern_period(counts_1d: np.ndarray) -> int:
@@ -94,25 +94,27 @@ def upsampling_code(k: int, s: int, size: int = 16) -> str:
     """Both upsampling routes as nn layers, with the shapes for a size × size input."""
     args = deconv_layer_args(k, s)
     deconv_out = conv_transpose_output_size(size, k, s, args["padding"], 1, args["output_padding"])
-    return "\n".join([
-        "import torch",
-        "from torch import nn",
-        "",
-        "C = 64",
-        f"x = torch.randn(1, C, {size}, {size})",
-        "",
-        "# 1. transposed convolution (\"deconvolution\")",
-        f"deconv = nn.ConvTranspose2d(C, C, kernel_size={k}, stride={s}, padding={args['padding']}, "
-        f"output_padding={args['output_padding']})",
-        f"deconv(x).shape  # torch.Size([1, 64, {deconv_out}, {deconv_out}])",
-        "",
-        "# 2. resize, then convolve (Odena, Dumoulin & Olah 2016)",
-        "resize_conv = nn.Sequential(",
-        f"    nn.Upsample(scale_factor={s}, mode=\"nearest\"),",
-        f"    nn.Conv2d(C, C, kernel_size={k}, padding=\"same\", padding_mode=\"replicate\"),",
-        ")",
-        f"resize_conv(x).shape  # torch.Size([1, 64, {size * s}, {size * s}])",
-    ])
+    return "\n".join(
+        [
+            "import torch",
+            "from torch import nn",
+            "",
+            "C = 64",
+            f"x = torch.randn(1, C, {size}, {size})",
+            "",
+            '# 1. transposed convolution ("deconvolution")',
+            f"deconv = nn.ConvTranspose2d(C, C, kernel_size={k}, stride={s}, padding={args['padding']}, "
+            f"output_padding={args['output_padding']})",
+            f"deconv(x).shape  # torch.Size([1, 64, {deconv_out}, {deconv_out}])",
+            "",
+            "# 2. resize, then convolve (Odena, Dumoulin & Olah 2016)",
+            "resize_conv = nn.Sequential(",
+            f'    nn.Upsample(scale_factor={s}, mode="nearest"),',
+            f'    nn.Conv2d(C, C, kernel_size={k}, padding="same", padding_mode="replicate"),',
+            ")",
+            f"resize_conv(x).shape  # torch.Size([1, 64, {size * s}, {size * s}])",
+        ]
+    )
 
 
 def pytorch_resize_conv(image: np.ndarray, scale: int, k: int, mode: str = "nearest") -> np.ndarray:
@@ -147,29 +149,47 @@ def overlap_figure(counts: np.ndarray, labels: OverlapLabels = OverlapLabels()) 
     counts = np.asarray(counts)
     high = int(counts.max())
     if counts.ndim == 1:
-        fig = go.Figure(go.Bar(
-            x=np.arange(len(counts)), y=counts, text=counts, textposition="outside",
-            marker=dict(color=counts, colorscale=COUNT_COLORSCALE, cmin=0, cmax=max(high, 1)),
-            hovertemplate=f"{labels.position} %{{x}}<br>{labels.count}: %{{y}}<extra></extra>",
-        ))
-        fig.update_layout(height=320, yaxis=dict(title=labels.count, range=[0, high * 1.25 + 0.5]),
-                          xaxis=dict(title=labels.position, dtick=1 if len(counts) <= 40 else None))
+        fig = go.Figure(
+            go.Bar(
+                x=np.arange(len(counts)),
+                y=counts,
+                text=counts,
+                textposition="outside",
+                marker=dict(color=counts, colorscale=COUNT_COLORSCALE, cmin=0, cmax=max(high, 1)),
+                hovertemplate=f"{labels.position} %{{x}}<br>{labels.count}: %{{y}}<extra></extra>",
+            )
+        )
+        fig.update_layout(
+            height=320,
+            yaxis=dict(title=labels.count, range=[0, high * 1.25 + 0.5]),
+            xaxis=dict(title=labels.position, dtick=1 if len(counts) <= 40 else None),
+        )
     else:
         n = counts.shape[0]
-        fig = go.Figure(go.Heatmap(
-            z=counts, zmin=0, zmax=max(high, 1), colorscale=COUNT_COLORSCALE, xgap=1, ygap=1,
-            texttemplate="%{z}" if n <= 40 else None, textfont=dict(size=12 if n <= 20 else 9),
-            showscale=False,  # every cell carries its number
-            hovertemplate=f"{labels.position} [%{{y}}, %{{x}}]<br>{labels.count}: %{{z}}<extra></extra>",
-        ))
+        fig = go.Figure(
+            go.Heatmap(
+                z=counts,
+                zmin=0,
+                zmax=max(high, 1),
+                colorscale=COUNT_COLORSCALE,
+                xgap=1,
+                ygap=1,
+                texttemplate="%{z}" if n <= 40 else None,
+                textfont=dict(size=12 if n <= 20 else 9),
+                showscale=False,  # every cell carries its number
+                hovertemplate=f"{labels.position} [%{{y}}, %{{x}}]<br>{labels.count}: %{{z}}<extra></extra>",
+            )
+        )
         fig.update_layout(
             height=int(min(680, max(360, 34 * n + 80))),
             yaxis=dict(autorange="reversed", scaleanchor="x", constrain="domain", visible=False),
             xaxis=dict(constrain="domain", visible=False),
         )
-    fig.update_layout(title=dict(text=labels.title, x=0.5, xanchor="center") if labels.title else None,
-                      margin=dict(l=10, r=10, t=40 if labels.title else 10, b=10),
-                      plot_bgcolor="rgba(0,0,0,0)")
+    fig.update_layout(
+        title=dict(text=labels.title, x=0.5, xanchor="center") if labels.title else None,
+        margin=dict(l=10, r=10, t=40 if labels.title else 10, b=10),
+        plot_bgcolor="rgba(0,0,0,0)",
+    )
     return fig
 
 
@@ -181,8 +201,9 @@ def _stamp_outline(unit: tuple[int, ...], k: int, s: int) -> tuple[list, list]:
     return [left, left + k, left + k, left, left], [top, top, top + k, top + k, top]
 
 
-def buildup_figure(k: int, s: int, input_size: int, dims: int = 2, labels: OverlapLabels = OverlapLabels(),
-                   frame_ms: int = 500) -> go.Figure:
+def buildup_figure(
+    k: int, s: int, input_size: int, dims: int = 2, labels: OverlapLabels = OverlapLabels(), frame_ms: int = 500
+) -> go.Figure:
     """The stamps of one layer added one input unit at a time, as Plotly frames;
     the newest stamp is outlined in red."""
     steps = stamp_buildup(k, s, input_size, dims)
@@ -192,8 +213,13 @@ def buildup_figure(k: int, s: int, input_size: int, dims: int = 2, labels: Overl
     def traces(unit, counts):
         xs, ys = _stamp_outline(unit, k, s)
         if dims == 1:
-            bar = dict(type="bar", x=list(range(len(counts))), y=counts.tolist(),
-                       text=[str(c) if c else "" for c in counts.tolist()], textposition="outside")
+            bar = dict(
+                type="bar",
+                x=list(range(len(counts))),
+                y=counts.tolist(),
+                text=[str(c) if c else "" for c in counts.tolist()],
+                textposition="outside",
+            )
             return [bar, dict(type="scatter", x=xs, y=[v * (top + 0.5) for v in ys])]
         z = np.where(counts > 0, counts, None).tolist()  # no cell (the grey background) until a stamp lands
         return [dict(type="heatmap", z=z), dict(type="scatter", x=xs, y=ys)]
@@ -202,27 +228,57 @@ def buildup_figure(k: int, s: int, input_size: int, dims: int = 2, labels: Overl
     if dims == 1:
         base = go.Bar(first[0] | dict(marker=dict(color="#4f8fd1"), hoverinfo="skip"))
     else:
-        base = go.Heatmap(first[0] | dict(zmin=0, zmax=max(top, 1), colorscale=COUNT_COLORSCALE, xgap=1, ygap=1,
-                                          texttemplate="%{z}", showscale=False, hoverinfo="skip"))
+        base = go.Heatmap(
+            first[0]
+            | dict(
+                zmin=0,
+                zmax=max(top, 1),
+                colorscale=COUNT_COLORSCALE,
+                xgap=1,
+                ygap=1,
+                texttemplate="%{z}",
+                showscale=False,
+                hoverinfo="skip",
+            )
+        )
     outline = go.Scatter(first[1] | dict(mode="lines", line=dict(color=STAMP_COLOR, width=3), hoverinfo="skip"))
     fig = go.Figure([base, outline])
-    fig.frames = [go.Frame(name=str(n), data=traces(unit, counts), traces=[0, 1]) for n, (unit, counts) in
-                  enumerate(steps)]
+    fig.frames = [
+        go.Frame(name=str(n), data=traces(unit, counts), traces=[0, 1]) for n, (unit, counts) in enumerate(steps)
+    ]
     n_out = final.shape[0]
     if dims == 1:
-        fig.update_layout(height=440, yaxis=dict(range=[0, top + 1], title=labels.count),
-                          xaxis=dict(range=[-0.7, n_out - 0.3], dtick=1 if n_out <= 40 else None, title=labels.position))
+        fig.update_layout(
+            height=440,
+            yaxis=dict(range=[0, top + 1], title=labels.count),
+            xaxis=dict(range=[-0.7, n_out - 0.3], dtick=1 if n_out <= 40 else None, title=labels.position),
+        )
     else:
-        fig.update_layout(height=int(min(720, max(400, 30 * n_out + 180))),
-                          yaxis=dict(autorange="reversed", scaleanchor="x", visible=False, constrain="domain",
-                                     range=[n_out - 0.5, -0.5]),
-                          xaxis=dict(visible=False, range=[-0.5, n_out - 0.5], constrain="domain"))
-        fig.add_shape(type="rect", x0=-0.5, y0=-0.5, x1=n_out - 0.5, y1=n_out - 0.5, fillcolor="#eef1f4",
-                      line=dict(width=0), layer="below")
-    fig.update_layout(showlegend=False, margin=dict(l=10, r=10, t=30, b=ANIMATION_CONTROLS_PX),
-                      plot_bgcolor="rgba(0,0,0,0)",
-                      **animation_controls([f"{n + 1}/{len(steps)}" for n in range(len(steps))], labels.play,
-                                           labels.pause, labels.step, frame_ms))
+        fig.update_layout(
+            height=int(min(720, max(400, 30 * n_out + 180))),
+            yaxis=dict(
+                autorange="reversed", scaleanchor="x", visible=False, constrain="domain", range=[n_out - 0.5, -0.5]
+            ),
+            xaxis=dict(visible=False, range=[-0.5, n_out - 0.5], constrain="domain"),
+        )
+        fig.add_shape(
+            type="rect",
+            x0=-0.5,
+            y0=-0.5,
+            x1=n_out - 0.5,
+            y1=n_out - 0.5,
+            fillcolor="#eef1f4",
+            line=dict(width=0),
+            layer="below",
+        )
+    fig.update_layout(
+        showlegend=False,
+        margin=dict(l=10, r=10, t=30, b=ANIMATION_CONTROLS_PX),
+        plot_bgcolor="rgba(0,0,0,0)",
+        **animation_controls(
+            [f"{n + 1}/{len(steps)}" for n in range(len(steps))], labels.play, labels.pause, labels.step, frame_ms
+        ),
+    )
     return fig
 
 
@@ -255,8 +311,9 @@ def _count_colours(counts: np.ndarray, top: int) -> np.ndarray:
     return (white + t * (blue - white)).astype(np.uint8)
 
 
-def overlap_gif(k: int, s: int, input_size: int, dims: int = 2, cell: int | None = None,
-                duration_ms: int = 450) -> bytes:
+def overlap_gif(
+    k: int, s: int, input_size: int, dims: int = 2, cell: int | None = None, duration_ms: int = 450
+) -> bytes:
     """Stamps accumulating one input unit at a time, numbers in each cell.
     2-D: the count grid, newest stamp outlined. 1-D: one row per stamp (as in
     the Distill article's figure), the counts in the bottom row."""
@@ -269,17 +326,18 @@ def overlap_gif(k: int, s: int, input_size: int, dims: int = 2, cell: int | None
     if dims == 2:
         for unit, counts in steps:
             border = np.zeros_like(counts, dtype=bool)
-            border[unit[0] * s: unit[0] * s + k, unit[1] * s: unit[1] * s + k] = True
+            border[unit[0] * s : unit[0] * s + k, unit[1] * s : unit[1] * s + k] = True
             shown = np.where(counts > 0, counts, np.nan)
-            frames.append(grid_image(shown, _count_colours(counts, top), cell=cell, number_format="{:.0f}",
-                                     border=border))
+            frames.append(
+                grid_image(shown, _count_colours(counts, top), cell=cell, number_format="{:.0f}", border=border)
+            )
     else:
         rows = len(steps) + 1
         for n, (unit, counts) in enumerate(steps):
             fill = np.full((rows, n_out, 3), 255, dtype=np.uint8)
             values = np.full((rows, n_out), np.nan)
             for m, (earlier, _) in enumerate(steps[: n + 1]):
-                fill[m, earlier[0] * s: earlier[0] * s + k] = (79, 143, 209) if m < n else (214, 39, 40)
+                fill[m, earlier[0] * s : earlier[0] * s + k] = (79, 143, 209) if m < n else (214, 39, 40)
             fill[-1] = _count_colours(counts, top)
             values[-1] = np.where(counts > 0, counts, np.nan)
             frames.append(grid_image(values, fill, cell=cell, number_format="{:.0f}"))

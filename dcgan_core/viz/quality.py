@@ -1,6 +1,7 @@
 """Figures for judging GAN samples (quality page and the Train page's periodic checks),
 plus the reference image sets that put a Fréchet classifier distance on a scale.
 Pure functions: Plotly figures and tensors, no streamlit."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,8 +16,16 @@ WARN = "#e4572e"
 REFERENCE_COLOURS = {"real": "#17a34a", "blurred": "#8fbf4a", "model": "#f59f00", "noise": "#888888"}
 
 
-def class_histogram_figure(hist, labels=None, *, x_title: str = "", y_title: str = "", uniform_label: str = "",
-                           max_share: float | None = 0.3, height: int = 300) -> go.Figure:
+def class_histogram_figure(
+    hist,
+    labels=None,
+    *,
+    x_title: str = "",
+    y_title: str = "",
+    uniform_label: str = "",
+    max_share: float | None = 0.3,
+    height: int = 300,
+) -> go.Figure:
     """Share of samples the classifier assigns to each class, as a bar chart.
 
     hist: counts per class; labels: class names (default 0..9). A dashed line
@@ -28,26 +37,50 @@ def class_histogram_figure(hist, labels=None, *, x_title: str = "", y_title: str
     total = counts.sum()
     share = counts / total if total > 0 else counts
     colours = [WARN if (max_share is not None and s > max_share) else BAR for s in share]
-    fig = go.Figure(go.Bar(x=labels, y=100 * share, marker_color=colours, customdata=counts,
-                           text=[f"{int(c)}" if c else "" for c in counts], textposition="outside",
-                           hovertemplate="%{x}: %{y:.1f}% (%{customdata:.0f})<extra></extra>", showlegend=False))
-    missing = [l for l, c in zip(labels, counts) if c == 0]
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=100 * share,
+            marker_color=colours,
+            customdata=counts,
+            text=[f"{int(c)}" if c else "" for c in counts],
+            textposition="outside",
+            hovertemplate="%{x}: %{y:.1f}% (%{customdata:.0f})<extra></extra>",
+            showlegend=False,
+        )
+    )
+    missing = [l for l, c in zip(labels, counts, strict=False) if c == 0]
     if missing:
-        fig.add_trace(go.Scatter(x=missing, y=[0] * len(missing), mode="markers", hoverinfo="skip",
-                                 marker=dict(symbol="x", size=12, color=WARN), showlegend=False))
+        fig.add_trace(
+            go.Scatter(
+                x=missing,
+                y=[0] * len(missing),
+                mode="markers",
+                hoverinfo="skip",
+                marker=dict(symbol="x", size=12, color=WARN),
+                showlegend=False,
+            )
+        )
     reference_line = dict(dash="dash", color="#666666")
     if len(counts):
         # The line is named in a legend above the plot, not by a label on it, where it would sit
         # among the bars' count labels (which stand just above bars near the uniform share).
         fig.add_hline(y=100 / len(counts), line=reference_line)
         if uniform_label:
-            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=reference_line, name=uniform_label,
-                                     hoverinfo="skip"))
+            fig.add_trace(
+                go.Scatter(x=[None], y=[None], mode="lines", line=reference_line, name=uniform_label, hoverinfo="skip")
+            )
     top = max(100 * float(share.max()) if len(share) else 0.0, 100 / max(len(counts), 1)) * 1.2 + 2
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30 if uniform_label else 20, b=10), xaxis_title=x_title,
-                      yaxis_title=y_title, yaxis_range=[0, top], xaxis_type="category",
-                      showlegend=bool(uniform_label and len(counts)),
-                      legend=dict(orientation="h", x=1.0, xanchor="right", y=1.0, yanchor="bottom"))
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=30 if uniform_label else 20, b=10),
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        yaxis_range=[0, top],
+        xaxis_type="category",
+        showlegend=bool(uniform_label and len(counts)),
+        legend=dict(orientation="h", x=1.0, xanchor="right", y=1.0, yanchor="bottom"),
+    )
     return fig
 
 
@@ -65,9 +98,18 @@ def fcd_scale_figure(entries: list[tuple[str, float, str]], x_title: str = "", h
     labels = [label for label, _, _ in entries]
     values = [max(float(v), 1e-3) for _, v, _ in entries]
     colours = [REFERENCE_COLOURS.get(kind, BAR) for _, _, kind in entries]
-    fig = go.Figure(go.Bar(y=labels, x=values, orientation="h", marker_color=colours,
-                           text=[format_fcd(v) for _, v, _ in entries], textposition="outside", cliponaxis=False,
-                           hovertemplate="%{y}: %{x:.4g}<extra></extra>"))
+    fig = go.Figure(
+        go.Bar(
+            y=labels,
+            x=values,
+            orientation="h",
+            marker_color=colours,
+            text=[format_fcd(v) for _, v, _ in entries],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:.4g}<extra></extra>",
+        )
+    )
     lo, hi = min(values), max(values)
     fig.update_xaxes(type="log", range=[np.log10(lo) - 0.5, np.log10(hi) + 0.6], title=x_title)
     fig.update_yaxes(autorange="reversed")
@@ -84,8 +126,17 @@ def _match_size(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return images.clamp(-1, 1)
 
 
-def neighbours_grid(fake_images, real_images, distances, *, fake_label: str = "", real_label: str = "",
-                    distance_format: str = "{:.2f}", scale: int = 3, height: int | None = None) -> go.Figure:
+def neighbours_grid(
+    fake_images,
+    real_images,
+    distances,
+    *,
+    fake_label: str = "",
+    real_label: str = "",
+    distance_format: str = "{:.2f}",
+    scale: int = 3,
+    height: int | None = None,
+) -> go.Figure:
     """Generated samples (top row) above their nearest real images (next rows), one column per sample.
 
     fake_images: (n, C, H, W) in [-1, 1]; real_images: (n, C, h, w) or (n, k, C, h, w),
@@ -109,17 +160,26 @@ def neighbours_grid(fake_images, real_images, distances, *, fake_label: str = ""
     centres_y = [pad + r * (tile + pad) + tile / 2 for r in range(1 + k)]
     d = np.asarray(distances, dtype=np.float64).reshape(n, -1)
     fig = go.Figure(go.Image(z=picture, hoverinfo="skip"))
-    fig.update_xaxes(tickvals=centres_x, ticktext=[" / ".join(distance_format.format(v) for v in row) for row in d],
-                     showgrid=False, zeroline=False, fixedrange=True, tickfont=dict(size=11))
+    fig.update_xaxes(
+        tickvals=centres_x,
+        ticktext=[" / ".join(distance_format.format(v) for v in row) for row in d],
+        showgrid=False,
+        zeroline=False,
+        fixedrange=True,
+        tickfont=dict(size=11),
+    )
     row_labels = [fake_label] + [real_label if k == 1 else f"{real_label} {j + 1}" for j in range(k)]
-    fig.update_yaxes(tickvals=centres_y, ticktext=row_labels, showgrid=False, zeroline=False, fixedrange=True,
-                     scaleanchor="x")
-    fig.update_layout(height=height or int(60 + 560 * (1 + k) / max(n, 4)), margin=dict(l=10, r=10, t=10, b=10),
-                      dragmode=False)
+    fig.update_yaxes(
+        tickvals=centres_y, ticktext=row_labels, showgrid=False, zeroline=False, fixedrange=True, scaleanchor="x"
+    )
+    fig.update_layout(
+        height=height or int(60 + 560 * (1 + k) / max(n, 4)), margin=dict(l=10, r=10, t=10, b=10), dragmode=False
+    )
     return fig
 
 
 # ---- reference sets that put an FCD on a scale ---------------------------------------------------
+
 
 def blur(images: torch.Tensor, passes: int = 2) -> torch.Tensor:
     """A 3×3 box blur applied ``passes`` times: recognisable digits that look wrong in detail."""

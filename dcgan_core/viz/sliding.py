@@ -11,6 +11,7 @@ each side (plus output_padding on the bottom/right). When p > d(k − 1) that
 Everything here is square (i × i inputs, k × k kernels) and pure: numpy,
 Plotly figures and GIF bytes. Text shown in figures is passed in by the caller.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -50,8 +51,9 @@ ANIMATION_MAX_FRAMES = 324
 OPERATIONS = ("conv", "transposed", "pool")
 
 
-def explain_operation(operation: str, i: int, k: int, s: int = 1, p: int = 0, d: int = 1,
-                      output_padding: int = 0) -> Explanation:
+def explain_operation(
+    operation: str, i: int, k: int, s: int = 1, p: int = 0, d: int = 1, output_padding: int = 0
+) -> Explanation:
     """The arithmetic's Explanation for one of OPERATIONS; raises LabError where PyTorch would refuse."""
     if operation == "conv":
         return explain_conv(i, k, s, p, d)
@@ -62,8 +64,9 @@ def explain_operation(operation: str, i: int, k: int, s: int = 1, p: int = 0, d:
     raise ValueError(f"unknown operation {operation!r}; choose one of {OPERATIONS}")
 
 
-def pytorch_output_size(operation: str, i: int, k: int, s: int = 1, p: int = 0, d: int = 1,
-                        output_padding: int = 0) -> int:
+def pytorch_output_size(
+    operation: str, i: int, k: int, s: int = 1, p: int = 0, d: int = 1, output_padding: int = 0
+) -> int:
     """Side of the output PyTorch itself produces from an i x i zero input
     (raises PyTorch's RuntimeError if PyTorch refuses)."""
     import torch
@@ -80,29 +83,35 @@ def pytorch_output_size(operation: str, i: int, k: int, s: int = 1, p: int = 0, 
     return int(y.shape[-1])
 
 
-def pytorch_code(operation: str, i: int, k: int, s: int = 1, p: int = 0, d: int = 1, output_padding: int = 0,
-                 o: int | None = None) -> str:
+def pytorch_code(
+    operation: str, i: int, k: int, s: int = 1, p: int = 0, d: int = 1, output_padding: int = 0, o: int | None = None
+) -> str:
     """The nn layer that does the same, with the shapes as comments."""
     if operation == "conv":
         layer = f"nn.Conv2d(1, 1, kernel_size={k}, stride={s}, padding={p}, dilation={d})"
     elif operation == "transposed":
-        layer = (f"nn.ConvTranspose2d(1, 1, kernel_size={k}, stride={s}, padding={p}, "
-                 f"output_padding={output_padding}, dilation={d})")
+        layer = (
+            f"nn.ConvTranspose2d(1, 1, kernel_size={k}, stride={s}, padding={p}, "
+            f"output_padding={output_padding}, dilation={d})"
+        )
     else:
         layer = f"nn.MaxPool2d(kernel_size={k}, stride={s}, padding={p})"
     shape = f"torch.Size([1, 1, {o}, {o}])" if o is not None else "..."
-    return "\n".join([
-        "import torch",
-        "from torch import nn",
-        "",
-        f"layer = {layer}",
-        f"x = torch.zeros(1, 1, {i}, {i})  # (N, C, H, W)",
-        f"layer(x).shape  # {shape}",
-    ])
+    return "\n".join(
+        [
+            "import torch",
+            "from torch import nn",
+            "",
+            f"layer = {layer}",
+            f"x = torch.zeros(1, 1, {i}, {i})  # (N, C, H, W)",
+            f"layer(x).shape  # {shape}",
+        ]
+    )
 
 
-def pytorch_receptive_field(operation: str, i: int, k: int, s: int, p: int, d: int, out_row: int, out_col: int,
-                            output_padding: int = 0) -> np.ndarray:
+def pytorch_receptive_field(
+    operation: str, i: int, k: int, s: int, p: int, d: int, out_row: int, out_col: int, output_padding: int = 0
+) -> np.ndarray:
     """(i, i) bool mask of the input units with a non-zero gradient of output
     cell (out_row, out_col) in PyTorch — the reference receptive_field is checked against."""
     import torch
@@ -214,8 +223,15 @@ def sliding_window_frames(
 
 
 def receptive_field(
-    i: int, k: int, s: int, p: int, d: int, out_row: int, out_col: int,
-    transposed: bool = False, output_padding: int = 0,
+    i: int,
+    k: int,
+    s: int,
+    p: int,
+    d: int,
+    out_row: int,
+    out_col: int,
+    transposed: bool = False,
+    output_padding: int = 0,
 ) -> np.ndarray:
     """(i, i) bool mask of the input units that output cell (out_row, out_col) depends on."""
     geometry = sliding_geometry(i, k, s, p, d, transposed, output_padding)
@@ -276,37 +292,91 @@ def _base_figure(geometry: SlidingGeometry, labels: SlidingLabels) -> go.Figure:
     g, o = geometry.grid_size, geometry.output_size
     ox, oy = _output_offset(geometry)
     kind = geometry.cell_kind
-    names = {CELL_INPUT: labels.input_cell, CELL_PADDING: labels.padding,
-             CELL_INSERTED: labels.inserted, CELL_CROPPED: labels.cropped}
+    names = {
+        CELL_INPUT: labels.input_cell,
+        CELL_PADDING: labels.padding,
+        CELL_INSERTED: labels.inserted,
+        CELL_CROPPED: labels.cropped,
+    }
     rows_index, cols_index = geometry.input_index[:, None], geometry.input_index[None, :]
     hover = [
-        [f"{names[kind[r, c]]} [{rows_index[r, 0]}, {cols_index[0, c]}]" if kind[r, c] == CELL_INPUT
-         else names[kind[r, c]] for c in range(g)]
+        [
+            f"{names[kind[r, c]]} [{rows_index[r, 0]}, {cols_index[0, c]}]"
+            if kind[r, c] == CELL_INPUT
+            else names[kind[r, c]]
+            for c in range(g)
+        ]
         for r in range(g)
     ]
     zeros = np.where(kind == CELL_PADDING, labels.padding_value, np.where(kind == CELL_INSERTED, "0", ""))
     colorscale = [[0, INPUT_COLOR], [1 / 3, PADDING_COLOR], [2 / 3, INSERTED_COLOR], [1, CROPPED_COLOR]]
     fig = go.Figure()
-    fig.add_trace(go.Heatmap(  # 0: input side
-        z=kind, x=np.arange(g), y=np.arange(g), zmin=0, zmax=3, colorscale=colorscale, showscale=False,
-        xgap=2, ygap=2, text=zeros, texttemplate="%{text}", textfont=dict(color="#9aa7b4", size=11),
-        hovertext=hover, hoverinfo="text",
-    ))
+    fig.add_trace(
+        go.Heatmap(  # 0: input side
+            z=kind,
+            x=np.arange(g),
+            y=np.arange(g),
+            zmin=0,
+            zmax=3,
+            colorscale=colorscale,
+            showscale=False,
+            xgap=2,
+            ygap=2,
+            text=zeros,
+            texttemplate="%{text}",
+            textfont=dict(color="#9aa7b4", size=11),
+            hovertext=hover,
+            hoverinfo="text",
+        )
+    )
     out_hover = [[f"{labels.output_cell} [{r}, {c}]" for c in range(o)] for r in range(o)]
-    fig.add_trace(go.Heatmap(  # 1: output side (1 = computed)
-        z=np.zeros((o, o)), x=ox + np.arange(o), y=oy + np.arange(o), zmin=0, zmax=1,
-        colorscale=[[0, OUTPUT_TODO_COLOR], [1, OUTPUT_DONE_COLOR]], showscale=False,
-        xgap=2, ygap=2, hovertext=out_hover, hoverinfo="text",
-    ))
+    fig.add_trace(
+        go.Heatmap(  # 1: output side (1 = computed)
+            z=np.zeros((o, o)),
+            x=ox + np.arange(o),
+            y=oy + np.arange(o),
+            zmin=0,
+            zmax=1,
+            colorscale=[[0, OUTPUT_TODO_COLOR], [1, OUTPUT_DONE_COLOR]],
+            showscale=False,
+            xgap=2,
+            ygap=2,
+            hovertext=out_hover,
+            hoverinfo="text",
+        )
+    )
     # Backdrops that show the grid edges even where cells are white padding.
-    fig.add_shape(type="rect", x0=-0.5, y0=-0.5, x1=g - 0.5, y1=g - 0.5, line=dict(color="#8a96a3", width=1),
-                  fillcolor="#eef1f4", layer="below")
-    fig.add_shape(type="rect", x0=ox - 0.5, y0=oy - 0.5, x1=ox + o - 0.5, y1=oy + o - 0.5,
-                  line=dict(color="#8a96a3", width=1), fillcolor="#eef1f4", layer="below")
-    fig.add_annotation(x=(g - 1) / 2, y=-0.6, text=f"<b>{labels.input}</b>", showarrow=False, yanchor="bottom",
-                       font=dict(size=14))
-    fig.add_annotation(x=ox + (o - 1) / 2, y=oy - 0.6, text=f"<b>{labels.output}</b>", showarrow=False,
-                       yanchor="bottom", font=dict(size=14))
+    fig.add_shape(
+        type="rect",
+        x0=-0.5,
+        y0=-0.5,
+        x1=g - 0.5,
+        y1=g - 0.5,
+        line=dict(color="#8a96a3", width=1),
+        fillcolor="#eef1f4",
+        layer="below",
+    )
+    fig.add_shape(
+        type="rect",
+        x0=ox - 0.5,
+        y0=oy - 0.5,
+        x1=ox + o - 0.5,
+        y1=oy + o - 0.5,
+        line=dict(color="#8a96a3", width=1),
+        fillcolor="#eef1f4",
+        layer="below",
+    )
+    fig.add_annotation(
+        x=(g - 1) / 2, y=-0.6, text=f"<b>{labels.input}</b>", showarrow=False, yanchor="bottom", font=dict(size=14)
+    )
+    fig.add_annotation(
+        x=ox + (o - 1) / 2,
+        y=oy - 0.6,
+        text=f"<b>{labels.output}</b>",
+        showarrow=False,
+        yanchor="bottom",
+        font=dict(size=14),
+    )
     pixels_per_cell = max(12, min(56, 600 // g, 900 // (ox + o)))  # sized for a ~900 px wide chart
     fig.update_layout(
         height=int(g * pixels_per_cell + 140),
@@ -331,16 +401,24 @@ def _frame_traces(geometry: SlidingGeometry, frame: Frame) -> list[dict]:
     label = f"{frame.out_row},{frame.out_col}"
     return [
         dict(type="scatter", x=tap_x + cur_x, y=tap_y + cur_y),
-        dict(type="scatter", x=span_x + [None, ox + frame.out_col], y=span_y + [None, oy + frame.out_row],
-             text=[""] * (len(span_x) + 1) + [label]),
+        dict(
+            type="scatter",
+            x=span_x + [None, ox + frame.out_col],
+            y=span_y + [None, oy + frame.out_row],
+            text=[""] * (len(span_x) + 1) + [label],
+        ),
     ]
 
 
 _MOVING_STYLE = [
-    dict(fill="toself", mode="lines", fillcolor=KERNEL_COLOR, line=dict(color="#112554", width=1.5),
-         hoverinfo="skip"),
-    dict(mode="lines+text", line=dict(color="#112554", width=2, dash="dot"), textfont=dict(color="white", size=12),
-         textposition="middle center", hoverinfo="skip"),
+    dict(fill="toself", mode="lines", fillcolor=KERNEL_COLOR, line=dict(color="#112554", width=1.5), hoverinfo="skip"),
+    dict(
+        mode="lines+text",
+        line=dict(color="#112554", width=2, dash="dot"),
+        textfont=dict(color="white", size=12),
+        textposition="middle center",
+        hoverinfo="skip",
+    ),
 ]
 
 
@@ -355,24 +433,53 @@ def animation_controls(step_labels: list[str], play: str, pause: str, step: str,
     paused = dict(frame=dict(duration=0, redraw=False), mode="immediate", transition=dict(duration=0))
     jump = dict(frame=dict(duration=0, redraw=True), mode="immediate", transition=dict(duration=0))
     return dict(
-        updatemenus=[dict(
-            type="buttons", direction="left", x=0, y=0, xanchor="left", yanchor="top", pad=dict(t=12, r=10),
-            showactive=False,
-            buttons=[dict(label=f"▶ {play}", method="animate", args=[None, playing]),
-                     dict(label=f"❚❚ {pause}", method="animate", args=[[None], paused])],
-        )],
-        sliders=[dict(
-            active=0, x=0, len=1, y=0, yanchor="top", pad=dict(t=52, l=10, r=10),
-            currentvalue=dict(prefix=f"{step} ", font=dict(size=13, color="#31333f")),
-            font=dict(color="rgba(0,0,0,0)"), ticklen=0, minorticklen=0,
-            steps=[dict(method="animate", label=label, args=[[str(n)], jump]) for n, label in enumerate(step_labels)],
-        )],
+        updatemenus=[
+            dict(
+                type="buttons",
+                direction="left",
+                x=0,
+                y=0,
+                xanchor="left",
+                yanchor="top",
+                pad=dict(t=12, r=10),
+                showactive=False,
+                buttons=[
+                    dict(label=f"▶ {play}", method="animate", args=[None, playing]),
+                    dict(label=f"❚❚ {pause}", method="animate", args=[[None], paused]),
+                ],
+            )
+        ],
+        sliders=[
+            dict(
+                active=0,
+                x=0,
+                len=1,
+                y=0,
+                yanchor="top",
+                pad=dict(t=52, l=10, r=10),
+                currentvalue=dict(prefix=f"{step} ", font=dict(size=13, color="#31333f")),
+                font=dict(color="rgba(0,0,0,0)"),
+                ticklen=0,
+                minorticklen=0,
+                steps=[
+                    dict(method="animate", label=label, args=[[str(n)], jump]) for n, label in enumerate(step_labels)
+                ],
+            )
+        ],
     )
 
 
 def sliding_window_figure(
-    i: int, k: int, s: int = 1, p: int = 0, d: int = 1, transposed: bool = False, output_padding: int = 0,
-    labels: SlidingLabels = SlidingLabels(), animate: bool = True, frame_ms: int = 700,
+    i: int,
+    k: int,
+    s: int = 1,
+    p: int = 0,
+    d: int = 1,
+    transposed: bool = False,
+    output_padding: int = 0,
+    labels: SlidingLabels = SlidingLabels(),
+    animate: bool = True,
+    frame_ms: int = 700,
 ) -> go.Figure:
     """The kernel over the (padded / zero-inserted) input on the left, the output on
     the right, one Plotly frame per output cell with play/pause buttons and a step
@@ -381,22 +488,34 @@ def sliding_window_figure(
     geometry = sliding_geometry(i, k, s, p, d, transposed, output_padding)
     frames = frames_for(geometry)
     fig = _base_figure(geometry, labels)
-    fig.add_traces([trace | style for trace, style in zip(_frame_traces(geometry, frames[0]), _MOVING_STYLE)])
+    fig.add_traces([trace | style for trace, style in zip(_frame_traces(geometry, frames[0]), _MOVING_STYLE, strict=False)])
     if not animate or len(frames) > ANIMATION_MAX_FRAMES:
         return fig
 
     moving = list(range(2, 2 + len(_MOVING_STYLE)))
-    fig.frames = [go.Frame(name=str(n), data=_frame_traces(geometry, frame), traces=moving)
-                  for n, frame in enumerate(frames)]
+    fig.frames = [
+        go.Frame(name=str(n), data=_frame_traces(geometry, frame), traces=moving) for n, frame in enumerate(frames)
+    ]
     step_labels = [f"{n + 1}/{len(frames)} → [{f.out_row}, {f.out_col}]" for n, f in enumerate(frames)]
-    fig.update_layout(margin=dict(l=10, r=10, t=40, b=ANIMATION_CONTROLS_PX), height=fig.layout.height + 110,
-                      **animation_controls(step_labels, labels.play, labels.pause, labels.step, frame_ms))
+    fig.update_layout(
+        margin=dict(l=10, r=10, t=40, b=ANIMATION_CONTROLS_PX),
+        height=fig.layout.height + 110,
+        **animation_controls(step_labels, labels.play, labels.pause, labels.step, frame_ms),
+    )
     return fig
 
 
 def receptive_field_figure(
-    i: int, k: int, s: int, p: int, d: int, out_row: int, out_col: int,
-    transposed: bool = False, output_padding: int = 0, labels: SlidingLabels = SlidingLabels(),
+    i: int,
+    k: int,
+    s: int,
+    p: int,
+    d: int,
+    out_row: int,
+    out_col: int,
+    transposed: bool = False,
+    output_padding: int = 0,
+    labels: SlidingLabels = SlidingLabels(),
 ) -> go.Figure:
     """The chosen output cell, its kernel footprint on the grid and — outlined in
     orange — the input units it depends on. Output cells are clickable markers whose
@@ -411,23 +530,48 @@ def receptive_field_figure(
     ox, oy = _output_offset(geometry)
     taps = [(r, c) for r in rows for c in cols]
     tap_x, tap_y = _rect_path(taps, 0, 0)
-    fig.add_trace(go.Scatter(x=tap_x, y=tap_y, fill="toself", mode="lines", fillcolor="rgba(17, 37, 84, 0.25)",
-                             line=dict(color="#112554", width=1), hoverinfo="skip"))
+    fig.add_trace(
+        go.Scatter(
+            x=tap_x,
+            y=tap_y,
+            fill="toself",
+            mode="lines",
+            fillcolor="rgba(17, 37, 84, 0.25)",
+            line=dict(color="#112554", width=1),
+            hoverinfo="skip",
+        )
+    )
     seen = [(r, c) for r, c in taps if geometry.input_index[r] >= 0 and geometry.input_index[c] >= 0]
     if seen:
         rf_x, rf_y = _rect_path(seen, 0, 0, inset=0.0)
-        fig.add_trace(go.Scatter(x=rf_x, y=rf_y, mode="lines", line=dict(color=RECEPTIVE_COLOR, width=4),
-                                 hoverinfo="skip"))
+        fig.add_trace(
+            go.Scatter(x=rf_x, y=rf_y, mode="lines", line=dict(color=RECEPTIVE_COLOR, width=4), hoverinfo="skip")
+        )
     cur_x, cur_y = _rect_path([(out_row, out_col)], ox, oy, inset=0.0)
-    fig.add_trace(go.Scatter(x=cur_x, y=cur_y, fill="toself", mode="lines", fillcolor=CURRENT_COLOR,
-                             line=dict(color=RECEPTIVE_COLOR, width=4), hoverinfo="skip"))
+    fig.add_trace(
+        go.Scatter(
+            x=cur_x,
+            y=cur_y,
+            fill="toself",
+            mode="lines",
+            fillcolor=CURRENT_COLOR,
+            line=dict(color=RECEPTIVE_COLOR, width=4),
+            hoverinfo="skip",
+        )
+    )
     r_grid, c_grid = np.divmod(np.arange(o * o), o)
-    fig.add_trace(go.Scatter(  # click targets over the output cells
-        x=ox + c_grid, y=oy + r_grid, mode="markers", customdata=np.stack([r_grid, c_grid], axis=1).tolist(),
-        marker=dict(symbol="square", size=12, color="rgba(0,0,0,0)"),  # invisible; a click within ~20 px picks it
-        selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
-        hovertemplate=f"{labels.output_cell} [%{{customdata[0]}}, %{{customdata[1]}}]<extra></extra>",
-    ))
+    fig.add_trace(
+        go.Scatter(  # click targets over the output cells
+            x=ox + c_grid,
+            y=oy + r_grid,
+            mode="markers",
+            customdata=np.stack([r_grid, c_grid], axis=1).tolist(),
+            marker=dict(symbol="square", size=12, color="rgba(0,0,0,0)"),  # invisible; a click within ~20 px picks it
+            selected=dict(marker=dict(opacity=1)),
+            unselected=dict(marker=dict(opacity=1)),
+            hovertemplate=f"{labels.output_cell} [%{{customdata[0]}}, %{{customdata[1]}}]<extra></extra>",
+        )
+    )
     fig.update_layout(clickmode="event+select")
     return fig
 
@@ -457,8 +601,15 @@ def _box(r: int, c: int, cell: int) -> tuple[int, int, int, int]:
 
 
 def sliding_window_gif(
-    i: int, k: int, s: int = 1, p: int = 0, d: int = 1, transposed: bool = False, output_padding: int = 0,
-    cell: int | None = None, duration_ms: int = 500,
+    i: int,
+    k: int,
+    s: int = 1,
+    p: int = 0,
+    d: int = 1,
+    transposed: bool = False,
+    output_padding: int = 0,
+    cell: int | None = None,
+    duration_ms: int = 500,
 ) -> bytes:
     """The same animation as a looping GIF (numbers only: zeros in padding cells).
     ``cell`` is the side of one grid cell in pixels; by default the picture is
@@ -467,8 +618,12 @@ def sliding_window_gif(
     o = geometry.output_size
     if cell is None:
         cell = max(12, min(32, 640 // (geometry.grid_size + o + 2)))
-    palette = {CELL_INPUT: INPUT_COLOR, CELL_PADDING: PADDING_COLOR, CELL_INSERTED: INSERTED_COLOR,
-               CELL_CROPPED: CROPPED_COLOR}
+    palette = {
+        CELL_INPUT: INPUT_COLOR,
+        CELL_PADDING: PADDING_COLOR,
+        CELL_INSERTED: INSERTED_COLOR,
+        CELL_CROPPED: CROPPED_COLOR,
+    }
     fill = np.array([_rgb(palette[kind]) for kind in geometry.cell_kind.ravel()], dtype=np.uint8)
     fill = fill.reshape(geometry.grid_size, geometry.grid_size, 3)
     zeros = np.where((geometry.cell_kind == CELL_PADDING) | (geometry.cell_kind == CELL_INSERTED), 0.0, np.nan)

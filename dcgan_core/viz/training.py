@@ -3,6 +3,7 @@
 ``history`` is the (n, 6) array of ``JobSnapshot.history``: step, loss_d,
 loss_g, d_real, d_fake_before, d_fake_after.
 """
+
 from __future__ import annotations
 
 import io
@@ -53,9 +54,11 @@ LIVE_POINTS = 400  # the live charts: enough for a projector, small enough to se
 def _layout(fig: go.Figure, title: str, y_title: str, lang: str, height: int) -> go.Figure:
     fig.update_layout(
         title=dict(text=title, x=0, xanchor="left"),
-        height=height, margin=dict(l=10, r=10, t=40, b=10),
+        height=height,
+        margin=dict(l=10, r=10, t=40, b=10),
         legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0),
-        hovermode="x unified", uirevision="keep",  # keep zoom while the data updates
+        hovermode="x unified",
+        uirevision="keep",  # keep zoom while the data updates
     )
     fig.update_xaxes(title_text=translate("trainer.step_axis", lang), rangemode="tozero")
     fig.update_yaxes(title_text=y_title)
@@ -84,8 +87,17 @@ def loss_template(lang: str = "en", height: int = 320) -> go.Figure:
     """The loss chart with empty traces (faint raw curves, bold moving averages): ``loss_series`` fills them."""
     fig = go.Figure()
     for name, colour in ((translate("trainer.loss_d", lang), D_COLOUR), (translate("trainer.loss_g", lang), G_COLOUR)):
-        fig.add_trace(go.Scatter(x=[], y=[], mode="lines", line=dict(color=colour, width=1), opacity=0.25,
-                                 showlegend=False, hoverinfo="skip"))
+        fig.add_trace(
+            go.Scatter(
+                x=[],
+                y=[],
+                mode="lines",
+                line=dict(color=colour, width=1),
+                opacity=0.25,
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
         fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=name, line=dict(color=colour, width=2)))
     return _layout(fig, translate("trainer.loss_title", lang), translate("trainer.loss_axis", lang), lang, height)
 
@@ -93,19 +105,27 @@ def loss_template(lang: str = "en", height: int = 320) -> go.Figure:
 def probability_template(lang: str = "en", height: int = 320) -> go.Figure:
     """D(x), D(G(z)) before and after D's step, with the 0.5 equilibrium line; ``probability_series`` fills it."""
     fig = go.Figure()
-    fig.add_hline(y=0.5, line=dict(color="grey", dash="dot", width=1),
-                  annotation_text=translate("trainer.equilibrium", lang), annotation_position="bottom right")
-    for key, dash, colour in (("trainer.d_real", None, REAL_COLOUR), ("trainer.d_fake_before", None, FAKE_COLOUR),
-                              ("trainer.d_fake_after", "dash", FAKE_COLOUR)):
-        fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=translate(key, lang),
-                                 line=dict(color=colour, width=2, dash=dash)))
+    fig.add_hline(
+        y=0.5,
+        line=dict(color="grey", dash="dot", width=1),
+        annotation_text=translate("trainer.equilibrium", lang),
+        annotation_position="bottom right",
+    )
+    for key, dash, colour in (
+        ("trainer.d_real", None, REAL_COLOUR),
+        ("trainer.d_fake_before", None, FAKE_COLOUR),
+        ("trainer.d_fake_after", "dash", FAKE_COLOUR),
+    ):
+        fig.add_trace(
+            go.Scatter(x=[], y=[], mode="lines", name=translate(key, lang), line=dict(color=colour, width=2, dash=dash))
+        )
     fig = _layout(fig, translate("trainer.prob_title", lang), translate("trainer.prob_axis", lang), lang, height)
     fig.update_yaxes(range=[0, 1])
     return fig
 
 
 def _filled(fig: go.Figure, x, ys) -> go.Figure:
-    for trace, y in zip(fig.data, ys):
+    for trace, y in zip(fig.data, ys, strict=False):
         trace.x, trace.y = x, y
     return fig
 
@@ -122,6 +142,7 @@ def probability_figure(history: np.ndarray, lang: str = "en", smoothing: int = 1
 
 def live_series(history: np.ndarray, max_points: int = LIVE_POINTS, digits: int = 4) -> dict:
     """Both charts' trace data as plain lists (JSON), for a browser that fills the templates itself."""
+
     def rounded(values):
         return [round(float(v), digits) for v in values]
 

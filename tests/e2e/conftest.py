@@ -5,6 +5,7 @@ pointing at a temporary folder, so the tests never write into the repository.
 The browser is Debian's /usr/bin/chromium driven by Playwright (never a downloaded
 browser); CI installs it (.ci/run). If it is missing the tests fail, they never skip.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,14 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from scripts.lab_server import (CHROMIUM, CHROMIUM_ARGS, start_lab_server as start_app,  # noqa: E402
-                                stop_lab_server)
+from scripts.lab_server import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    stop_lab_server,
+)
+from scripts.lab_server import (
+    start_lab_server as start_app,  # noqa: E402
+)
 
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 VIEWPORT = {"width": 1400, "height": 900}
@@ -29,9 +36,9 @@ SERVER_START_TIMEOUT_S = 180  # a cold start imports torch; the 2-core CI box ma
 
 @dataclass
 class LabServer:
-    url: str            # http://127.0.0.1:<port>
-    data_dir: Path      # the app's DCGAN_LAB_DATA
-    sandbox: Path       # the folder holding data_dir (nothing may appear here but data_dir)
+    url: str  # http://127.0.0.1:<port>
+    data_dir: Path  # the app's DCGAN_LAB_DATA
+    sandbox: Path  # the folder holding data_dir (nothing may appear here but data_dir)
     log_path: Path
     process: subprocess.Popen
 
@@ -60,8 +67,11 @@ def chromium():
     """Debian's Chromium under Playwright. Module-scoped so that Playwright's event
     loop is gone before the rest of the test session runs."""
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium, as .ci/run does). "
-                    "The browser tests never download a browser.", pytrace=False)
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium, as .ci/run does). "
+            "The browser tests never download a browser.",
+            pytrace=False,
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

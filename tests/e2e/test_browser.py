@@ -4,6 +4,7 @@ Every scenario asserts on the live DOM and leaves a screenshot in test-artifacts
 Expected values come from the catalogs (dcgan_core.i18n) and the core (dcgan_core.arithmetic,
 dcgan_core.checkpoint), never from the page itself.
 """
+
 from __future__ import annotations
 
 import io
@@ -28,14 +29,19 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 
 # (url path, page file, nav title key) for every page that exists; the first page is served at "/".
-PAGES = [(Path(path).stem, path, title_key)
-         for entries in ui.PAGES.values() for path, title_key, _ in entries if (ui.ROOT / path).exists()]
+PAGES = [
+    (Path(path).stem, path, title_key)
+    for entries in ui.PAGES.values()
+    for path, title_key, _ in entries
+    if (ui.ROOT / path).exists()
+]
 HAN = re.compile(r"[\u4e00-\u9fff]")
 KEY_LIKE = re.compile(r"\b[a-z][a-z0-9_]*\.[a-z0-9_]+\b")
 CATALOG_KEYS = set(load_catalog("en"))
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def shot(page, name: str, full_page: bool = False) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -122,8 +128,13 @@ def page_problems(page, title_key: str, lang: str) -> list[str]:
 def catalog_regex(key: str, lang: str, capture: str) -> re.Pattern:
     """A regex for a catalog sentence with its `{capture}` placeholder captured as a number."""
     parts = re.split(r"(\{\w+\})", translate(key, lang))
-    return re.compile("".join(r"([0-9][0-9,]*)" if part == "{" + capture + "}" else ".*?" if part.startswith("{")
-                              else re.escape(part) for part in parts if part))
+    return re.compile(
+        "".join(
+            r"([0-9][0-9,]*)" if part == "{" + capture + "}" else ".*?" if part.startswith("{") else re.escape(part)
+            for part in parts
+            if part
+        )
+    )
 
 
 def slider_value(page, key: str) -> int:
@@ -139,6 +150,7 @@ def nudge_slider(page, key: str, keypress: str = "ArrowRight") -> None:
 
 # ---------------------------------------------------------------- scenarios
 
+
 def test_deep_link_on_fresh_server_runs_the_app(lab_server, page):
     """The first visitor of a fresh server arrives by a shared link to a lesson page.
 
@@ -152,7 +164,8 @@ def test_deep_link_on_fresh_server_runs_the_app(lab_server, page):
     sidebar = page.inner_text("[data-testid='stSidebar']")
     assert "Language / 语言" in sidebar, (
         "the language selector from app.py is missing: the page ran without app.py "
-        f"(Streamlit's pages/ directory mode); sidebar shows {sidebar[:200]!r}")
+        f"(Streamlit's pages/ directory mode); sidebar shows {sidebar[:200]!r}"
+    )
     assert active_nav_title(page) == translate(title_key, "zh")
 
 
@@ -166,15 +179,23 @@ def test_every_page_in_both_languages(lab_server, page, lang):
             title = translate(title_key, lang)
             previous_heading = page.locator("[data-testid='stMain'] h1").first.inner_text()
             link = page.locator("[data-testid='stSidebarNavLink']").filter(
-                has=page.locator("[data-testid='stMarkdownContainer']", has_text=re.compile(rf"^\s*{re.escape(title)}\s*$")))
+                has=page.locator(
+                    "[data-testid='stMarkdownContainer']", has_text=re.compile(rf"^\s*{re.escape(title)}\s*$")
+                )
+            )
             if link.count() and link.first.is_visible():
                 link.first.click()
             else:  # a long navigation may fold some entries away: follow the page's own link instead
                 page.goto(f"{lab_server.url}/{stem}?lang={lang}")
             wait_for(lambda: active_nav_title(page) == title, 60, f"navigation to {stem}")
-            wait_for(lambda: page.evaluate(IDLE_JS)
-                     and page.locator("[data-testid='stMain'] h1").first.inner_text() != previous_heading,
-                     90, f"{stem} to replace the previous page")
+            wait_for(
+                lambda: (
+                    page.evaluate(IDLE_JS)
+                    and page.locator("[data-testid='stMain'] h1").first.inner_text() != previous_heading
+                ),
+                90,
+                f"{stem} to replace the previous page",
+            )
             wait_until_idle(page)
         shot(page, f"01_page_{stem}_{lang}")
         problems = page_problems(page, title_key, lang)
@@ -191,13 +212,15 @@ def test_language_switch_survives_page_changes(lab_server, page):
     open_app(page, lab_server, first_stem, "en")
     assert active_nav_title(page) == translate(first_key, "en")
     page.locator("[data-testid='stSidebar'] [data-testid='stRadio'] label").filter(
-        has_text=LANGUAGES["zh"]).first.click()
+        has_text=LANGUAGES["zh"]
+    ).first.click()
     wait_for(lambda: active_nav_title(page) == translate(first_key, "zh"), 30, "the page to switch to Chinese")
     wait_until_idle(page)
     assert not page_problems(page, first_key, "zh"), page_problems(page, first_key, "zh")
     assert "lang=zh" in page.url
     page.locator("[data-testid='stSidebarNavLink']").filter(
-        has=page.locator("[data-testid='stMarkdownContainer']", has_text=translate(second_key, "zh"))).first.click()
+        has=page.locator("[data-testid='stMarkdownContainer']", has_text=translate(second_key, "zh"))
+    ).first.click()
     wait_for(lambda: active_nav_title(page) == translate(second_key, "zh"), 60, f"navigation to {second_stem}")
     wait_until_idle(page)
     shot(page, "01_language_switched_then_navigated_zh")
@@ -237,8 +260,9 @@ def test_animation_plays(lab_server, page):
     play = chart.locator("g.updatemenu-button").filter(has_text=translate("common.play", "en"))
     assert play.count() == 1, "no Play button on the animation"
     play.first.click()
-    changed = wait_for(lambda: label.first.text_content() != first and label.first.text_content(), 15,
-                       "the animation to advance")
+    changed = wait_for(
+        lambda: label.first.text_content() != first and label.first.text_content(), 15, "the animation to advance"
+    )
     shot(page, "03_animation_playing")
     pause = chart.locator("g.updatemenu-button").filter(has_text=translate("common.pause", "en"))
     if pause.count():
@@ -250,7 +274,8 @@ def test_gif_download(lab_server, page):
     """The GIF button delivers a real animated GIF."""
     open_app(page, lab_server, "output_size", "en")
     button = page.locator("[data-testid='stDownloadButton'] button:visible").filter(
-        has_text=translate("common.download_gif", "en"))
+        has_text=translate("common.download_gif", "en")
+    )
     assert button.count() == 1
     button.scroll_into_view_if_needed()
     with page.expect_download(timeout=60_000) as download_info:
@@ -274,16 +299,23 @@ def test_architecture_table_fits_1280_px_without_sideways_scrolling(lab_server, 
         open_app(page, lab_server, "architecture", lang)
         table = page.locator("[data-testid='stDataFrame']").first
         table.scroll_into_view_if_needed()
-        widths = wait_for(lambda: table.locator(".dvn-scroller").first.evaluate("e => [e.scrollWidth, e.clientWidth]"),
-                          30, "the layer table")
+        widths = wait_for(
+            lambda: table.locator(".dvn-scroller").first.evaluate("e => [e.scrollWidth, e.clientWidth]"),
+            30,
+            "the layer table",
+        )
         assert widths[0] <= widths[1], f"{lang}: the table scrolls sideways ({widths[0]} px in {widths[1]} px)"
         assert table.evaluate("e => e.getBoundingClientRect().right") <= 1280
         shot(page, f"05_architecture_table_1280_{lang}")
 
 
 def _boxes_overlap(a, b) -> bool:
-    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] \
-        and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
 
 
 def test_quality_reference_line_label_clear_of_the_bar_labels(lab_server, page):
@@ -291,8 +323,13 @@ def test_quality_reference_line_label_clear_of_the_bar_labels(lab_server, page):
     for lang in LANGUAGES:
         open_app(page, lab_server, "quality", lang)
         label = translate("quality.hist_uniform", lang)
-        chart = wait_for(lambda: next((c for c in page.locator("[data-testid='stPlotlyChart']").all()
-                                       if label in c.inner_text()), None), 60, "the class histogram")
+        chart = wait_for(
+            lambda: next(
+                (c for c in page.locator("[data-testid='stPlotlyChart']").all() if label in c.inner_text()), None
+            ),
+            60,
+            "the class histogram",
+        )
         chart.scroll_into_view_if_needed()
         legend = chart.locator(".legendtext").filter(has_text=label).first.bounding_box()
         bar_labels = [t.bounding_box() for t in chart.locator(".bartext, .textpoint text").all()]
@@ -371,19 +408,29 @@ def stop_run(page) -> None:
     stop = page.locator(".st-key-train_stop_btn button:visible")
     if stop.count() and stop.first.is_enabled():
         stop.first.click()
-        wait_for(lambda: any(translate(f"train.status_{status}", "en") in page.locator("h3").first.inner_text()
-                             for status in ("stopped", "finished", "failed")), 60, "the run to stop")
+        wait_for(
+            lambda: any(
+                translate(f"train.status_{status}", "en") in page.locator("h3").first.inner_text()
+                for status in ("stopped", "finished", "failed")
+            ),
+            60,
+            "the run to stop",
+        )
 
 
 def live_reading(page) -> dict:
     frame = live_frame(page)
-    reading = frame.evaluate("""() => {
+    reading = (
+        frame.evaluate("""() => {
         const plot = document.getElementById("loss");
         const images = [...document.querySelectorAll("#live img")].map(img => img.getAttribute("src")).filter(Boolean);
         // calcdata: Plotly's computed points per trace
         return {points: plot && plot.calcdata ? plot.calcdata.reduce((n, trace) => n + trace.length, 0) : 0,
                 images: images};
-    }""") if frame is not None else {"points": 0, "images": []}
+    }""")
+        if frame is not None
+        else {"points": 0, "images": []}
+    )
     return reading | {"step": train_step(page)}
 
 
@@ -410,8 +457,11 @@ def test_train_live_run(lab_server, page):
     press(page, "train_start_btn")
     try:
         wait_for(lambda: (train_step(page) or 0) > 0, 120, "the step counter to rise above 0")
-        wait_for(lambda: live_reading(page)["points"] > 0 and len(live_reading(page)["images"]) >= 2, 60,
-                 "the loss chart and the sample grids")
+        wait_for(
+            lambda: live_reading(page)["points"] > 0 and len(live_reading(page)["images"]) >= 2,
+            60,
+            "the loss chart and the sample grids",
+        )
         first = live_reading(page)
         shot(page, "05_train_first_reading", full_page=True)
         time.sleep(3)
@@ -449,7 +499,8 @@ def test_train_live_run(lab_server, page):
     assert live_download is not None, (
         "clicking the checkpoint download button while the run is live started no download within "
         f"{DOWNLOAD_WAIT_S} s (it works once the run has stopped); the server log says whether the click "
-        "reached a revoked deferred download ('Deferred file ... not found')")
+        "reached a revoked deferred download ('Deferred file ... not found')"
+    )
 
 
 def choose_option(page, key: str, text: str, attempts: int = 5) -> None:
@@ -491,7 +542,9 @@ def upload_zip(page, name: str, data: bytes, attempts: int = 3) -> None:
     """
     uploader = page.locator(".st-key-train_zip:not([data-stale='true'])")
     sent = []
-    page.on("response", lambda r: sent.append(r.status) if r.request.method == "PUT" and "upload_file" in r.url else None)
+    page.on(
+        "response", lambda r: sent.append(r.status) if r.request.method == "PUT" and "upload_file" in r.url else None
+    )
     for attempt in range(attempts):
         field = uploader.locator("input[type='file']").first
         wait_for(lambda: field.count() and field.is_enabled(), 60, "the zip uploader to be enabled")
@@ -502,8 +555,9 @@ def upload_zip(page, name: str, data: bytes, attempts: int = 3) -> None:
         except AssertionError:
             print(f"upload attempt {attempt + 1} of {name} not shown; upload responses so far: {sent}")
     else:
-        raise AssertionError(f"{name} never appeared in the uploader after {attempts} attempts "
-                             f"(upload responses: {sent})")
+        raise AssertionError(
+            f"{name} never appeared in the uploader after {attempts} attempts (upload responses: {sent})"
+        )
     wait_for(lambda: page.evaluate(IDLE_JS), 60, "the rerun after the upload")
 
 
@@ -528,6 +582,7 @@ def test_train_zip_upload(lab_server, page):
     press(page, "train_few_confirm_btn")
     facts = catalog_regex("train.run_facts", "en", "n")
     try:
+
         def reported() -> list[int]:
             return [int(m.group(1).replace(",", "")) for m in facts.finditer(live_text(page, "#live .facts"))]
 
@@ -558,6 +613,8 @@ def test_train_zip_upload(lab_server, page):
     assert not files_named(lab_server.sandbox.parent, "evil.png")
     assert not (ROOT / "evil.png").exists() and not files_named(ROOT / "data", "evil.png")
     assert [p.name for p in lab_server.sandbox.iterdir()] == ["data"]
-    new_files = sorted(set(p.relative_to(lab_server.sandbox) for p in lab_server.sandbox.rglob("*")) - set(sandbox_before))
+    new_files = sorted(
+        set(p.relative_to(lab_server.sandbox) for p in lab_server.sandbox.rglob("*")) - set(sandbox_before)
+    )
     assert not [p for p in new_files if p.suffix.lower() in (".png", ".jpg")], new_files
     stop_run(page)

@@ -2,6 +2,7 @@
 class's answers reach the teacher's chart. Each student or teacher is its own browser context
 (its own Streamlit session, like its own laptop). Expected texts come from the catalogs and
 the core, never from the page."""
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,11 @@ def teacher_code(server) -> str:
     if os.environ.get(ADMIN_CODE_ENV):
         return os.environ[ADMIN_CODE_ENV]
     pattern = re.compile(r"teacher code for presenting is ([A-Z0-9]+)")
-    return wait_for(lambda: (m := pattern.search(Path(server.log_path).read_text(errors="replace"))) and m.group(1),
-                    60, "the teacher code in the server's log")
+    return wait_for(
+        lambda: (m := pattern.search(Path(server.log_path).read_text(errors="replace"))) and m.group(1),
+        60,
+        "the teacher code in the server's log",
+    )
 
 
 def address(page) -> str:
@@ -59,8 +63,9 @@ def stop_presenting(page) -> None:
 
 
 def click_nav(page, stem: str, lang: str) -> None:
-    page.locator("[data-testid='stSidebarNavLink']").filter(has=page.locator(
-        "[data-testid='stMarkdownContainer']", has_text=translate(f"nav.{stem}", lang))).first.click()
+    page.locator("[data-testid='stSidebarNavLink']").filter(
+        has=page.locator("[data-testid='stMarkdownContainer']", has_text=translate(f"nav.{stem}", lang))
+    ).first.click()
     wait_for(lambda: f"/{stem}" in address(page), 30, f"the address to show /{stem}")
     wait_until_idle(page)
 
@@ -104,8 +109,11 @@ def test_a_student_follows_the_teacher_and_steps_away(lab_server, chromium):
 
         click_nav(teacher, "output_size", "en")
         started = time.monotonic()
-        wait_for(lambda: "/output_size" in address(student) and h1(student) == translate("output_size.title", "zh"),
-                 CATCH_UP_S, "the student to open the teacher's lesson")
+        wait_for(
+            lambda: "/output_size" in address(student) and h1(student) == translate("output_size.title", "zh"),
+            CATCH_UP_S,
+            "the student to open the teacher's lesson",
+        )
         lesson_s = time.monotonic() - started
         assert "follow=1" in address(student) and "lang=zh" in address(student)  # their own language, still following
         wait_until_idle(student)
@@ -153,12 +161,13 @@ def test_three_students_answers_reach_the_teachers_chart(lab_server, chromium):
             student.goto(f"{lab_server.url}/?follow=1&lang={lang}")
             students.append(student)
         # the question on the teacher's screen, as the core builds it (random configuration, seed 0)
-        question = questions.make_question("output_size", questions.kind_for("output_size", 0),
-                                           questions.random_config("output_size", 0), 0)
+        question = questions.make_question(
+            "output_size", questions.kind_for("output_size", 0), questions.random_config("output_size", 0), 0
+        )
         prompt = translate(question.prompt_key, "en", **question.prompt_params)
         assert prompt in teacher.inner_text(".st-key-pq_output_size")
         picks = [0, 1, 0]  # two students choose the first choice, one the second
-        for student, pick in zip(students, picks):
+        for student, pick in zip(students, picks, strict=False):
             wait_for(lambda s=student: "/output_size" in address(s), CATCH_UP_S, "each student to follow")
             wait_until_idle(student)
             student.locator("[class*='st-key-pq_choice_'] [role='radiogroup'] label").nth(pick).click()
@@ -168,7 +177,8 @@ def test_three_students_answers_reach_the_teachers_chart(lab_server, chromium):
 
         def bar_counts():
             texts = teacher.locator(".st-key-pq_output_size .bartext").evaluate_all(
-                "bars => bars.map(bar => bar.textContent)")
+                "bars => bars.map(bar => bar.textContent)"
+            )
             return texts if len(texts) == questions.CHOICES else None
 
         expected = ["2", "1", "0", "0"]
@@ -176,16 +186,23 @@ def test_three_students_answers_reach_the_teachers_chart(lab_server, chromium):
         assert translate("classroom.class_answers", "en", count=3) in teacher.inner_text(".st-key-pq_output_size")
         shot(teacher, "12_class_answers_teacher_en")
         for student in students:  # nobody sees the answer before the teacher shows it
-            assert student.locator("[class*='st-key-pq_output_size'] [data-testid='stAlertContentSuccess']").count() == 0
+            assert (
+                student.locator("[class*='st-key-pq_output_size'] [data-testid='stAlertContentSuccess']").count() == 0
+            )
 
         teacher.locator(".st-key-pq_reveal_output_size button").click()
         answer = question.choice(question.answer).params["value"]
-        for student, pick, lang in zip(students, picks, ("en", "zh", "en")):
+        for student, pick, lang in zip(students, picks, ("en", "zh", "en"), strict=False):
             right = question.choices[pick].value == question.answer
             key = "classroom.right" if right else "classroom.wrong"
-            wait_for(lambda s=student, k=key, lg=lang: re.search(
-                re.escape(translate(k, lg, answer=answer, chosen=question.choices[pick].params["value"])),
-                s.inner_text(".st-key-pq_output_size")), CATCH_UP_S, "the answer on each student's screen")
+            wait_for(
+                lambda s=student, k=key, lg=lang: re.search(
+                    re.escape(translate(k, lg, answer=answer, chosen=question.choices[pick].params["value"])),
+                    s.inner_text(".st-key-pq_output_size"),
+                ),
+                CATCH_UP_S,
+                "the answer on each student's screen",
+            )
         shot(students[1], "12_answer_revealed_student_zh")
         stop_presenting(teacher)
     finally:
@@ -202,8 +219,11 @@ def test_presenting_survives_the_teachers_reload_and_a_copied_url_gives_none(lab
         click_nav(teacher, "checkerboard", "en")
         teacher.reload()
         wait_until_idle(teacher)
-        wait_for(lambda: translate("classroom.stop_presenting", "en") in sidebar_text(teacher), 30,
-                 "the teacher to still present after F5")
+        wait_for(
+            lambda: translate("classroom.stop_presenting", "en") in sidebar_text(teacher),
+            30,
+            "the teacher to still present after F5",
+        )
         other.goto(address(teacher))  # the teacher's exact address, in another browser
         wait_until_idle(other)
         time.sleep(2)

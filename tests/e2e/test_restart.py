@@ -3,6 +3,7 @@ again on the same data folder, and the run is continued from its last checkpoint
 The curves and the step count go on from where they were, with at most ``checkpoint_every`` steps lost.
 
 Its own server (the shared one of test_browser.py must not be killed), Debian's Chromium."""
+
 from __future__ import annotations
 
 import json
@@ -10,11 +11,12 @@ import os
 import signal
 from pathlib import Path
 
-from scripts.lab_server import child_pids, start_lab_server as start_app, stop_lab_server
 from test_browser import ARTIFACTS, IDLE_JS, choose_option, live_frame, open_train_page, press, train_step, wait_for
 
 from dcgan_core.checkpoint import load_checkpoint
 from dcgan_core.i18n import translate
+from scripts.lab_server import child_pids, stop_lab_server
+from scripts.lab_server import start_lab_server as start_app
 
 RUN_STEPS = 2_000  # longer than the test lets it train before the kill
 
@@ -87,8 +89,15 @@ def test_a_run_killed_with_its_server_continues_from_the_train_page(chromium, tm
         page.set_default_timeout(90_000)
         open_train_page(page, server)
         start_small_run(page)
-        run_dir = wait_for(lambda: run_dirs(server.data_dir) and (run_dirs(server.data_dir)[-1] / "metrics.jsonl").exists()
-                           and run_dirs(server.data_dir)[-1], 120, "the run's folder")
+        run_dir = wait_for(
+            lambda: (
+                run_dirs(server.data_dir)
+                and (run_dirs(server.data_dir)[-1] / "metrics.jsonl").exists()
+                and run_dirs(server.data_dir)[-1]
+            ),
+            120,
+            "the run's folder",
+        )
         checkpoint_every = int(json.loads((run_dir / "config.json").read_text())["checkpoint_every"])
         assert checkpoint_every < RUN_STEPS
         wait_for(lambda: len(logged_steps(run_dir)) >= 30, 180, "thirty logged steps")

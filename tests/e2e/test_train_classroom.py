@@ -1,14 +1,24 @@
 """The Train page in a classroom, in a real browser: the teacher keeps control across a reload
 while a copied URL gives none; the projector view fits a 1920x1080 and a 1280x720 screen."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
+from test_browser import (
+    IDLE_JS,
+    choose_tiny_settings,
+    live_frame,
+    open_train_page,
+    press,
+    shot,
+    stop_run,
+    train_step,
+    wait_for,
+)
 
 from dcgan_core.i18n import translate
-from test_browser import (IDLE_JS, choose_tiny_settings, live_frame, open_train_page, press, shot, stop_run,
-                          train_step, wait_for)
 
 
 def stop_enabled(page) -> bool:
@@ -27,8 +37,11 @@ def test_teacher_keeps_control_after_reload_and_a_copied_url_gives_none(lab_serv
     start_tiny_run(page, lab_server)
     try:
         wait_for(lambda: stop_enabled(page), 30, "the teacher's Stop button")
-        code_line = page.locator("[data-testid='stCaptionContainer']").filter(has_text=translate(
-            "train.your_code", "en", code="")[:20]).first.inner_text()
+        code_line = (
+            page.locator("[data-testid='stCaptionContainer']")
+            .filter(has_text=translate("train.your_code", "en", code="")[:20])
+            .first.inner_text()
+        )
         code = code_line.split(":")[0].split()[-1]
         assert code == code.upper() and len(code) == 6, code_line
 
@@ -47,8 +60,11 @@ def test_teacher_keeps_control_after_reload_and_a_copied_url_gives_none(lab_serv
             student = student_context.new_page()
             student.goto(page.url)  # the teacher's exact URL, copied
             note = translate("train.viewer_note", "en")
-            wait_for(lambda: student.evaluate(IDLE_JS) and note in student.inner_text("[data-testid='stMain']"),
-                     90, "the student's page")
+            wait_for(
+                lambda: student.evaluate(IDLE_JS) and note in student.inner_text("[data-testid='stMain']"),
+                90,
+                "the student's page",
+            )
             time.sleep(2)
             assert not stop_enabled(student)
             assert translate("train.viewer_note", "en") in student.inner_text("[data-testid='stMain']")
@@ -61,7 +77,12 @@ def test_teacher_keeps_control_after_reload_and_a_copied_url_gives_none(lab_serv
 
 
 def inside_viewport(box: dict, width: int, height: int) -> bool:
-    return box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width + 1 and box["y"] + box["height"] <= height + 1
+    return (
+        box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= width + 1
+        and box["y"] + box["height"] <= height + 1
+    )
 
 
 PROJECTOR_BOXES_JS = """() => {
@@ -98,7 +119,8 @@ def test_projector_view_fits_the_screen(lab_server, page, chromium, lang):
                 frame = live_frame(screen)
                 boxes = frame.evaluate(PROJECTOR_BOXES_JS)
                 offset = screen.locator("iframe").evaluate_all(
-                    "frames => frames.map(f => { const r = f.getBoundingClientRect(); return {x: r.x, y: r.y, h: r.height}; })")
+                    "frames => frames.map(f => { const r = f.getBoundingClientRect(); return {x: r.x, y: r.y, h: r.height}; })"
+                )
                 outer = max(offset, key=lambda r: r["h"])  # the live view's frame (the other is the 1-px cookie frame)
                 for name in ("grid", "loss", "prob"):
                     box = dict(boxes[name], x=boxes[name]["x"] + outer["x"], y=boxes[name]["y"] + outer["y"])
