@@ -6,10 +6,16 @@ import os
 # training up to 15× slower (benchmarks/RESULTS.md, "Threads").
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+import plotly.io  # noqa: E402
 import streamlit as st  # noqa: E402
 
 import classroom_ui  # noqa: E402
 import ui  # noqa: E402
+
+# The lessons' figures are frozen (dcgan_core/viz/frozen.py): Python's json encodes their ready
+# dicts 3-4x faster than the orjson path, which cleans them again on every call (measured in
+# benchmarks/chart_encoding.py).
+plotly.io.json.config.default_engine = "json"
 
 st.set_page_config(page_title="DCGAN Lab", page_icon="🧪", layout="wide")
 ui.language_selector()

@@ -15,10 +15,10 @@ import streamlit as st
 
 import ui
 from dcgan_core import questions
-from dcgan_core.classroom import get_classroom
+from dcgan_core.classroom import CATCH_UP_PATIENCE_S, FOLLOW_CHECK_S, PRESENCE_S, get_classroom
 from dcgan_core.i18n import LabError
+from dcgan_core.static_files import URL_PREFIX
 
-FOLLOW_CHECK_S = 1.0  # how often a follower's page asks whether the teacher changed something
 HEARTBEAT_S = 2.0  # how often the presenting page says it is still open
 ANSWERS_REFRESH_S = 1.0
 
@@ -143,7 +143,7 @@ def _follow(stem: str, pages: dict) -> None:
     if presentation is None or st.session_state.get("follow_away"):
         return
     if st.session_state.get("follow_applied") != presentation.version:
-        st.session_state.follow_applied = presentation.version
+        st.session_state.follow_applied = st.session_state.follow_seen_version = presentation.version
         st.session_state.follow_pending = (presentation.page, presentation.settings)
     if presentation.page in pages and presentation.page != stem:
         st.switch_page(pages[presentation.page], query_params=_address_query(True))
@@ -169,9 +169,70 @@ def follow_changed() -> None:
         get_classroom().follower_left(browser_id())
 
 
-@st.fragment(run_every=FOLLOW_CHECK_S)
+# The follower's browser polls the classroom's beacon file (dcgan_core.classroom.VersionBeacon)
+# and asks for a full run of its page only when the teacher changed something.
+_WATCH_JS = """
+export default function (component) {
+  const { data, setTriggerValue } = component;
+  const watch = (window.__dcganFollow = window.__dcganFollow || { timer: null, asked: 0 });
+  if (data.seen !== watch.rendered) watch.asked = 0;  // this render is the page run we asked for
+  Object.assign(watch, { url: data.url, seen: data.seen, rendered: data.seen, every: data.every_ms,
+                         patience: data.patience_ms, trigger: setTriggerValue });
+  const tick = async () => {
+    try {
+      const reply = await fetch(watch.url + "?t=" + Date.now(), { cache: "no-store" });
+      if (reply.ok) {
+        const { version } = await reply.json();
+        // Ask for one page run at a time: a new request would cut the running one short, and
+        // with a class on a busy server no run would ever finish.
+        if (version !== watch.seen && Date.now() - watch.asked > watch.patience) {
+          watch.asked = Date.now();
+          watch.trigger("changed", version);
+        }
+      }
+    } catch (err) {
+      /* the server is restarting, or busy: ask again at the next tick */
+    }
+    watch.timer = setTimeout(tick, watch.every);
+  };
+  if (watch.timer === null) watch.timer = setTimeout(tick, watch.every);
+  return () => {
+    clearTimeout(watch.timer);
+    watch.timer = null;
+  };
+}
+"""
+_follow_watch = st.components.v2.component("dcgan_lab_follow_watch", js=_WATCH_JS)
+
+
+def static_url(relative: str) -> str:
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return "/" + "/".join(part for part in (base, URL_PREFIX, relative) if part)
+
+
+def _watch_teacher() -> None:
+    """The browser-side check: a static file request every FOLLOW_CHECK_S, no script run."""
+    room = get_classroom()
+    if room.beacon is None:
+        return
+    with st.container(key="follow_watch_box", height=1, border=False):
+        _follow_watch(
+            key="follow_watch",
+            data={
+                "url": static_url(room.beacon.relative_path),
+                "seen": st.session_state.get("follow_applied", room.version()),
+                "every_ms": int(FOLLOW_CHECK_S * 1000),
+                "patience_ms": int(CATCH_UP_PATIENCE_S * 1000),
+            },
+            on_changed_change=lambda: None,
+            height=1,
+        )
+
+
+@st.fragment(run_every=PRESENCE_S)
 def _follow_status() -> None:
-    """Every second: say we are here, and rerun the whole page when the teacher changed something."""
+    """Every PRESENCE_S: say we are here (the teacher's follower count), and catch up if the
+    browser-side check missed a change (no static serving, a blocked request)."""
     room = get_classroom()
     away = bool(st.session_state.get("follow_away"))
     room.follower_seen(browser_id(), stepped_away=away)
@@ -189,7 +250,10 @@ def _follow_status() -> None:
     else:
         st.caption(ui.t("classroom.following", lesson=lesson_title(presentation.page)))
         st.button(
-            ui.t("classroom.step_away"), on_click=step_away, key="follow_step_away", icon=":material/directions_walk:"
+            ui.t("classroom.step_away"),
+            on_click=step_away,
+            key="follow_step_away",
+            icon=":material/directions_walk:",
         )
 
 
@@ -265,6 +329,9 @@ def before_page(stem: str, pages: dict) -> None:
     sidebar()
     if is_following():
         _follow(stem, pages)
+        if not st.session_state.get("follow_away"):
+            with st.sidebar:
+                _watch_teacher()
     publish(stem)
 
 

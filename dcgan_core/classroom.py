@@ -16,6 +16,7 @@ This module holds the state only (no Streamlit); ``classroom_ui`` draws it.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sys
@@ -23,13 +24,19 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dcgan_core.i18n import LabError
+from dcgan_core.static_files import STATIC_DIR, remove_dead_servers, server_folder_name, write_atomic
 
 PRESENTER_TIMEOUT_S = 30.0  # the teacher's page sends a heartbeat every 2 s; a busy server may delay a few
-FOLLOWER_TIMEOUT_S = 5.0  # a follower's page checks in every second
+FOLLOW_CHECK_S = 1.0  # how often a follower's browser reads the beacon file (VersionBeacon)
+CATCH_UP_PATIENCE_S = 20.0  # a follower asks again if the page run it asked for has not come by then
+PRESENCE_S = 10.0  # how often a follower's page checks in, for the teacher's count
+FOLLOWER_TIMEOUT_S = 2.5 * PRESENCE_S  # a follower silent this long has gone (closed the tab)
 MAX_FOLLOWERS = 2000  # ids kept; older ones are forgotten first
 ADMIN_CODE_ENV = "DCGAN_LAB_ADMIN_CODE"  # the same variable as dcgan_core.registry's
+BEACON_FOLDER = "classroom"
 
 
 def normalise_token(token: str | None) -> str:
@@ -42,6 +49,34 @@ def new_token() -> str:
     from dcgan_core.registry import new_token as registry_new_token
 
     return registry_new_token()
+
+
+class VersionBeacon:
+    """The classroom's version as a tiny static file, rewritten at every change. A follower's
+    browser polls it (one static request a second, no script run) and asks for a full run of
+    its page only when the number moved: thirty followers then cost the server nothing
+    between the teacher's changes."""
+
+    def __init__(self, folder: Path | None = None):
+        self.root = Path(folder) if folder else STATIC_DIR / BEACON_FOLDER
+        self.folder = self.root / server_folder_name()
+        self._prepared = False
+
+    @property
+    def relative_path(self) -> str:
+        """The file's path under the static folder, e.g. "classroom/123-ab12cd34/version.json"."""
+        return f"{self.root.name}/{self.folder.name}/version.json"
+
+    def write(self, version: int) -> None:
+        try:
+            if not self._prepared:
+                self.root.mkdir(parents=True, exist_ok=True)
+                remove_dead_servers(self.root)
+                self.folder.mkdir(exist_ok=True)
+                self._prepared = True
+            write_atomic(self.folder / "version.json", json.dumps({"version": version}).encode())
+        except OSError as err:  # a read-only checkout: followers fall back to their slower check
+            print(f"DCGAN Lab: could not write the classroom signal ({err})", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
@@ -69,8 +104,9 @@ class _Presenter:
 class Classroom:
     """The process-wide presenting state. Every method is safe to call from any session's thread."""
 
-    def __init__(self, teacher_code: str | None = None, clock=time.monotonic):
+    def __init__(self, teacher_code: str | None = None, clock=time.monotonic, beacon: VersionBeacon | None = None):
         self._clock = clock
+        self.beacon = beacon
         self._lock = threading.Lock()
         self._teacher_code = normalise_token(teacher_code) if teacher_code else None
         self._presenter: _Presenter | None = None
@@ -117,7 +153,7 @@ class Classroom:
             if self._is_presenter(token):
                 self._presenter = None
                 self._answers.clear()
-                self._version += 1
+                self._bump()
 
     def is_presenting(self, token: str | None) -> bool:
         with self._lock:
@@ -173,7 +209,7 @@ class Classroom:
             )
 
     def version(self) -> int:
-        """Changes whenever what followers should show changes (cheap: asked every second by each follower)."""
+        """Changes whenever what followers should show changes (also written to the beacon, if any)."""
         with self._lock:
             self._alive()
             return self._version
@@ -228,16 +264,19 @@ class Classroom:
         if self._clock() - self._presenter.last_seen > PRESENTER_TIMEOUT_S:
             self._presenter = None
             self._answers.clear()
-            self._version += 1
+            self._bump()
             return False
         return True
 
     def _bump(self) -> None:
         self._version += 1
-        self._presenter.version = self._version
+        if self._presenter is not None:
+            self._presenter.version = self._version
+        if self.beacon is not None:
+            self.beacon.write(self._version)
 
 
-_CLASSROOM = Classroom()
+_CLASSROOM = Classroom(beacon=VersionBeacon())
 
 
 def get_classroom() -> Classroom:

@@ -13,8 +13,6 @@ second and no script run, however many watch.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -24,59 +22,27 @@ import plotly.io as pio
 from dcgan_core.data import BUNDLED_NAME
 from dcgan_core.i18n import LANGUAGES, translate
 from dcgan_core.job import png_bytes
+from dcgan_core.static_files import (
+    STATIC_DIR,
+    padded,
+    remove_dead_servers,
+    server_folder_name,
+    write_atomic,
+)
 from dcgan_core.train import format_seconds
 from dcgan_core.viz import training as viz
 
-ROOT = Path(__file__).resolve().parent.parent
-STATIC_DIR = ROOT / "static"  # Streamlit's app static folder (server.enableStaticServing)
 LIVE_FOLDER = "live"
-URL_PREFIX = "app/static"
 PUBLISH_INTERVAL_S = 0.5
 GRIDS_KEPT = 30  # a browser that read the state a while ago still finds its grid
 MAX_RUNS_FOLLOWED = 4
 PLOTLY_JS = "plotly.min.js"
-STATE_BLOCK = 16 * 1024  # state files are padded to whole blocks: see padded()
 
 
 def plotly_js_source() -> Path:
     import plotly
 
     return Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
-
-
-def padded(data: bytes, block: int = STATE_BLOCK) -> bytes:
-    """JSON padded with spaces to a whole number of blocks. The static file server takes a file's
-    size before it opens it; a state replaced in between has, nearly always, the same size, so the
-    reply is still whole (and gzip makes the padding cost nothing on the wire)."""
-    return data + b" " * (-len(data) % block)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Readers see the old file or the new one, never half of one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_dead_servers(live_dir: Path) -> None:
-    """Folders of server processes that have ended (each folder is named <pid>-<random>)."""
-    for folder in live_dir.glob("*-*"):
-        try:
-            pid = int(folder.name.split("-", 1)[0])
-        except ValueError:
-            continue
-        if folder.is_dir() and pid != os.getpid() and not _pid_alive(pid):
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 def live_numbers(snap) -> list[tuple[str, str]]:
@@ -150,7 +116,7 @@ class LivePublisher:
 
     def __init__(self, live_dir: Path | None = None, interval_s: float = PUBLISH_INTERVAL_S):
         self.live_dir = Path(live_dir) if live_dir else STATIC_DIR / LIVE_FOLDER
-        self.folder = self.live_dir / f"{os.getpid()}-{os.urandom(4).hex()}"
+        self.folder = self.live_dir / server_folder_name()
         self.interval_s = interval_s
         self._lock = threading.Lock()
         self._publishing = threading.Lock()  # one writer at a time: the thread, or a page asking for news

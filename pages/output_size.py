@@ -10,6 +10,7 @@ import ui
 from dcgan_core.i18n import LabError
 from dcgan_core.presets import PRESETS, preset_by_id
 from dcgan_core.viz import sliding
+from dcgan_core.viz.frozen import freeze
 
 # (session key, preset field, default, min, max). Defaults: conv_arithmetic's "padding, strides".
 SLIDERS = [
@@ -85,15 +86,17 @@ for key in ("os_rf_row", "os_rf_col"):
 
 @st.cache_resource(max_entries=48, show_spinner=False)
 def animation_figure(mode, i, k, s, p, d, a, labels):
-    return sliding.sliding_window_figure(
-        i, k, s, p, d, transposed=mode == "transposed", output_padding=a, labels=labels
+    return freeze(
+        sliding.sliding_window_figure(i, k, s, p, d, transposed=mode == "transposed", output_padding=a, labels=labels)
     )
 
 
 @st.cache_resource(max_entries=48, show_spinner=False)
 def receptive_figure(mode, i, k, s, p, d, a, row, col, labels):
-    return sliding.receptive_field_figure(
-        i, k, s, p, d, row, col, transposed=mode == "transposed", output_padding=a, labels=labels
+    return freeze(
+        sliding.receptive_field_figure(
+            i, k, s, p, d, row, col, transposed=mode == "transposed", output_padding=a, labels=labels
+        )
     )
 
 

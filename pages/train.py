@@ -18,7 +18,8 @@ from dcgan_core.device import available_devices, pick_device
 from dcgan_core.i18n import LabError, translate
 from dcgan_core.live_quality import SAMPLES
 from dcgan_core.live_quality import SHARED as SHARED_QUALITY
-from dcgan_core.live_view import LIVE, URL_PREFIX
+from dcgan_core.live_view import LIVE
+from dcgan_core.static_files import URL_PREFIX
 from dcgan_core.model_source import run_checkpoints
 from dcgan_core.models import DCGANConfig, Discriminator, Generator, count_parameters
 from dcgan_core.paths import data_path

@@ -488,13 +488,18 @@ def sliding_window_figure(
     geometry = sliding_geometry(i, k, s, p, d, transposed, output_padding)
     frames = frames_for(geometry)
     fig = _base_figure(geometry, labels)
-    fig.add_traces([trace | style for trace, style in zip(_frame_traces(geometry, frames[0]), _MOVING_STYLE, strict=False)])
+    fig.add_traces(
+        [trace | style for trace, style in zip(_frame_traces(geometry, frames[0]), _MOVING_STYLE, strict=False)]
+    )
     if not animate or len(frames) > ANIMATION_MAX_FRAMES:
         return fig
 
     moving = list(range(2, 2 + len(_MOVING_STYLE)))
+    # Frames repeat the first frame's traces, which add_traces above validated: checking each of
+    # up to ANIMATION_MAX_FRAMES again was most of a teacher's slider step (the JSON is the same).
     fig.frames = [
-        go.Frame(name=str(n), data=_frame_traces(geometry, frame), traces=moving) for n, frame in enumerate(frames)
+        go.Frame(name=str(n), data=_frame_traces(geometry, frame), traces=moving, _validate=False)
+        for n, frame in enumerate(frames)
     ]
     step_labels = [f"{n + 1}/{len(frames)} → [{f.out_row}, {f.out_col}]" for n, f in enumerate(frames)]
     fig.update_layout(
