@@ -139,11 +139,13 @@ def _apply_settings(settings: dict) -> None:
 def _follow(stem: str, pages: dict) -> None:
     """On a full run of a follower's page: stay on the teacher's lesson, and take its settings
     each time the teacher changed something. (Another lesson is one "Step away" click away.)"""
-    presentation = get_classroom().presentation()
+    room = get_classroom()
+    st.session_state.follow_seen_version = room.version()  # a full run shows the newest: no catch-up rerun
+    presentation = room.presentation()
     if presentation is None or st.session_state.get("follow_away"):
         return
     if st.session_state.get("follow_applied") != presentation.version:
-        st.session_state.follow_applied = st.session_state.follow_seen_version = presentation.version
+        st.session_state.follow_applied = presentation.version
         st.session_state.follow_pending = (presentation.page, presentation.settings)
     if presentation.page in pages and presentation.page != stem:
         st.switch_page(pages[presentation.page], query_params=_address_query(True))
@@ -326,12 +328,13 @@ def before_page(stem: str, pages: dict) -> None:
     if "follow_on" not in st.session_state:
         st.session_state.follow_on = st.query_params.get("follow") in ("1", "true", "yes")
     keep_follow_in_address()
-    sidebar()
-    if is_following():
+    following = is_following()
+    if following:  # before the sidebar's status: it must see the version this run shows
         _follow(stem, pages)
-        if not st.session_state.get("follow_away"):
-            with st.sidebar:
-                _watch_teacher()
+    sidebar()
+    if following and not st.session_state.get("follow_away"):
+        with st.sidebar:
+            _watch_teacher()
     publish(stem)
 
 
