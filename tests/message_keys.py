@@ -120,7 +120,7 @@ def scan(files: Iterable[Path], catalogs: dict[str, dict[str, str]], allowlist: 
                 or text in strings.key_arguments
                 or (shape and shape[1] in namespaces and not FILE_NAME.match(text))
             ):
-                need(text, path, {text} if all(text in c for c in catalogs.values()) else set())
+                need(text, path, {text} & keys)
         bare_patterns = [template_regex(t) for t in strings.templates if SUFFIX_TEMPLATE.fullmatch(t)]
         for template in strings.templates:
             head = template.split(WILD, 1)[0]
