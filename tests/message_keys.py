@@ -7,8 +7,8 @@ A key is written three ways in this project, and each counts as a use:
 - an f-string family: ``f"output_size.mode_{m}"`` is the pattern ``output_size.mode_*``; every
   catalog key it matches counts as used, and a family that matches no key is missing;
 - an open family: ``f"architecture.{label}"`` names only its namespace, so its keys are the
-  string constants of the same file that complete it (``"col_layer"``, or ``f"slider_{name}"``
-  read as the pattern ``slider_*``).
+  string constants that complete it (``"col_layer"``, or ``f"slider_{name}"`` read as the pattern
+  ``slider_*``) in the same file or in the app's modules that file imports.
 
 Keys built in a way that cannot be read this way belong in ALLOWLIST, each with its reason.
 """
@@ -16,6 +16,7 @@ Keys built in a way that cannot be read this way belong in ALLOWLIST, each with 
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -53,6 +54,10 @@ class FileStrings:
     constants: set[str] = field(default_factory=set)
     templates: list[str] = field(default_factory=list)
     key_arguments: set[str] = field(default_factory=set)  # constants and templates passed to t(), LabError()...
+    imports: set[str] = field(default_factory=set)  # dotted names this file imports, as written
+
+    def suffix_patterns(self) -> list[re.Pattern]:
+        return [template_regex(t) for t in self.templates if SUFFIX_TEMPLATE.fullmatch(t)]
 
 
 def read_strings(path: Path) -> FileStrings:
@@ -65,6 +70,11 @@ def read_strings(path: Path) -> FileStrings:
             not_constants.update(id(n) for n in ast.walk(node.args[0]))
         if isinstance(node, ast.Call) and node.args and _called_name(node) in KEY_ARGUMENTS:
             key_arguments.add(id(node.args[0]))
+        if isinstance(node, ast.Import):
+            found.imports.update(alias.name for alias in node.names)
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:  # the app has no relative imports
+            found.imports.add(node.module)
+            found.imports.update(f"{node.module}.{alias.name}" for alias in node.names)
     for node in ast.walk(tree):
         if isinstance(node, ast.JoinedStr) and id(node) not in not_constants:
             not_constants.update(id(value) for value in node.values)
@@ -111,8 +121,10 @@ def scan(files: Iterable[Path], catalogs: dict[str, dict[str, str]], allowlist: 
         if not resolved or any(not resolved <= set(c) for c in catalogs.values()):
             missing.setdefault(name, set()).add(str(path))
 
-    for path in files:
-        strings = read_strings(path)
+    sources = {path: read_strings(path) for path in files}
+    root = Path(os.path.commonpath([path.parent for path in sources])) if sources else Path()
+    by_module = {".".join(path.relative_to(root).with_suffix("").parts): found for path, found in sources.items()}
+    for path, strings in sources.items():
         for text in strings.constants:
             shape = KEY_SHAPE.fullmatch(text)
             if (
@@ -121,22 +133,22 @@ def scan(files: Iterable[Path], catalogs: dict[str, dict[str, str]], allowlist: 
                 or (shape and shape[1] in namespaces and not FILE_NAME.match(text))
             ):
                 need(text, path, {text} & keys)
-        bare_patterns = [template_regex(t) for t in strings.templates if SUFFIX_TEMPLATE.fullmatch(t)]
+        completers = [strings, *(by_module[name] for name in strings.imports if name in by_module)]
+        endings = set().union(*(found.constants for found in completers))
+        ending_patterns = [pattern for found in completers for pattern in found.suffix_patterns()]
         for template in strings.templates:
-            head = template.split(WILD, 1)[0]
-            namespace, dot, rest = head.partition(".")
+            namespace, dot, _ = template.split(WILD, 1)[0].partition(".")
             if template not in strings.key_arguments and (not dot or namespace not in namespaces):
                 continue
             members = {k for k in keys if k.startswith(namespace + ".")} if dot else set()
             if not dot or template[len(namespace) + 1 :].strip(WILD):
                 pattern = template_regex(template)
                 resolved = {k for k in members if pattern.fullmatch(k)}
-            else:  # open family: completed by this file's own constants and suffix patterns
+            else:  # an open family
                 resolved = {
                     k
                     for k in members
-                    if (suffix := k.split(".", 1)[1]) in strings.constants
-                    or any(p.fullmatch(suffix) for p in bare_patterns)
+                    if (ending := k.split(".", 1)[1]) in endings or any(p.fullmatch(ending) for p in ending_patterns)
                 }
             need(template.replace(WILD, "{…}"), path, resolved)
     return KeyReport(used=used, unused=keys - used, missing=missing)

@@ -3,7 +3,7 @@ missing keys, reads f-string families, and leaves alone strings that only look l
 
 from pathlib import Path
 
-from message_keys import ALLOWLIST, app_sources, scan
+from message_keys import ALLOWLIST, ROOT, app_sources, scan
 
 from dcgan_core.i18n import load_catalog
 
@@ -87,6 +87,16 @@ def test_an_open_family_takes_its_endings_from_its_own_file(tmp_path):
     assert report.used == {"lesson.col_in"}
 
 
+def test_an_open_family_is_also_completed_by_the_app_modules_its_file_imports(tmp_path):
+    (tmp_path / "core").mkdir()
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "core" / "sliders.py").write_text('SLIDERS = [("slider_k", 3), ("slider_s", 1)]\n')
+    (tmp_path / "core" / "unrelated.py").write_text('COLUMNS = ["col_in"]\n')
+    (tmp_path / "pages" / "lesson.py").write_text('from core.sliders import SLIDERS\nui.t(f"lesson.{name}")\n')
+    report = scan(sorted(tmp_path.rglob("*.py")), CATALOGS)
+    assert report.used == {"lesson.slider_k", "lesson.slider_s"}
+
+
 def test_an_open_family_nothing_completes_is_missing(tmp_path):
     report = scan(write_app(tmp_path, page='ui.t(f"lesson.{label}")\n'), CATALOGS)
     assert set(report.missing) == {"lesson.{…}"}
@@ -115,5 +125,13 @@ def test_allowlisted_keys_exist_and_say_why():
 
 
 def test_app_sources_cover_the_app():
-    names = {p.relative_to(p.parents[1]).as_posix() if p.parent.name == "pages" else p.name for p in app_sources()}
-    assert {"app.py", "ui.py", "classroom_ui.py", "pages/train.py", "i18n.py", "sliding.py"} <= names
+    names = {path.relative_to(ROOT).as_posix() for path in app_sources()}
+    assert {
+        "app.py",
+        "ui.py",
+        "classroom_ui.py",
+        "pages/train.py",
+        "dcgan_core/i18n.py",
+        "dcgan_core/viz/sliding.py",
+    } <= names
+    assert not any(name.startswith(("tests/", "benchmarks/", "scripts/")) for name in names)
