@@ -59,10 +59,6 @@ class ImageSet:
     def __len__(self) -> int:
         return self.images.shape[0]
 
-    @property
-    def nbytes(self) -> int:
-        return dataset_bytes(self)
-
 
 def dataset_bytes(imageset: ImageSet) -> int:
     """Bytes the dataset occupies on its device (images and labels)."""

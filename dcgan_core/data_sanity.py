@@ -13,7 +13,6 @@ from dcgan_core.i18n import LabError
 
 MIN_IMAGES_ADVISED = 500
 CHANNEL_SAMPLE = 64  # images looked at to tell grey data from colour data
-KNOWN_SIZES = {"bundled": None, "mnist": 60_000, "fashion_mnist": 60_000, "cifar10": 50_000}
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 Each page or module owns one namespace: ``locales/<lang>/<namespace>.json``.
 A key is addressed as ``"<namespace>.<key>"``, e.g. ``"output_size.title"``.
+Long lesson prose (more than PROSE_IN_JSON characters) lives in its own Markdown file,
+``locales/<lang>/<namespace>/<key>.md``, and is looked up the same way, ``{placeholders}`` included.
 """
 
 from __future__ import annotations
@@ -13,16 +15,27 @@ from pathlib import Path
 LOCALES_DIR = Path(__file__).parent / "locales"
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 DEFAULT_LANGUAGE = "en"
+PROSE_IN_JSON = 500  # a longer message belongs in a Markdown file (tests/test_i18n.py checks)
 
 
 @cache
 def load_catalog(lang: str) -> dict[str, str]:
     if lang not in LANGUAGES:
         raise ValueError(f"Unknown language {lang!r}; choose one of {sorted(LANGUAGES)}.")
+    return read_catalog(LOCALES_DIR / lang)
+
+
+def read_catalog(folder: Path) -> dict[str, str]:
+    """One language's messages: ``<namespace>.json`` files, and ``<namespace>/<key>.md`` for long prose."""
     catalog: dict[str, str] = {}
-    for path in sorted((LOCALES_DIR / lang).glob("*.json")):
+    for path in sorted(folder.glob("*.json")):
         entries = json.loads(path.read_text(encoding="utf-8"))
         catalog.update({f"{path.stem}.{key}": text for key, text in entries.items()})
+    for path in sorted(folder.glob("*/*.md")):
+        key = f"{path.parent.name}.{path.stem}"
+        if key in catalog:
+            raise ValueError(f"{key} is written twice: in {path.parent.name}.json and in {path}.")
+        catalog[key] = path.read_text(encoding="utf-8").removesuffix("\n")
     return catalog
 
 

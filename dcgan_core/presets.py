@@ -80,7 +80,3 @@ _BY_ID = {preset.id: preset for preset in PRESETS}
 def preset_by_id(preset_id: str | None) -> ConvPreset | None:
     """The preset with that id, or None (an unknown id in a link is ignored)."""
     return _BY_ID.get(preset_id) if preset_id else None
-
-
-def presets_for(operation: str) -> list[ConvPreset]:
-    return [p for p in PRESETS if p.operation == operation]

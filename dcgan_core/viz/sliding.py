@@ -215,13 +215,6 @@ def frames_for(geometry: SlidingGeometry) -> list[Frame]:
     return [Frame(r, c, windows[r], windows[c]) for r in range(o) for c in range(o)]
 
 
-def sliding_window_frames(
-    i: int, k: int, s: int = 1, p: int = 0, d: int = 1, transposed: bool = False, output_padding: int = 0
-) -> list[Frame]:
-    """One frame per output cell, in row-major order."""
-    return frames_for(sliding_geometry(i, k, s, p, d, transposed, output_padding))
-
-
 def receptive_field(
     i: int,
     k: int,

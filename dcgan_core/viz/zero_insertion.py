@@ -29,7 +29,6 @@ from dcgan_core.viz.matrix import (
 )
 
 EMPTY, UNIT, INSERTED, PADDING, CROPPED = 0, 1, 2, 3, 4
-STAGES = ("input", "insert", "pad", "flip", "slide")
 INSERTED_COLOUR = "#fff1b8"
 CROPPED_COLOUR = "#f6d5d8"
 ZERO_SCALE = [
@@ -70,7 +69,7 @@ class ZeroInsertionLabels:
 class Frame:
     """One picture of the animation."""
 
-    stage: str  # one of STAGES
+    stage: str  # "input", "insert", "pad", "flip" or "slide"
     values: np.ndarray  # canvas numbers, NaN where nothing is
     kinds: np.ndarray  # canvas cell kinds: EMPTY, UNIT, INSERTED, PADDING or CROPPED
     kernel: np.ndarray  # the kernel as shown (flipped from the "flip" stage on)
@@ -108,7 +107,6 @@ def zero_insertion_frames(steps, max_slide_frames: int = 144) -> list[Frame]:
     """Four set-up frames, then one per output unit (or, past
     ``max_slide_frames`` units, one per run of consecutive units)."""
     canvas = canvas_for(steps)
-    Hc, Wc = canvas.shape
     zr, zc = canvas.inserted_at
     pr, pc = canvas.padded_at
     sH, sW = steps.stride
@@ -295,10 +293,6 @@ class AnimatedFigure(go.Figure):
         super().__init__(figure)
         self._plain_frames = frames
 
-    @property
-    def plain_frames(self) -> list[dict]:
-        return self._plain_frames
-
     def to_dict(self) -> dict:
         out = super().to_dict()
         out["frames"] = self._plain_frames
@@ -368,7 +362,7 @@ def zero_insertion_figure(
 ) -> go.Figure:
     """One stage of the route as a Plotly figure: canvas, kernel, output.
 
-    ``stage`` is one of STAGES. "slide" is animated: one Plotly frame per
+    ``stage`` is "input", "insert", "pad", "flip" or "slide". "slide" is animated: one Plotly frame per
     output unit (play, pause and a step slider) in which only the output and
     the outlines change, so the figure stays small and jumping is exact.
     Its first picture is the finished output.
