@@ -211,7 +211,7 @@ def _load_generator(path: str, mtime: float):
     return load_generator(path)
 
 
-def checkpoint_picker(key: str = "generator_choice") -> Path | None:
+def checkpoint_picker(key: str = "generator_choice", label: str = "common.model_choice") -> Path | None:
     """Sidebar choice of a checkpoint: the shipped one or the user's runs, kept under `key`
     (a path string) for every page that explores a trained model. None after saying there is none."""
     from dcgan_core.model_source import available_checkpoints
@@ -223,7 +223,7 @@ def checkpoint_picker(key: str = "generator_choice") -> Path | None:
     if st.session_state.get(key) not in names:
         st.session_state[key] = names[0]
     st.sidebar.selectbox(
-        t("common.model_choice"),
+        t(label),
         names,
         format_func=lambda name: checkpoint_label(Path(name)),
         **language_keyed(key),
