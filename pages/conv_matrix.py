@@ -9,8 +9,8 @@ import classroom_ui
 import ui
 from dcgan_core.convmatrix import conv_matrix, conv_matrix_index, sparsity
 from dcgan_core.i18n import LabError
+from dcgan_core.viz import lesson_code, pytorch_checks
 from dcgan_core.viz import matrix as mviz
-from dcgan_core.viz import pytorch_checks
 
 # (key, default, min, max): the article's example is a 3×3 kernel on a 4×4 input.
 SETTINGS = [
@@ -247,18 +247,7 @@ check_columns[1].dataframe(check.torch, hide_index=False, height=min(38 + 35 * O
 ui.verification(check.max_difference, what=ui.t("conv_matrix.verify_what"))
 
 st.subheader(ui.t("common.pytorch_code"))
-st.code(
-    "import torch\nimport torch.nn.functional as F\n\n"
-    f"x = torch.randn(1, 1, {H}, {W})  # N x C_in x H x W\n"
-    f"w = torch.randn(1, 1, {K}, {K})  # C_out x C_in x k x k\n"
-    f"y = F.conv2d(x, w, stride={S}, padding={P}, dilation={D})  # 1 x 1 x {OH} x {OW}\n\n"
-    "def conv(v):\n"
-    f"    out = F.conv2d(v.reshape(1, 1, {H}, {W}), w, stride={S}, padding={P}, dilation={D})\n"
-    "    return out.reshape(-1)\n\n"
-    f"C = torch.autograd.functional.jacobian(conv, x.reshape(-1))  # {rows} x {cols}\n"
-    "assert torch.allclose(C @ x.reshape(-1), y.reshape(-1), atol=1e-5)",
-    language="python",
-)
+st.code(lesson_code.conv_matrix_code(H, W, K, S, P, D), language="python")
 st.caption(ui.t("conv_matrix.code_caption"))
 
 frames = len(mviz.frame_units(rows, gif_frames(rows)))

@@ -15,8 +15,8 @@ from dcgan_core.convmatrix import conv_matrix_index
 from dcgan_core.i18n import LabError
 from dcgan_core.presets import preset_by_id
 from dcgan_core.transposed import transposed_steps
+from dcgan_core.viz import lesson_code, pytorch_checks
 from dcgan_core.viz import matrix as mviz
-from dcgan_core.viz import pytorch_checks
 from dcgan_core.viz import zero_insertion as zviz
 
 # (key, default, min, max): the DCGAN generator's 4×4 → 8×8 layer.
@@ -303,21 +303,7 @@ st.markdown("\n".join(table))
 st.caption(ui.t("transposed.output_padding_note", a=A, o=size_out))
 
 st.subheader(ui.t("common.pytorch_code"))
-st.code(
-    "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n"
-    f"y = torch.randn(1, 1, {size_in}, {size_in})  # N x C_in x H x W\n"
-    f"w = torch.randn(1, 1, {K}, {K})  # C_in x C_out x k x k\n"
-    f"x = F.conv_transpose2d(y, w, stride={S}, padding={P},\n"
-    f"                       output_padding={A}, dilation={D})  # 1 x 1 x {size_out} x {size_out}\n"
-    f"layer = nn.ConvTranspose2d(512, 256, kernel_size={K}, stride={S}, padding={P},\n"
-    f"                           output_padding={A}, dilation={D}, bias=False)  # a DCGAN-sized layer\n\n"
-    f"z = torch.zeros(1, 1, {steps.zero_inserted.shape[0]}, {steps.zero_inserted.shape[1]})\n"
-    f"z[..., ::{S}, ::{S}] = y  # {S - 1} zero(s) between units\n"
-    f"z = F.pad(z, ({pad}, {pad + A}, {pad}, {pad + A}))  # d(k-1)-p = {pad}, + output_padding\n"
-    f"x2 = F.conv2d(z, w.flip(-2, -1), dilation={D})  # flipped kernel, stride 1\n"
-    "assert torch.allclose(x, x2, atol=1e-5)",
-    language="python",
-)
+st.code(lesson_code.transposed_code(size_in, K, S, P, D, A), language="python")
 st.download_button(
     ui.t("common.download_gif"),
     data=lambda: gif_for(size_in, K, S, P, D, A, seed, integers),
