@@ -16,7 +16,10 @@ def _leave_legacy_pages_mode() -> None:
     """A fresh server treats a `pages/` folder as Streamlit's old multipage mode
     until app.py first calls st.navigation, so a deep link opened first
     (e.g. /train shared with a class) would run that page bare, without app.py.
-    Switch the mode off and rerun, so app.py builds the navigation and routes."""
+    Switch the mode off and rerun, so app.py builds the navigation and routes.
+    Nothing public does this in Streamlit 1.67: the docs say the pages/ folder is ignored only
+    once some session has called st.navigation, and client.showSidebarNavigation only hides the
+    legacy sidebar list (it does not change routing)."""
     try:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # internal module moved: the quirk is someone else's now
