@@ -2,20 +2,14 @@
 
 from functools import partial
 
-import numpy as np
 import streamlit as st
 
 import classroom_ui
 import ui
-from dcgan_core.checkerboard import (
-    artifact_strength,
-    deconv_upsample,
-    is_even_overlap,
-    overlap_counts,
-    resize_conv_upsample,
-)
+from dcgan_core.checkerboard import artifact_strength, is_even_overlap, overlap_counts
 from dcgan_core.i18n import LabError
 from dcgan_core.viz import overlap, pytorch_checks
+from dcgan_core.viz.upsampling import upsampling_routes
 
 # (key, default, min, max); the default k=3, s=2 is the Distill article's first example.
 SLIDERS = [("cb_k", 3, 1, 8), ("cb_s", 2, 1, 4), ("cb_layers", 1, 1, 3), ("cb_n", 6, 2, 12)]
@@ -52,18 +46,7 @@ def buildup_gif(k, s, n, dims):
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def upsampled(k, s, layers, seed):
-    """Flat image and picture, upsampled `layers` times by both routes."""
-    size = max(4, UPSAMPLED_SIDE // s**layers)
-    inputs = {"constant": np.full((size, size), 0.5), "picture": overlap.synthetic_picture(size)}
-    results = {}
-    for name, image in inputs.items():
-        deconv, nearest, bilinear = image, image, image
-        for _ in range(layers):
-            deconv = deconv_upsample(deconv, k, s, seed=seed)
-            nearest = resize_conv_upsample(nearest, s, k, "nearest")
-            bilinear = resize_conv_upsample(bilinear, s, k, "bilinear")
-        results[name] = (image, deconv, nearest, bilinear)
-    return size, results
+    return upsampling_routes(k, s, layers, seed, side=UPSAMPLED_SIDE)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
