@@ -16,7 +16,10 @@ def _leave_legacy_pages_mode() -> None:
     """A fresh server treats a `pages/` folder as Streamlit's old multipage mode
     until app.py first calls st.navigation, so a deep link opened first
     (e.g. /train shared with a class) would run that page bare, without app.py.
-    Switch the mode off and rerun, so app.py builds the navigation and routes."""
+    Switch the mode off and rerun, so app.py builds the navigation and routes.
+    Nothing public does this in Streamlit 1.67: the docs say the pages/ folder is ignored only
+    once some session has called st.navigation, and client.showSidebarNavigation only hides the
+    legacy sidebar list (it does not change routing)."""
     try:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # internal module moved: the quirk is someone else's now
@@ -128,6 +131,58 @@ def t(key: str, **params) -> str:
     return translate(key, current_language(), **params)
 
 
+def defaults(values: dict) -> None:
+    """Give each session key its first value, once: what the reader has set since is kept."""
+    for key, value in values.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+
+
+def widget_key(name: str) -> str:
+    """The key of a widget whose option texts are translated: one per language, because with a
+    single key the browser keeps showing the old language's option (or none)."""
+    return f"{name}__{current_language()}"
+
+
+def language_keyed(name: str, on_change=None) -> dict:
+    """`key` and `on_change` for a widget with translated option texts whose value lives under the
+    plain session key `name` (it then survives a language switch). `on_change` runs after the copy."""
+    key = widget_key(name)
+    st.session_state[key] = st.session_state[name]
+
+    def copy_from_widget() -> None:
+        st.session_state[name] = st.session_state[key]
+        if on_change is not None:
+            on_change()
+
+    return {"key": key, "on_change": copy_from_widget}
+
+
+def clicked_points(chart_key: str) -> list[dict]:
+    """The points a click selected on the Plotly chart drawn with `key=chart_key` (none: [])."""
+    event = st.session_state.get(chart_key) or {}
+    return list((event.get("selection") or {}).get("points") or [])
+
+
+def clicked_tile(chart_key: str) -> int | None:
+    """Index of the clicked tile of a picture grid (its customdata, else the point's index)."""
+    points = clicked_points(chart_key)
+    if not points:
+        return None
+    index = points[0].get("customdata", points[0].get("point_index"))
+    if isinstance(index, list):
+        index = index[0]
+    return None if index is None else int(index)
+
+
+def clicked_cell(chart_key: str) -> tuple[int, int] | None:
+    """(row, col) of the clicked cell of a grid drawn with one cell per integer x and y."""
+    points = clicked_points(chart_key)
+    if not points:
+        return None
+    return int(round(points[0]["y"])), int(round(points[0]["x"]))
+
+
 def show_error(err: Exception) -> None:
     """A sentence for the reader, never a traceback."""
     if isinstance(err, LabError):
@@ -159,38 +214,34 @@ def _load_generator(path: str, mtime: float):
     return load_generator(path)
 
 
+def checkpoint_picker(key: str = "generator_choice", label: str = "common.model_choice") -> Path | None:
+    """Sidebar choice of a checkpoint: the shipped one or the user's runs, kept under `key`
+    (a path string) for every page that explores a trained model. None after saying there is none."""
+    from dcgan_core.model_source import available_checkpoints
+
+    names = [str(p) for p in available_checkpoints()]
+    if not names:
+        st.warning(t("common.no_checkpoint"))
+        return None
+    if st.session_state.get(key) not in names:
+        st.session_state[key] = names[0]
+    st.sidebar.selectbox(
+        t(label),
+        names,
+        format_func=lambda name: checkpoint_label(Path(name)),
+        **language_keyed(key),
+    )
+    return Path(st.session_state[key])
+
+
 def generator_picker(key: str = "generator_choice"):
     """Sidebar choice of a trained generator: the shipped one or the user's runs.
 
     Returns (generator in eval mode, DCGANConfig, path) or None after showing why.
     """
-    from dcgan_core.model_source import available_checkpoints
-
-    paths = available_checkpoints()
-    if not paths:
-        st.warning(t("common.no_checkpoint"))
+    path = checkpoint_picker(key)
+    if path is None:
         return None
-    # The choice is kept under `key` (a path string); the widget's own key carries the
-    # language, because its option labels are translated and must be redrawn on a switch.
-    names = [str(p) for p in paths]
-    if st.session_state.get(key) not in names:
-        st.session_state[key] = names[0]
-
-    def remember(widget_key: str) -> None:
-        st.session_state[key] = st.session_state[widget_key]
-
-    widget_key = f"{key}__{current_language()}"
-    chosen = st.sidebar.selectbox(
-        t("common.model_choice"),
-        names,
-        index=names.index(st.session_state[key]),
-        format_func=lambda name: checkpoint_label(Path(name)),
-        key=widget_key,
-        on_change=remember,
-        args=(widget_key,),
-    )
-    st.session_state[key] = chosen
-    path = Path(chosen)
     try:
         netG, cfg = _load_generator(str(path), path.stat().st_mtime)
     except Exception as err:  # a LabError from validation, or a file that vanished

@@ -13,6 +13,12 @@ from dcgan_core.i18n import LabError
 
 MIN_IMAGES_ADVISED = 500
 CHANNEL_SAMPLE = 64  # images looked at to tell grey data from colour data
+KNOWN_CHANNELS = {"bundled": 1, "mnist": 1, "fashion_mnist": 1, "cifar10": 3}  # grey digits and clothes; colour
+
+
+def known_channels(source: str) -> int | None:
+    """The channels a known dataset has; None for a zip or folder, whose images must be looked at."""
+    return KNOWN_CHANNELS.get(source)
 
 
 @dataclass(frozen=True)

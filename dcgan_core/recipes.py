@@ -9,6 +9,7 @@ parameters, for ``ui.t(key, **params)`` in either language.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from dcgan_core.train import (
     PAPER_BATCH,
@@ -62,3 +63,19 @@ def differences_from_paper(config: TrainConfig) -> list[tuple[str, dict]]:
     if config.batch_size != PAPER_BATCH:
         found.append(("recipes.diff_batch", {"value": config.batch_size, "paper": PAPER_BATCH}))
     return found
+
+
+def with_paper_settings(config: TrainConfig) -> TrainConfig:
+    """``config`` with the paper's widths, z size, minibatch and optimizer (image size and data kept)."""
+    model = replace(config.model, ngf=PAPER_WIDTH, ndf=PAPER_WIDTH, nz=PAPER_NZ)
+    return replace(with_paper_recipe(config), model=model, batch_size=PAPER_BATCH)
+
+
+CHECKPOINTS_PER_RUN = 6  # a run the app starts saves about this many checkpoints to resume from
+
+
+def run_intervals(max_steps: int, sample_every: int) -> tuple[int, int]:
+    """(sample_every, checkpoint_every) for a run the app starts: samples at least once, and
+    checkpoints about CHECKPOINTS_PER_RUN times, never more often than samples."""
+    sample_every = max(1, min(sample_every, max_steps))
+    return sample_every, max(sample_every, max_steps // CHECKPOINTS_PER_RUN)

@@ -22,9 +22,7 @@ LESSON_PAGES = {
     "output_size": ("pages/output_size.py", "architecture.open_output_size"),
 }
 
-for key, value in DEFAULTS.items():
-    if key not in st.session_state:
-        st.session_state[key] = value
+ui.defaults(DEFAULTS)
 
 
 def reset_to_paper() -> None:

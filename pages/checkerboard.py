@@ -2,60 +2,42 @@
 
 from functools import partial
 
-import numpy as np
 import streamlit as st
 
 import classroom_ui
 import ui
-from dcgan_core.checkerboard import (
-    artifact_strength,
-    deconv_upsample,
-    is_even_overlap,
-    overlap_counts,
-    resize_conv_upsample,
-)
+from dcgan_core.checkerboard import artifact_strength, is_even_overlap, overlap_counts
 from dcgan_core.i18n import LabError
-from dcgan_core.viz import overlap
+from dcgan_core.viz import overlap, pytorch_checks
+from dcgan_core.viz.frozen import freeze
+from dcgan_core.viz.upsampling import upsampling_routes
 
 # (key, default, min, max); the default k=3, s=2 is the Distill article's first example.
 SLIDERS = [("cb_k", 3, 1, 8), ("cb_s", 2, 1, 4), ("cb_layers", 1, 1, 3), ("cb_n", 6, 2, 12)]
 BUILDUP_MAX_INPUT = 8
 UPSAMPLED_SIDE = 96  # the comparison pictures are sized so the upsampled result is about this wide
-for key, default, _, _ in SLIDERS:
-    if key not in st.session_state:
-        st.session_state[key] = default
-for key, default in (("cb_dims", 2), ("cb_edges", False), ("cb_kernel", "constant"), ("cb_seed", 0)):
-    if key not in st.session_state:
-        st.session_state[key] = default
-
-
-def widget_key(name: str) -> str:
-    """Widgets whose option texts are translated get one key per language: with a
-    single key the browser keeps showing the old language's option (or none)."""
-    return f"{name}__{ui.current_language()}"
-
-
-def copy_from_widget(name: str) -> None:
-    st.session_state[name] = st.session_state[widget_key(name)]
+ui.defaults({key: default for key, default, _, _ in SLIDERS})
+ui.defaults({"cb_dims": 2, "cb_edges": False, "cb_kernel": "constant", "cb_seed": 0})
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def counts_and_reference(k, s, n, layers, dims, crop):
-    """The counts PyTorch's conv_transpose gives, and the biggest difference from painting every stamp."""
-    shown = overlap_counts(k, s, n, layers, dims, crop=crop)
-    full = overlap_counts(k, s, n, layers, dims, crop=False)
-    painted = overlap.stamp_counts(k, s, n, layers, dims)
-    error = max(np.abs(full - painted).max(), np.abs(overlap.centre_crop(painted, shown.shape) - shown).max())
-    try:  # the period of the pattern, read off the border-free 1-D counts
-        period = overlap.pattern_period(overlap_counts(k, s, n, layers, 1, crop=True))
+def counts_check(k, s, n, layers, dims, crop):
+    """The counts PyTorch's conv_transpose gives against painting every stamp."""
+    return pytorch_checks.stamp_overlaps(k, s, n, layers, dims, crop)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def pattern_period(k, s, n, layers):
+    """The period of the pattern, read off the border-free 1-D counts (None where there is none)."""
+    try:
+        return overlap.pattern_period(overlap_counts(k, s, n, layers, 1, crop=True))
     except LabError:
-        period = None
-    return shown, float(error), period
+        return None
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def buildup_figure(k, s, n, dims, labels):
-    return overlap.buildup_figure(k, s, n, dims, labels)
+    return freeze(overlap.buildup_figure(k, s, n, dims, labels))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -65,25 +47,19 @@ def buildup_gif(k, s, n, dims):
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def upsampled(k, s, layers, seed):
-    """Flat image and picture, upsampled `layers` times by both routes."""
-    size = max(4, UPSAMPLED_SIDE // s**layers)
-    inputs = {"constant": np.full((size, size), 0.5), "picture": overlap.synthetic_picture(size)}
-    results = {}
-    for name, image in inputs.items():
-        deconv, nearest, bilinear = image, image, image
-        for _ in range(layers):
-            deconv = deconv_upsample(deconv, k, s, seed=seed)
-            nearest = resize_conv_upsample(nearest, s, k, "nearest")
-            bilinear = resize_conv_upsample(bilinear, s, k, "bilinear")
-        results[name] = (image, deconv, nearest, bilinear)
-    reference = overlap.pytorch_resize_conv(inputs["picture"], s, k, "nearest")
-    first_layer = resize_conv_upsample(inputs["picture"], s, k, "nearest")
-    return size, results, float(np.abs(reference - first_layer).max())
+    return upsampling_routes(k, s, layers, seed, side=UPSAMPLED_SIDE)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def resize_check(k, s, layers, seed):
+    """One nearest resize-convolution layer of the picture, ours against nn.Upsample + nn.Conv2d."""
+    size, results = upsampled(k, s, layers, seed)
+    return pytorch_checks.resize_conv(results["picture"][0], s, k, "nearest")
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def comparison_tiles(k, s, layers, seed):
-    _, results, _ = upsampled(k, s, layers, seed)
+    _, results = upsampled(k, s, layers, seed)
     return overlap.grey_tiles([list(results["constant"]), list(results["picture"])])
 
 
@@ -95,9 +71,6 @@ classroom_ui.question_block("checkerboard")  # predict first: a class question o
 
 dims_names = {1: ui.t("checkerboard.dims_1"), 2: ui.t("checkerboard.dims_2")}
 kernel_names = {"constant": ui.t("checkerboard.kernel_constant"), "random": ui.t("checkerboard.kernel_random")}
-st.session_state[widget_key("cb_dims")] = st.session_state.cb_dims
-st.session_state[widget_key("cb_kernel")] = st.session_state.cb_kernel
-
 controls = st.columns([1, 1, 1, 1, 1.2])
 for column, (key, _, low, high) in zip(controls, SLIDERS, strict=False):
     name = key.removeprefix("cb_")
@@ -108,11 +81,9 @@ with controls[-1]:
     st.radio(
         ui.t("checkerboard.dims"),
         [1, 2],
-        key=widget_key("cb_dims"),
         horizontal=True,
         format_func=dims_names.__getitem__,
-        on_change=copy_from_widget,
-        args=("cb_dims",),
+        **ui.language_keyed("cb_dims"),
     )
     st.toggle(ui.t("checkerboard.show_edges"), key="cb_edges", help=ui.t("checkerboard.help_show_edges"))
 
@@ -123,10 +94,12 @@ dims, crop = st.session_state.cb_dims, not st.session_state.cb_edges
 
 st.subheader(ui.t("checkerboard.map_title"))
 try:
-    counts, counts_error, period = counts_and_reference(k, s, n, layers, dims, crop)
+    counts_checked = counts_check(k, s, n, layers, dims, crop)
 except LabError as err:
     ui.show_error(err)
-    counts = None
+    counts_checked = None
+counts = counts_checked.torch if counts_checked else None
+period = pattern_period(k, s, n, layers)
 
 if counts is not None:
     low, high = int(counts.min()), int(counts.max())
@@ -182,18 +155,16 @@ choice = st.columns([2, 1])
 choice[0].radio(
     ui.t("checkerboard.kernel_choice"),
     list(kernel_names),
-    key=widget_key("cb_kernel"),
     horizontal=True,
     format_func=kernel_names.__getitem__,
-    on_change=copy_from_widget,
-    args=("cb_kernel",),
+    **ui.language_keyed("cb_kernel"),
 )
 seed = None
 if st.session_state.cb_kernel == "random":
     seed = choice[1].number_input(ui.t("checkerboard.seed"), 0, 9999, key="cb_seed")
     st.caption(ui.t("checkerboard.random_note"))
 
-size, results, resize_error = upsampled(k, s, layers, seed)
+size, results = upsampled(k, s, layers, seed)
 # artifact strength of the flat image after each route (the input itself is 0)
 strength = [None] + [
     ui.t("checkerboard.strength", value=f"{artifact_strength(image):.3f}") for image in results["constant"][1:]
@@ -214,8 +185,9 @@ st.caption(ui.t("checkerboard.strength_explained"))
 # ---------------------------------------------------------------- verified
 
 st.subheader(ui.t("checkerboard.verified_title"))
-if counts is not None:
-    ui.verification(counts_error, tolerance=0, what=ui.t("checkerboard.verified_counts_what"))
-ui.verification(resize_error, tolerance=1e-9, what=ui.t("checkerboard.verified_resize_what"))
+if counts_checked is not None:
+    ui.verification(counts_checked.max_difference, tolerance=0, what=ui.t("checkerboard.verified_counts_what"))
+resize = resize_check(k, s, layers, seed)
+ui.verification(resize.max_difference, tolerance=1e-9, what=ui.t("checkerboard.verified_resize_what"))
 st.caption(ui.t("checkerboard.code_caption"))
 st.code(overlap.upsampling_code(k, s), language="python", wrap_lines=True)

@@ -4,14 +4,14 @@ from functools import partial
 
 import numpy as np
 import streamlit as st
-import torch
-import torch.nn.functional as F
 
 import classroom_ui
 import ui
 from dcgan_core.convmatrix import conv_matrix, conv_matrix_index, sparsity
 from dcgan_core.i18n import LabError
+from dcgan_core.viz import lesson_code, pytorch_checks
 from dcgan_core.viz import matrix as mviz
+from dcgan_core.viz.frozen import freeze
 
 # (key, default, min, max): the article's example is a 3×3 kernel on a 4×4 input.
 SETTINGS = [
@@ -22,15 +22,8 @@ SETTINGS = [
     ("cm_p", 0, 0, 4),
     ("cm_d", 1, 1, 3),
 ]
-for key, default, _, _ in SETTINGS:
-    if key not in st.session_state:
-        st.session_state[key] = default
-if "cm_seed" not in st.session_state:
-    st.session_state.cm_seed = 0
-if "cm_integers" not in st.session_state:
-    st.session_state.cm_integers = True
-if "cm_row" not in st.session_state:
-    st.session_state.cm_row = 0
+ui.defaults({key: default for key, default, _, _ in SETTINGS})
+ui.defaults({"cm_seed": 0, "cm_integers": True, "cm_row": 0})
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -47,15 +40,15 @@ def cached_values(h, w, k, seed, integers):
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def torch_check(h, w, k, s, p, d, seed, integers):
-    """C·x with the sparse C, F.conv2d, and the largest difference."""
+    """C·x with the sparse C against F.conv2d."""
     x, kernel = cached_values(h, w, k, seed, integers)
-    xt = torch.tensor(x, dtype=torch.float32)
-    wt = torch.tensor(kernel, dtype=torch.float32)
-    C = conv_matrix((h, w), wt, s, p, d)
-    by_matrix = torch.sparse.mm(C, xt.reshape(-1, 1)).reshape(-1)
-    by_torch = F.conv2d(xt[None, None], wt[None, None], stride=s, padding=p, dilation=d)[0, 0]
-    error = float((by_matrix.reshape(by_torch.shape) - by_torch).abs().max())
-    return by_matrix.reshape(by_torch.shape).numpy(), by_torch.numpy(), error, sparsity(C)
+    return pytorch_checks.conv_by_matrix(x, kernel, s, p, d)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def matrix_sparsity(h, w, k, s, p, d, seed, integers):
+    _, kernel = cached_values(h, w, k, seed, integers)
+    return sparsity(conv_matrix((h, w), kernel, s, p, d))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -70,15 +63,17 @@ def matrix_fig(h, w, k, s, p, d, seed, integers, row, cell_text, lang):
         col_cell=ui.t("conv_matrix.hover_input"),
     )
     if mviz.use_sparsity_view(index.shape):
-        return mviz.sparsity_figure(index, highlight_row=row, labels=labels)
-    return mviz.matrix_figure(index, kernel, x.reshape(-1), highlight_row=row, labels=labels, cell_text=cell_text)
+        return freeze(mviz.sparsity_figure(index, highlight_row=row, labels=labels))
+    return freeze(
+        mviz.matrix_figure(index, kernel, x.reshape(-1), highlight_row=row, labels=labels, cell_text=cell_text)
+    )
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def grid_figs(h, w, k, s, p, d, seed, integers, row, lang):
     index = cached_index(h, w, k, s, p, d)
     x, kernel = cached_values(h, w, k, seed, integers)
-    y, _, _, _ = torch_check(h, w, k, s, p, d, seed, integers)
+    y = torch_check(h, w, k, s, p, d, seed, integers).ours
     oh, ow = index.output_size
     taps = mviz.window_taps(row // ow, row % ow, (k, k), s, p, d)
     symbols = np.array(
@@ -105,7 +100,7 @@ def grid_figs(h, w, k, s, p, d, seed, integers, row, lang):
         clickable=True,
         labels=mviz.GridLabels(title=ui.t("conv_matrix.output_title", h=oh, w=ow), cell="y"),
     )
-    return input_fig, kernel_fig, output_fig
+    return freeze(input_fig), freeze(kernel_fig), freeze(output_fig)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -126,9 +121,9 @@ def new_values():
 
 
 def select_clicked_cell(output_width):
-    points = st.session_state.cm_output_click.selection.points
-    if points:
-        st.session_state.cm_row = int(round(points[0]["y"])) * output_width + int(round(points[0]["x"]))
+    cell = ui.clicked_cell("cm_output_click")
+    if cell is not None:
+        st.session_state.cm_row = cell[0] * output_width + cell[1]
 
 
 st.title(ui.t("conv_matrix.title"))
@@ -164,7 +159,8 @@ except LabError as err:
 if st.session_state.cm_row >= rows:
     st.session_state.cm_row = rows - 1
 x, kernel = cached_values(H, W, K, seed, integers)
-by_matrix, by_torch, error, stats = torch_check(H, W, K, S, P, D, seed, integers)
+check = torch_check(H, W, K, S, P, D, seed, integers)
+stats = matrix_sparsity(H, W, K, S, P, D, seed, integers)
 lang = ui.current_language()
 
 st.subheader(ui.t("conv_matrix.grids_title"))
@@ -248,24 +244,13 @@ st.subheader(ui.t("conv_matrix.verify_title"))
 st.markdown(ui.t("conv_matrix.verify_text"))
 check_columns = st.columns(2)
 check_columns[0].markdown(ui.t("conv_matrix.by_matrix", oh=OH, ow=OW))
-check_columns[0].dataframe(by_matrix, hide_index=False, height=min(38 + 35 * OH, 300))
+check_columns[0].dataframe(check.ours, hide_index=False, height=min(38 + 35 * OH, 300))
 check_columns[1].markdown(ui.t("conv_matrix.by_torch"))
-check_columns[1].dataframe(by_torch, hide_index=False, height=min(38 + 35 * OH, 300))
-ui.verification(error, what=ui.t("conv_matrix.verify_what"))
+check_columns[1].dataframe(check.torch, hide_index=False, height=min(38 + 35 * OH, 300))
+ui.verification(check.max_difference, what=ui.t("conv_matrix.verify_what"))
 
 st.subheader(ui.t("common.pytorch_code"))
-st.code(
-    "import torch\nimport torch.nn.functional as F\n\n"
-    f"x = torch.randn(1, 1, {H}, {W})  # N x C_in x H x W\n"
-    f"w = torch.randn(1, 1, {K}, {K})  # C_out x C_in x k x k\n"
-    f"y = F.conv2d(x, w, stride={S}, padding={P}, dilation={D})  # 1 x 1 x {OH} x {OW}\n\n"
-    "def conv(v):\n"
-    f"    out = F.conv2d(v.reshape(1, 1, {H}, {W}), w, stride={S}, padding={P}, dilation={D})\n"
-    "    return out.reshape(-1)\n\n"
-    f"C = torch.autograd.functional.jacobian(conv, x.reshape(-1))  # {rows} x {cols}\n"
-    "assert torch.allclose(C @ x.reshape(-1), y.reshape(-1), atol=1e-5)",
-    language="python",
-)
+st.code(lesson_code.conv_matrix_code(H, W, K, S, P, D), language="python")
 st.caption(ui.t("conv_matrix.code_caption"))
 
 frames = len(mviz.frame_units(rows, gif_frames(rows)))

@@ -2,7 +2,6 @@
 layer, guided backprop, and its features as a representation (paper §5)."""
 
 import time
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -11,7 +10,7 @@ import torch
 import ui
 from dcgan_core import features, latent
 from dcgan_core.data import DatasetSpec, load_images
-from dcgan_core.model_source import PRETRAINED_PATH, available_checkpoints
+from dcgan_core.model_source import PRETRAINED_PATH
 from dcgan_core.viz import features as viz
 
 CHANNELS_SHOWN = 8
@@ -51,13 +50,9 @@ def _overall(_netG, _netD, model_key: str, image_size: int, channels: int, nz: i
 
 
 def _pick_model():
-    paths = available_checkpoints()
-    if not paths:
-        st.warning(ui.t("common.no_checkpoint"))
+    path = ui.checkpoint_picker(label="discriminator.model_choice")
+    if path is None:
         st.stop()
-    path = st.sidebar.selectbox(
-        ui.t("discriminator.model_choice"), paths, format_func=ui.checkpoint_label, key="disc_model"
-    )
     try:
         netG, netD, cfg = _load_models(str(path), path.stat().st_mtime)
     except Exception as err:  # a LabError from validation, or a file that vanished
@@ -66,11 +61,11 @@ def _pick_model():
     if netD is None:
         st.warning(ui.t("discriminator.no_discriminator"))
         st.stop()
-    return netG, netD, cfg, Path(path)
+    return netG, netD, cfg, path
 
 
 netG, netD, cfg, model_path = _pick_model()
-model_key = f"{model_path}:{model_path.stat().st_mtime_ns}"
+model_key = ui.model_cache_key(model_path)
 test_images, test_labels = _bundled("test", cfg.image_size, cfg.channels)
 
 # ---- 1. one image, one verdict ------------------------------------------------------------------

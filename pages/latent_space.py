@@ -49,30 +49,24 @@ def read_seeds(key: str) -> list[int] | None:
         return None
 
 
-defaults = {
-    "ls_grid_seed": 0,
-    "ls_path": "0, 1, 2",
-    "ls_corners": "0, 1, 2, 3",
-    "ls_sweep_seed": 0,
-    "ls_target": "path",
-    "ls_picker_version": 0,
-}
-for name, value in defaults.items():
-    if name not in st.session_state:
-        st.session_state[name] = value
+ui.defaults(
+    {
+        "ls_grid_seed": 0,
+        "ls_path": "0, 1, 2",
+        "ls_corners": "0, 1, 2, 3",
+        "ls_sweep_seed": 0,
+        "ls_target": "path",
+        "ls_picker_version": 0,
+    }
+)
 
 
 def on_pick(chart_key: str) -> None:
     """A click on a tile adds its seed to the path, the corners, or makes it the sweep's z."""
-    event = st.session_state.get(chart_key) or {}
-    points = (event.get("selection") or {}).get("points") or []
-    if not points:
+    index = ui.clicked_tile(chart_key)
+    if index is None:
         return
-    point = points[0]
-    index = point.get("customdata", point.get("point_index"))
-    if isinstance(index, list):
-        index = index[0]
-    seed = int(st.session_state.ls_grid_seed) + int(index)
+    seed = int(st.session_state.ls_grid_seed) + index
     target = st.session_state.ls_target
     try:
         if target == "path":

@@ -9,7 +9,7 @@ import classroom_ui
 import ui
 from dcgan_core.i18n import LabError
 from dcgan_core.presets import PRESETS, preset_by_id
-from dcgan_core.viz import sliding
+from dcgan_core.viz import pytorch_checks, sliding
 from dcgan_core.viz.frozen import freeze
 
 # (session key, preset field, default, min, max). Defaults: conv_arithmetic's "padding, strides".
@@ -28,12 +28,6 @@ PRESET_REQUEST = "output_size_preset_request"
 TORCH_FUNCTION = {"conv": "F.conv2d", "transposed": "F.conv_transpose2d", "pool": "F.max_pool2d"}
 
 
-def widget_key(name: str) -> str:
-    """Widgets whose option texts are translated get one key per language: with a
-    single key the browser keeps showing the old language's option (or none)."""
-    return f"{name}__{ui.current_language()}"
-
-
 def apply_preset(preset_id: str | None) -> None:
     preset = preset_by_id(preset_id)
     if preset is None:
@@ -44,7 +38,6 @@ def apply_preset(preset_id: str | None) -> None:
 
 
 def on_preset_change() -> None:
-    st.session_state.os_preset = st.session_state[widget_key("os_preset")]
     apply_preset(st.session_state.os_preset)
 
 
@@ -52,15 +45,9 @@ def on_setting_change() -> None:
     st.session_state.os_preset = CUSTOM
 
 
-def on_mode_change() -> None:
-    st.session_state.os_mode = st.session_state[widget_key("os_mode")]
-    on_setting_change()
-
-
 def on_cell_click() -> None:
     """A click on an output cell of the receptive-field figure picks that cell."""
-    event = st.session_state.get("os_rf_chart")
-    points = event.selection.points if event else []
+    points = ui.clicked_points("os_rf_chart")
     cell = sliding.output_cell_from_selection(points, st.session_state.get("os_output_size", 0))
     if cell is not None:
         st.session_state.os_rf_row, st.session_state.os_rf_col = cell
@@ -68,9 +55,7 @@ def on_cell_click() -> None:
 
 first_visit = "os_preset" not in st.session_state
 # A hidden slider (dilation for pooling, output_padding outside transposed mode) loses its state: re-seed it.
-for key, _, default, *_ in SLIDERS:
-    if key not in st.session_state:
-        st.session_state[key] = default
+ui.defaults({key: default for key, _, default, *_ in SLIDERS})
 if first_visit:
     st.session_state.os_mode = "conv"
     requested = st.query_params.get("preset")  # other lessons link here with ?preset=<id>
@@ -79,9 +64,7 @@ if first_visit:
 if preset_by_id(st.session_state.get(PRESET_REQUEST)):
     st.session_state.os_preset = st.session_state.pop(PRESET_REQUEST)
     apply_preset(st.session_state.os_preset)
-for key in ("os_rf_row", "os_rf_col"):
-    if key not in st.session_state:
-        st.session_state[key] = 0
+ui.defaults({"os_rf_row": 0, "os_rf_col": 0})
 
 
 @st.cache_resource(max_entries=48, show_spinner=False)
@@ -101,17 +84,18 @@ def receptive_figure(mode, i, k, s, p, d, a, row, col, labels):
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def torch_output_size(mode, i, k, s, p, d, a):
-    """PyTorch's own output side, or PyTorch's refusal as text (cached: the same settings recur as sliders move)."""
+def output_size_check(mode, i, k, s, p, d, a):
+    """Our output side against PyTorch's, or PyTorch's refusal as text (cached: the same settings
+    recur as sliders move)."""
     try:
-        return sliding.pytorch_output_size(mode, i, k, s, p, d, a), None
+        return pytorch_checks.output_size(mode, i, k, s, p, d, a), None
     except RuntimeError as err:
         return None, str(err).splitlines()[0]
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def torch_receptive_field(mode, i, k, s, p, d, a, row, col):
-    return sliding.pytorch_receptive_field(mode, i, k, s, p, d, row, col, output_padding=a)
+def receptive_field_check(mode, i, k, s, p, d, a, row, col):
+    return pytorch_checks.receptive_field(mode, i, k, s, p, d, a, row, col)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -161,23 +145,19 @@ classroom_ui.question_block("output_size")  # predict first: a class question on
 preset_names = {CUSTOM: ui.t("output_size.preset_custom")} | {preset.id: ui.t(preset.name_key) for preset in PRESETS}
 mode_names = {m: ui.t(f"output_size.mode_{m}") for m in MODES}
 top = st.columns([3, 2])
-st.session_state[widget_key("os_preset")] = st.session_state.os_preset
-st.session_state[widget_key("os_mode")] = st.session_state.os_mode
 top[0].selectbox(
     ui.t("output_size.preset"),
     list(preset_names),
-    key=widget_key("os_preset"),
-    on_change=on_preset_change,
     format_func=preset_names.__getitem__,
     help=ui.t("output_size.preset_help"),
+    **ui.language_keyed("os_preset", on_change=on_preset_change),
 )
 top[1].radio(
     ui.t("output_size.mode"),
     MODES,
-    key=widget_key("os_mode"),
     horizontal=True,
-    on_change=on_mode_change,
     format_func=mode_names.__getitem__,
+    **ui.language_keyed("os_mode", on_change=on_setting_change),
 )
 mode = st.session_state.os_mode
 
@@ -237,12 +217,14 @@ with result:
 st.subheader(ui.t("output_size.verified_title"))
 verify, code = st.columns(2, gap="large")
 with verify:
-    o_torch, refusal = torch_output_size(mode, i, k, s, p, d, a)
+    size_check, refusal = output_size_check(mode, i, k, s, p, d, a)
     if refusal:
         st.error(ui.t("output_size.pytorch_refused", detail=refusal))
     else:
-        st.markdown(ui.t("output_size.verified_shape", function=TORCH_FUNCTION[mode], i=i, o_torch=o_torch, o=o))
-        ui.verification(abs(o_torch - o), tolerance=0, what=ui.t("output_size.verified_what"))
+        st.markdown(
+            ui.t("output_size.verified_shape", function=TORCH_FUNCTION[mode], i=i, o_torch=size_check.torch, o=o)
+        )
+        ui.verification(size_check.max_difference, tolerance=0, what=ui.t("output_size.verified_what"))
 with code:
     st.caption(ui.t("common.pytorch_code"))
     st.code(sliding.pytorch_code(mode, i, k, s, p, d, a, o=o), language="python", wrap_lines=True)
@@ -285,7 +267,8 @@ pick[0].number_input(ui.t("output_size.rf_row"), 0, o - 1, key="os_rf_row")
 pick[1].number_input(ui.t("output_size.rf_col"), 0, o - 1, key="os_rf_col")
 row, col = st.session_state.os_rf_row, st.session_state.os_rf_col
 
-mask = sliding.receptive_field(i, k, s, p, d, row, col, transposed=mode == "transposed", output_padding=a)
+field_check = receptive_field_check(mode, i, k, s, p, d, a, row, col)
+mask = field_check.ours
 if mask.any():
     summary = "output_size.rf_summary_one" if mask.sum() == 1 else "output_size.rf_summary"
     st.markdown(
@@ -307,9 +290,4 @@ st.plotly_chart(
     selection_mode="points",
     config={"displayModeBar": False},
 )
-reference = torch_receptive_field(mode, i, k, s, p, d, a, row, col)
-ui.verification(
-    float(np.abs(reference.astype(int) - mask.astype(int)).max()),
-    tolerance=0,
-    what=ui.t("output_size.rf_verified_what"),
-)
+ui.verification(field_check.max_difference, tolerance=0, what=ui.t("output_size.rf_verified_what"))

@@ -68,9 +68,7 @@ def _neighbours(_netG, _classifier, model_key: str, count: int, seed: int, space
     return fake_idx[:, 0], fake_d[:, 0], float(np.median(fake_d)), float(np.median(real_d)), len(pool)
 
 
-for name, value in {"q_count": 500, "q_seed": 0}.items():
-    if name not in st.session_state:
-        st.session_state[name] = value
+ui.defaults({"q_count": 500, "q_seed": 0})
 controls = st.columns(2)
 count = controls[0].select_slider(
     ui.t("quality.count"), [64, 128, 256, 500, 1000, 2000], key="q_count", help=ui.t("quality.count_help")

@@ -12,26 +12,24 @@ import streamlit as st
 import ui
 from dcgan_core.averaging import SHOWN_DECAY
 from dcgan_core.checkpoint import load_checkpoint, shape_text
-from dcgan_core.data import DatasetSpec
-from dcgan_core.data_sanity import size_check, survey_folder, survey_zip
+from dcgan_core.data import SOURCES, DatasetSpec
+from dcgan_core.data_sanity import known_channels, size_check, survey_folder, survey_zip
 from dcgan_core.device import available_devices, pick_device
 from dcgan_core.i18n import LabError, translate
 from dcgan_core.live_quality import SAMPLES
 from dcgan_core.live_quality import SHARED as SHARED_QUALITY
 from dcgan_core.live_view import LIVE
-from dcgan_core.static_files import URL_PREFIX
 from dcgan_core.model_source import run_checkpoints
 from dcgan_core.models import DCGANConfig, Discriminator, Generator, count_parameters
 from dcgan_core.paths import data_path
-from dcgan_core.recipes import differences_from_paper, recipe_name
+from dcgan_core.recipes import differences_from_paper, recipe_name, run_intervals, with_paper_settings
 from dcgan_core.registry import check_image_folder, get_registry, image_folder_roots, normalise_token
+from dcgan_core.static_files import URL_PREFIX
 from dcgan_core.train import TrainConfig, classroom_defaults
 from dcgan_core.viz import training as viz
 from dcgan_core.viz.live_panel import live_panel_html
 from dcgan_core.viz.quality import class_histogram_figure
 
-SOURCES = ("bundled", "mnist", "fashion_mnist", "cifar10", "folder", "zip")
-GREY_SOURCES = ("bundled", "mnist", "fashion_mnist")
 WIDTHS = (8, 16, 32, 48, 64, 96, 128)
 BATCHES = (8, 16, 32, 64, 128, 256)
 REFRESH_S = 1.0  # the live view (numbers, samples, charts) polls its files this often
@@ -83,19 +81,13 @@ def use_classroom_defaults() -> None:
     apply_settings(settings_from(classroom_defaults(st.session_state.train_device)))
 
 
+PAPER_KEYS = ("train_ngf", "train_ndf", "train_nz", "train_batch", "train_lr", "train_beta1", "train_ema")
+
+
 def use_paper_settings() -> None:
     """The paper's widths, batch and optimizer; 64×64 needs a GPU to be quick."""
-    apply_settings(
-        {
-            "train_ngf": 64,
-            "train_ndf": 64,
-            "train_nz": 100,
-            "train_batch": 128,
-            "train_lr": 2e-4,
-            "train_beta1": 0.5,
-            "train_ema": False,
-        }
-    )
+    paper = settings_from(with_paper_settings(classroom_defaults(st.session_state.train_device)))
+    apply_settings({key: paper[key] for key in PAPER_KEYS})
 
 
 def recipe_text(config: TrainConfig, device) -> tuple[str, str]:
@@ -111,12 +103,10 @@ def recipe_text(config: TrainConfig, device) -> tuple[str, str]:
 
 def on_source_change() -> None:
     """Known datasets set the channels; a zip or folder keeps them until its images are looked at."""
-    source = st.session_state.train_source
     st.session_state.train_channels_chosen = False
-    if source in GREY_SOURCES:
-        st.session_state.train_channels = 1
-    elif source == "cifar10":
-        st.session_state.train_channels = 3
+    channels = known_channels(st.session_state.train_source)
+    if channels is not None:
+        st.session_state.train_channels = channels
 
 
 def on_channels_change() -> None:
@@ -136,9 +126,7 @@ def on_zip_change() -> None:
         st.session_state.train_channels = survey.channels
 
 
-for key, value in default_settings().items():
-    if key not in st.session_state:
-        st.session_state[key] = value
+ui.defaults(default_settings())
 
 
 def config_from_widgets(zip_path: str | None) -> TrainConfig:
@@ -155,7 +143,7 @@ def config_from_widgets(zip_path: str | None) -> TrainConfig:
         path = str(check_image_folder(s.train_folder.strip()))
     elif s.train_source == "zip":
         path = zip_path
-    sample_every = max(1, min(int(s.train_sample_every), int(s.train_steps)))
+    sample_every, checkpoint_every = run_intervals(int(s.train_steps), int(s.train_sample_every))
     return TrainConfig(
         model=model,
         dataset=DatasetSpec(source=s.train_source, path=path),
@@ -168,7 +156,7 @@ def config_from_widgets(zip_path: str | None) -> TrainConfig:
         device=s.train_device,
         max_steps=int(s.train_steps),
         sample_every=sample_every,
-        checkpoint_every=max(sample_every, int(s.train_steps) // 6),
+        checkpoint_every=checkpoint_every,
     )
 
 

@@ -1,9 +1,6 @@
 """Lesson 3 — the transposed convolution: multiplying by Cᵀ, or inserting zeros and convolving (Dumoulin & Visin §4)."""
 
-import numpy as np
 import streamlit as st
-import torch
-import torch.nn.functional as F
 
 import classroom_ui
 import ui
@@ -14,12 +11,14 @@ from dcgan_core.arithmetic import (
     input_sizes_for_output,
     output_padding_for,
 )
-from dcgan_core.convmatrix import conv_matrix, conv_matrix_index
+from dcgan_core.convmatrix import conv_matrix_index
 from dcgan_core.i18n import LabError
 from dcgan_core.presets import preset_by_id
 from dcgan_core.transposed import transposed_steps
+from dcgan_core.viz import lesson_code, pytorch_checks
 from dcgan_core.viz import matrix as mviz
 from dcgan_core.viz import zero_insertion as zviz
+from dcgan_core.viz.frozen import freeze
 
 # (key, default, min, max): the DCGAN generator's 4×4 → 8×8 layer.
 SETTINGS = [
@@ -58,7 +57,8 @@ def apply_preset(preset_id):
         return False
     for key, value in zip(
         ("tc_i", "tc_k", "tc_s", "tc_p", "tc_d", "tc_a"),
-        (preset.i, preset.k, preset.s, preset.p, preset.d, preset.output_padding), strict=False,
+        (preset.i, preset.k, preset.s, preset.p, preset.d, preset.output_padding),
+        strict=False,
     ):
         st.session_state[key] = value
     st.session_state.tc_preset = preset.id
@@ -78,18 +78,8 @@ def new_values():
     st.session_state.tc_seed = (st.session_state.tc_seed + 1) % 10_000
 
 
-for key, default, _, _ in SETTINGS:
-    if key not in st.session_state:
-        st.session_state[key] = default
-for key, default in (
-    ("tc_a", 0),
-    ("tc_seed", 0),
-    ("tc_integers", True),
-    ("tc_preset", "dcgan_g_upsample"),
-    ("tc_stage", "slide"),
-):
-    if key not in st.session_state:
-        st.session_state[key] = default
+ui.defaults({key: default for key, default, _, _ in SETTINGS})
+ui.defaults({"tc_a": 0, "tc_seed": 0, "tc_integers": True, "tc_preset": "dcgan_g_upsample", "tc_stage": "slide"})
 requested = st.query_params.get("preset")  # e.g. the Architecture page links ?preset=dcgan_4_8
 if requested and requested != st.session_state.get("tc_query_applied"):
     st.session_state.tc_query_applied = requested
@@ -108,21 +98,16 @@ def cached_steps(i, k, s, p, d, a, seed, integers):
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def torch_results(i, k, s, p, d, a, seed, integers):
-    """F.conv_transpose2d, Cᵀ·y (None where no convolution gives back i), and C·(Cᵀ·y)."""
+def route_checks(i, k, s, p, d, a, seed, integers):
+    """Both routes against F.conv_transpose2d (the matrix route is None where no convolution gives
+    back i), and C·(Cᵀ·y): a convolution of the result, to show it does not give y back."""
     y, kernel = cached_values(i, k, seed, integers)
-    yt = torch.tensor(y, dtype=torch.float32)
-    wt = torch.tensor(kernel, dtype=torch.float32)
-    reference = F.conv_transpose2d(yt[None, None], wt[None, None], stride=s, padding=p, output_padding=a, dilation=d)[
-        0, 0
-    ]
-    o = reference.shape[-1]
-    if conv_output_size(o, k, s, p, d) != i:
-        return reference.numpy(), None, None
-    C = conv_matrix((o, o), wt, s, p, d)
-    by_matrix = torch.sparse.mm(C.t(), yt.reshape(-1, 1)).reshape(o, o)
-    round_trip = torch.sparse.mm(C, by_matrix.reshape(-1, 1)).reshape(i, i)
-    return reference.numpy(), by_matrix.numpy(), round_trip.numpy()
+    by_steps = pytorch_checks.transposed_by_steps(
+        y, kernel, s, p, d, a, ours=cached_steps(i, k, s, p, d, a, seed, integers).output
+    )
+    by_matrix = pytorch_checks.transposed_by_matrix(y, kernel, s, p, d, a)
+    round_trip = None if by_matrix is None else pytorch_checks.conv_by_matrix(by_matrix.ours, kernel, s, p, d).ours
+    return by_steps, by_matrix, round_trip
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -138,8 +123,8 @@ def matrix_fig(i, k, s, p, d, a, seed, integers, lang):
         col_cell=ui.t("transposed.hover_input"),
     )
     if mviz.use_sparsity_view(index.shape[::-1]):  # the figure shows Cᵀ
-        return mviz.sparsity_figure(index, labels=labels, transpose=True)
-    return mviz.matrix_figure(index, kernel, y.reshape(-1), transpose=True, labels=labels)
+        return freeze(mviz.sparsity_figure(index, labels=labels, transpose=True))
+    return freeze(mviz.matrix_figure(index, kernel, y.reshape(-1), transpose=True, labels=labels))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -163,7 +148,7 @@ def stage_fig(i, k, s, p, d, a, seed, integers, stage, lang):
         play=ui.t("common.play"),
         pause=ui.t("common.pause"),
     )
-    return zviz.zero_insertion_figure(steps, labels, stage=stage, max_slide_frames=100)
+    return freeze(zviz.zero_insertion_figure(steps, labels, stage=stage, max_slide_frames=100))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -209,19 +194,19 @@ with st.container(border=True):
         help=ui.t("transposed.tc_a_help"),
     )
 
-I, K, S, P, D = (st.session_state[key] for key, _, _, _ in SETTINGS)
+size_in, K, S, P, D = (st.session_state[key] for key, _, _, _ in SETTINGS)
 A, seed, integers = st.session_state.tc_a, st.session_state.tc_seed, st.session_state.tc_integers
 lang = ui.current_language()
 try:
-    explanation = explain_conv_transpose(I, K, S, P, D, A)
-    steps = cached_steps(I, K, S, P, D, A, seed, integers)
+    explanation = explain_conv_transpose(size_in, K, S, P, D, A)
+    steps = cached_steps(size_in, K, S, P, D, A, seed, integers)
 except LabError as err:
     ui.show_error(err)
     st.stop()
-O = explanation.result
-reference, by_matrix, round_trip = torch_results(I, K, S, P, D, A, seed, integers)
+size_out = explanation.result
+by_steps, by_matrix, round_trip = route_checks(size_in, K, S, P, D, A, seed, integers)
 
-st.markdown(ui.t("transposed.sizes", i=I, o=O))
+st.markdown(ui.t("transposed.sizes", i=size_in, o=size_out))
 st.latex(explanation.substituted)
 st.caption(ui.t(explanation.relationship_key))
 
@@ -229,14 +214,30 @@ st.subheader(ui.t("transposed.matrix_title"))
 if by_matrix is None:
     st.info(ui.t("transposed.no_matrix", a=A, s=S, d=D), icon=":material/info:")
 else:
-    st.markdown(ui.t("transposed.matrix_text", i=I, o=O, rows=I * I, cols=O * O, k=K, s=S, p=P, d=D))
-    if mviz.use_sparsity_view((O * O, I * I)):
-        st.info(ui.t("transposed.sparse_note", rows=O * O, cols=I * I), icon=":material/blur_on:")
+    st.markdown(
+        ui.t(
+            "transposed.matrix_text",
+            i=size_in,
+            o=size_out,
+            rows=size_in * size_in,
+            cols=size_out * size_out,
+            k=K,
+            s=S,
+            p=P,
+            d=D,
+        )
+    )
+    if mviz.use_sparsity_view((size_out * size_out, size_in * size_in)):
+        st.info(
+            ui.t("transposed.sparse_note", rows=size_out * size_out, cols=size_in * size_in), icon=":material/blur_on:"
+        )
     st.plotly_chart(
-        matrix_fig(I, K, S, P, D, A, seed, integers, lang), key="tc_matrix_fig", config={"displayModeBar": False}
+        matrix_fig(size_in, K, S, P, D, A, seed, integers, lang), key="tc_matrix_fig", config={"displayModeBar": False}
     )
     st.caption(ui.t("transposed.matrix_caption"))
-    st.markdown(ui.t("transposed.not_inverse", i=I, error=f"{np.abs(round_trip - steps.input).max():.3g}"))
+    st.markdown(
+        ui.t("transposed.not_inverse", i=size_in, error=f"{pytorch_checks.max_difference(round_trip, steps.input):.3g}")
+    )
 
 st.subheader(ui.t("transposed.route_title"))
 st.markdown(ui.t("transposed.route_text"))
@@ -249,43 +250,44 @@ stage = st.radio(
 )
 pad = steps.pad_before[0]
 stage_text = {
-    "input": ui.t("transposed.explain_input", i=I),
-    "insert": ui.t("transposed.explain_insert", zeros=S - 1, s=S, i=I, n=steps.zero_inserted.shape[0])
+    "input": ui.t("transposed.explain_input", i=size_in),
+    "insert": ui.t("transposed.explain_insert", zeros=S - 1, s=S, i=size_in, n=steps.zero_inserted.shape[0])
     if S > 1
     else ui.t("transposed.explain_insert_none"),
     "pad": ui.t("transposed.explain_pad", d=D, k=K, p=P, pad=pad, a=A, n=steps.padded.shape[0])
     if pad >= 0
     else ui.t("transposed.explain_crop", d=D, k=K, p=P, pad=pad, crop=-pad, a=A, n=steps.padded.shape[0]),
     "flip": ui.t("transposed.explain_flip", k=K),
-    "slide": ui.t("transposed.explain_slide", d=D, o=O),
+    "slide": ui.t("transposed.explain_slide", d=D, o=size_out),
 }[stage]
 st.markdown(stage_text)
 st.plotly_chart(
-    stage_fig(I, K, S, P, D, A, seed, integers, stage, lang), key="tc_stage_fig", config={"displayModeBar": False}
+    stage_fig(size_in, K, S, P, D, A, seed, integers, stage, lang), key="tc_stage_fig", config={"displayModeBar": False}
 )
 st.caption(ui.t("transposed.legend"))
 
 st.markdown(ui.t("transposed.verify_title"))
-ui.verification(float(np.abs(steps.output - reference).max()), what=ui.t("transposed.verify_steps"))
+ui.verification(by_steps.max_difference, what=ui.t("transposed.verify_steps"))
 if by_matrix is not None:
-    ui.verification(float(np.abs(by_matrix - reference).max()), what=ui.t("transposed.verify_matrix"))
-    ui.verification(float(np.abs(steps.output - by_matrix).max()), what=ui.t("transposed.verify_both"))
+    ui.verification(by_matrix.max_difference, what=ui.t("transposed.verify_matrix"))
+    both = pytorch_checks.max_difference(by_steps.ours, by_matrix.ours)
+    ui.verification(both, what=ui.t("transposed.verify_both"))
 with st.expander(ui.t("transposed.show_numbers")):
     number_columns = st.columns(3 if by_matrix is not None else 2)
     number_columns[0].markdown(ui.t("transposed.by_steps"))
     number_columns[0].dataframe(steps.output)
     number_columns[1].markdown("**F.conv_transpose2d**")
-    number_columns[1].dataframe(reference)
+    number_columns[1].dataframe(by_steps.torch)
     if by_matrix is not None:
         number_columns[2].markdown("**Cᵀ·y**")
-        number_columns[2].dataframe(by_matrix)
+        number_columns[2].dataframe(by_matrix.ours)
 
 st.subheader(ui.t("transposed.output_padding_title"))
-conv_inputs = list(input_sizes_for_output(I, K, S, P, D))
+conv_inputs = list(input_sizes_for_output(size_in, K, S, P, D))
 if len(conv_inputs) > 1:
-    st.markdown(ui.t("transposed.ambiguity", k=K, s=S, p=P, d=D, sizes=", ".join(map(str, conv_inputs)), i=I))
+    st.markdown(ui.t("transposed.ambiguity", k=K, s=S, p=P, d=D, sizes=", ".join(map(str, conv_inputs)), i=size_in))
 else:
-    st.markdown(ui.t("transposed.no_ambiguity", s=S, sizes=", ".join(map(str, conv_inputs)), i=I))
+    st.markdown(ui.t("transposed.no_ambiguity", s=S, sizes=", ".join(map(str, conv_inputs)), i=size_in))
 header = [
     ui.t("transposed.col_conv_input"),
     ui.t("transposed.col_conv_output"),
@@ -295,32 +297,18 @@ header = [
 table = ["| " + " | ".join(header) + " |", "|" + " ---: |" * len(header)]
 for size in conv_inputs:
     a_back = output_padding_for(size, K, S, P, D)
-    cells = [size, conv_output_size(size, K, S, P, D), a_back, conv_transpose_output_size(I, K, S, P, D, a_back)]
+    cells = [size, conv_output_size(size, K, S, P, D), a_back, conv_transpose_output_size(size_in, K, S, P, D, a_back)]
     marker = "**" if a_back == A else ""
     table.append("| " + " | ".join(f"{marker}{cell}{marker}" for cell in cells) + " |")
 st.markdown("\n".join(table))
-st.caption(ui.t("transposed.output_padding_note", a=A, o=O))
+st.caption(ui.t("transposed.output_padding_note", a=A, o=size_out))
 
 st.subheader(ui.t("common.pytorch_code"))
-st.code(
-    "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n"
-    f"y = torch.randn(1, 1, {I}, {I})  # N x C_in x H x W\n"
-    f"w = torch.randn(1, 1, {K}, {K})  # C_in x C_out x k x k\n"
-    f"x = F.conv_transpose2d(y, w, stride={S}, padding={P},\n"
-    f"                       output_padding={A}, dilation={D})  # 1 x 1 x {O} x {O}\n"
-    f"layer = nn.ConvTranspose2d(512, 256, kernel_size={K}, stride={S}, padding={P},\n"
-    f"                           output_padding={A}, dilation={D}, bias=False)  # a DCGAN-sized layer\n\n"
-    f"z = torch.zeros(1, 1, {steps.zero_inserted.shape[0]}, {steps.zero_inserted.shape[1]})\n"
-    f"z[..., ::{S}, ::{S}] = y  # {S - 1} zero(s) between units\n"
-    f"z = F.pad(z, ({pad}, {pad + A}, {pad}, {pad + A}))  # d(k-1)-p = {pad}, + output_padding\n"
-    f"x2 = F.conv2d(z, w.flip(-2, -1), dilation={D})  # flipped kernel, stride 1\n"
-    "assert torch.allclose(x, x2, atol=1e-5)",
-    language="python",
-)
+st.code(lesson_code.transposed_code(size_in, K, S, P, D, A), language="python")
 st.download_button(
     ui.t("common.download_gif"),
-    data=lambda: gif_for(I, K, S, P, D, A, seed, integers),
-    file_name=f"transposed_i{I}_k{K}_s{S}_p{P}_d{D}_a{A}.gif",
+    data=lambda: gif_for(size_in, K, S, P, D, A, seed, integers),
+    file_name=f"transposed_i{size_in}_k{K}_s{S}_p{P}_d{D}_a{A}.gif",
     mime="image/gif",
     icon=":material/download:",
     key="tc_gif",

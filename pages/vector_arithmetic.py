@@ -85,15 +85,7 @@ def apply_preset() -> None:
 
 if "va_preset" not in st.session_state or st.session_state.va_preset not in preset_names:
     st.session_state.va_preset = next(iter(preset_names))
-for name, value in {
-    "va_grid_seed": 0,
-    "va_target": "A",
-    "va_picker_version": 0,
-    "va_noise_seed": 0,
-    "va_preset_failed": None,
-}.items():
-    if name not in st.session_state:
-        st.session_state[name] = value
+ui.defaults({"va_grid_seed": 0, "va_target": "A", "va_picker_version": 0, "va_noise_seed": 0, "va_preset_failed": None})
 if "va_A" not in st.session_state:
     for group in GROUPS:
         st.session_state[f"va_{group}"] = FALLBACK[group]
@@ -105,14 +97,10 @@ st.session_state.va_model = model_key
 
 def on_pick(chart_key: str) -> None:
     """A click on a tile adds its seed to the chosen group, or removes it if it is already there."""
-    event = st.session_state.get(chart_key) or {}
-    points = (event.get("selection") or {}).get("points") or []
-    if not points:
+    index = ui.clicked_tile(chart_key)
+    if index is None:
         return
-    index = points[0].get("customdata", points[0].get("point_index"))
-    if isinstance(index, list):
-        index = index[0]
-    seed = int(st.session_state.va_grid_seed) + int(index)
+    seed = int(st.session_state.va_grid_seed) + index
     key = f"va_{st.session_state.va_target}"
     try:
         seeds = latent.parse_seeds(st.session_state[key])
@@ -340,6 +328,7 @@ if classifier is not None:
     for column, name, images in zip(
         readings,
         ["A", "B", "C", "result", "pixel"],
-        [group_images["A"], group_images["B"], group_images["C"], result_images, pixel_result], strict=False,
+        [group_images["A"], group_images["B"], group_images["C"], result_images, pixel_result],
+        strict=False,
     ):
         column.markdown(f"**{ui.t(f'vector_arithmetic.col_{name.lower()}')}**  \n{reading(images)}")
