@@ -123,10 +123,10 @@ def real():
     """Two disjoint real sets in [-1, 1] at the GAN's 32×32, as the data pipeline makes them."""
     train, train_labels = load_bundled_mnist("train")
     test, test_labels = load_bundled_mnist("test")
+
     def to32(u8):
-        return F.interpolate(
-            as_gan_images(u8), size=(32, 32), mode="bilinear", antialias=True, align_corners=False
-        )
+        return F.interpolate(as_gan_images(u8), size=(32, 32), mode="bilinear", antialias=True, align_corners=False)
+
     return {"a": to32(train[:1000]), "b": to32(test[:500]), "b_labels": test_labels[:500], "a_u8": train[:1000]}
 
 

@@ -1,4 +1,5 @@
-"""The matrix figures show PyTorch's numbers: C is the Jacobian of F.conv2d, C·x is F.conv2d, Cᵀ·y is F.conv_transpose2d."""
+"""The matrix figures show PyTorch's numbers: C is the Jacobian of F.conv2d, C·x is F.conv2d,
+Cᵀ·y is F.conv_transpose2d."""
 
 import io
 

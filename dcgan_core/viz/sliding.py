@@ -488,7 +488,9 @@ def sliding_window_figure(
     geometry = sliding_geometry(i, k, s, p, d, transposed, output_padding)
     frames = frames_for(geometry)
     fig = _base_figure(geometry, labels)
-    fig.add_traces([trace | style for trace, style in zip(_frame_traces(geometry, frames[0]), _MOVING_STYLE, strict=False)])
+    fig.add_traces(
+        [trace | style for trace, style in zip(_frame_traces(geometry, frames[0]), _MOVING_STYLE, strict=False)]
+    )
     if not animate or len(frames) > ANIMATION_MAX_FRAMES:
         return fig
 
