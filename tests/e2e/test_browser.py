@@ -381,8 +381,9 @@ def open_train_page(page, server) -> None:
     wait_for(lambda: page.evaluate(IDLE_JS), 90, "the Train page to render")
 
 
-def choose_tiny_settings(page) -> None:
-    """The smallest networks and batch the page offers, and a run longer than the test."""
+def choose_tiny_settings(page, steps_wanted: int = TINY_STEPS) -> None:
+    """The smallest networks and batch the page offers, and a run of ``steps_wanted`` steps
+    (by default longer than the test)."""
     for key in ("train_ngf", "train_ndf", "train_batch"):
         thumb = page.locator(f".st-key-{key} input[type='range']")
         thumb.focus()
@@ -390,9 +391,9 @@ def choose_tiny_settings(page) -> None:
         wait_for(lambda thumb=thumb: thumb.input_value() == "0", 10, f"{key} at its smallest option")
         wait_for(lambda: page.evaluate(IDLE_JS), 60, f"the rerun after {key}")
     steps = page.locator(".st-key-train_steps input")
-    steps.fill(str(TINY_STEPS))
+    steps.fill(str(steps_wanted))
     steps.press("Enter")
-    wait_for(lambda: steps.input_value().replace(",", "") == str(TINY_STEPS), 20, "the steps box to take the value")
+    wait_for(lambda: steps.input_value().replace(",", "") == str(steps_wanted), 20, "the steps box to take the value")
     wait_for(lambda: page.evaluate(IDLE_JS), 60, "the rerun after the steps box")
 
 

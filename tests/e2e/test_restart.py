@@ -11,7 +11,17 @@ import os
 import signal
 from pathlib import Path
 
-from test_browser import ARTIFACTS, IDLE_JS, choose_option, live_frame, open_train_page, press, train_step, wait_for
+from test_browser import (
+    ARTIFACTS,
+    IDLE_JS,
+    choose_option,
+    choose_tiny_settings,
+    live_frame,
+    open_train_page,
+    press,
+    train_step,
+    wait_for,
+)
 
 from dcgan_core.checkpoint import load_checkpoint
 from dcgan_core.i18n import translate
@@ -42,21 +52,6 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def start_small_run(page) -> None:
-    for key in ("train_ngf", "train_ndf", "train_batch"):
-        thumb = page.locator(f".st-key-{key} input[type='range']")
-        thumb.focus()
-        page.keyboard.press("Home")
-        wait_for(lambda thumb=thumb: thumb.input_value() == "0", 10, f"{key} at its smallest option")
-        wait_for(lambda: page.evaluate(IDLE_JS), 60, f"the rerun after {key}")
-    steps = page.locator(".st-key-train_steps input")
-    steps.fill(str(RUN_STEPS))
-    steps.press("Enter")
-    wait_for(lambda: steps.input_value().replace(",", "") == str(RUN_STEPS), 20, "the steps box to take the value")
-    wait_for(lambda: page.evaluate(IDLE_JS), 60, "the rerun after the steps box")
-    press(page, "train_start_btn")
-
-
 def loss_chart_first_step(page) -> float | None:
     """The first step on the live view's loss chart (drawn by Plotly inside the live view's frame)."""
     frame = live_frame(page)
@@ -80,7 +75,8 @@ def test_a_run_killed_with_its_server_continues_from_the_train_page(chromium, tm
         page = context.new_page()
         page.set_default_timeout(90_000)
         open_train_page(page, server)
-        start_small_run(page)
+        choose_tiny_settings(page, RUN_STEPS)
+        press(page, "train_start_btn")
         run_dir = wait_for(
             lambda: (
                 run_dirs(server.data_dir)
