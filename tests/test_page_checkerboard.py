@@ -83,6 +83,7 @@ def test_random_kernel_shows_artifacts_even_for_even_overlap():
     assert_verified(at)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_too_small_input_for_cropping_shows_a_sentence(lang):
     at = open_page(lang)

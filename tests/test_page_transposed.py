@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 import torch
 import torch.nn.functional as F
 from page_helpers import open_app_page
@@ -32,6 +33,7 @@ def test_defaults_are_the_dcgan_upsampling_layer_checked_three_ways():
     assert not at.error
 
 
+@pytest.mark.slow
 def test_sliders_change_the_output_size():
     at = open_page()
     at.slider(key="tc_s").set_value(1).run()
@@ -90,6 +92,7 @@ def test_invalid_settings_show_an_error():
     assert at.error and not at.success
 
 
+@pytest.mark.slow
 def test_large_output_uses_the_sparsity_view_and_still_verifies():
     at = open_page()
     for key, value in (("tc_i", 8), ("tc_k", 6), ("tc_s", 4), ("tc_p", 0)):

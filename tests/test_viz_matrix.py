@@ -99,6 +99,7 @@ def test_transposed_figure_is_conv_transpose2d(H, W, k, s, p, d):
     np.testing.assert_allclose(result, reference.reshape(-1))
 
 
+@pytest.mark.slow
 def test_highlighted_row_outlines_the_inputs_it_reads():
     H, W, k, s, p, d = 5, 5, 3, 2, 1, 1
     x, kernel = example(H, W, k)
