@@ -51,6 +51,7 @@ def test_even_overlap_after_slider_change():
     assert_verified(at)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("k,s,layers", [(3, 2, 2), (5, 3, 1), (1, 2, 1), (4, 3, 3)])
 def test_other_settings_match_pytorch(k, s, layers):
     at = open_page()

@@ -36,6 +36,7 @@ def images(at):
     return {im.proto.imgs[0].caption: im.proto.imgs[0].url for im in at.get("image")}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_defaults_show_both_interpolations_and_the_shell(generator, lang):
     at = open_page(lang)
