@@ -43,20 +43,17 @@ import math
 import os
 import re
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+import numpy as np
 
-import numpy as np  # noqa: E402
-from record import start_record  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the repository root
 
-from dcgan_core.i18n import translate  # noqa: E402
-from scripts.lab_server import CHROMIUM, start_lab_server, stop_lab_server  # noqa: E402
-from scripts.lab_server import CHROMIUM_ARGS as BROWSER_ARGS  # noqa: E402
+from benchmarks.record import start_record
+from dcgan_core.i18n import translate
+from scripts.lab_server import CHROMIUM_ARGS as BROWSER_ARGS
+from scripts.lab_server import chromium_missing, lab_in_chromium
 
 # The shared flags, plus: never throttle pages that are not in front
 # (30 students each have their own window; none of them is a background tab).
@@ -229,7 +226,7 @@ def open_viewers(browser, url: str, count: int, timeout_s: float, recorder: str)
     for _, page in viewers:
         remaining = max(1.0, deadline - time.monotonic())
         try:
-            wait_until(lambda: recorded(page)[0], remaining, "the live view to show a step")
+            wait_until(lambda page=page: recorded(page)[0], remaining, "the live view to show a step")
         except Exception:  # counted below as a session that never came live
             pass
     return viewers
@@ -266,33 +263,18 @@ def main(argv: list[str] | None = None) -> int:
     baseline_s = max(8.0, args.seconds / 3)
     open_timeout_s = 60 + 4 * args.sessions
 
-    if not Path(CHROMIUM).exists():
-        print(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium).", file=sys.stderr)
+    if missing := chromium_missing():
+        print(missing, file=sys.stderr)
         return 2
-    from playwright.sync_api import sync_playwright
 
     started = time.monotonic()
     record = start_record("classroom_load", None if argv is None else ["classroom_load.py", *argv])
-    with tempfile.TemporaryDirectory(prefix="classroom_load_") as tmp:
-        data_dir = Path(tmp) / "data"
-        data_dir.mkdir()
-        server, url = start_lab_server(data_dir, Path(tmp) / "streamlit.log")
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-                try:
-                    if args.viewers == "protocol":
-                        result = measure_protocol(
-                            browser, url, server.pid, data_dir, args.sessions, args.seconds, baseline_s
-                        )
-                    else:
-                        result = measure(
-                            browser, url, server.pid, data_dir, args.sessions, args.seconds, baseline_s, open_timeout_s
-                        )
-                finally:
-                    browser.close()
-        finally:
-            stop_lab_server(server)
+    with lab_in_chromium("classroom_load", CHROMIUM_ARGS) as (server, browser):
+        url, pid, data_dir = server.url, server.process.pid, server.data_dir
+        if args.viewers == "protocol":
+            result = measure_protocol(browser, url, pid, data_dir, args.sessions, args.seconds, baseline_s)
+        else:
+            result = measure(browser, url, pid, data_dir, args.sessions, args.seconds, baseline_s, open_timeout_s)
     result["total_seconds"] = round(time.monotonic() - started, 1)
     if not (args.quick or args.no_record):
         record.finish(result)
@@ -336,7 +318,7 @@ def measure_protocol(browser, url, server_pid, data_dir, sessions, seconds, base
     import asyncio
     import threading
 
-    from protocol_viewer import ProtocolViewer, watch
+    from benchmarks.protocol_viewer import ProtocolViewer, watch
 
     run_dir, batch = start_and_settle(browser, url, data_dir)
     before, cpu_before = images_per_second(run_dir, batch, baseline_s, server_pid)

@@ -29,30 +29,20 @@ import asyncio
 import json
 import math
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the repository root
 
-from classroom_load import (
-    CHROMIUM_ARGS,
-    current_run_dir,
-    last_logged_step,
-    start_run_from_page,  # noqa: E402
-    wait_until,
-)
-from protocol_viewer import ProtocolViewer, watch  # noqa: E402
-from record import start_record  # noqa: E402
-
-from dcgan_core.checkpoint import load_checkpoint  # noqa: E402
-from dcgan_core.i18n import LabError, translate  # noqa: E402
-from scripts.lab_server import CHROMIUM, child_pids, start_lab_server, stop_lab_server  # noqa: E402
+from benchmarks.classroom_load import CHROMIUM_ARGS, current_run_dir, last_logged_step, start_run_from_page, wait_until
+from benchmarks.protocol_viewer import ProtocolViewer, watch
+from benchmarks.record import start_record
+from dcgan_core.checkpoint import load_checkpoint
+from dcgan_core.i18n import LabError, translate
+from scripts.lab_server import child_pids, chromium_missing, lab_in_chromium
 
 MEMORY_GROWTH_GOAL = 0.10
 DRIFT_FACTOR, DRIFT_SLACK_S = 1.5, 0.1
@@ -161,26 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     more_steps = args.more_steps or args.run_steps
     period_s = 600.0 if args.minutes >= 20 else 60.0
-    if not Path(CHROMIUM).exists():
-        print(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium).", file=sys.stderr)
+    if missing := chromium_missing():
+        print(missing, file=sys.stderr)
         return 2
-    from playwright.sync_api import sync_playwright
 
     record = start_record("classroom_soak", None if argv is None else ["classroom_soak.py", *argv])
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="classroom_soak_") as tmp:
-        data_dir = Path(tmp) / "data"
-        data_dir.mkdir()
-        server, url = start_lab_server(data_dir, Path(tmp) / "streamlit.log")
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-                try:
-                    result = soak(browser, url, server.pid, data_dir, args, more_steps, period_s)
-                finally:
-                    browser.close()
-        finally:
-            stop_lab_server(server)
+    with lab_in_chromium("classroom_soak", CHROMIUM_ARGS) as (server, browser):
+        result = soak(browser, server.url, server.process.pid, server.data_dir, args, more_steps, period_s)
     result["total_seconds"] = round(time.monotonic() - started, 1)
     record.finish(result)
     if not args.json:
@@ -230,7 +208,7 @@ def soak(browser, url, server_pid, data_dir, args, more_steps, period_s) -> dict
             runs_continued += 1
             target += more_steps
             run_dir = wait_until(
-                lambda: (d := current_run_dir(data_dir)) and last_logged_step(d) > target - more_steps and d,
+                lambda past=target - more_steps: (d := current_run_dir(data_dir)) and last_logged_step(d) > past and d,
                 180,
                 "the continued run to train",
             )

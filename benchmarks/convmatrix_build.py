@@ -16,15 +16,15 @@ import platform
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from dcgan_core.convmatrix import conv_matrix, naive_conv_matrix  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the repository root
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from record import start_record  # noqa: E402
+from benchmarks.record import start_record
+from dcgan_core.convmatrix import conv_matrix, naive_conv_matrix
 
 CASES = [  # (input size, kernel size, stride, padding)
     (128, 5, 2, 2),
@@ -55,8 +55,8 @@ def main() -> None:
         kernel = torch.randn(k, k)
         C = conv_matrix(i, kernel, s, p)
         assert torch.equal(C.to_dense(), naive_conv_matrix(i, kernel, s, p).to_dense()), "builders disagree"
-        fast = median_seconds(lambda: conv_matrix(i, kernel, s, p), fast_repeats)
-        naive = median_seconds(lambda: naive_conv_matrix(i, kernel, s, p), naive_repeats)
+        fast = median_seconds(partial(conv_matrix, i, kernel, s, p), fast_repeats)
+        naive = median_seconds(partial(naive_conv_matrix, i, kernel, s, p), naive_repeats)
         rows.append(
             dict(
                 i=i,
@@ -80,7 +80,8 @@ def main() -> None:
         "naive: naive_conv_matrix (Python loops into a dense matrix, then .to_sparse())"
     )
     print(
-        f"{'i':>4} {'k':>2} {'s':>2} {'p':>2} {'C shape':>15} {'nnz':>8} {'vectorised ms':>14} {'naive ms':>10} {'speed-up':>9}"
+        f"{'i':>4} {'k':>2} {'s':>2} {'p':>2} {'C shape':>15} {'nnz':>8} "
+        f"{'vectorised ms':>14} {'naive ms':>10} {'speed-up':>9}"
     )
     for r in rows:
         shape = f"{r['shape'][0]}x{r['shape'][1]}"

@@ -23,15 +23,14 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from dcgan_core.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
-from dcgan_core.device import device_name, pick_device  # noqa: E402
-from dcgan_core.models import DCGANConfig  # noqa: E402
-from dcgan_core.train import TrainConfig, Trainer, classroom_defaults  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the repository root
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from record import start_record  # noqa: E402
-from train_throughput import machine, sync  # noqa: E402
+from benchmarks.record import start_record
+from benchmarks.train_throughput import machine, sync
+from dcgan_core.checkpoint import load_checkpoint, save_checkpoint
+from dcgan_core.device import device_name, pick_device
+from dcgan_core.models import DCGANConfig
+from dcgan_core.train import TrainConfig, Trainer, classroom_defaults
 
 
 def flat_weights(trainer) -> torch.Tensor:
@@ -79,7 +78,13 @@ def checks(config: TrainConfig, images: torch.Tensor, device: torch.device, step
         "steps": steps,
         "max_weight_change": moved,
         "distinct_metric_rows": distinct,
-        "last": dict(zip(("loss_d", "loss_g", "d_real", "d_fake_before", "d_fake_after"), rows[-5:].mean(0).tolist(), strict=False)),
+        "last": dict(
+            zip(
+                ("loss_d", "loss_g", "d_real", "d_fake_before", "d_fake_after"),
+                rows[-5:].mean(0).tolist(),
+                strict=False,
+            )
+        ),
     }
 
     # a new learning rate reaches the step (a captured graph is re-captured)

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.record import start_record  # noqa: E402
-from dcgan_core import ablations  # noqa: E402
-from dcgan_core.classifier import load_classifier  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the repository root
+
+from benchmarks.record import start_record
+from dcgan_core import ablations
+from dcgan_core.classifier import load_classifier
 
 
 def main(argv=None) -> dict:

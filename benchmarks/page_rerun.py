@@ -24,14 +24,13 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import numpy as np
+from streamlit.testing.v1 import AppTest
 
-import numpy as np  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the repository root
 
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from record import start_record  # noqa: E402
+from benchmarks.record import start_record
+from dcgan_core.paths import ROOT
 
 # page file -> the slider each benchmark moves (the one that changes the most on the page)
 PAGES = {

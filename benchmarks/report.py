@@ -21,10 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the repository root
+
+from benchmarks.record import RESULTS_DIR, read_records
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-from record import RESULTS_DIR, read_records  # noqa: E402
 
 RESULTS_MD = HERE / "RESULTS.md"
 README = ROOT / "README.md"
@@ -195,7 +197,8 @@ def page_rerun_rows(records):
         rows.append(
             run_columns(r)
             + [
-                f"{fmt(p['median_ms'], 0)} / {fmt(p['p95_ms'], 0)} / {fmt(p['max_ms'], 0)} ({fmt(p['cpu_median_ms'], 0)})"
+                f"{fmt(p['median_ms'], 0)} / {fmt(p['p95_ms'], 0)} / {fmt(p['max_ms'], 0)} "
+                f"({fmt(p['cpu_median_ms'], 0)})"
                 if p
                 else "–"
                 for p in (mine.get(page) for page in pages)
@@ -325,10 +328,11 @@ def digits_summary(records):
         if reached:
             text += (
                 f", median **{fmt(median([x['train_seconds'] for x in reached]), 1)} s** of training "
-                f"({fmt(min(x['train_seconds'] for x in reached), 1)}–{fmt(max(x['train_seconds'] for x in reached), 1)} "
+                f"({fmt(min(x['train_seconds'] for x in reached), 1)}–"
+                f"{fmt(max(x['train_seconds'] for x in reached), 1)} "
                 f"over seeds), {fmt(median([x['train_cpu_seconds'] for x in reached]), 1)} CPU s, "
-                f"{fmt(median([x['steps'] for x in reached]), 0)} steps, FCD {fmt(median([x['fcd'] for x in reached]), 1)} "
-                f"at the criterion"
+                f"{fmt(median([x['steps'] for x in reached]), 0)} steps, "
+                f"FCD {fmt(median([x['fcd'] for x in reached]), 1)} at the criterion"
             )
         parts.append(text)
     return "; ".join(parts)
@@ -348,7 +352,8 @@ def digits_rows(records):
                     fmt(run.get("train_seconds_run", run.get("train_seconds")), 1),
                     fmt(run.get("train_cpu_seconds_run", run.get("train_cpu_seconds")), 1),
                     fmt(run.get("check_seconds"), 1),
-                    f"{fmt(run.get('mean_confidence'), 3)}, {run.get('classes_present', '–')}, {fmt(run.get('fcd'), 1)}",
+                    f"{fmt(run.get('mean_confidence'), 3)}, {run.get('classes_present', '–')}, "
+                    f"{fmt(run.get('fcd'), 1)}",
                 ]
             )
     return head, rows
@@ -378,7 +383,8 @@ def load_summary(records):
                 for f in figs
             )
             parts.append(
-                f"{head}, live view drawn by the browser: poll p50 {spread([f['live_view_poll_p50_s'] for f in figs], ' s')}, "
+                f"{head}, live view drawn by the browser: "
+                f"poll p50 {spread([f['live_view_poll_p50_s'] for f in figs], ' s')}, "
                 f"**p95 {spread([f['live_view_poll_p95_s'] for f in figs], ' s')}**, max "
                 f"{spread([f['live_view_poll_max_s'] for f in figs], ' s')}; failed polls "
                 f"{spread([f['live_view_poll_errors'] for f in figs], '', 0)} of "
@@ -395,7 +401,8 @@ def load_summary(records):
             continue
         parts.append(
             f"{head}, old live panel (a script rerun per viewer): live update p50 "
-            f"{spread([f['update_p50_s'] for f in figs], ' s')}, **p95 {spread([f['update_p95_s'] for f in figs], ' s')}**; "
+            f"{spread([f['update_p50_s'] for f in figs], ' s')}, "
+            f"**p95 {spread([f['update_p95_s'] for f in figs], ' s')}**; "
             f"unanswered {spread([100 * f['unanswered_share'] for f in figs], ' %', 2)}; {loss}; "
             f"goal met in {sum(f['p95_goal_met'] for f in figs)} of {len(figs)} runs"
         )
@@ -425,10 +432,12 @@ def load_rows(records):
             + [
                 f"{f['sessions']}, {fmt(f['window_seconds'], 0)} s",
                 f"{f['live_view_polls']} ({f['live_view_poll_errors']})" if live else "– (old live panel)",
-                f"{fmt(f['live_view_poll_p50_s'])} / {fmt(f['live_view_poll_p95_s'])} / {fmt(f['live_view_poll_max_s'])}"
+                f"{fmt(f['live_view_poll_p50_s'])} / {fmt(f['live_view_poll_p95_s'])} / "
+                f"{fmt(f['live_view_poll_max_s'])}"
                 if live
                 else "–",
-                f"{f['requests_sent']} / {f['requests_answered']} / {f['requests_replaced']} / {f['requests_unanswered']}"
+                f"{f['requests_sent']} / {f['requests_answered']} / "
+                f"{f['requests_replaced']} / {f['requests_unanswered']}"
                 if counted
                 else "not counted",
                 f"{fmt(f['update_p50_s'])} / {fmt(f['update_p95_s'])}",

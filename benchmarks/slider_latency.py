@@ -24,19 +24,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the repository root
 
-from record import start_record  # noqa: E402
-
-from scripts.lab_server import CHROMIUM, CHROMIUM_ARGS, start_lab_server, stop_lab_server  # noqa: E402
+from benchmarks.record import start_record
+from scripts.lab_server import chromium_missing, lab_in_chromium
 
 # lesson -> (url path, slider key, the figure that slider redraws)
 LESSONS = {
@@ -79,7 +75,8 @@ ARM_JS = """([figureSelector, quietMs, timeoutMs]) => {
       requestAnimationFrame(now => { if (firstFrame === null) firstFrame = now; lastFrame = now; settle(); });
     });
     observer.observe(main, {subtree: true, childList: true, attributes: true, characterData: true});
-    document.addEventListener("keydown", e => { if (start === null) start = e.timeStamp; }, {capture: true, once: true});
+    document.addEventListener("keydown", e => { if (start === null) start = e.timeStamp; },
+                              {capture: true, once: true});
     const giveUp = setTimeout(() => done(null), timeoutMs);
   });
 }"""
@@ -163,29 +160,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.moves = min(args.moves, 3)
-    if not Path(CHROMIUM).exists():
-        print(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium).", file=sys.stderr)
+    if missing := chromium_missing():
+        print(missing, file=sys.stderr)
         return 2
-    from playwright.sync_api import sync_playwright
 
     record = start_record("slider_latency", None if argv is None else ["slider_latency.py", *argv])
     lessons = []
-    with tempfile.TemporaryDirectory(prefix="slider_latency_") as tmp:
-        data_dir = Path(tmp) / "data"
-        data_dir.mkdir()
-        server, url = start_lab_server(data_dir, Path(tmp) / "streamlit.log")
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-                try:
-                    for page_file in LESSONS:
-                        if args.lessons and page_file not in args.lessons:
-                            continue
-                        lessons.append(measure_lesson(browser, url, page_file, args.moves, args.warmup))
-                finally:
-                    browser.close()
-        finally:
-            stop_lab_server(server)
+    with lab_in_chromium("slider_latency") as (server, browser):
+        for page_file in LESSONS:
+            if args.lessons and page_file not in args.lessons:
+                continue
+            lessons.append(measure_lesson(browser, server.url, page_file, args.moves, args.warmup))
     for lesson in lessons:
         if lesson["timed"]:
             verdict = "ok" if lesson["goal_met"] else f"over the {GOAL_P95_MS} ms p95 goal or moves missed"

@@ -42,17 +42,16 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from record import load_1m, start_record  # noqa: E402
-from train_throughput import in_thread, sync  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the repository root
 
-from dcgan_core import metrics  # noqa: E402
-from dcgan_core.classifier import load_classifier  # noqa: E402
-from dcgan_core.data import DatasetSpec, load_images  # noqa: E402
-from dcgan_core.device import device_name, pick_device  # noqa: E402
-from dcgan_core.job import default_cpu_threads  # noqa: E402
-from dcgan_core.train import Trainer, classroom_defaults, paper_recipe_at_classroom_size  # noqa: E402
+from benchmarks.record import load_1m, start_record
+from benchmarks.train_throughput import in_thread, sync
+from dcgan_core import metrics
+from dcgan_core.classifier import load_classifier
+from dcgan_core.data import DatasetSpec, load_images
+from dcgan_core.device import device_name, pick_device
+from dcgan_core.job import default_cpu_threads
+from dcgan_core.train import Trainer, classroom_defaults, paper_recipe_at_classroom_size
 
 REAL_REFERENCE_IMAGES = 1000
 RECIPES = ("classroom", "paper")
@@ -247,16 +246,17 @@ def table_row(run: dict) -> str:
 def summary_lines(result: dict) -> list[str]:
     lines = []
     for recipe, s in result["summary"].items():
-
-        def cell(key, digits=1):
-            value = s[f"median_{key}"]
-            return "–" if value is None else f"{value:.{digits}f}"
-
         lines.append(
-            f"{recipe:>9}  median over {s['seeds']} seeds ({s['reached']} reached): step {cell('steps', 0)}"
-            f"  train {cell('train_seconds')} s  CPU {cell('train_cpu_seconds')} s  FCD {cell('fcd')}"
+            f"{recipe:>9}  median over {s['seeds']} seeds ({s['reached']} reached): "
+            f"step {median_cell(s, 'steps', 0)}  train {median_cell(s, 'train_seconds')} s  "
+            f"CPU {median_cell(s, 'train_cpu_seconds')} s  FCD {median_cell(s, 'fcd')}"
         )
     return lines
+
+
+def median_cell(summary: dict, key: str, digits: int = 1) -> str:
+    value = summary[f"median_{key}"]
+    return "–" if value is None else f"{value:.{digits}f}"
 
 
 def build_parser() -> argparse.ArgumentParser:

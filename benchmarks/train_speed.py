@@ -14,16 +14,16 @@ import os
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the repository root
+
+from benchmarks.record import start_record
 from dcgan_core.device import device_description, pick_device
 from dcgan_core.models import count_parameters
 from dcgan_core.train import Trainer, classroom_defaults
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from record import start_record  # noqa: E402
 
 
 def measure(config, images, steps: int) -> float:
@@ -68,7 +68,8 @@ def main():
         mark = "*" if (width, batch) == settings[0] else " "
         print(
             f"{mark} ngf=ndf={width:3d} nz={config.model.nz} batch {batch:4d}: {rate:8.0f} images/s "
-            f"({rate / batch:6.1f} steps/s; G {count_parameters(trainer.netG):,} D {count_parameters(trainer.netD):,} params)"
+            f"({rate / batch:6.1f} steps/s; "
+            f"G {count_parameters(trainer.netG):,} D {count_parameters(trainer.netD):,} params)"
         )
         rows.append(
             {

@@ -47,15 +47,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from dcgan_core.data import DatasetSpec, load_images  # noqa: E402
-from dcgan_core.device import device_name, pick_device  # noqa: E402
-from dcgan_core.job import TrainingJob, default_cpu_threads, png_bytes  # noqa: E402
-from dcgan_core.models import build_models  # noqa: E402
-from dcgan_core.train import Trainer, classroom_defaults  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the repository root
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from record import start_record  # noqa: E402
+from benchmarks.record import start_record
+from dcgan_core.data import DatasetSpec, load_images
+from dcgan_core.device import device_name, pick_device
+from dcgan_core.job import TrainingJob, default_cpu_threads, png_bytes
+from dcgan_core.models import build_models
+from dcgan_core.train import Trainer, classroom_defaults
 
 OBSERVER_INTERVAL_S = 0.25  # the Train page's refresh
 

@@ -34,7 +34,8 @@ def _per_dim(fn, *values: Size, **keywords: Size) -> Size:
     pairs, is_pair = _pairs(*values, *keywords.values())
     n = len(values)
     results = tuple(
-        fn(*(p[dim] for p in pairs[:n]), **{name: p[dim] for name, p in zip(names, pairs[n:], strict=False)}) for dim in range(2)
+        fn(*(p[dim] for p in pairs[:n]), **{name: p[dim] for name, p in zip(names, pairs[n:], strict=False)})
+        for dim in range(2)
     )
     return results if is_pair else results[0]
 

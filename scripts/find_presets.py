@@ -25,14 +25,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the repository root
 
-from dcgan_core import arithmetic_presets as ap  # noqa: E402
-from dcgan_core import latent  # noqa: E402
-from dcgan_core.checkpoint import load_generator  # noqa: E402
-from dcgan_core.classifier import load_classifier  # noqa: E402
-from dcgan_core.model_source import PRETRAINED_PATH  # noqa: E402
+from dcgan_core import arithmetic_presets as ap
+from dcgan_core import latent
+from dcgan_core.checkpoint import load_generator
+from dcgan_core.classifier import load_classifier
+from dcgan_core.model_source import PRETRAINED_PATH
 
 # theme -> (measured property, candidate (digit_ab, digit_c) pairs, the first is the lesson's classic)
 THEMES = {

@@ -1,6 +1,10 @@
 """`streamlit run app.py` on a free loopback port, for the tools that drive the real app:
-the browser tests (tests/e2e), the classroom load benchmark and the screenshot script.
-Also the one Chromium they all use: Debian's, with flags for a closed network."""
+the browser tests (tests/e2e), the benchmarks that load the server and the screenshot script.
+Also the one Chromium they all use: Debian's, with flags for a closed network.
+
+    with lab_in_chromium("slider_latency") as (server, browser):   # a throw-away data folder
+        page = browser.new_page(); page.goto(f"{server.url}/train")
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,17 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -115,3 +127,57 @@ def stop_lab_server(process: subprocess.Popen, children_timeout_s: float = 60) -
     deadline = time.monotonic() + children_timeout_s
     while any(Path(f"/proc/{pid}").exists() for pid in children) and time.monotonic() < deadline:
         time.sleep(0.2)
+
+
+@dataclass
+class LabServer:
+    """A running app and the folders it writes to."""
+
+    url: str  # http://127.0.0.1:<port>
+    process: subprocess.Popen
+    sandbox: Path  # the folder holding data_dir
+    data_dir: Path  # the app's DCGAN_LAB_DATA: sandbox/data
+    log_path: Path | None
+
+
+def start_in_sandbox(sandbox: Path, log_path: Path | None = None, timeout_s: float = 180) -> LabServer:
+    """The app with its data folder at ``sandbox/data`` (made if missing; an existing one is
+    served again, as after a restart)."""
+    data_dir = sandbox / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    process, url = start_lab_server(data_dir, log_path, timeout_s)
+    return LabServer(url, process, sandbox, data_dir, log_path)
+
+
+def chromium_missing() -> str | None:
+    """What to do when Debian's Chromium is not installed; None when it is."""
+    if Path(CHROMIUM).exists():
+        return None
+    return f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)."
+
+
+@contextmanager
+def launch_chromium(args: list[str] = CHROMIUM_ARGS) -> Iterator[Browser]:
+    """Debian's Chromium, headless, under Playwright (never a downloaded browser); closed at the end."""
+    from playwright.sync_api import sync_playwright  # only the tools that drive a browser need it
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def lab_in_chromium(name: str, chromium_args: list[str] = CHROMIUM_ARGS) -> Iterator[tuple[LabServer, Browser]]:
+    """A server on a temporary data folder (its log beside it) and Chromium, for the benchmarks
+    that drive the real app. At the end the browser closes, the server stops (its training
+    process saved and gone) and the folder is deleted."""
+    with tempfile.TemporaryDirectory(prefix=f"{name}_") as tmp:
+        server = start_in_sandbox(Path(tmp), Path(tmp) / "streamlit.log")
+        try:
+            with launch_chromium(chromium_args) as browser:
+                yield server, browser
+        finally:
+            stop_lab_server(server.process)

@@ -26,17 +26,17 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import torch
 
-import torch  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the repository root
 
-from benchmarks.record import cpu_model  # noqa: E402
-from dcgan_core import ablations, features  # noqa: E402
-from dcgan_core.data import DatasetSpec, load_images  # noqa: E402
-from dcgan_core.device import device_name, pick_device  # noqa: E402
-from dcgan_core.i18n import LabError  # noqa: E402
-from dcgan_core.model_source import PRETRAINED_PATH  # noqa: E402
+from benchmarks.record import cpu_model
+from dcgan_core import ablations, features
+from dcgan_core.data import DatasetSpec, load_images
+from dcgan_core.device import device_name, pick_device
+from dcgan_core.i18n import LabError
+from dcgan_core.model_source import PRETRAINED_PATH
+from dcgan_core.paths import ROOT
 
 
 def machine_text(device: torch.device) -> str:
@@ -82,7 +82,7 @@ def record_variants(args, device: torch.device) -> None:
             continue
         started = time.perf_counter()
 
-        def progress(step, steps, name=name):
+        def progress(step, steps, name=name, started=started):
             if step % 50 == 0 or step == steps:
                 rate = step / (time.perf_counter() - started)
                 print(f"  {name}: step {step}/{steps} ({rate:.2f} steps/s)", flush=True)
@@ -115,8 +115,9 @@ def record_variants(args, device: torch.device) -> None:
 def report(result) -> None:
     m = result.metrics or {}
     print(
-        f"{result.name}: {result.wall_seconds:.0f} s ({result.cpu_seconds:.0f} s CPU), FCD {m.get('fcd', float('nan')):.1f}, confidence "
-        f"{m.get('mean_confidence', float('nan')):.2f}, classes {m.get('classes_present')}, "
+        f"{result.name}: {result.wall_seconds:.0f} s ({result.cpu_seconds:.0f} s CPU), "
+        f"FCD {m.get('fcd', float('nan')):.1f}, confidence {m.get('mean_confidence', float('nan')):.2f}, "
+        f"classes {m.get('classes_present')}, "
         f"diverged at {result.diverged_at}",
         flush=True,
     )
@@ -185,7 +186,8 @@ def write_readme(out: Path, args, device: torch.device, results: list) -> None:
         "",
         f"- **Date:** {datetime.date.today().isoformat()}",
         f"- **Machine:** {machine_text(device)}; torch {torch.__version__}, Python {platform.python_version()}",
-        f"- **Settings:** the lab's settings (`ablations.lab_base_config('cpu')`: the paper's optimiser at the earlier CPU classroom size): 32×32×1, nz {base.model.nz}, "
+        "- **Settings:** the lab's settings (`ablations.lab_base_config('cpu')`: the paper's optimiser at the "
+        f"earlier CPU classroom size): 32×32×1, nz {base.model.nz}, "
         f"ngf {base.model.ngf}, ndf {base.model.ndf}, batch {base.batch_size}, Adam lr {base.lr:g}, β1 {base.beta1:g}; "
         f"{args.steps} steps per variant, seed {args.seed}, the 12,000 bundled MNIST training digits.",
         "- **Times:** wall time depends on what else the machine was doing; CPU time (one thread with "
@@ -196,7 +198,8 @@ def write_readme(out: Path, args, device: torch.device, results: list) -> None:
         'seed + 1) against the 2,000 bundled test digits, at each recorded grid step; "FCD of real digits" is what '
         "500 real test digits score (the floor at this sample size). Sample grids and metrics use G in eval mode.",
         "",
-        "| variant | wall time (s) | CPU time (s) | final FCD | FCD of real digits | mean confidence | classes present | diverged at |",
+        "| variant | wall time (s) | CPU time (s) | final FCD | FCD of real digits | mean confidence "
+        "| classes present | diverged at |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:

@@ -13,13 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the repository root
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from scripts.lab_server import CHROMIUM, CHROMIUM_ARGS, start_lab_server, stop_lab_server  # noqa: E402
+from scripts.lab_server import launch_chromium, start_lab_server, stop_lab_server
 
 
 def main() -> None:
@@ -35,8 +31,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     server, url = start_lab_server(timeout_s=60)
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        with launch_chromium() as browser:
             page = browser.new_page(viewport={"width": args.width, "height": args.height})
             for name in args.pages:
                 page.goto(f"{url}/{name}?lang={args.lang}")
@@ -45,7 +40,6 @@ def main() -> None:
                 path = out / f"{name or 'home'}_{args.lang}_{args.width}.png"
                 page.screenshot(path=str(path), full_page=True)
                 print(path)
-            browser.close()
     finally:
         stop_lab_server(server)
 

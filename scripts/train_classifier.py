@@ -27,11 +27,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the repository root
 
-from dcgan_core.classifier import MnistClassifier  # noqa: E402
-from dcgan_core.paths import ASSETS_DIR  # noqa: E402
+from dcgan_core.classifier import MnistClassifier
+from dcgan_core.paths import ASSETS_DIR, ROOT
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -162,7 +161,10 @@ def main() -> None:
         f"accuracy: MNIST test {mnist_acc:.4f}, bundled test {bundled_acc:.4f}, MNIST test via 32x32 {gan_size_acc:.4f}"
     )
 
-    machine = f"{platform.machine()} {platform.system()} CPU, {torch.get_num_threads()} thread(s), {os.cpu_count()} cores shared with other jobs"
+    machine = (
+        f"{platform.machine()} {platform.system()} CPU, {torch.get_num_threads()} thread(s), "
+        f"{os.cpu_count()} cores shared with other jobs"
+    )
     metadata = {
         "mnist_test_accuracy": mnist_acc,
         "mnist_test_size": len(test_x),
@@ -192,6 +194,19 @@ def main() -> None:
 
 
 def model_card(m: dict, model: MnistClassifier) -> str:
+    accuracy_rows = "\n".join(
+        f"| {test_set} | {size:,} | {100 * accuracy:.2f} % |"
+        for test_set, size, accuracy in (
+            ("MNIST test set", m["mnist_test_size"], m["mnist_test_accuracy"]),
+            (
+                "MNIST test set, resized to 32×32 and back (as GAN samples)",
+                m["mnist_test_size"],
+                m["mnist_test_accuracy_via_32px"],
+            ),
+            ("bundled test digits (assets/mnist_subset.npz)", m["bundled_test_size"], m["bundled_test_accuracy"]),
+        )
+    )
+    command = f"python scripts/train_classifier.py --epochs {m['epochs']} --seed {m['seed']} --threads {m['threads']}"
     return f"""# MNIST classifier (assets/mnist_classifier.pt)
 
 The app uses this network to judge GAN samples: its 128-d penultimate layer is
@@ -214,17 +229,16 @@ resizes other sizes (the GAN's 32×32) with antialiased bilinear interpolation.
 - Data: all {m["train_size"]:,} MNIST training digits (original IDX files).
 - Augmentation: random rotation ±10°, scale ±10 %, shift ±2 px; a quarter of
   each batch goes through the 28→32→28 resize that GAN samples go through.
-- {m["epochs"]} epochs, batch {m["batch_size"]}, AdamW (weight decay 1e-4), one-cycle learning rate up to {m["lr"]}, seed {m["seed"]}, deterministic algorithms.
-- Command: `python scripts/train_classifier.py --epochs {m["epochs"]} --seed {m["seed"]} --threads {m["threads"]}`
+- {m["epochs"]} epochs, batch {m["batch_size"]}, AdamW (weight decay 1e-4), one-cycle learning rate
+  up to {m["lr"]}, seed {m["seed"]}, deterministic algorithms.
+- Command: `{command}`
 - Training time: {m["train_seconds"]:.0f} s on {m["machine"]} (torch {m["torch_version"]}), {m["date"]}.
 
 ## Accuracy
 
 | test set | digits | accuracy |
 |---|---|---|
-| MNIST test set | {m["mnist_test_size"]:,} | {100 * m["mnist_test_accuracy"]:.2f} % |
-| MNIST test set, resized to 32×32 and back (as GAN samples) | {m["mnist_test_size"]:,} | {100 * m["mnist_test_accuracy_via_32px"]:.2f} % |
-| bundled test digits (assets/mnist_subset.npz) | {m["bundled_test_size"]:,} | {100 * m["bundled_test_accuracy"]:.2f} % |
+{accuracy_rows}
 
 The bundled digits are a subset of the MNIST test set, so the two figures are not independent.
 tests/test_classifier.py recomputes the bundled-set accuracy.

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the repository root
 
-from dcgan_core.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
-from dcgan_core.model_source import PRETRAINED_PATH  # noqa: E402
+from dcgan_core.checkpoint import load_checkpoint, save_checkpoint
+from dcgan_core.model_source import PRETRAINED_PATH
+from dcgan_core.paths import ROOT
 
 CARD = PRETRAINED_PATH.with_suffix(".md")
 ARGS = [

@@ -2,7 +2,9 @@
 
 ``e2e``: everything under tests/e2e (a real server and Chromium). ``slow``: the modules listed in
 SLOW_MODULES, each of which trains, starts servers or child processes, or scores thousands of
-digits (measured with ``--durations``); the full ``python -m pytest`` runs them all."""
+digits, and single tests marked ``@pytest.mark.slow`` where the rest of their module is quick
+(the costliest of the quick loop, measured with ``--durations``: each module and page keeps
+quick tests in the loop). The full ``python -m pytest`` runs them all."""
 
 from pathlib import Path
 

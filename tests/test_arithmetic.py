@@ -36,6 +36,7 @@ def ours(fn, *args, **kwargs):
     return tuple(result) if isinstance(result, tuple) else (result,)
 
 
+@pytest.mark.slow
 def test_conv_output_size_1d_sweep():
     compared = refused = 0
     for i, k, s, p, d in itertools.product(range(1, 8), range(1, 5), [1, 2, 3], range(-1, 4), [1, 2, 3]):
@@ -78,6 +79,7 @@ def test_conv_transpose_output_size_rectangular_sweep():
         assert ours(conv_transpose_output_size, i, k, s, p, d, a) == expected, (i, k, s, p, d, a)
 
 
+@pytest.mark.slow
 def test_pool_output_size_where_pytorch_allows_the_padding():
     for i, k, s, p in itertools.product(range(1, 8), range(1, 5), [None, 1, 2, 3], range(0, 3)):
         if 2 * p > k:
@@ -88,6 +90,7 @@ def test_pool_output_size_where_pytorch_allows_the_padding():
         assert ours(pool_output_size, i, k, s, (1, 0)) == pytorch_size(F.max_pool2d, i, k, s, (1, 0)), (i, k, s)
 
 
+@pytest.mark.slow
 def test_pool_refuses_exactly_what_pytorch_refuses():
     for i, k, s, p in itertools.product(range(1, 8), range(1, 5), [None, 1, 2, 3], range(-1, 4)):
         for op in (F.max_pool1d, F.avg_pool1d):
@@ -114,6 +117,7 @@ def test_output_padding_restores_the_input_size():
     assert back.shape[-2:] == (7, 6)
 
 
+@pytest.mark.slow
 def test_input_sizes_for_output_match_brute_force():
     assert list(input_sizes_for_output(3, 3, 2, 1)) == [5, 6]
     for o, k, s, p, d in itertools.product(range(1, 5), range(1, 5), [1, 2, 3], range(3), [1, 2]):

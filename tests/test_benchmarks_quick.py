@@ -98,10 +98,7 @@ def test_time_to_digits_quick_runs_both_recipes_seed_by_seed(tmp_path):
 
 
 def test_time_to_digits_medians_and_seed_lists():
-    import sys
-
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from time_to_digits import parse_seeds, summarise
+    from benchmarks.time_to_digits import parse_seeds, summarise
 
     assert parse_seeds("0-4") == [0, 1, 2, 3, 4] and parse_seeds("0,2,5") == [0, 2, 5] and parse_seeds("3") == [3]
     runs = [

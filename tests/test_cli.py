@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from dcgan_core.checkpoint import load_checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +26,7 @@ def run_cli(*args, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_train_then_resume(tmp_path):
     out = tmp_path / "demo"
     first = run_cli(
@@ -68,6 +71,7 @@ def test_a_bad_checkpoint_gives_a_sentence_not_a_traceback(tmp_path):
     assert "not a DCGAN Lab checkpoint" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_fresh_run_in_a_used_folder_starts_a_fresh_log(tmp_path):
     out = tmp_path / "demo"
     out.mkdir()

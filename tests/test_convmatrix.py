@@ -37,6 +37,7 @@ PADDINGS = [0, 1, (0, 2)]
 DILATIONS = [1, 2, (1, 2)]
 
 
+@pytest.mark.slow
 def test_matrix_product_matches_conv2d_and_transpose_over_sweep():
     generator = torch.Generator().manual_seed(0)
     checked = refused = 0
@@ -95,6 +96,7 @@ def test_multichannel_block_matrix(c_out, c_in, size, ksize, stride, padding, di
     assert torch.equal(C.to_dense(), naive_conv_matrix(size, w, stride, padding, dilation).to_dense())
 
 
+@pytest.mark.slow
 def test_1d_matrix_matches_conv1d_and_transpose():
     generator = torch.Generator().manual_seed(2)
     checked = 0

@@ -93,7 +93,7 @@ def reference_step(models, optimizers, batches):
     same Adam update everywhere; then G's update the same way through the updated D."""
     fakes = [G(noise) for (G, _), (_, noise) in zip(models, batches, strict=False)]
     d_grads = []
-    for (G, D), (real, _), fake in zip(models, batches, fakes, strict=False):
+    for (_, D), (real, _), fake in zip(models, batches, fakes, strict=False):
         real_logits, fake_logits = D(real), D(fake.detach())
         loss = F.binary_cross_entropy_with_logits(
             real_logits, torch.ones_like(real_logits)

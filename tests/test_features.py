@@ -176,6 +176,7 @@ def test_balanced_subset_takes_equal_shares():
     assert not torch.equal(index, features.balanced_subset(labels, 100, seed=1))
 
 
+@pytest.mark.slow
 def test_representation_experiment_reports_all_three(tmp_path):
     netD = tiny_discriminator()
     g = torch.Generator().manual_seed(0)

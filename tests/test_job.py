@@ -140,6 +140,7 @@ def test_bad_data_ends_with_the_data_message(tmp_path):
     assert snap.status == "failed" and snap.message_key == "trainer.data_shape"
 
 
+@pytest.mark.slow
 def test_frame_history_is_bounded_and_spans_the_run(jobs, monkeypatch):
     monkeypatch.setattr(job_module, "MAX_FRAMES", 6)
     job = jobs(tiny_config(max_steps=40, sample_every=1, checkpoint_every=100)).start()

@@ -1,5 +1,6 @@
 """The Train page's quality check scores a frozen copy and agrees with the metrics module."""
 
+import pytest
 import torch
 
 from dcgan_core.classifier import load_classifier
@@ -10,6 +11,7 @@ from dcgan_core.metrics import quality_report
 from dcgan_core.models import DCGANConfig, build_models
 
 
+@pytest.mark.slow
 def test_live_quality_matches_a_direct_report_and_leaves_the_generator_alone():
     netG, _ = build_models(DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8), seed=3)
     netG.train()
@@ -44,6 +46,7 @@ class CountingJob:
         return self.step, self.netG
 
 
+@pytest.mark.slow
 def test_one_background_score_serves_every_viewer_and_no_one_waits():
     from dcgan_core.live_quality import SharedLiveQuality
 

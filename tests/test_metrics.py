@@ -65,6 +65,7 @@ def test_frechet_distance_one_dimension():
     assert frechet_distance([1.0], [[4.0]], [-2.0], [[9.0]]) == pytest.approx(9 + 1)
 
 
+@pytest.mark.slow
 def test_frechet_distance_full_covariances_against_denman_beavers():
     rng = np.random.default_rng(1)
     for d in (3, 10, 32):
@@ -123,10 +124,10 @@ def real():
     """Two disjoint real sets in [-1, 1] at the GAN's 32×32, as the data pipeline makes them."""
     train, train_labels = load_bundled_mnist("train")
     test, test_labels = load_bundled_mnist("test")
+
     def to32(u8):
-        return F.interpolate(
-            as_gan_images(u8), size=(32, 32), mode="bilinear", antialias=True, align_corners=False
-        )
+        return F.interpolate(as_gan_images(u8), size=(32, 32), mode="bilinear", antialias=True, align_corners=False)
+
     return {"a": to32(train[:1000]), "b": to32(test[:500]), "b_labels": test_labels[:500], "a_u8": train[:1000]}
 
 
@@ -158,6 +159,7 @@ def test_uint8_input_is_rescaled(classifier, real):
     np.testing.assert_allclose(f_u8, f_float, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_fcd_separates_real_from_noise_and_blur(classifier, real, reference_a):
     fcd_real = frechet_classifier_distance(real["b"], real["a"], classifier)
     assert fcd_real == pytest.approx(fcd_against(real["b"], reference_a, classifier), rel=1e-9)
@@ -171,6 +173,7 @@ def test_fcd_separates_real_from_noise_and_blur(classifier, real, reference_a):
     assert frechet_distance(mu, sigma, reference_a.mu, reference_a.sigma) < 1e-6 * fcd_real
 
 
+@pytest.mark.slow
 def test_real_digits_are_not_collapsed_and_are_recognisable(classifier, real, reference_a):
     report = quality_report(real["b"][:300], real["a"], classifier)
     assert report.num_fake == 300 and report.num_real == 1000
@@ -190,6 +193,7 @@ def test_real_digits_are_not_collapsed_and_are_recognisable(classifier, real, re
     assert again.fcd_real_baseline == pytest.approx(report.fcd_real_baseline, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_one_repeated_digit_is_mode_collapse(classifier, real, reference_a):
     one = real["b"][real["b_labels"] == 3][:1]
     jitter = torch.randn(200, 1, 32, 32, generator=torch.Generator().manual_seed(1)) * 0.02
@@ -289,7 +293,7 @@ def test_real_images_find_themselves(real):
         assert torch.equal(pool[i], q)
 
 
-@pytest.mark.parametrize("space", ["pixel", "features"])
+@pytest.mark.parametrize("space", ["pixel", pytest.param("features", marks=pytest.mark.slow)])
 def test_nearest_neighbours_match_cdist(classifier, real, space):
     fake = real["b"][:64] + 0.1 * torch.randn(64, 1, 32, 32, generator=torch.Generator().manual_seed(3))
     pool = real["a"][:600]

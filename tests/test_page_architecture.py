@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from page_helpers import open_app_page
 
 from dcgan_core.layers import layer_table
@@ -21,6 +22,7 @@ def metric_values(at):
     return [m.value for m in at.metric]
 
 
+@pytest.mark.slow
 def test_defaults_then_change_size_channels_and_widths():
     at = open_page("en")
     g, d = counts()

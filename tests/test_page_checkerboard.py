@@ -51,6 +51,7 @@ def test_even_overlap_after_slider_change():
     assert_verified(at)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("k,s,layers", [(3, 2, 2), (5, 3, 1), (1, 2, 1), (4, 3, 3)])
 def test_other_settings_match_pytorch(k, s, layers):
     at = open_page()
@@ -83,6 +84,7 @@ def test_random_kernel_shows_artifacts_even_for_even_overlap():
     assert_verified(at)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_too_small_input_for_cropping_shows_a_sentence(lang):
     at = open_page(lang)

@@ -65,6 +65,7 @@ def test_alone_the_answer_shows_after_answering(room, lang):
     assert ui.translate("classroom.wrong", lang, chosen=chosen, answer=answer) in [e.value for e in at.error]
 
 
+@pytest.mark.slow
 def test_a_followers_answer_joins_the_pool_and_waits_for_the_reveal(room):
     question = teacher_question("output_size")
     token = room.start_presenting("teach7")

@@ -33,6 +33,7 @@ def test_defaults_show_the_articles_4_by_16_example():
     assert not at.error
 
 
+@pytest.mark.slow
 def test_shape_of_c_follows_the_sliders():
     at = open_page()
     for key, value in (("cm_h", 6), ("cm_w", 5), ("cm_s", 2), ("cm_p", 1)):
@@ -47,6 +48,7 @@ def test_shape_of_c_follows_the_sliders():
     assert not at.exception and "Matches PyTorch" in at.success[0].value
 
 
+@pytest.mark.slow
 def test_choosing_an_output_unit_explains_its_row():
     at = open_page()
     at.select_slider(key="cm_row").set_value(3).run()
@@ -55,6 +57,7 @@ def test_choosing_an_output_unit_explains_its_row():
     assert not at.exception and at.session_state["cm_row"] < c_shape(3, 4, 3)[0]
 
 
+@pytest.mark.slow
 def test_large_input_uses_the_sparsity_view():
     at = open_page()
     at.slider(key="cm_h").set_value(32).run()

@@ -36,6 +36,7 @@ def images(at):
     return {im.proto.imgs[0].caption: im.proto.imgs[0].url for im in at.get("image")}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_defaults_show_both_interpolations_and_the_shell(generator, lang):
     at = open_page(lang)
@@ -51,6 +52,7 @@ def test_defaults_show_both_interpolations_and_the_shell(generator, lang):
     assert not at.warning and not at.error
 
 
+@pytest.mark.slow
 def test_changing_the_path_changes_the_pictures(generator):
     at = open_page()
     before = images(at)
@@ -65,6 +67,7 @@ def test_changing_the_path_changes_the_pictures(generator):
     assert images(at)[caption] != after[caption]
 
 
+@pytest.mark.slow
 def test_walk_grid_and_sweep_follow_their_controls(generator):
     at = open_page()
     walk_caption = ui.translate("latent.walk_caption", "en", tl=0, tr=1, bl=2, br=3)

@@ -51,6 +51,7 @@ def test_defaults_show_pytorchs_size_and_the_code():
     assert len(at.latex) == 2
 
 
+@pytest.mark.slow
 def test_slider_changes_update_the_size():
     at = open_page()
     _, before = shown(at)
@@ -78,6 +79,7 @@ def test_other_operations(mode):
         assert not [s for s in at.slider if s.key == "os_d"]  # no dilation for pooling
 
 
+@pytest.mark.slow
 def test_every_preset_sets_the_sliders_and_matches_pytorch():
     at = open_page()
     for preset in PRESETS:
@@ -127,6 +129,7 @@ def test_pool_padding_beyond_half_the_window_is_refused_like_pytorch():
     assert len(at.error) == 1 and not at.exception
 
 
+@pytest.mark.slow
 def test_receptive_field_cell_choice():
     at = open_page()
     at.slider(key="os_i").set_value(9).run()

@@ -62,6 +62,7 @@ def test_settings_name_their_recipe_and_the_papers_is_one_click_away(registry, l
     assert translate("recipes.name_classroom", lang) in recipe_caption(at, lang)
 
 
+@pytest.mark.slow
 def test_a_run_with_the_average_on_names_its_recipe_and_saves_the_average(registry):
     tiny = {
         "train_ngf": 8,

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 import torch
 import torch.nn.functional as F
 from page_helpers import open_app_page
@@ -32,6 +33,7 @@ def test_defaults_are_the_dcgan_upsampling_layer_checked_three_ways():
     assert not at.error
 
 
+@pytest.mark.slow
 def test_sliders_change_the_output_size():
     at = open_page()
     at.slider(key="tc_s").set_value(1).run()
@@ -43,6 +45,7 @@ def test_sliders_change_the_output_size():
     assert len(at.success) == 3 and not at.exception
 
 
+@pytest.mark.slow
 def test_every_step_of_the_route_renders():
     at = open_page()
     for stage in ("input", "insert", "pad", "flip", "slide"):
@@ -51,6 +54,7 @@ def test_every_step_of_the_route_renders():
         assert len(at.success) == 3
 
 
+@pytest.mark.slow
 def test_output_padding_picks_between_sizes_that_give_the_same_output():
     at = open_page()
     at.selectbox(key="tc_preset").set_value("padding_strides_transposed").run()  # k3 s2 p1, 3 → 5
@@ -68,6 +72,7 @@ def test_output_padding_picks_between_sizes_that_give_the_same_output():
     assert len(at.success) == 3
 
 
+@pytest.mark.slow
 def test_preset_link_from_the_architecture_page():
     at = open_page(preset="padding_strides_odd_transposed")  # k3 s2 p1 a1: 3 → 6
     assert (at.session_state["tc_i"], at.session_state["tc_a"]) == (3, 1)
@@ -90,6 +95,7 @@ def test_invalid_settings_show_an_error():
     assert at.error and not at.success
 
 
+@pytest.mark.slow
 def test_large_output_uses_the_sparsity_view_and_still_verifies():
     at = open_page()
     for key, value in (("tc_i", 8), ("tc_k", 6), ("tc_s", 4), ("tc_p", 0)):
@@ -100,6 +106,7 @@ def test_large_output_uses_the_sparsity_view_and_still_verifies():
     assert len(at.success) == 3
 
 
+@pytest.mark.slow
 def test_output_padding_above_the_stride_has_no_matrix_but_still_matches():
     at = open_page()
     at.slider(key="tc_s").set_value(1).run()

@@ -1,11 +1,6 @@
 """The load benchmark's stand-in browser matches each live update to the request that asked for it."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-
-from protocol_viewer import FINISHED, FRAGMENT_DONE, ProtocolViewer  # noqa: E402
+from benchmarks.protocol_viewer import FINISHED, FRAGMENT_DONE, ProtocolViewer
 
 
 def viewer_with_requests(*sent_at):

@@ -72,14 +72,16 @@ def test_the_answer_is_pytorchs(question):
         assert question.answer == str(torch_output_side(c))
     elif question.kind == "matrix_shape":
         x = torch.randn(c["h"] * c["w"])
+
         def conv(v):
             return F.conv2d(
-                    v.reshape(1, 1, c["h"], c["w"]),
-                    torch.randn(1, 1, c["k"], c["k"]),  # noqa: E731
-                    stride=c["s"],
-                    padding=c["p"],
-                    dilation=c["d"],
-                ).reshape(-1)
+                v.reshape(1, 1, c["h"], c["w"]),
+                torch.randn(1, 1, c["k"], c["k"]),
+                stride=c["s"],
+                padding=c["p"],
+                dilation=c["d"],
+            ).reshape(-1)
+
         C = torch.autograd.functional.jacobian(conv, x)
         assert question.answer == f"{C.shape[0]}x{C.shape[1]}"
     elif question.kind == "feeding_cells":

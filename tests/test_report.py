@@ -2,16 +2,14 @@
 figure edited by hand. Every benchmark script appends its record through benchmarks/record.py."""
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
+from benchmarks import classroom_load, report
+from benchmarks.record import start_record
 
-import report  # noqa: E402
-from record import start_record  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 README_TEXT = f"# Lab\n\n## Performance\n\nprose\n\n{report.BEGIN}\n{report.END}\n\n## Next\n"
 
@@ -22,14 +20,14 @@ def convmatrix_figures(speedups, quick=False):
 
 
 def write_records(folder, name, figures_list, loads):
-    for figures, (start, end) in zip(figures_list, loads, strict=False):
+    for figures, (start, _) in zip(figures_list, loads, strict=False):
         run = start_record(name, ["x.py", "--flag"], results_dir=folder)
         run.load_start = start
         line = run.finish(figures)
         assert line["figures"] == figures
     path = folder / f"{name}.jsonl"
     lines = path.read_text().splitlines()
-    for n, (start, end) in enumerate(loads):  # the load at the end, as if the machine had been that busy
+    for n, (_, end) in enumerate(loads):  # the load at the end, as if the machine had been that busy
         entry = json.loads(lines[n])
         entry["load_1m_end"] = end
         lines[n] = json.dumps(entry)
@@ -109,6 +107,4 @@ def test_every_benchmark_appends_a_record():
 def test_percentiles_are_numpys(tmp_path):
     values = [0.1, 0.2, 0.4, 0.8, 3.0]
     assert report.median(values) == float(np.percentile(values, 50))
-    import classroom_load
-
     assert classroom_load.percentile(values, 0.95) == float(np.percentile(values, 95))

@@ -36,6 +36,7 @@ def _pytorch_or_none(y, w, **settings):
         return None
 
 
+@pytest.mark.slow
 def test_transposed_as_conv_matches_pytorch_over_sweep():
     generator = torch.Generator().manual_seed(0)
     checked = cropped = refused = 0

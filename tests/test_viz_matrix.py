@@ -1,4 +1,5 @@
-"""The matrix figures show PyTorch's numbers: C is the Jacobian of F.conv2d, C·x is F.conv2d, Cᵀ·y is F.conv_transpose2d."""
+"""The matrix figures show PyTorch's numbers: C is the Jacobian of F.conv2d, C·x is F.conv2d,
+Cᵀ·y is F.conv_transpose2d."""
 
 import io
 
@@ -98,6 +99,7 @@ def test_transposed_figure_is_conv_transpose2d(H, W, k, s, p, d):
     np.testing.assert_allclose(result, reference.reshape(-1))
 
 
+@pytest.mark.slow
 def test_highlighted_row_outlines_the_inputs_it_reads():
     H, W, k, s, p, d = 5, 5, 3, 2, 1, 1
     x, kernel = example(H, W, k)

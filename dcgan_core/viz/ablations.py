@@ -226,7 +226,8 @@ def summary_figure(
     xs = [results[n].metrics["fcd"] for n in order]
     colours = [RECIPE_COLOUR if n == "paper" else VARIANT_COLOUR if n == selected else OTHER_COLOUR for n in order]
     text = [
-        f"{x:.1f}" + (f" ({diverged_label})" if results[n].diverged_at is not None else "") for n, x in zip(order, xs, strict=False)
+        f"{x:.1f}" + (f" ({diverged_label})" if results[n].diverged_at is not None else "")
+        for n, x in zip(order, xs, strict=False)
     ]
     fig = go.Figure(
         go.Bar(

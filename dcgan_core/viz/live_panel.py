@@ -38,7 +38,8 @@ img { width: 100%; image-rendering: pixelated; display: block; }
 .projector .numbers { flex-wrap: nowrap; justify-content: space-between; gap: 12px; }
 .projector .number .label { font-size: clamp(12px, 1.1vw, 20px); }
 .projector .number .value { font-size: clamp(26px, 3.2vw, 64px); font-weight: 600; }
-.projector .main { flex: 1; min-height: 0; display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr) minmax(0, 1fr); gap: 12px; }
+.projector .main { flex: 1; min-height: 0; display: grid; gap: 12px;
+                   grid-template-columns: minmax(0, 1fr) minmax(0, 1fr) minmax(0, 1fr); }
 .projector .images { display: block; min-height: 0; }
 .projector figure.real { display: none; }
 .projector figure.fake { height: 100%; display: flex; flex-direction: column; }
@@ -103,9 +104,13 @@ function render(state) {
     numbers.appendChild(box);
   }
   $('figure.real figcaption').textContent = state.real_label;
-  if (state.real && state.real !== shownReal) { $('figure.real img').src = base + '/' + state.real; shownReal = state.real; }
+  if (state.real && state.real !== shownReal) {
+    $('figure.real img').src = base + '/' + state.real; shownReal = state.real;
+  }
   $('figure.fake figcaption').textContent = state.grid_label;
-  if (state.grid && state.grid !== shownGrid) { $('figure.fake img').src = base + '/' + state.grid; shownGrid = state.grid; }
+  if (state.grid && state.grid !== shownGrid) {
+    $('figure.fake img').src = base + '/' + state.grid; shownGrid = state.grid;
+  }
   $('.facts').textContent = state.facts || '';
   lastState = state;
   redrawCharts();

@@ -333,7 +333,7 @@ def overlap_gif(
             )
     else:
         rows = len(steps) + 1
-        for n, (unit, counts) in enumerate(steps):
+        for n, (_, counts) in enumerate(steps):
             fill = np.full((rows, n_out, 3), 255, dtype=np.uint8)
             values = np.full((rows, n_out), np.nan)
             for m, (earlier, _) in enumerate(steps[: n + 1]):

@@ -33,7 +33,7 @@ def class_histogram_figure(
     ``max_share`` and missing classes (a red 0 marker) make mode collapse visible.
     """
     counts = np.asarray(hist, dtype=np.float64)
-    labels = [str(i) for i in range(len(counts))] if labels is None else [str(l) for l in labels]
+    labels = [str(i) for i in range(len(counts))] if labels is None else [str(label) for label in labels]
     total = counts.sum()
     share = counts / total if total > 0 else counts
     colours = [WARN if (max_share is not None and s > max_share) else BAR for s in share]
@@ -49,7 +49,7 @@ def class_histogram_figure(
             showlegend=False,
         )
     )
-    missing = [l for l, c in zip(labels, counts, strict=False) if c == 0]
+    missing = [label for label, c in zip(labels, counts, strict=False) if c == 0]
     if missing:
         fig.add_trace(
             go.Scatter(

@@ -93,7 +93,8 @@ def canvas_for(steps) -> Canvas:
     zero_at = tuple(max(b, 0) for b in steps.pad_before)
     padded_at = tuple(z - b for z, b in zip(zero_at, steps.pad_before, strict=False))
     shape = tuple(
-        max(z + n, q + m) for z, n, q, m in zip(zero_at, steps.zero_inserted.shape, padded_at, steps.padded.shape, strict=False)
+        max(z + n, q + m)
+        for z, n, q, m in zip(zero_at, steps.zero_inserted.shape, padded_at, steps.padded.shape, strict=False)
     )
     return Canvas(shape=shape, inserted_at=zero_at, padded_at=padded_at)
 

@@ -9,53 +9,24 @@ browser); CI installs it (.ci/run). If it is missing the tests fail, they never 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from scripts.lab_server import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    stop_lab_server,
-)
-from scripts.lab_server import (
-    start_lab_server as start_app,  # noqa: E402
-)
+from scripts.lab_server import ROOT, LabServer, chromium_missing, launch_chromium, start_in_sandbox, stop_lab_server
 
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 VIEWPORT = {"width": 1400, "height": 900}
 SERVER_START_TIMEOUT_S = 180  # a cold start imports torch; the 2-core CI box may be busy
 
 
-@dataclass
-class LabServer:
-    url: str  # http://127.0.0.1:<port>
-    data_dir: Path  # the app's DCGAN_LAB_DATA
-    sandbox: Path  # the folder holding data_dir (nothing may appear here but data_dir)
-    log_path: Path
-    process: subprocess.Popen
-
-
-def start_lab_server(sandbox: Path, log_path: Path) -> LabServer:
-    data_dir = sandbox / "data"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    process, url = start_app(data_dir, log_path, timeout_s=SERVER_START_TIMEOUT_S)
-    return LabServer(url, data_dir, sandbox, log_path, process)
-
-
 @pytest.fixture(scope="module")
 def lab_server(tmp_path_factory) -> LabServer:
     """One server for all the browser tests (they live in one module), stopped as soon as they
-    are done, so that a run a failed test left training cannot slow the rest of the test session."""
+    are done, so that a run a failed test left training cannot slow the rest of the test session.
+    Its ``sandbox`` holds its data folder and nothing else may appear there."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    server = start_lab_server(tmp_path_factory.mktemp("e2e_sandbox"), ARTIFACTS / "streamlit.log")
+    sandbox = tmp_path_factory.mktemp("e2e_sandbox")
+    server = start_in_sandbox(sandbox, ARTIFACTS / "streamlit.log", timeout_s=SERVER_START_TIMEOUT_S)
     try:
         yield server
     finally:
@@ -66,20 +37,10 @@ def lab_server(tmp_path_factory) -> LabServer:
 def chromium():
     """Debian's Chromium under Playwright. Module-scoped so that Playwright's event
     loop is gone before the rest of the test session runs."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium, as .ci/run does). "
-            "The browser tests never download a browser.",
-            pytrace=False,
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    if missing := chromium_missing():
+        pytest.fail(f"{missing} The browser tests never download a browser (.ci/run installs it).", pytrace=False)
+    with launch_chromium() as browser:
+        yield browser
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -187,11 +187,10 @@ def test_every_page_in_both_languages(lab_server, page, lang):
                 link.first.click()
             else:  # a long navigation may fold some entries away: follow the page's own link instead
                 page.goto(f"{lab_server.url}/{stem}?lang={lang}")
-            wait_for(lambda: active_nav_title(page) == title, 60, f"navigation to {stem}")
+            wait_for(lambda title=title: active_nav_title(page) == title, 60, f"navigation to {stem}")
             wait_for(
-                lambda: (
-                    page.evaluate(IDLE_JS)
-                    and page.locator("[data-testid='stMain'] h1").first.inner_text() != previous_heading
+                lambda previous=previous_heading: (
+                    page.evaluate(IDLE_JS) and page.locator("[data-testid='stMain'] h1").first.inner_text() != previous
                 ),
                 90,
                 f"{stem} to replace the previous page",
@@ -240,7 +239,7 @@ def test_output_size_follows_the_sliders(lab_server, page):
     for key, keypress in (("os_s", "ArrowRight"), ("os_i", "ArrowRight"), ("os_p", "ArrowLeft")):
         before_value, before_text = slider_value(page, key), metric.inner_text().strip()
         nudge_slider(page, key, keypress)
-        wait_for(lambda: slider_value(page, key) != before_value, 10, f"slider {key} to move")
+        wait_for(lambda key=key, before=before_value: slider_value(page, key) != before, 10, f"slider {key} to move")
         wait_until_idle(page)
         assert metric.inner_text().strip() == expected(), (key, metric.inner_text(), expected())
         if key == "os_s":  # the first move must be a visible change, or this test proves nothing
@@ -300,7 +299,7 @@ def test_architecture_table_fits_1280_px_without_sideways_scrolling(lab_server, 
         table = page.locator("[data-testid='stDataFrame']").first
         table.scroll_into_view_if_needed()
         widths = wait_for(
-            lambda: table.locator(".dvn-scroller").first.evaluate("e => [e.scrollWidth, e.clientWidth]"),
+            lambda table=table: table.locator(".dvn-scroller").first.evaluate("e => [e.scrollWidth, e.clientWidth]"),
             30,
             "the layer table",
         )
@@ -324,7 +323,7 @@ def test_quality_reference_line_label_clear_of_the_bar_labels(lab_server, page):
         open_app(page, lab_server, "quality", lang)
         label = translate("quality.hist_uniform", lang)
         chart = wait_for(
-            lambda: next(
+            lambda label=label: next(
                 (c for c in page.locator("[data-testid='stPlotlyChart']").all() if label in c.inner_text()), None
             ),
             60,
@@ -382,18 +381,19 @@ def open_train_page(page, server) -> None:
     wait_for(lambda: page.evaluate(IDLE_JS), 90, "the Train page to render")
 
 
-def choose_tiny_settings(page) -> None:
-    """The smallest networks and batch the page offers, and a run longer than the test."""
+def choose_tiny_settings(page, steps_wanted: int = TINY_STEPS) -> None:
+    """The smallest networks and batch the page offers, and a run of ``steps_wanted`` steps
+    (by default longer than the test)."""
     for key in ("train_ngf", "train_ndf", "train_batch"):
         thumb = page.locator(f".st-key-{key} input[type='range']")
         thumb.focus()
         page.keyboard.press("Home")
-        wait_for(lambda: thumb.input_value() == "0", 10, f"{key} at its smallest option")
+        wait_for(lambda thumb=thumb: thumb.input_value() == "0", 10, f"{key} at its smallest option")
         wait_for(lambda: page.evaluate(IDLE_JS), 60, f"the rerun after {key}")
     steps = page.locator(".st-key-train_steps input")
-    steps.fill(str(TINY_STEPS))
+    steps.fill(str(steps_wanted))
     steps.press("Enter")
-    wait_for(lambda: steps.input_value().replace(",", "") == str(TINY_STEPS), 20, "the steps box to take the value")
+    wait_for(lambda: steps.input_value().replace(",", "") == str(steps_wanted), 20, "the steps box to take the value")
     wait_for(lambda: page.evaluate(IDLE_JS), 60, "the rerun after the steps box")
 
 
@@ -515,7 +515,11 @@ def choose_option(page, key: str, text: str, attempts: int = 5) -> None:
             page.keyboard.press("Escape")
             continue
         shown = page.locator(f".st-key-{key}:not([data-stale='true']) [role='combobox']").first
-        if wait_for(lambda: text in shown.evaluate("e => e.value || e.innerText || ''"), 10, f"{key} to show {text!r}"):
+        if wait_for(
+            lambda shown=shown: text in shown.evaluate("e => e.value || e.innerText || ''"),
+            10,
+            f"{key} to show {text!r}",
+        ):
             return
     raise AssertionError(f"could not choose {text!r} in {key}")
 
@@ -547,7 +551,7 @@ def upload_zip(page, name: str, data: bytes, attempts: int = 3) -> None:
     )
     for attempt in range(attempts):
         field = uploader.locator("input[type='file']").first
-        wait_for(lambda: field.count() and field.is_enabled(), 60, "the zip uploader to be enabled")
+        wait_for(lambda field=field: field.count() and field.is_enabled(), 60, "the zip uploader to be enabled")
         field.set_input_files(files=[{"name": name, "mimeType": "application/zip", "buffer": data}])
         try:
             wait_for(lambda: name in " ".join(uploader.all_inner_texts()), 20, f"{name} to be uploaded")

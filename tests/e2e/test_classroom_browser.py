@@ -196,8 +196,8 @@ def test_three_students_answers_reach_the_teachers_chart(lab_server, chromium):
             right = question.choices[pick].value == question.answer
             key = "classroom.right" if right else "classroom.wrong"
             wait_for(
-                lambda s=student, k=key, lg=lang: re.search(
-                    re.escape(translate(k, lg, answer=answer, chosen=question.choices[pick].params["value"])),
+                lambda s=student, k=key, lg=lang, chosen=question.choices[pick].params["value"]: re.search(
+                    re.escape(translate(k, lg, answer=answer, chosen=chosen)),
                     s.inner_text(".st-key-pq_output_size"),
                 ),
                 CATCH_UP_S,

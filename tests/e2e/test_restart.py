@@ -11,21 +11,23 @@ import os
 import signal
 from pathlib import Path
 
-from test_browser import ARTIFACTS, IDLE_JS, choose_option, live_frame, open_train_page, press, train_step, wait_for
+from test_browser import (
+    ARTIFACTS,
+    IDLE_JS,
+    choose_option,
+    choose_tiny_settings,
+    live_frame,
+    open_train_page,
+    press,
+    train_step,
+    wait_for,
+)
 
 from dcgan_core.checkpoint import load_checkpoint
 from dcgan_core.i18n import translate
-from scripts.lab_server import child_pids, stop_lab_server
-from scripts.lab_server import start_lab_server as start_app
+from scripts.lab_server import child_pids, start_in_sandbox, stop_lab_server
 
 RUN_STEPS = 2_000  # longer than the test lets it train before the kill
-
-
-class Server:
-    def __init__(self, data_dir: Path, log_name: str):
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.data_dir = data_dir
-        self.process, self.url = start_app(data_dir, ARTIFACTS / log_name, timeout_s=180)
 
 
 def logged_steps(run_dir: Path) -> list[int]:
@@ -50,21 +52,6 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def start_small_run(page) -> None:
-    for key in ("train_ngf", "train_ndf", "train_batch"):
-        thumb = page.locator(f".st-key-{key} input[type='range']")
-        thumb.focus()
-        page.keyboard.press("Home")
-        wait_for(lambda: thumb.input_value() == "0", 10, f"{key} at its smallest option")
-        wait_for(lambda: page.evaluate(IDLE_JS), 60, f"the rerun after {key}")
-    steps = page.locator(".st-key-train_steps input")
-    steps.fill(str(RUN_STEPS))
-    steps.press("Enter")
-    wait_for(lambda: steps.input_value().replace(",", "") == str(RUN_STEPS), 20, "the steps box to take the value")
-    wait_for(lambda: page.evaluate(IDLE_JS), 60, "the rerun after the steps box")
-    press(page, "train_start_btn")
-
-
 def loss_chart_first_step(page) -> float | None:
     """The first step on the live view's loss chart (drawn by Plotly inside the live view's frame)."""
     frame = live_frame(page)
@@ -81,14 +68,15 @@ def loss_chart_first_step(page) -> float | None:
 
 def test_a_run_killed_with_its_server_continues_from_the_train_page(chromium, tmp_path):
     sandbox = tmp_path / "sandbox"
-    (sandbox / "data").mkdir(parents=True)
-    server = Server(sandbox / "data", "streamlit_restart_1.log")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    server = start_in_sandbox(sandbox, ARTIFACTS / "streamlit_restart_1.log")
     try:
         context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
         page = context.new_page()
         page.set_default_timeout(90_000)
         open_train_page(page, server)
-        start_small_run(page)
+        choose_tiny_settings(page, RUN_STEPS)
+        press(page, "train_start_btn")
         run_dir = wait_for(
             lambda: (
                 run_dirs(server.data_dir)
@@ -119,7 +107,7 @@ def test_a_run_killed_with_its_server_continues_from_the_train_page(chromium, tm
     assert last_logged >= before_kill
     assert last_logged - saved.step <= checkpoint_every, (saved.step, last_logged, checkpoint_every)
 
-    server = Server(sandbox / "data", "streamlit_restart_2.log")
+    server = start_in_sandbox(sandbox, ARTIFACTS / "streamlit_restart_2.log")  # the same data folder
     page = None
     try:
         context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")

@@ -86,7 +86,8 @@ def inside_viewport(box: dict, width: int, height: int) -> bool:
 
 
 PROJECTOR_BOXES_JS = """() => {
-    const box = el => { const r = el.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; };
+    const box = el => { const r = el.getBoundingClientRect();
+                        return {x: r.x, y: r.y, width: r.width, height: r.height}; };
     const plotted = id => { const el = document.getElementById(id); return !!(el && el.querySelector('.main-svg')); };
     return {grid: box(document.querySelector('figure.fake img')), loss: box(document.getElementById('loss')),
             prob: box(document.getElementById('prob')), plotted: plotted('loss') && plotted('prob'),
@@ -107,7 +108,7 @@ def test_projector_view_fits_the_screen(lab_server, page, chromium, lang):
                 screen = context.new_page()
                 screen.goto(f"{lab_server.url}/train?lang={lang}&view=projector")
 
-                def drawn():
+                def drawn(screen=screen):
                     frame = live_frame(screen)
                     if frame is None:
                         return None
@@ -119,7 +120,8 @@ def test_projector_view_fits_the_screen(lab_server, page, chromium, lang):
                 frame = live_frame(screen)
                 boxes = frame.evaluate(PROJECTOR_BOXES_JS)
                 offset = screen.locator("iframe").evaluate_all(
-                    "frames => frames.map(f => { const r = f.getBoundingClientRect(); return {x: r.x, y: r.y, h: r.height}; })"
+                    "frames => frames.map(f => { const r = f.getBoundingClientRect(); "
+                    "return {x: r.x, y: r.y, h: r.height}; })"
                 )
                 outer = max(offset, key=lambda r: r["h"])  # the live view's frame (the other is the 1-px cookie frame)
                 for name in ("grid", "loss", "prob"):
