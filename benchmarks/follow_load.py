@@ -34,16 +34,16 @@ import math
 import os
 import secrets
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+from streamlit.components.v2.bidi_component.main import _make_trigger_id
+from streamlit.proto.BackMsg_pb2 import BackMsg
 
-from classroom_load import (  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: the repository root
+
+from benchmarks.classroom_load import (
     CHROMIUM_ARGS,
     LOSS_GOAL,
     images_per_second,
@@ -53,13 +53,10 @@ from classroom_load import (  # noqa: E402
     throughput_fields,
     wait_until,
 )
-from protocol_viewer import ProtocolViewer, watch  # noqa: E402
-from record import start_record  # noqa: E402
-from streamlit.components.v2.bidi_component.main import _make_trigger_id  # noqa: E402
-from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
-
-from dcgan_core.classroom import ADMIN_CODE_ENV, FOLLOW_CHECK_S  # noqa: E402
-from scripts.lab_server import CHROMIUM, start_lab_server, stop_lab_server  # noqa: E402
+from benchmarks.protocol_viewer import ProtocolViewer, watch
+from benchmarks.record import start_record
+from dcgan_core.classroom import ADMIN_CODE_ENV, FOLLOW_CHECK_S
+from scripts.lab_server import chromium_missing, lab_in_chromium
 
 FOLLOW_GOAL_S = 2.0
 WATCH_COMPONENT = "dcgan_lab_follow_watch"
@@ -106,7 +103,7 @@ class Follower(ProtocolViewer):
         await super()._handle(ws, msg)
 
     async def _poll_beacon(self, ws) -> None:
-        from live_http import KeepAliveClient
+        from benchmarks.live_http import KeepAliveClient
 
         client = KeepAliveClient(self.url)
         await asyncio.sleep(self._random.uniform(0, FOLLOW_CHECK_S))
@@ -377,38 +374,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.followers, args.seconds = 5, 20
-    if not Path(CHROMIUM).exists():
-        print(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium).", file=sys.stderr)
+    if missing := chromium_missing():
+        print(missing, file=sys.stderr)
         return 2
-    from playwright.sync_api import sync_playwright
-
     record = start_record("follow_load", argv=None if argv is None else ["follow_load.py", *argv])
     code = os.environ.get(ADMIN_CODE_ENV) or secrets.token_hex(4).upper()
     os.environ[ADMIN_CODE_ENV] = code  # the server inherits it
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="follow_load_") as tmp:
-        data_dir = Path(tmp) / "data"
-        data_dir.mkdir()
-        server, url = start_lab_server(data_dir, Path(tmp) / "streamlit.log")
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-                try:
-                    result = measure(
-                        browser,
-                        url,
-                        server.pid,
-                        data_dir,
-                        code,
-                        args.lesson,
-                        args.followers,
-                        args.seconds,
-                        baseline_s=max(8.0, args.seconds / 3),
-                    )
-                finally:
-                    browser.close()
-        finally:
-            stop_lab_server(server)
+    with lab_in_chromium("follow_load", CHROMIUM_ARGS) as (server, browser):
+        result = measure(
+            browser,
+            server.url,
+            server.process.pid,
+            server.data_dir,
+            code,
+            args.lesson,
+            args.followers,
+            args.seconds,
+            baseline_s=max(8.0, args.seconds / 3),
+        )
     result["total_seconds"] = round(time.monotonic() - started, 1)
     report(result)
     if not args.no_record:

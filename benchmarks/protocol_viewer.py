@@ -118,7 +118,7 @@ class ProtocolViewer:
     async def _poll_live(self, state_path: str, interval: float = 1.0) -> None:
         """What dcgan_core/viz/live_panel.py's script does in a browser: fetch the state file,
         then the sample grid it names if it is new; the next request only after this one is answered."""
-        from live_http import KeepAliveClient
+        from benchmarks.live_http import KeepAliveClient
 
         client = KeepAliveClient(self.url)
         base = state_path.rsplit("/", 1)[0]
