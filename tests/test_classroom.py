@@ -2,6 +2,7 @@
 what followers see, expiry when the teacher leaves, and the anonymous pool of answers."""
 
 import dataclasses
+import json
 
 import pytest
 
@@ -184,3 +185,39 @@ def test_following_shares_no_control_settings():
     for keys in classroom_ui.SHARED_SETTINGS.values():
         for key in keys:
             assert not any(word in key for word in ("code", "token", "control", "train")), key
+
+
+def beacon_version(beacon) -> int | None:
+    path = beacon.folder / "version.json"
+    return json.loads(path.read_text())["version"] if path.exists() else None
+
+
+def test_the_beacon_file_moves_with_every_change_followers_must_see(clock, tmp_path, monkeypatch):
+    monkeypatch.delenv(room_module.ADMIN_CODE_ENV, raising=False)
+    beacon = room_module.VersionBeacon(tmp_path / "classroom")
+    room = Classroom(teacher_code="ABC234", clock=clock, beacon=beacon)
+    assert beacon_version(beacon) is None  # nothing written before anything happens
+    token = room.start_presenting("abc234")
+    assert beacon_version(beacon) == room.version()
+    room.publish(token, "output_size", {"os_i": 5})
+    changed = beacon_version(beacon)
+    assert changed == room.version()
+    room.publish(token, "output_size", {"os_i": 5})  # the same settings again: no news
+    room.heartbeat(token)
+    assert beacon_version(beacon) == changed
+    room.publish(token, "output_size", {"os_i": 6})
+    assert beacon_version(beacon) == room.version() > changed
+    clock.now += PRESENTER_TIMEOUT_S + 1  # the teacher's tab closed: followers must learn it too
+    assert room.presentation() is None
+    assert beacon_version(beacon) == room.version()
+    assert beacon.relative_path == f"classroom/{beacon.folder.name}/version.json"
+
+
+def test_a_beacon_removes_folders_of_servers_that_are_gone(tmp_path):
+    root = tmp_path / "classroom"
+    gone = root / "999999999-deadbeef"  # no such process
+    gone.mkdir(parents=True)
+    (gone / "version.json").write_text('{"version": 3}')
+    beacon = room_module.VersionBeacon(root)
+    beacon.write(1)
+    assert not gone.exists() and beacon_version(beacon) == 1
