@@ -46,8 +46,6 @@ SHARED_SETTINGS = {
     "quality": ("generator_choice", "q_count", "q_seed", "q_space"),
     "guidelines_lab": ("lab_variant",),
 }
-# Keys whose widget carries the language in its own key (translated option labels): set that one too.
-LANGUAGE_WIDGETS = {"generator_choice"}
 JSON_TYPES = (bool, int, float, str)
 
 
@@ -129,11 +127,10 @@ def keep_follow_in_address() -> None:
 
 
 def _apply_settings(settings: dict) -> None:
-    lang = ui.current_language()
+    """The teacher's values under the plain keys; a widget with translated options copies its
+    plain key into its own (ui.language_keyed) when the lesson draws it."""
     for key, value in settings.items():
         st.session_state[key] = value
-        if key in LANGUAGE_WIDGETS:
-            st.session_state[f"{key}__{lang}"] = value
 
 
 def _follow(stem: str, pages: dict) -> None:
@@ -397,10 +394,6 @@ def _new_question(seed_key: str) -> None:
     st.session_state[seed_key] += 1
 
 
-def _copy_source(source_key: str, widget_key: str) -> None:
-    st.session_state[source_key] = st.session_state[widget_key]
-
-
 def _check_answer(question: questions.Question, radio_key: str, in_class: bool) -> None:
     chosen = st.session_state.get(radio_key)
     if chosen is None:
@@ -463,16 +456,12 @@ def question_block(lesson: str) -> None:
         st.markdown(f"**{ui.t('classroom.predict_title')}**")
         sources = {"random": ui.t("classroom.source_random"), "current": ui.t("classroom.source_current")}
         left, right = st.columns([3, 1], vertical_alignment="bottom")
-        source_widget = f"{source_key}__{lang}"
-        st.session_state[source_widget] = st.session_state[source_key]
         left.radio(
             ui.t("classroom.source"),
             list(sources),
             format_func=sources.get,
-            key=source_widget,
             horizontal=True,
-            on_change=_copy_source,
-            args=(source_key, source_widget),
+            **ui.language_keyed(source_key),
         )
         right.button(
             ui.t("classroom.new_question"),
