@@ -25,9 +25,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dcgan_core.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
+from dcgan_core.config import TrainConfig  # noqa: E402
 from dcgan_core.device import device_name, pick_device  # noqa: E402
 from dcgan_core.models import DCGANConfig  # noqa: E402
-from dcgan_core.train import TrainConfig, Trainer, classroom_defaults  # noqa: E402
+from dcgan_core.recipes import classroom_defaults  # noqa: E402
+from dcgan_core.trainer import Trainer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from record import start_record  # noqa: E402
@@ -79,7 +81,13 @@ def checks(config: TrainConfig, images: torch.Tensor, device: torch.device, step
         "steps": steps,
         "max_weight_change": moved,
         "distinct_metric_rows": distinct,
-        "last": dict(zip(("loss_d", "loss_g", "d_real", "d_fake_before", "d_fake_after"), rows[-5:].mean(0).tolist(), strict=False)),
+        "last": dict(
+            zip(
+                ("loss_d", "loss_g", "d_real", "d_fake_before", "d_fake_after"),
+                rows[-5:].mean(0).tolist(),
+                strict=False,
+            )
+        ),
     }
 
     # a new learning rate reaches the step (a captured graph is re-captured)

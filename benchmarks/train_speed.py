@@ -20,7 +20,8 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from dcgan_core.device import device_description, pick_device
 from dcgan_core.models import count_parameters
-from dcgan_core.train import Trainer, classroom_defaults
+from dcgan_core.recipes import classroom_defaults
+from dcgan_core.trainer import Trainer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from record import start_record  # noqa: E402

@@ -50,9 +50,11 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dcgan_core.data import DatasetSpec, load_images  # noqa: E402
 from dcgan_core.device import device_name, pick_device  # noqa: E402
-from dcgan_core.job import TrainingJob, default_cpu_threads, png_bytes  # noqa: E402
+from dcgan_core.job import TrainingJob, default_cpu_threads  # noqa: E402
 from dcgan_core.models import build_models  # noqa: E402
-from dcgan_core.train import Trainer, classroom_defaults  # noqa: E402
+from dcgan_core.recipes import classroom_defaults  # noqa: E402
+from dcgan_core.rundir import png_bytes  # noqa: E402
+from dcgan_core.trainer import Trainer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from record import start_record  # noqa: E402

@@ -23,8 +23,8 @@ import plotly.io as pio
 
 from dcgan_core.data import BUNDLED_NAME
 from dcgan_core.i18n import LANGUAGES, translate
-from dcgan_core.job import png_bytes
-from dcgan_core.train import format_seconds
+from dcgan_core.job import format_seconds
+from dcgan_core.rundir import png_bytes
 from dcgan_core.viz import training as viz
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +39,7 @@ STATE_BLOCK = 16 * 1024  # state files are padded to whole blocks: see padded()
 
 
 def plotly_js_source() -> Path:
-    import plotly
+    import plotly  # lazily: only the live panel's first page load asks where plotly.js is
 
     return Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
 
@@ -205,7 +205,7 @@ class LivePublisher:
             try:
                 self.publish_once()
             except Exception:  # noqa: BLE001 — a failed write must not end the live view for good
-                import traceback
+                import traceback  # lazily: only when a write has failed
 
                 traceback.print_exc()
 

@@ -17,10 +17,11 @@ import torch.nn.functional as F
 
 from dcgan_core import distributed
 from dcgan_core.checkpoint import load_checkpoint, load_generator
+from dcgan_core.config import METRICS, TrainConfig
 from dcgan_core.data import DatasetSpec, load_images
 from dcgan_core.i18n import LabError
 from dcgan_core.models import DCGANConfig, Discriminator, Generator, build_models
-from dcgan_core.train import METRICS, TrainConfig, Trainer
+from dcgan_core.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS, BATCH, LIMIT, WORLD = 3, 8, 64, 2
@@ -93,7 +94,7 @@ def reference_step(models, optimizers, batches):
     same Adam update everywhere; then G's update the same way through the updated D."""
     fakes = [G(noise) for (G, _), (_, noise) in zip(models, batches, strict=False)]
     d_grads = []
-    for (G, D), (real, _), fake in zip(models, batches, fakes, strict=False):
+    for (_, D), (real, _), fake in zip(models, batches, fakes, strict=False):
         real_logits, fake_logits = D(real), D(fake.detach())
         loss = F.binary_cross_entropy_with_logits(
             real_logits, torch.ones_like(real_logits)
