@@ -34,6 +34,7 @@ from dcgan_core.metrics import quality_report, real_reference, recognisable_digi
 from dcgan_core.models import DCGANConfig
 from dcgan_core.paths import ASSETS_DIR
 from dcgan_core.recipes import paper_recipe_at_classroom_size
+from dcgan_core.rundir import RunDir
 from dcgan_core.trainer import Trainer
 
 # name -> the DCGANConfig switches that break one guideline ("paper" breaks none).
@@ -250,6 +251,7 @@ def run_ablation(
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_grid: Callable[[int, torch.nn.Module], None] | None = None,
+    run_dir: str | Path | None = None,
 ) -> AblationResult:
     """Train variant ``name`` for ``steps`` steps with the app's Trainer.
 
@@ -262,7 +264,9 @@ def run_ablation(
     ``progress(step, steps)`` is called after every step; ``should_stop()``
     ends the run early (the result then covers the steps done);
     ``on_grid(step, netG)`` sees the generator at every recorded grid (to keep
-    it and score it later with ``score_generator``).
+    it and score it later with ``score_generator``). With ``run_dir`` the variant also leaves
+    an ordinary run folder there (``rundir.RunDir``: metrics.jsonl, the grids, checkpoint.pt),
+    which every page and ``--resume`` can read.
     """
     if steps < 1:
         raise LabError("errors.config_positive", name="steps", value=steps)
@@ -283,6 +287,7 @@ def run_ablation(
     started, started_cpu = time.perf_counter(), time.process_time()
     loop = _AblationLoop(
         Trainer(config, images, device=device),
+        RunDir(run_dir) if run_dir is not None else None,
         set(grid_schedule(steps, grid_count)),
         classifier=classifier,
         reference=real_reference,
@@ -331,8 +336,8 @@ class _AblationLoop(TrainingLoop):
 
     CHECK_EVERY = 50
 
-    def __init__(self, trainer, schedule, *, classifier, reference, n_metric, progress, should_stop, on_grid):
-        super().__init__(trainer, None)
+    def __init__(self, trainer, run_dir, schedule, *, classifier, reference, n_metric, progress, should_stop, on_grid):
+        super().__init__(trainer, run_dir)
         self.schedule = schedule
         self.classifier, self.reference, self.n_metric = classifier, reference, n_metric
         self.progress, self.should_stop, self.on_grid = progress, should_stop, on_grid
@@ -478,7 +483,15 @@ class AblationPairJob:
     the other; the page polls ``progress`` / ``results`` and may ``stop()`` it."""
 
     def __init__(
-        self, name: str, steps: int, seed: int = 0, device: str = "auto", base_cfg=None, classifier=None, images=None
+        self,
+        name: str,
+        steps: int,
+        seed: int = 0,
+        device: str = "auto",
+        base_cfg=None,
+        classifier=None,
+        images=None,
+        runs_folder: str | Path | None = None,
     ):
         ablation_config(name)  # an unknown name fails here, not in the thread
         if steps < 1:
@@ -487,6 +500,7 @@ class AblationPairJob:
         self.names = ["paper", name] if name != "paper" else ["paper"]
         self.steps, self.seed, self.device = steps, seed, device
         self.base_cfg, self.classifier, self.images = base_cfg, classifier, images
+        self.runs_folder = Path(runs_folder) if runs_folder is not None else None  # each variant's run folder inside
         self.results: dict[str, AblationResult] = {}
         self.status = "idle"  # idle | running | finished | stopped | failed
         self.failure: LabError | None = None  # why it failed, in the reader's language via .message(lang)
@@ -551,6 +565,7 @@ class AblationPairJob:
                     classifier=self.classifier,
                     progress=progress,
                     should_stop=self._stop.is_set,
+                    run_dir=self.runs_folder / name if self.runs_folder is not None else None,
                 )
                 if self._stop.is_set():
                     self.status = "stopped"

@@ -13,6 +13,7 @@ from dcgan_core.config import TrainConfig
 from dcgan_core.data import DatasetSpec, load_images
 from dcgan_core.i18n import LabError
 from dcgan_core.models import DCGANConfig, build_models
+from dcgan_core.rundir import RunDir
 from dcgan_core.trainer import Trainer
 
 BASE = DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8)
@@ -112,6 +113,31 @@ def test_divergence_is_detected_and_history_cut(tiny_images, monkeypatch):
     )
     assert result.diverged_at == 2
     assert list(result.history["step"]) == [1]
+
+
+def test_a_variant_leaves_an_ordinary_run_folder_with_its_history(tmp_path, tiny_images):
+    folder = tmp_path / "pooling"
+    result = ablations.run_ablation(
+        "pooling",
+        4,
+        seed=1,
+        device="cpu",
+        base_cfg=tiny_train_config(checkpoint_every=2),
+        dataset=tiny_images,
+        grid_count=3,
+        n_grid=4,
+        run_dir=folder,
+    )
+    run = RunDir(folder)
+    logged = run.metrics()
+    assert list(logged[:, 0]) == [1, 2, 3, 4]
+    np.testing.assert_allclose(logged[:, 1], result.history["loss_d"])
+    np.testing.assert_allclose(logged[:, 4], result.history["d_fake"])
+    assert run.sample_steps() == [step for step, _ in result.grids] == [0, 2, 4]
+    checkpoint = run.load_checkpoint()
+    assert checkpoint.step == 4 and checkpoint.model_config.resampling == "pooling"
+    resumed = Trainer(TrainConfig.from_checkpoint(checkpoint), tiny_images, device="cpu", checkpoint=checkpoint)
+    assert resumed.step_count == 4
 
 
 def test_save_and_load_round_trip(tmp_path, tiny_images):
