@@ -210,8 +210,8 @@ class TimedJob(TrainingJob):
         super().__init__(*args, **kwargs)
         self.marks, self.times = marks, {}
 
-    def _prepare(self) -> None:
-        super()._prepare()
+    def _prepare(self):
+        loop = super()._prepare()
         trainer, plain_step = self.trainer, self.trainer.step
 
         def step():
@@ -222,6 +222,7 @@ class TimedJob(TrainingJob):
             return metrics
 
         trainer.step = step
+        return loop
 
 
 def observe(job: TrainingJob, stop: threading.Event, counts: dict) -> None:

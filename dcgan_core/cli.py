@@ -19,7 +19,7 @@ from pathlib import Path
 
 from dcgan_core import distributed
 from dcgan_core.checkpoint import Checkpoint, check_compatible, load_checkpoint
-from dcgan_core.config import TrainConfig
+from dcgan_core.config import MODES, TrainConfig
 from dcgan_core.data import DatasetSpec
 from dcgan_core.device import pick_device
 from dcgan_core.i18n import LabError
@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--mode",
         default=None,
-        choices=["auto", "eager", "cuda_graph", "compile"],
+        choices=MODES,
         help="the training step: auto (default) = one CUDA graph per step on CUDA, eager elsewhere",
     )
     parser.add_argument("--amp", action="store_true", default=None, help="bf16 autocast for the forward passes")
