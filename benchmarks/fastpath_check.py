@@ -28,9 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: t
 from benchmarks.record import start_record
 from benchmarks.train_throughput import machine, sync
 from dcgan_core.checkpoint import load_checkpoint, save_checkpoint
+from dcgan_core.config import TrainConfig
 from dcgan_core.device import device_name, pick_device
 from dcgan_core.models import DCGANConfig
-from dcgan_core.train import TrainConfig, Trainer, classroom_defaults
+from dcgan_core.recipes import classroom_defaults
+from dcgan_core.trainer import Trainer
 
 
 def flat_weights(trainer) -> torch.Tensor:

@@ -5,7 +5,7 @@
     python benchmarks/time_to_digits.py --seeds 0-4 --recipe both    # both, seed by seed, side by side
     python benchmarks/time_to_digits.py --quick                       # a short bounded run (CI)
 
-Recipes (``dcgan_core.train``): ``classroom`` is ``classroom_defaults(device)``, what the
+Recipes (``dcgan_core.recipes``): ``classroom`` is ``classroom_defaults(device)``, what the
 Train page starts with; ``paper`` is ``paper_recipe_at_classroom_size(device)``: the same
 data trained the paper's way (Adam lr 2e-4, β1 0.5, no weight averaging) at the size the CPU
 classroom default had before issue 15 (ngf = ndf = 32, nz 64, batch 64), i.e. that earlier
@@ -51,7 +51,8 @@ from dcgan_core.classifier import load_classifier
 from dcgan_core.data import DatasetSpec, load_images
 from dcgan_core.device import device_name, pick_device
 from dcgan_core.job import default_cpu_threads
-from dcgan_core.train import Trainer, classroom_defaults, paper_recipe_at_classroom_size
+from dcgan_core.recipes import classroom_defaults, paper_recipe_at_classroom_size
+from dcgan_core.trainer import Trainer
 
 REAL_REFERENCE_IMAGES = 1000
 RECIPES = ("classroom", "paper")

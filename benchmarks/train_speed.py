@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: t
 from benchmarks.record import start_record
 from dcgan_core.device import device_description, pick_device
 from dcgan_core.models import count_parameters
-from dcgan_core.train import Trainer, classroom_defaults
+from dcgan_core.recipes import classroom_defaults
+from dcgan_core.trainer import Trainer
 
 
 def measure(config, images, steps: int) -> float:

@@ -52,9 +52,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: t
 from benchmarks.record import start_record
 from dcgan_core.data import DatasetSpec, load_images
 from dcgan_core.device import device_name, pick_device
-from dcgan_core.job import TrainingJob, default_cpu_threads, png_bytes
+from dcgan_core.job import TrainingJob, default_cpu_threads
 from dcgan_core.models import build_models
-from dcgan_core.train import Trainer, classroom_defaults
+from dcgan_core.recipes import classroom_defaults
+from dcgan_core.rundir import png_bytes
+from dcgan_core.trainer import Trainer
 
 OBSERVER_INTERVAL_S = 0.25  # the Train page's refresh
 
@@ -207,8 +209,8 @@ class TimedJob(TrainingJob):
         super().__init__(*args, **kwargs)
         self.marks, self.times = marks, {}
 
-    def _prepare(self) -> None:
-        super()._prepare()
+    def _prepare(self):
+        loop = super()._prepare()
         trainer, plain_step = self.trainer, self.trainer.step
 
         def step():
@@ -219,6 +221,7 @@ class TimedJob(TrainingJob):
             return metrics
 
         trainer.step = step
+        return loop
 
 
 def observe(job: TrainingJob, stop: threading.Event, counts: dict) -> None:

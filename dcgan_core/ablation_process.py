@@ -18,27 +18,26 @@ import time
 import traceback
 from pathlib import Path
 
+from dcgan_core import paths
 from dcgan_core.ablations import AblationPairJob, AblationResult, ablation_config
+from dcgan_core.classifier import load_classifier
 from dcgan_core.i18n import LabError
-from dcgan_core.job_process import PUBLISH_INTERVAL_S, _Channel
+from dcgan_core.job_process import PUBLISH_INTERVAL_S, Channel
+from dcgan_core.registry import get_registry
 
 
 def _child_main() -> None:
     """``python -m dcgan_core.ablation_process``: read the rerun from stdin, train, report on stdout."""
-    import dcgan_core.paths as paths
-
     messages_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray prints must not corrupt the message stream
     sys.stdout = sys.stderr
-    channel = _Channel(sys.stdin.buffer, messages_out)
+    channel = Channel(sys.stdin.buffer, messages_out)
     job = None
     try:
         options, data_dir = channel.recv()
         paths.DATA_DIR = Path(data_dir)
         classifier = None
         if options.pop("with_classifier"):
-            from dcgan_core.classifier import load_classifier
-
             try:
                 classifier = load_classifier()
             except LabError:
@@ -112,7 +111,7 @@ class AblationPairProcess:
         self.progress = 0.0
         self.started_at: float | None = None
         self._process: subprocess.Popen | None = None
-        self._channel: _Channel | None = None
+        self._channel: Channel | None = None
         self._receiver: threading.Thread | None = None
 
     @property
@@ -124,8 +123,6 @@ class AblationPairProcess:
         return self._process.pid if self._process is not None else None
 
     def start(self) -> AblationPairProcess:
-        import dcgan_core.paths as paths
-
         root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
         self.status, self.started_at = "running", time.monotonic()
@@ -141,7 +138,7 @@ class AblationPairProcess:
             self.failure = LabError("common.unexpected_error", detail=f"could not start the training process: {err}")
             self.status = "failed"
             return self
-        self._channel = _Channel(self._process.stdout, self._process.stdin)
+        self._channel = Channel(self._process.stdout, self._process.stdin)
         self._channel.send((self._options, str(paths.DATA_DIR)))
         self._options = None
         self._receiver = threading.Thread(target=self._receive, name="dcgan-rerun-receiver", daemon=True)
@@ -184,6 +181,33 @@ class AblationPairProcess:
         if not ended:
             self.failure = LabError("common.unexpected_error", detail=f"the training process ended (exit code {code})")
             self.status = "failed"
+
+
+def other_training_active() -> bool:
+    """Is a run of the training registry (the Train page) or a live rerun using the machine?"""
+    return get_registry().machine_busy()
+
+
+def start_live_pair(
+    name: str, steps: int, seed: int = 0, device: str = "auto", base_cfg=None, with_classifier: bool = True, images=None
+) -> AblationPairProcess:
+    """Start the live rerun of the recipe and ``name`` in a child process, through the
+    server's training registry: one heavy job per server, so it is refused (LabError
+    guidelines_lab.live_busy) while another rerun or a Train-page run is active."""
+    job = AblationPairProcess(
+        name, steps, seed=seed, device=device, base_cfg=base_cfg, with_classifier=with_classifier, images=images
+    )
+    try:
+        return get_registry().start_rerun(job)
+    except LabError as err:
+        if err.key == "train.busy":
+            raise LabError("guidelines_lab.live_busy") from None
+        raise
+
+
+def live_job() -> AblationPairProcess | None:
+    """The server's current (or last) live rerun, if any."""
+    return get_registry().rerun()
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Break one of the paper's architecture guidelines at a time and train.
 
-Every variant trains with the app's own ``Trainer`` on the same data, with the
-same seed, hence the same minibatches and the same noise: only the broken
-guideline differs from the recipe ("paper").
+Every variant trains with the app's own ``Trainer`` and training loop
+(``loop.TrainingLoop``) on the same data, with the same seed, hence the same
+minibatches and the same noise: only the broken guideline differs from the
+recipe ("paper").
 
     results = [run_ablation(name, steps=600) for name in ABLATIONS]
     save_results(results, folder)       # results.json + one PNG per sample grid
@@ -19,14 +20,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import torch
 from PIL import Image
 
+from dcgan_core.data import DatasetSpec, load_images
+from dcgan_core.device import device_name, pick_device
 from dcgan_core.i18n import LabError
+from dcgan_core.loop import STOP, TRAIN, TrainingLoop
+from dcgan_core.metrics import quality_report, real_reference, recognisable_digits
 from dcgan_core.models import DCGANConfig
 from dcgan_core.paths import ASSETS_DIR
+from dcgan_core.recipes import paper_recipe_at_classroom_size
+from dcgan_core.rundir import RunDir
+from dcgan_core.trainer import Trainer
 
 # name -> the DCGANConfig switches that break one guideline ("paper" breaks none).
 ABLATIONS: dict[str, dict] = {
@@ -63,8 +72,6 @@ def lab_base_config(device="cpu"):
     paper's optimiser (Adam 2e-4, β1 0.5) at the CPU classroom size it was recorded at (32×32×1,
     nz 64, ngf = ndf = 32, batch 64). The Train page's faster CPU recipe changes lr, batch and
     widths, which would make "the paper's recipe" in this lab something else."""
-    from dcgan_core.train import paper_recipe_at_classroom_size  # train imports models; lazy like the rest here
-
     return paper_recipe_at_classroom_size(device)
 
 
@@ -124,9 +131,6 @@ def quality_summary(report) -> dict:
 
 def bundled_test_reference(classifier):
     """Classifier features of the 2,000 bundled test digits: what samples are scored against."""
-    from dcgan_core.data import DatasetSpec, load_images
-    from dcgan_core.metrics import real_reference
-
     test = load_images(DatasetSpec(source="bundled", split="test", image_size=28, channels=1))
     return real_reference(test.images, classifier)
 
@@ -136,8 +140,6 @@ def score_generator(netG, seed: int, classifier, reference, n_metric: int = 500,
     """quality_summary of n_metric samples from a fixed noise (seed + 1), G in eval mode;
     None if G produced non-finite pixels. An unbounded (no-Tanh) output is clipped
     to [-1, 1], as any display of it would be."""
-    from dcgan_core.metrics import quality_report
-
     nz = netG.cfg.nz
     noise = torch.randn(n_metric, nz, 1, 1, generator=torch.Generator().manual_seed(seed + 1))
     device = next(netG.parameters()).device
@@ -154,10 +156,6 @@ def score_generator(netG, seed: int, classifier, reference, n_metric: int = 500,
 
 def reached_digits(summary: dict | None) -> bool:
     """metrics.recognisable_digits on a quality_summary (or a metrics_history entry): None never has."""
-    from types import SimpleNamespace
-
-    from dcgan_core.metrics import recognisable_digits
-
     return summary is not None and recognisable_digits(
         SimpleNamespace(
             fcd=summary["fcd"], mean_confidence=summary["mean_confidence"], classes_present=summary["classes_present"]
@@ -253,6 +251,7 @@ def run_ablation(
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_grid: Callable[[int, torch.nn.Module], None] | None = None,
+    run_dir: str | Path | None = None,
 ) -> AblationResult:
     """Train variant ``name`` for ``steps`` steps with the app's Trainer.
 
@@ -265,11 +264,10 @@ def run_ablation(
     ``progress(step, steps)`` is called after every step; ``should_stop()``
     ends the run early (the result then covers the steps done);
     ``on_grid(step, netG)`` sees the generator at every recorded grid (to keep
-    it and score it later with ``score_generator``).
+    it and score it later with ``score_generator``). With ``run_dir`` the variant also leaves
+    an ordinary run folder there (``rundir.RunDir``: metrics.jsonl, the grids, checkpoint.pt),
+    which every page and ``--resume`` can read.
     """
-    from dcgan_core.data import load_images, sample_grid
-    from dcgan_core.train import Trainer
-
     if steps < 1:
         raise LabError("errors.config_positive", name="steps", value=steps)
     base_cfg = base_cfg or lab_base_config("cpu")
@@ -287,65 +285,27 @@ def run_ablation(
     if classifier is not None and real_reference is None:
         real_reference = bundled_test_reference(classifier)
     started, started_cpu = time.perf_counter(), time.process_time()
-    trainer = Trainer(config, images, device=device)
-    schedule = set(grid_schedule(steps, grid_count))
-    rows: list[torch.Tensor] = []
-    grids: list[tuple[int, np.ndarray]] = []
-    metrics_history: list[dict] = []
-    diverged_at = None
-    final_metrics = None
-
-    def record(step: int) -> None:
-        nonlocal final_metrics
-        grid_images = trainer.samples().float().cpu()
-        if not torch.isfinite(grid_images).all():
-            return
-        grids.append((step, sample_grid(grid_images, nrow=8)))
-        if on_grid is not None:
-            on_grid(step, trainer.netG)
-        if classifier is not None:
-            summary = score_generator(trainer.netG, seed, classifier, real_reference, n_metric, baseline=step == steps)
-            if summary is not None:
-                final_metrics = summary
-                metrics_history.append(history_entry(step, summary))
-
-    checked = 0  # rows already checked for non-finite losses
-
-    def first_bad_step() -> int | None:
-        nonlocal checked
-        values = torch.stack(rows[checked:]).float().cpu()
-        bad = (~torch.isfinite(values).all(1)).nonzero()
-        found = checked + int(bad[0, 0]) + 1 if len(bad) else None
-        checked = len(rows)
-        return found
-
-    if 0 in schedule:
-        record(0)
-    for step in range(1, steps + 1):
-        if should_stop is not None and should_stop():
-            break
-        rows.append(trainer.step().detach())
-        if step in schedule or step % 50 == 0 or step == steps:
-            diverged_at = first_bad_step()
-            if diverged_at is not None:
-                break
-        if step in schedule:
-            record(step)
-        if progress is not None:
-            progress(step, steps)
-    if rows and diverged_at is None and len(rows) > checked:
-        diverged_at = first_bad_step()
-    if rows and diverged_at is None and (not grids or grids[-1][0] != len(rows)):
-        record(len(rows))  # stopped early: show where it got to
-    table = torch.stack(rows).float().cpu().numpy() if rows else np.zeros((0, 5), dtype=np.float32)
+    loop = _AblationLoop(
+        Trainer(config, images, device=device),
+        RunDir(run_dir) if run_dir is not None else None,
+        set(grid_schedule(steps, grid_count)),
+        classifier=classifier,
+        reference=real_reference,
+        n_metric=n_metric,
+        progress=progress,
+        should_stop=should_stop,
+        on_grid=on_grid,
+    )
+    loop.begin()
+    outcome = loop.run()
+    diverged_at = outcome.bad_step if outcome.status == "failed" else None
+    table = np.concatenate(loop.rows) if loop.rows else np.zeros((0, 6))
     if diverged_at is not None:
-        table = table[: diverged_at - 1]  # the finite steps before it
-    history = {"step": np.arange(1, len(table) + 1, dtype=np.float64)}
+        table = table[table[:, 0] < diverged_at]  # the finite steps before it
+    history = {"step": table[:, 0].astype(np.float64)}
     # Trainer columns: loss_d, loss_g, d_real, d_fake_before, d_fake_after
-    for key, column in zip(HISTORY_KEYS, (0, 1, 2, 3), strict=False):
-        history[key] = table[:, column].astype(np.float64) if len(table) else np.zeros(0)
-
-    from dcgan_core.device import device_name
+    for key, column in zip(HISTORY_KEYS, (1, 2, 3, 4), strict=True):
+        history[key] = table[:, column].astype(np.float64)
 
     return AblationResult(
         name=name,
@@ -360,14 +320,62 @@ def run_ablation(
             "images": int(images.shape[0]),
         },
         history=history,
-        grids=grids,
-        metrics=final_metrics if classifier is not None else None,
-        metrics_history=metrics_history,
+        grids=loop.grids,
+        metrics=loop.final_metrics if classifier is not None else None,
+        metrics_history=loop.metrics_history,
         wall_seconds=time.perf_counter() - started,
         cpu_seconds=time.process_time() - started_cpu,
-        device=device_name(trainer.device),
+        device=device_name(loop.trainer.device),
         diverged_at=diverged_at,
     )
+
+
+class _AblationLoop(TrainingLoop):
+    """The training loop of one variant, kept in memory: grids at ``schedule``'s steps, each
+    scored when a classifier is given; the losses checked for divergence every 50 steps."""
+
+    CHECK_EVERY = 50
+
+    def __init__(self, trainer, run_dir, schedule, *, classifier, reference, n_metric, progress, should_stop, on_grid):
+        super().__init__(trainer, run_dir)
+        self.schedule = schedule
+        self.classifier, self.reference, self.n_metric = classifier, reference, n_metric
+        self.progress, self.should_stop, self.on_grid = progress, should_stop, on_grid
+        self.rows: list[np.ndarray] = []
+        self.grids: list[tuple[int, np.ndarray]] = []
+        self.metrics_history: list[dict] = []
+        self.final_metrics: dict | None = None
+
+    def control(self) -> str:
+        return STOP if self.should_stop is not None and self.should_stop() else TRAIN
+
+    def sample_due(self, step: int) -> bool:
+        return step in self.schedule
+
+    def read_due(self, step: int) -> bool:
+        return step % self.CHECK_EVERY == 0
+
+    def collect(self, wait: bool) -> np.ndarray | None:
+        return self.stream.receive(wait=True)
+
+    def on_rows(self, rows: np.ndarray) -> None:
+        self.rows.append(rows)
+
+    def on_sample(self, step: int, images: torch.Tensor, grid: np.ndarray, keep: bool) -> None:
+        self.grids.append((step, grid))
+        netG = self.trainer.netG
+        if self.on_grid is not None:
+            self.on_grid(step, netG)
+        if self.classifier is not None:
+            seed, last = self.config.seed, self.config.max_steps
+            summary = score_generator(netG, seed, self.classifier, self.reference, self.n_metric, baseline=step == last)
+            if summary is not None:
+                self.final_metrics = summary
+                self.metrics_history.append(history_entry(step, summary))
+
+    def after_step(self, step: int) -> None:
+        if self.progress is not None:
+            self.progress(step, self.config.max_steps)
 
 
 # ---- files -------------------------------------------------------------------
@@ -475,7 +483,15 @@ class AblationPairJob:
     the other; the page polls ``progress`` / ``results`` and may ``stop()`` it."""
 
     def __init__(
-        self, name: str, steps: int, seed: int = 0, device: str = "auto", base_cfg=None, classifier=None, images=None
+        self,
+        name: str,
+        steps: int,
+        seed: int = 0,
+        device: str = "auto",
+        base_cfg=None,
+        classifier=None,
+        images=None,
+        runs_folder: str | Path | None = None,
     ):
         ablation_config(name)  # an unknown name fails here, not in the thread
         if steps < 1:
@@ -484,6 +500,7 @@ class AblationPairJob:
         self.names = ["paper", name] if name != "paper" else ["paper"]
         self.steps, self.seed, self.device = steps, seed, device
         self.base_cfg, self.classifier, self.images = base_cfg, classifier, images
+        self.runs_folder = Path(runs_folder) if runs_folder is not None else None  # each variant's run folder inside
         self.results: dict[str, AblationResult] = {}
         self.status = "idle"  # idle | running | finished | stopped | failed
         self.failure: LabError | None = None  # why it failed, in the reader's language via .message(lang)
@@ -518,9 +535,6 @@ class AblationPairJob:
         return True
 
     def _run(self) -> None:
-        from dcgan_core.data import load_images
-        from dcgan_core.device import pick_device
-
         try:
             device = pick_device(self.device)
             base_cfg = self.base_cfg or lab_base_config(device)
@@ -551,6 +565,7 @@ class AblationPairJob:
                     classifier=self.classifier,
                     progress=progress,
                     should_stop=self._stop.is_set,
+                    run_dir=self.runs_folder / name if self.runs_folder is not None else None,
                 )
                 if self._stop.is_set():
                     self.status = "stopped"
@@ -561,37 +576,3 @@ class AblationPairJob:
         except Exception as err:  # noqa: BLE001 — the page must get a message, not a dead thread
             self.failure = LabError("common.unexpected_error", detail=f"{type(err).__name__}: {err}"[:300])
             self.status = "failed"
-
-
-def other_training_active() -> bool:
-    """Is a run of the training registry (the Train page) or a live rerun using the machine?"""
-    from dcgan_core.registry import get_registry
-
-    return get_registry().machine_busy()
-
-
-def start_live_pair(
-    name: str, steps: int, seed: int = 0, device: str = "auto", base_cfg=None, with_classifier: bool = True, images=None
-):
-    """Start the live rerun of the recipe and ``name`` in a child process, through the
-    server's training registry: one heavy job per server, so it is refused (LabError
-    guidelines_lab.live_busy) while another rerun or a Train-page run is active."""
-    from dcgan_core.ablation_process import AblationPairProcess
-    from dcgan_core.registry import get_registry
-
-    job = AblationPairProcess(
-        name, steps, seed=seed, device=device, base_cfg=base_cfg, with_classifier=with_classifier, images=images
-    )
-    try:
-        return get_registry().start_rerun(job)
-    except LabError as err:
-        if err.key == "train.busy":
-            raise LabError("guidelines_lab.live_busy") from None
-        raise
-
-
-def live_job():
-    """The server's current (or last) live rerun, if any."""
-    from dcgan_core.registry import get_registry
-
-    return get_registry().rerun()

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from dcgan_core import latent
+from dcgan_core.metrics import classifier_features
 from dcgan_core.paths import ASSETS_DIR
 
 PRESETS_PATH = ASSETS_DIR / "pretrained" / "arithmetic_presets.json"
@@ -47,8 +48,6 @@ class Reading:
 
 
 def read_digits(images: torch.Tensor, classifier) -> Reading:
-    from dcgan_core.metrics import classifier_features
-
     _, probs = classifier_features(images, classifier)
     predicted = probs.argmax(1)
     votes = np.bincount(predicted, minlength=probs.shape[1])
@@ -94,8 +93,6 @@ def check_arithmetic(
     netG, classifier, groups: dict[str, list[int]], target: int, noise_seed: int = 0
 ) -> ArithmeticCheck:
     """Judge mean(A) − mean(B) + mean(C) on the z's of the groups' seeds, and the same sum of pixels."""
-    from dcgan_core.metrics import classifier_features
-
     nz = netG.cfg.nz
     zs = {g: latent.z_from_seeds(groups[g], nz) for g in GROUPS}
     z_result = latent.vector_arithmetic(zs["A"], zs["B"], zs["C"])

@@ -62,6 +62,11 @@ def _cpu_state(state: dict) -> dict:
     return {k: v.detach().cpu() if isinstance(v, torch.Tensor) else v for k, v in state.items()}
 
 
+def cpu_copy(module: torch.nn.Module) -> dict:
+    """A copy of ``module``'s state dict on the CPU that later training steps cannot change."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
+
+
 def save_checkpoint(
     path: str | Path,
     *,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -27,6 +28,21 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+
+from dcgan_core import ablations, arithmetic_presets, features, latent
+from dcgan_core import arithmetic_presets as ap
+from dcgan_core.checkerboard import (
+    checkerboard_energy,
+    deconv_upsample,
+    is_even_overlap,
+    overlap_counts,
+    resize_conv_upsample,
+)
+from dcgan_core.checkpoint import load_checkpoint
+from dcgan_core.classifier import load_classifier
+from dcgan_core.data import DatasetSpec, load_images
+from dcgan_core.metrics import classifier_features, quality_report
+from dcgan_core.model_source import PRETRAINED_PATH
 
 
 @dataclass
@@ -58,8 +74,6 @@ def _r(value: float, digits: int = 4) -> float:
 
 def check_preset(netG, classifier, key: str, groups: dict, target: int) -> Claim:
     """A preset gives its target digit in >= 7 of 9 samples, and the pixel-space sum does not."""
-    from dcgan_core import arithmetic_presets as ap
-
     check = ap.check_arithmetic(netG, classifier, groups, target)
     return Claim(
         f"vector_arithmetic.preset_{key}",
@@ -82,8 +96,6 @@ def check_preset(netG, classifier, key: str, groups: dict, target: int) -> Claim
 
 def check_preset_digits_match_the_page(presets: dict) -> Claim:
     """The committed presets are the equations the page names (its digits come from latent.PRESETS)."""
-    from dcgan_core import latent
-
     found = {k: [p.attribute, p.digit_ab, p.digit_c] for k, p in presets.items()}
     named = {k: [p.attribute, p.digit_ab, p.digit_c] for k, p in latent.PRESETS.items()}
     return Claim(
@@ -105,9 +117,6 @@ FRAME_CONFIDENCE = 0.5
 
 
 def check_linear_walk(netG, classifier, seeds=WALK_SEEDS, steps: int = WALK_STEPS) -> Claim:
-    from dcgan_core import latent
-    from dcgan_core.metrics import classifier_features
-
     nz = netG.cfg.nz
     path = latent.interpolate_path(list(latent.z_from_seeds(seeds, nz)), steps, "linear")
     _, probs = classifier_features(latent.generate(netG, path), classifier)
@@ -142,8 +151,6 @@ def typical_shell(nz: int, spread: float = 3.0) -> tuple[float, float]:
 
 
 def check_slerp_shell(nz: int, seeds=WALK_SEEDS, steps: int = WALK_STEPS, zs=None) -> Claim:
-    from dcgan_core import latent
-
     zs = list(latent.z_from_seeds(seeds, nz)) if zs is None else list(zs)
     low, high = typical_shell(nz)
     spherical = latent.norms(latent.interpolate_path(zs, steps, "spherical"))
@@ -169,8 +176,6 @@ PROBE_RECORD_TOLERANCE = 0.03  # recomputed accuracies against the page's record
 def check_probe(netD, train_images, train_labels, test_images, test_labels, recorded: dict | None = None) -> Claim:
     """The §5 probe with 100 labels, recomputed: D's features beat an untrained D and raw pixels
     by the page's own margin (features.clearly_better)."""
-    from dcgan_core import features
-
     (result,) = features.representation_experiment(
         netD, train_images, train_labels, test_images, test_labels, label_counts=(PROBE_LABELS,), repeats=PROBE_REPEATS
     )
@@ -202,8 +207,6 @@ MIN_IMAGES_SHARE = 0.9  # of digits whose saliency per stroke pixel exceeds that
 
 def check_saliency(netD, images: torch.Tensor) -> Claim:
     """Guided backprop of real digits puts more saliency per pixel on the strokes than on the background."""
-    from dcgan_core import features
-
     ratios = []
     for image in images:
         saliency = features.guided_backprop(netD, image).abs()
@@ -226,8 +229,6 @@ RECIPE_FCD_MARGIN = 0.10  # the recipe's FCD may be up to 10 % above the best va
 
 
 def check_recipe_best(results: dict) -> Claim:
-    from dcgan_core import ablations
-
     fcds = {n: r.metrics["fcd"] for n, r in results.items() if r.metrics and r.diverged_at is None}
     best_name = min(fcds, key=fcds.get)
     paper = fcds.get("paper", math.inf)
@@ -248,8 +249,6 @@ def check_recipe_best(results: dict) -> Claim:
 def verdict_matches_numbers(paper, broken, shown) -> bool:
     """Does the verdict ``shown`` (an ablations.Verdict) say what the numbers say? Re-derived from the
     numbers, not by calling ablations.verdict: a swapped or stale verdict fails."""
-    from dcgan_core import ablations
-
     recipe, variant = paper.metrics, broken.metrics
     if not ablations.reached_digits(recipe) or paper.diverged_at is not None:
         return shown.kind == "too_early"
@@ -283,8 +282,6 @@ def check_verdicts(results: dict, verdicts: dict) -> Claim:
 
 
 def check_overlap(k: int, s: int, even: bool) -> Claim:
-    from dcgan_core.checkerboard import is_even_overlap, overlap_counts
-
     counts = overlap_counts(k, s, input_size=8)
     flat = int(counts.min()) == int(counts.max())
     return Claim(
@@ -303,8 +300,6 @@ MIN_UNEVEN_ENERGY = 0.05
 def check_checkerboard_energy(sample: np.ndarray) -> Claim:
     """A generated digit upsampled ×2: k=3,s=2 puts power at the checkerboard frequency, k=4,s=2 and
     resize-then-convolve do not (checkerboard.checkerboard_energy)."""
-    from dcgan_core.checkerboard import checkerboard_energy, deconv_upsample, resize_conv_upsample
-
     energy = {
         "k3s2": checkerboard_energy(deconv_upsample(sample, 3, 2), 2),
         "k4s2": checkerboard_energy(deconv_upsample(sample, 4, 2), 2),
@@ -332,7 +327,6 @@ CARD_CONFIDENCE_TOLERANCE = 0.01
 
 def card_figures(card_text: str) -> dict:
     """FCD, mean confidence and classes present as the model card (assets/pretrained/mnist_dcgan.md) states them."""
-    import re
 
     def number(label):
         found = re.search(rf"\|\s*{re.escape(label)}\s*\|\s*([0-9.]+)", card_text)
@@ -347,8 +341,6 @@ def card_figures(card_text: str) -> dict:
 
 def check_model_card(netG, classifier, real_images, card_text: str) -> Claim:
     """The card's figures, remeasured as scripts/train_pretrained.py --card-only measures them."""
-    from dcgan_core import latent
-    from dcgan_core.metrics import quality_report
 
     stated = card_figures(card_text)
     report = quality_report(latent.generate(netG, latent.z_from_seed(0, netG.cfg.nz, n=1000)), real_images, classifier)
@@ -384,11 +376,6 @@ def check_model_card(netG, classifier, real_images, card_text: str) -> Claim:
 
 def evaluate() -> list[Claim]:
     """Every claim, measured on the shipped assets."""
-    from dcgan_core import ablations, arithmetic_presets, features
-    from dcgan_core.checkpoint import load_checkpoint
-    from dcgan_core.classifier import load_classifier
-    from dcgan_core.data import DatasetSpec, load_images
-    from dcgan_core.model_source import PRETRAINED_PATH
 
     torch.manual_seed(0)
     checkpoint = load_checkpoint(PRETRAINED_PATH)
@@ -428,7 +415,6 @@ def evaluate() -> list[Claim]:
     )
 
     claims += [check_overlap(3, 2, even=False), check_overlap(4, 2, even=True)]
-    from dcgan_core import latent
 
     sample = (latent.generate(netG, latent.z_from_seed(0, netG.cfg.nz))[0, 0].numpy() + 1) / 2
     claims.append(check_checkerboard_energy(sample))

@@ -46,7 +46,7 @@ def normalise_token(token: str | None) -> str:
 
 
 def new_token() -> str:
-    from dcgan_core.registry import new_token as registry_new_token
+    from dcgan_core.registry import new_token as registry_new_token  # lazily: the registry imports torch
 
     return registry_new_token()
 

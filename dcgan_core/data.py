@@ -158,7 +158,7 @@ def tensor_to_uint8(images) -> np.ndarray:
 
 def sample_grid(images, nrow: int = 8, padding: int = 2) -> np.ndarray:
     """An (H, W, 3) uint8 grid of [-1, 1] images, for st.image."""
-    from torchvision.utils import make_grid
+    from torchvision.utils import make_grid  # lazily: torchvision takes seconds to import
 
     x = images.detach() if isinstance(images, torch.Tensor) else torch.as_tensor(images)
     if x.dim() == 3:
@@ -193,7 +193,7 @@ def _limited(count: int, limit: int | None) -> int:
 
 
 def _load_torchvision(spec: DatasetSpec) -> tuple[torch.Tensor, torch.Tensor, str]:
-    import torchvision.datasets
+    import torchvision.datasets  # lazily: torchvision takes seconds to import
 
     class_name, display = TORCHVISION_SOURCES[spec.source]
     dataset_class = getattr(torchvision.datasets, class_name)  # looked up now, so tests can replace it

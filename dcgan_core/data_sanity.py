@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from dcgan_core.i18n import LabError
+from dcgan_core.uploads import survey_image_zip
 
 MIN_IMAGES_ADVISED = 500
 CHANNEL_SAMPLE = 64  # images looked at to tell grey data from colour data
@@ -69,16 +71,12 @@ class DataSurvey:
 
 def survey_zip(source) -> DataSurvey:
     """A zip (bytes, path or upload) without extracting it; LabError for a zip that would be refused."""
-    from dcgan_core.uploads import survey_image_zip
-
     count, sample = survey_image_zip(source, sample=CHANNEL_SAMPLE)
     return DataSurvey(count, channels_of(sample))
 
 
 def survey_folder(folder: Path) -> DataSurvey:
-    from PIL import Image
-
-    from dcgan_core.data import image_files
+    from dcgan_core.data import image_files  # lazily: data imports torch
 
     files = image_files(Path(folder)) if Path(folder).is_dir() else []
     sample = []

@@ -5,7 +5,7 @@
     torchrun --nnodes 2 --node_rank 0 --nproc_per_node 8 --rdzv_id dcgan --rdzv_backend c10d \\
         --rdzv_endpoint host0:29400 -m dcgan_core.train --dataset cifar10 --image-size 64 --out runs/c10
 
-``dcgan_core.train`` notices torchrun (RANK, WORLD_SIZE and LOCAL_RANK in the
+The command line (``dcgan_core.cli``) notices torchrun (RANK, WORLD_SIZE and LOCAL_RANK in the
 environment) and comes here. Each process ("rank") drives one GPU,
 cuda:LOCAL_RANK, with the NCCL backend; without GPUs the ranks are CPU
 processes talking over gloo (how the tests run it).
@@ -41,9 +41,11 @@ What each rank does, and why
 - D's pass inside G's update runs on the unwrapped D: its weights are frozen
   there, so no gradient of D must be synchronised, and G's gradients still
   flow through it.
-- Rank 0 alone prints, writes metrics.jsonl, sample grids and checkpoints,
-  in the single-process format (the unwrapped networks' state dicts), so the
-  app can load, explore and resume a multi-GPU run on a laptop.
+- Every rank runs the one training loop (``loop.TrainingLoop``); rank 0 alone
+  prints and writes the run folder (``rundir.RunDir``: metrics.jsonl, sample
+  grids, checkpoints) in the single-process format (the unwrapped networks'
+  state dicts), so the app can load, explore and resume a multi-GPU run on a
+  laptop.
 - Every few steps the ranks exchange their metrics (averaged for the log),
   a finiteness check and a stop flag in one all-reduce, so they stop at the
   same step when a loss diverges or someone presses Ctrl-C.
@@ -51,9 +53,7 @@ What each rank does, and why
 
 from __future__ import annotations
 
-import argparse
 import inspect
-import json
 import math
 import os
 import signal
@@ -62,11 +62,21 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel as DDP
 
+from dcgan_core import data
+from dcgan_core.checkpoint import Checkpoint, cpu_copy
+from dcgan_core.config import METRICS, TrainConfig
+from dcgan_core.device import pick_device
 from dcgan_core.i18n import LabError
+from dcgan_core.job import format_seconds
+from dcgan_core.loop import STOP, TRAIN, TrainingLoop
+from dcgan_core.rundir import RunDir
+from dcgan_core.trainer import Trainer
 
 ENV_KEYS = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
 LR_SCALING = ("none", "linear", "sqrt")
@@ -98,8 +108,6 @@ def launched_by_torchrun(env=None) -> bool:
 def init_from_env(device: str = "auto") -> DistContext:
     """Join the process group that torchrun prepared: NCCL and cuda:LOCAL_RANK with
     GPUs, gloo and the CPU without. Outside torchrun: a one-process context."""
-    from dcgan_core.device import pick_device
-
     if not launched_by_torchrun():
         return DistContext(device=pick_device(device))
     rank, world, local = (int(os.environ[key]) for key in ENV_KEYS)
@@ -153,8 +161,6 @@ def convert_sync_batchnorm(module: nn.Module) -> nn.Module:
 def wrap_trainer(trainer, ctx: DistContext, sync_bn: bool = False) -> None:
     """Wrap the trainer's networks in DDP and rebuild its step to run through them.
     ``trainer.netG`` / ``trainer.netD`` stay the plain modules (what checkpoints save)."""
-    from torch.nn.parallel import DistributedDataParallel as DDP
-
     if sync_bn:
         if trainer.device.type != "cuda":
             raise LabError("scaling.sync_bn_needs_cuda")
@@ -169,8 +175,6 @@ def wrap_trainer(trainer, ctx: DistContext, sync_bn: bool = False) -> None:
 def _no_buffer_sync_option() -> str:
     """DDP's switch for "do not broadcast buffers before each forward": ``forward_sync_buffers``
     in newer PyTorch (``broadcast_buffers`` is deprecated there), ``broadcast_buffers`` before."""
-    from torch.nn.parallel import DistributedDataParallel as DDP
-
     parameters = inspect.signature(DDP.__init__).parameters
     return "forward_sync_buffers" if "forward_sync_buffers" in parameters else "broadcast_buffers"
 
@@ -185,50 +189,37 @@ def seed_rank_stream(trainer, ctx: DistContext, resumed) -> None:
     torch.randn(trainer.fixed_noise.shape, generator=trainer.rng, device=trainer.device)
 
 
-# ---- command line ----------------------------------------------------------------
+# ---- the run --------------------------------------------------------------------
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("multi-GPU (under torchrun)")
-    group.add_argument(
-        "--sync-bn",
-        action="store_true",
-        help="batchnorm statistics over all GPUs' minibatches (SyncBatchNorm; CUDA only)",
-    )
-    group.add_argument(
-        "--scale-lr",
-        default="none",
-        choices=LR_SCALING,
-        help="scale the learning rate with the number of processes W: linear ×W, sqrt ×√W "
-        "(default none: the paper's 2e-4 per step, whatever the batch)",
-    )
-    group.add_argument(
-        "--trace-weights", action="store_true", help=argparse.SUPPRESS
-    )  # tests: per-rank weights per step
-
-
-def main(args: argparse.Namespace) -> int:
-    """The torchrun entry of ``python -m dcgan_core.train``."""
-    from dcgan_core.train import config_from_args
-
+def run(
+    config: TrainConfig,
+    resumed: Checkpoint | None,
+    out: str | Path,
+    *,
+    threads: int | None = None,
+    scale_lr: str = "none",
+    sync_bn: bool = False,
+    trace: bool = False,
+) -> int:
+    """Train ``config`` on this rank of a torchrun launch (``config.device`` stays as given: the
+    checkpoint must load anywhere); the process's exit code."""
     try:
-        ctx = init_from_env(args.device)
+        ctx = init_from_env(config.device)
     except LabError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     try:
         try:
-            if args.threads:
-                torch.set_num_threads(args.threads)
-            config, resumed = config_from_args(args)  # config.device stays as given: the checkpoint must load anywhere
-            config, base_lr = _scale_config(config, resumed, ctx, args.scale_lr)
-            trainer = _build_trainer(config, resumed, ctx, args.sync_bn)
+            if threads:
+                torch.set_num_threads(threads)
+            config, base_lr = _scale_config(config, resumed, ctx, scale_lr)
+            trainer = _build_trainer(config, resumed, ctx, sync_bn)
         except LabError as err:
             if ctx.is_main:
                 print(f"error: {err}", file=sys.stderr)
             return 2
-        run = _DistributedRun(trainer, ctx, Path(args.out), base_lr, args.scale_lr, args.sync_bn, args.trace_weights)
-        return run.loop()
+        return _DistributedLoop(trainer, ctx, Path(out), base_lr, scale_lr, sync_bn, trace).main()
     finally:
         shutdown()
 
@@ -242,10 +233,7 @@ def _scale_config(config, resumed, ctx: DistContext, rule: str):
     return replace(config, lr=scaled_lr(base, ctx.world_size, rule)), base
 
 
-def _build_trainer(config, resumed, ctx: DistContext, sync_bn: bool):
-    from dcgan_core import data
-    from dcgan_core.train import Trainer
-
+def _build_trainer(config, resumed, ctx: DistContext, sync_bn: bool) -> Trainer:
     # Rank 0 loads (and downloads, if needed) first; the others then find the files in place.
     if ctx.distributed and not ctx.is_main:
         dist.barrier()
@@ -261,36 +249,33 @@ def _build_trainer(config, resumed, ctx: DistContext, sync_bn: bool):
     return trainer
 
 
-class _DistributedRun:
-    """The rank-synchronous loop: the same steps on every rank; rank 0 writes."""
+class _DistributedLoop(TrainingLoop):
+    """The training loop in step on every rank: the metrics are read, averaged over the ranks,
+    every ``LOG_EVERY`` steps (and before every sample and save), in one all-reduce that also
+    carries the stop flag; rank 0 writes."""
 
     def __init__(self, trainer, ctx: DistContext, out: Path, base_lr: float, lr_rule: str, sync_bn: bool, trace: bool):
-        self.trainer, self.ctx, self.out = trainer, ctx, out
-        self.config = trainer.config
-        self.stop_requested = False
-        self.last_metrics: dict = {}
-        self._saved_step = 0
-        self.distributed_info = {
+        distributed_info = {
             "world_size": ctx.world_size,
             "backend": ctx.backend,
-            "per_rank_batch": self.config.batch_size,
-            "effective_batch": self.config.batch_size * ctx.world_size,
+            "per_rank_batch": trainer.config.batch_size,
+            "effective_batch": trainer.config.batch_size * ctx.world_size,
             "base_lr": base_lr,
             "lr_scaling": lr_rule,
             "sync_bn": sync_bn,
         }
+        super().__init__(trainer, RunDir(out) if ctx.is_main else None, extra_config={"distributed": distributed_info})
+        self.ctx, self.out = ctx, out
+        self.stop_requested = False  # by a signal to this rank
+        self.stop_agreed = False  # by any rank, as the last exchange told
         self.trace = _Trace(trainer, ctx, out) if trace else None
 
-    def loop(self) -> int:
+    def main(self) -> int:
         trainer, ctx, config = self.trainer, self.ctx, self.config
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._request_stop)
+        self.begin()
         if ctx.is_main:
-            self.out.mkdir(parents=True, exist_ok=True)
-            (self.out / "config.json").write_text(
-                json.dumps({**config.to_dict(), "distributed": self.distributed_info}, indent=2), encoding="utf-8"
-            )
-            self._sample()
             print(
                 f"DCGAN {config.model.image_size}×{config.model.image_size}×{config.model.channels} on "
                 f"{ctx.world_size} × {ctx.device.type} ({ctx.backend}), batch {config.batch_size} per rank "
@@ -298,109 +283,62 @@ class _DistributedRun:
                 f"→ {self.out.resolve()}",
                 file=sys.stderr,
             )
-        pending: list[torch.Tensor] = []
-        started, start_step = time.monotonic(), trainer.step_count
-        status = "finished"
-        while trainer.step_count < config.max_steps:
-            pending.append(trainer.step())
-            if self.trace is not None:
-                self.trace.record(pending[-1])
-            step = trainer.step_count
-            due_sample = step % config.sample_every == 0
-            due_save = step % config.checkpoint_every == 0
-            if step % LOG_EVERY and not due_sample and not due_save and step < config.max_steps:
-                continue
-            finite, stop = self._exchange(pending, step)
-            pending = []
-            if not finite:
-                status = "failed"
-                break
-            if due_sample and ctx.is_main:
-                self._sample()
-            if due_save and ctx.is_main:
-                self._save()
-            if ctx.is_main:
-                self._progress(step, started, start_step)
-            if stop:
-                status = "stopped"
-                break
-        if status != "failed" and ctx.is_main:
-            if trainer.step_count % config.sample_every:
-                self._sample()
-            self._save()
+        self._started, self._start_step = time.monotonic(), trainer.step_count
+        outcome = self.run()
         if self.trace is not None:
             self.trace.write()
         if ctx.distributed:
             dist.barrier()
         if ctx.is_main:
             print(file=sys.stderr)
-            if status == "failed":
+            if outcome.status == "failed":
                 print(
-                    LabError("trainer.nan", step=trainer.step_count, checkpoint_step=self._saved_step), file=sys.stderr
+                    LabError("trainer.nan", step=outcome.bad_step, checkpoint_step=self.saved_step or 0),
+                    file=sys.stderr,
                 )
             else:
-                key = "trainer.finished" if status == "finished" else "trainer.stopped"
-                print(LabError(key, step=trainer.step_count), file=sys.stderr)
-        return 1 if status == "failed" else 0
+                print(LabError(f"trainer.{outcome.status}", step=outcome.step), file=sys.stderr)
+        return 1 if outcome.status == "failed" else 0
 
     def _request_stop(self, signum, frame) -> None:
         self.stop_requested = True
 
-    def _exchange(self, pending: list[torch.Tensor], step: int) -> tuple[bool, bool]:
-        """Average the pending steps' metrics over the ranks, and share the stop flag;
-        rank 0 appends the rows to metrics.jsonl. One all-reduce, one host read."""
-        from dcgan_core.train import METRICS
+    # ---- the loop's hooks ---------------------------------------------------------
 
-        rows = torch.stack(pending).float()
+    def control(self) -> str:
+        return STOP if self.stop_agreed else TRAIN
+
+    def read_due(self, step: int) -> bool:
+        return step % LOG_EVERY == 0
+
+    def sample(self, keep: bool = True) -> None:
+        if self.ctx.is_main:  # only rank 0 shows and writes grids
+            super().sample(keep)
+
+    def after_step(self, step: int) -> None:
+        if self.trace is not None:
+            self.trace.record(self.step_metrics)
+
+    def collect(self, wait: bool) -> np.ndarray | None:
+        """Average the pending steps' metrics over the ranks, and share the stop flag: one
+        all-reduce, one host read, on every rank at the same steps."""
+        steps, pending = self.stream.take()
+        rows = torch.stack(pending).float() if pending else torch.zeros(0, len(METRICS), device=self.trainer.device)
         flag = torch.tensor([1.0 if self.stop_requested else 0.0], device=rows.device)
         payload = torch.cat([rows.flatten(), flag])
         if self.ctx.distributed:
             dist.all_reduce(payload, op=dist.ReduceOp.SUM)
-        rows = (payload[:-1] / self.ctx.world_size).view_as(rows).cpu().double().numpy()
-        stop = bool(payload[-1].item() > 0)
-        finite = bool(torch.isfinite(torch.from_numpy(rows)).all())
+        averaged = (payload[:-1] / self.ctx.world_size).view_as(rows).cpu().double().numpy()
+        self.stop_agreed = self.stop_agreed or bool(payload[-1].item() > 0)
+        return np.column_stack([steps, averaged]) if len(steps) else None
+
+    def on_rows(self, rows: np.ndarray) -> None:
         if self.ctx.is_main:
-            first = step - len(rows) + 1
-            lines = []
-            for i, row in enumerate(rows):
-                entry = {"step": first + i}
-                entry.update({name: (float(v) if math.isfinite(v) else None) for name, v in zip(METRICS, row, strict=False)})
-                entry.update(lr=self.config.lr, beta1=self.config.beta1)
-                lines.append(json.dumps(entry))
-            with open(self.out / "metrics.jsonl", "a", encoding="utf-8") as f:
-                f.write("\n".join(lines) + "\n")
-            self.last_metrics = dict(zip(METRICS, (float(v) for v in rows[-1]), strict=False))
-        return finite, stop
+            self._progress(int(rows[-1, 0]))
 
-    def _sample(self) -> None:
-        from dcgan_core.data import sample_grid
-        from dcgan_core.job import png_bytes
-
-        images = self.trainer.samples().float().cpu()
-        if not torch.isfinite(images).all():
-            return
-        folder = self.out / "samples"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"step_{self.trainer.step_count:06d}.png").write_bytes(png_bytes(sample_grid(images, nrow=8)))
-
-    def _save(self) -> None:
-        from dcgan_core.checkpoint import save_checkpoint
-
-        trainer = self.trainer
-        if trainer.step_count == self._saved_step and (self.out / "checkpoint.pt").exists():
-            return
-        if not trainer.weights_finite():
-            return
-        state = trainer.state(metrics=self.last_metrics)
-        state["train_config"] = {**state["train_config"], "distributed": self.distributed_info}
-        save_checkpoint(self.out / "checkpoint.pt", **state)
-        self._saved_step = trainer.step_count
-
-    def _progress(self, step: int, started: float, start_step: int) -> None:
-        from dcgan_core.train import format_seconds
-
-        elapsed = max(1e-9, time.monotonic() - started)
-        steps_per_s = (step - start_step) / elapsed
+    def _progress(self, step: int) -> None:
+        elapsed = max(1e-9, time.monotonic() - self._started)
+        steps_per_s = (step - self._start_step) / elapsed
         images_per_s = steps_per_s * self.config.batch_size * self.ctx.world_size
         eta = (self.config.max_steps - step) / steps_per_s if steps_per_s > 0 else None
         m = self.last_metrics
@@ -420,7 +358,7 @@ class _Trace:
 
     def __init__(self, trainer, ctx: DistContext, out: Path):
         self.trainer, self.ctx, self.out = trainer, ctx, out
-        self.initial = {"G": _cpu_state(trainer.netG), "D": _cpu_state(trainer.netD)}
+        self.initial = {"G": cpu_copy(trainer.netG), "D": cpu_copy(trainer.netD)}
         self.params = [self._flat()]
         self.buffers = [self._flat(buffers=True)]
         self.rng_states = [trainer.rng.get_state()]
@@ -456,7 +394,3 @@ class _Trace:
             },
             folder / f"rank{self.ctx.rank}.pt",
         )
-
-
-def _cpu_state(module: nn.Module) -> dict:
-    return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}

@@ -9,7 +9,7 @@ images from the resident dataset, update D, update G, and return the
 metrics tensor without ever reading a value on the host.
 
 Modes
-  eager       the step of ``train.make_train_step``, launched op by op. Used
+  eager       the step of ``step.make_train_step``, launched op by op. Used
               on CPU and MPS, under DistributedDataParallel, and whenever
               another mode cannot run.
   cuda_graph  the whole step (index and noise drawn inside the graph, G and D
@@ -26,7 +26,7 @@ Every failure to capture or compile falls back to eager and says why
 optimizer state and random stream it had, because the warm-up and trial
 steps that capture and compile need are undone in place afterwards.
 
-Only ``torch.optim.Adam`` (what ``train.make_adam`` builds) is supported:
+Only ``torch.optim.Adam`` (what ``step.make_adam`` builds) is supported:
 the undo resets Adam's moments and step counters.
 """
 
@@ -40,9 +40,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from dcgan_core.i18n import LabError
+from dcgan_core.config import check_mode
+from dcgan_core.step import make_train_step
 
-MODES = ("auto", "eager", "cuda_graph", "compile")
 WARMUP_STEPS = 3  # before capture: cuDNN autotuning, cuBLAS handles, Adam's lazy state
 log = logging.getLogger(__name__)
 
@@ -86,12 +86,6 @@ def parts_of(source) -> StepParts:
     )
 
 
-def check_mode(mode: str) -> str:
-    if mode not in MODES:
-        raise LabError("scaling.bad_mode", mode=mode, allowed=", ".join(MODES))
-    return mode
-
-
 def make_fast_step(source, mode: str = "auto", amp: bool = False):
     """(step_fn, mode_used, reason): ``step_fn()`` runs one training step and returns
     the (5,) metrics tensor; ``reason`` says why ``mode_used`` differs from ``mode``
@@ -130,8 +124,6 @@ def make_fast_step(source, mode: str = "auto", amp: bool = False):
 
 
 def _eager_step(parts: StepParts, amp_dtype=None):
-    from dcgan_core.train import make_train_step  # train imports this module
-
     g, d = parts.wrapped or (parts.netG, parts.netD)
     train_step = make_train_step(g, d, parts.opt_g, parts.opt_d, netD_for_g=parts.netD, autocast_dtype=amp_dtype)
     images, rng, b, nz, device = parts.images, parts.rng, parts.batch_size, parts.nz, parts.device
@@ -191,8 +183,6 @@ def _compiled_step(parts: StepParts, amp_dtype, snapshot: _Snapshot):
     stays eager. Compiling the whole step function does not work: AOTAutograd would
     join D's loss and G's output in one backward node, which G's update then
     traverses a second time."""
-    from dcgan_core.train import make_train_step
-
     netG = torch.compile(parts.netG, mode="reduce-overhead")
     netD = torch.compile(parts.netD, mode="reduce-overhead")
     train_step = make_train_step(netG, netD, parts.opt_g, parts.opt_d, autocast_dtype=amp_dtype)

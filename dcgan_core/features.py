@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dcgan_core.i18n import LabError
+from dcgan_core.models import Discriminator, weights_init
 from dcgan_core.paths import ASSETS_DIR
 
 ACTIVATIONS = (nn.ReLU, nn.LeakyReLU)
@@ -273,8 +274,6 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
 
 def random_discriminator(netD: nn.Module, seed: int = 0) -> nn.Module:
     """An untrained D with netD's architecture and the paper's initialisation."""
-    from dcgan_core.models import Discriminator, weights_init
-
     torch.manual_seed(seed)
     fresh = Discriminator(netD.cfg)
     fresh.apply(weights_init)

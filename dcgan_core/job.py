@@ -3,13 +3,12 @@
 The thread owns the Trainer; everyone else sends requests (pause, resume,
 stop, one step, new lr/β1, save now) that the thread applies between steps,
 and reads an immutable ``JobSnapshot``. Metrics reach the host in batches,
-a few times a second, never inside a step.
+a few times a second, never inside a step. The thread runs the one training
+loop (``loop.TrainingLoop``), steered through its hooks.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import math
 import os
 import threading
@@ -20,18 +19,21 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
-from dcgan_core.checkpoint import Checkpoint, save_checkpoint
+from dcgan_core import data
+from dcgan_core.checkpoint import Checkpoint, cpu_copy
+from dcgan_core.config import METRICS, TrainConfig, check_optimizer_settings
 from dcgan_core.data_sanity import require_one_batch
 from dcgan_core.device import device_description, device_memory, pick_device
 from dcgan_core.i18n import LANGUAGES, LabError
-from dcgan_core.train import METRICS, TrainConfig, Trainer, check_optimizer_settings, diagnose, sample_diversity
+from dcgan_core.loop import IDLE, ONE_STEP, SAVE, STOP, TRAIN, TrainingLoop
+from dcgan_core.models import Generator
+from dcgan_core.rundir import RunDir
+from dcgan_core.trainer import Trainer, diagnose, sample_diversity
 
 STATUSES = ("idle", "starting", "running", "paused", "stopping", "stopped", "finished", "failed")
 ACTIVE = ("starting", "running", "paused", "stopping")
 HISTORY_COLUMNS = ("step", *METRICS)
-READ_INTERVAL_S = 0.25  # how often the host reads the device's metrics
 RATE_WINDOW_S = 3.0  # images/s is averaged over this much recent time
 MAX_FRAMES = 120  # sample grids kept for the timeline (thinned evenly beyond this)
 COLLAPSE_RATIO = 0.15  # samples this much less varied than real images: mode collapse
@@ -141,52 +143,6 @@ class _History:
         return out
 
 
-class _MetricsStream:
-    """Per-step device tensors, copied to the host in batches. On CUDA the copy
-    is asynchronous (pinned memory + an event); results are taken once ready."""
-
-    def __init__(self, device: torch.device):
-        self.device = device
-        self._steps: list[int] = []
-        self._pending: list[torch.Tensor] = []
-        self._in_flight: list[tuple[np.ndarray, torch.Tensor, object]] = []
-
-    def push(self, step: int, metrics: torch.Tensor) -> None:
-        self._steps.append(step)
-        self._pending.append(metrics)
-
-    def send(self) -> None:
-        if not self._pending:
-            return
-        steps = np.asarray(self._steps, dtype=np.float64)
-        stacked = torch.stack(self._pending)
-        self._steps, self._pending = [], []
-        if self.device.type == "cuda":
-            host = torch.empty(stacked.shape, dtype=stacked.dtype, pin_memory=True)
-            host.copy_(stacked, non_blocking=True)
-            event = torch.cuda.Event()
-            event.record()
-            self._in_flight.append((steps, host, event))
-        else:
-            self._in_flight.append((steps, stacked.detach().cpu(), None))
-
-    def receive(self, wait: bool = False) -> np.ndarray | None:
-        """Rows (step, *METRICS) whose copy has finished, in order."""
-        if wait:
-            self.send()
-        ready = []
-        while self._in_flight:
-            steps, host, event = self._in_flight[0]
-            if event is not None:
-                if wait:
-                    event.synchronize()
-                elif not event.query():
-                    break
-            ready.append(np.column_stack([steps, host.numpy().astype(np.float64)]))
-            self._in_flight.pop(0)
-        return np.concatenate(ready) if ready else None
-
-
 def device_texts(device: torch.device) -> dict:
     return {lang: device_description(device, lang) for lang in LANGUAGES}
 
@@ -198,24 +154,22 @@ def is_out_of_memory(err: BaseException) -> bool:
     return isinstance(err, RuntimeError) and "out of memory" in str(err).lower()
 
 
-def _cpu_state(module: torch.nn.Module) -> dict:
-    return {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
-
-
 def generator_from_export(config: TrainConfig, exported: tuple[int, dict]):
     """(step, G in eval mode) from what ``take_generator()`` gave."""
-    from dcgan_core.models import Generator
-
     step, state = exported
     netG = Generator(config.model)
     netG.load_state_dict(state)
     return step, netG.eval()
 
 
-def png_bytes(grid: np.ndarray, compress_level: int = 6) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(grid).save(buffer, format="PNG", compress_level=compress_level)
-    return buffer.getvalue()
+def format_seconds(seconds: float | None) -> str:
+    """A duration as m:ss or h:mm:ss; "–" when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 class TrainingJob:
@@ -234,11 +188,12 @@ class TrainingJob:
         self.config = config
         self.earlier_log = Path(earlier_log) if earlier_log else None  # a resumed run's curves so far
         self.run_dir = Path(run_dir)
+        self.folder = RunDir(self.run_dir)
         self.resume_from = resume
         self._given_images = images  # an ImageSet or tensor (tests, or data already loaded)
         self.write_samples = write_samples
         self.cpu_threads = cpu_threads or default_cpu_threads()
-        self.checkpoint_path = self.run_dir / "checkpoint.pt"
+        self.checkpoint_path = self.folder.checkpoint_path
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
@@ -360,7 +315,7 @@ class TrainingJob:
                     return None
                 time.sleep(0.02)
         if exported is None:  # ended: nothing is changing the weights any more
-            exported = (self.trainer.step_count, _cpu_state(self.trainer.shown_generator))
+            exported = (self.trainer.step_count, cpu_copy(self.trainer.shown_generator))
         return generator_from_export(self.config, exported)
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -423,8 +378,8 @@ class TrainingJob:
         # Oversubscribed cores make PyTorch's CPU kernels many times slower.
         torch.set_num_threads(self.cpu_threads)
         try:
-            self._prepare()
-            self._loop()
+            loop = self._prepare()
+            outcome = loop.run()
         except LabError as err:
             self._finish("failed", err.key, err.params)
         except Exception as err:  # noqa: BLE001 — the job must end with a message, never hang
@@ -438,10 +393,14 @@ class TrainingJob:
             else:
                 traceback.print_exc()
                 self._finish("failed", "trainer.crashed", {"detail": f"{type(err).__name__}: {err}"[:300]})
+        else:
+            if outcome.status == "failed":
+                params = {"step": outcome.bad_step, "checkpoint_step": self._checkpoint_step or 0}
+                self._finish("failed", "trainer.nan", params)
+            else:
+                self._finish(outcome.status, f"trainer.{outcome.status}", {"step": outcome.step})
 
-    def _prepare(self) -> None:
-        from dcgan_core import data
-
+    def _prepare(self) -> _JobLoop:
         device = pick_device(self.config.device)
         if self._given_images is not None:
             image_set = self._given_images
@@ -463,153 +422,25 @@ class TrainingJob:
             self._device_texts = device_texts(trainer.device)
             self._memory = device_memory(trainer.device)
             self._epoch = trainer.epoch
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        self._reset_outputs(trainer.step_count)
-        self._carry_earlier_log(trainer.step_count)
-        (self.run_dir / "config.json").write_text(json.dumps(self.config.to_dict(), indent=2), encoding="utf-8")
-        self._record_sample(trainer)
-
-    def _reset_outputs(self, start_step: int) -> None:
-        """A reused folder keeps only what belongs to this run's past: log lines and
-        sample grids up to the step it starts from (0 for a fresh run)."""
-        log = self.run_dir / "metrics.jsonl"
-        if log.exists():
-            kept = []
-            for line in log.read_text(encoding="utf-8").splitlines():
-                try:
-                    if int(json.loads(line)["step"]) <= start_step:
-                        kept.append(line)
-                except (ValueError, KeyError, TypeError):
-                    continue
-            log.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
-        for png in (self.run_dir / "samples").glob("step_*.png"):
-            try:
-                if int(png.stem.removeprefix("step_")) > start_step or start_step == 0:
-                    png.unlink()
-            except ValueError:
-                continue
-
-    def _carry_earlier_log(self, start_step: int) -> None:
-        """A continued run shows its curves from step 1, not from where it resumed: the rows
-        up to the checkpoint's step come from the earlier run's log, and go into this one's."""
-        if (
-            self.earlier_log is None
-            or start_step == 0
-            or self.earlier_log.resolve() == (self.run_dir / "metrics.jsonl").resolve()
-        ):
-            return
-        rows = []
-        try:
-            lines = self.earlier_log.read_text(encoding="utf-8").splitlines()
-        except OSError:
-            return  # no earlier curves: the run still continues
-        for line in lines:
-            try:
-                entry = json.loads(line)
-                row = [int(entry["step"])] + [float(entry[name]) for name in METRICS]
-            except (ValueError, KeyError, TypeError):
-                continue
-            if row[0] <= start_step and all(math.isfinite(v) for v in row):
-                rows.append(row)
-        if not rows:
-            return
-        with self._lock:
-            self._history.extend(np.asarray(rows, dtype=np.float64))
-        self._append_metrics_log(np.asarray(rows, dtype=np.float64))
-
-    def _loop(self) -> None:
-        trainer = self.trainer
-        stream = _MetricsStream(trainer.device)
-        last_read = last_sample = time.monotonic()
-        self._rate_marks = [(last_read, trainer.step_count)]
+        loop = _JobLoop(self, trainer)
+        loop.begin(earlier_log=self.earlier_log)
+        self._rate_marks = [(time.monotonic(), trainer.step_count)]
         with self._lock:
             if self._status == "starting":
                 self._status = "paused" if self._paused else "running"
-        while True:
-            one_step = idle = False
-            with self._wake:
-                if self._pending_hparams:
-                    trainer.set_hyperparameters(**self._pending_hparams)
-                    self.config = trainer.config
-                    self._pending_hparams = {}
-                save_now, self._save_requested = self._save_requested, False
-                if self._generator_requested:
-                    self._generator_requested = False
-                    self._exported_generator = (trainer.step_count, _cpu_state(trainer.shown_generator))
-                stop = self._stop
-                if not stop and not save_now:
-                    if not self._paused:
-                        self._status = "running"
-                    elif self._step_requests:
-                        self._step_requests -= 1
-                        one_step = True
-                    else:
-                        self._status = "paused"
-                        self._wake.wait(timeout=0.5)  # woken by any request
-                        idle = True
-            if stop:
-                break
-            if save_now:
-                if not self._read_metrics(stream, wait=True):
-                    return
-                self._save(trainer)
-                continue
-            if idle:
-                continue
-            if trainer.step_count >= self.config.max_steps:
-                if not self._read_metrics(stream, wait=True):
-                    return
-                self._final_sample(trainer)
-                self._save(trainer)
-                self._finish("finished", "trainer.finished", {"step": trainer.step_count})
-                return
+        return loop
 
-            metrics = trainer.step()
-            stream.push(trainer.step_count, metrics)
-            step = trainer.step_count
+    # ---- what the loop reports (the training thread) ----------------------------
 
-            if one_step or step % self.config.sample_every == 0:
-                if not self._read_metrics(stream, wait=True):
-                    return
-                self._record_sample(trainer)
-                last_sample = time.monotonic()
-            elif time.monotonic() - last_sample >= LIVE_SAMPLE_EVERY_S:
-                self._record_sample(trainer, keep=False)  # the live grid only: no timeline frame, no file
-                last_sample = time.monotonic()
-            if step % self.config.checkpoint_every == 0:
-                if not self._read_metrics(stream, wait=True):
-                    return
-                self._save(trainer)
-            now = time.monotonic()
-            if now - last_read >= READ_INTERVAL_S:
-                last_read = now
-                stream.send()
-                if not self._read_metrics(stream, wait=False):
-                    return
-            with self._lock:
-                self._step = step
-                self._epoch = trainer.epoch
-        # stopped by request: keep what was learned, if it is sound
-        if self._read_metrics(stream, wait=True):
-            self._final_sample(trainer)
-            self._save(trainer)
-            self._finish("stopped", "trainer.stopped", {"step": trainer.step_count})
-
-    def _read_metrics(self, stream: _MetricsStream, wait: bool) -> bool:
-        """Move finished metrics to the history; False (job ended) on NaN/inf."""
-        rows = stream.receive(wait=wait)
-        if rows is None:
-            return True
+    def _take_rows(self, rows: np.ndarray) -> None:
         bad = ~np.isfinite(rows[:, 1:]).all(axis=1)
         now = time.monotonic()
         with self._lock:
-            if bad.any():
-                first_bad = int(rows[np.argmax(bad), 0])
-                self._history.extend(rows[: np.argmax(bad) + 1])
-            else:
-                self._history.extend(rows)
+            self._history.extend(rows)
+            if not bad.any():
                 self._rate_marks.append((now, int(rows[-1, 0])))
-                self._rate_marks = [m for m in self._rate_marks if now - m[0] <= RATE_WINDOW_S] or self._rate_marks[-1:]
+                recent = [m for m in self._rate_marks if now - m[0] <= RATE_WINDOW_S]
+                self._rate_marks = recent or self._rate_marks[-1:]
                 (t0, s0), (t1, s1) = self._rate_marks[0], self._rate_marks[-1]
                 if t1 > t0 and s1 > s0:
                     self._rate = (s1 - s0) * self.config.batch_size / (t1 - t0)
@@ -617,11 +448,6 @@ class TrainingJob:
             if self.trainer is not None:
                 self._memory = device_memory(self.trainer.device)
                 self._device_texts = device_texts(self.trainer.device)
-        self._append_metrics_log(rows[: np.argmax(bad) + 1] if bad.any() else rows)
-        if bad.any():
-            self._finish("failed", "trainer.nan", {"step": first_bad, "checkpoint_step": self._checkpoint_step or 0})
-            return False
-        return True
 
     def _collapse_warning(self) -> tuple:
         diversity = getattr(self, "_diversity", None)
@@ -629,27 +455,9 @@ class TrainingJob:
             return ()
         return ("trainer.warn_collapse",) if diversity < COLLAPSE_RATIO * self._real_diversity else ()
 
-    def _append_metrics_log(self, rows: np.ndarray) -> None:
-        lr, beta1 = self.config.lr, self.config.beta1
-        lines = []
-        for row in rows:
-            entry = {"step": int(row[0])}
-            entry.update({name: (float(v) if math.isfinite(v) else None) for name, v in zip(METRICS, row[1:], strict=False)})
-            entry.update(lr=lr, beta1=beta1)
-            lines.append(json.dumps(entry))
-        with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
-
-    def _record_sample(self, trainer: Trainer, keep: bool = True) -> None:
-        """The fixed noise through G as the live grid; ``keep``: also a timeline frame and a PNG file."""
-        from dcgan_core.data import sample_grid
-
-        images = trainer.samples().float().cpu()
-        if not torch.isfinite(images).all():
-            return
+    def _take_sample(self, step: int, images: torch.Tensor, grid: np.ndarray, keep: bool) -> None:
+        """The fixed noise through G as the live grid; ``keep``: also a timeline frame."""
         self._diversity = sample_diversity(images)
-        grid = sample_grid(images, nrow=8)
-        step = trainer.step_count
         with self._lock:
             self._latest_grid, self._latest_grid_step = grid, step
             if not keep:
@@ -660,24 +468,6 @@ class TrainingJob:
                     self._frames = self._frames[::2]
                     self._frame_stride *= 2
             self._samples_seen += 1
-        if self.write_samples:
-            folder = self.run_dir / "samples"
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"step_{step:06d}.png").write_bytes(png_bytes(grid))
-
-    def _final_sample(self, trainer: Trainer) -> None:
-        if self._latest_grid_step != trainer.step_count:
-            self._record_sample(trainer)
-
-    def _save(self, trainer: Trainer) -> None:
-        if trainer.step_count == self._checkpoint_step:
-            return
-        if not trainer.weights_finite():  # never replace a good checkpoint with a broken one
-            raise LabError("trainer.nan", step=trainer.step_count, checkpoint_step=self._checkpoint_step or 0)
-        summary = self.snapshot().last_metrics or {}
-        save_checkpoint(self.checkpoint_path, **trainer.state(metrics=summary))
-        with self._lock:
-            self._checkpoint_step = trainer.step_count
 
     def _finish(self, status: str, key: str | None, params: dict) -> None:
         with self._lock:
@@ -693,3 +483,57 @@ class TrainingJob:
         self.trainer = None
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+class _JobLoop(TrainingLoop):
+    """The training loop steered by a ``TrainingJob``'s requests, reporting to its snapshot."""
+
+    def __init__(self, job: TrainingJob, trainer: Trainer):
+        super().__init__(trainer, job.folder, write_samples=job.write_samples)
+        self.job = job
+
+    def control(self) -> str:
+        job, trainer = self.job, self.trainer
+        with job._wake:
+            if job._pending_hparams:
+                trainer.set_hyperparameters(**job._pending_hparams)
+                job.config = trainer.config
+                job._pending_hparams = {}
+            save_now, job._save_requested = job._save_requested, False
+            if job._generator_requested:
+                job._generator_requested = False
+                job._exported_generator = (trainer.step_count, cpu_copy(trainer.shown_generator))
+            if job._stop:
+                return STOP
+            if save_now:
+                return SAVE
+            if not job._paused:
+                job._status = "running"
+                return TRAIN
+            if job._step_requests:
+                job._step_requests -= 1
+                return ONE_STEP
+            job._status = "paused"
+            job._wake.wait(timeout=0.5)  # woken by any request
+            return IDLE
+
+    def live_sample_due(self) -> bool:
+        return time.monotonic() - self._last_sample >= LIVE_SAMPLE_EVERY_S
+
+    def on_rows(self, rows: np.ndarray) -> None:
+        self.job._take_rows(rows)
+
+    def on_sample(self, step: int, images: torch.Tensor, grid: np.ndarray, keep: bool) -> None:
+        self.job._take_sample(step, images, grid, keep)
+
+    def on_saved(self, step: int) -> None:
+        with self.job._lock:
+            self.job._checkpoint_step = step
+
+    def on_broken_weights(self, step: int) -> None:
+        raise LabError("trainer.nan", step=step, checkpoint_step=self.job._checkpoint_step or 0)
+
+    def after_step(self, step: int) -> None:
+        with self.job._lock:
+            self.job._step = step
+            self.job._epoch = self.trainer.epoch

@@ -29,7 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dcgan_core.checkpoint import Checkpoint
+from dcgan_core import paths
+from dcgan_core.checkpoint import Checkpoint, load_checkpoint
+from dcgan_core.config import TrainConfig, check_optimizer_settings
 from dcgan_core.job import (
     ACTIVE,
     HISTORY_COLUMNS,
@@ -39,7 +41,6 @@ from dcgan_core.job import (
     apply_control,
     generator_from_export,
 )
-from dcgan_core.train import TrainConfig, check_optimizer_settings
 
 PUBLISH_INTERVAL_S = 0.2
 
@@ -84,12 +85,10 @@ class _Publisher:
 
 def _child_main() -> None:
     """``python -m dcgan_core.job_process``: read the job from stdin, train, report on stdout."""
-    import dcgan_core.paths as paths
-
     messages_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray prints (PyTorch's warnings) must not corrupt the message stream
     sys.stdout = sys.stderr
-    channel = _Channel(sys.stdin.buffer, messages_out)
+    channel = Channel(sys.stdin.buffer, messages_out)
     job = None
     try:
         job_kwargs, data_dir = channel.recv()
@@ -132,7 +131,7 @@ def _child_main() -> None:
             pass
 
 
-class _Channel:
+class Channel:
     """Length-prefixed pickles over a pair of byte streams (the child's stdin and stdout)."""
 
     def __init__(self, reader, writer):
@@ -191,7 +190,7 @@ class TrainingProcess:
         self._lock = threading.Lock()
         self._process = None
         self._started_at: float | None = None
-        self._channel: _Channel | None = None
+        self._channel: Channel | None = None
         self._receiver: threading.Thread | None = None
         self._history = _History(len(HISTORY_COLUMNS))
         self._frames: dict[int, np.ndarray] = {}
@@ -203,8 +202,6 @@ class TrainingProcess:
     # ---- control ------------------------------------------------------------
 
     def start(self) -> TrainingProcess:
-        import dcgan_core.paths as paths
-
         with self._lock:
             if self._process is not None:
                 return self
@@ -227,7 +224,7 @@ class TrainingProcess:
                     message_params={"detail": f"could not start the training process: {err}"},
                 )
                 return self
-            self._channel = _Channel(self._process.stdout, self._process.stdin)
+            self._channel = Channel(self._process.stdout, self._process.stdin)
             self._snapshot = replace(self._snapshot, status="starting")
             self._started_at = time.monotonic()
         self._channel.send((self._kwargs, str(paths.DATA_DIR)))
@@ -289,8 +286,6 @@ class TrainingProcess:
 
     def _generator_from_checkpoint(self):
         """An ended run's generator is its last checkpoint's."""
-        from dcgan_core.checkpoint import load_checkpoint
-
         snap = self.snapshot()
         if snap.active or snap.checkpoint_step is None:
             return None

@@ -21,7 +21,8 @@ import plotly.io as pio
 
 from dcgan_core.data import BUNDLED_NAME
 from dcgan_core.i18n import LANGUAGES, translate
-from dcgan_core.job import png_bytes
+from dcgan_core.job import format_seconds
+from dcgan_core.rundir import png_bytes
 from dcgan_core.static_files import (
     STATIC_DIR,
     padded,
@@ -29,7 +30,6 @@ from dcgan_core.static_files import (
     server_folder_name,
     write_atomic,
 )
-from dcgan_core.train import format_seconds
 from dcgan_core.viz import training as viz
 
 LIVE_FOLDER = "live"
@@ -40,7 +40,7 @@ PLOTLY_JS = "plotly.min.js"
 
 
 def plotly_js_source() -> Path:
-    import plotly
+    import plotly  # lazily: only the live panel's first page load asks where plotly.js is
 
     return Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
 
@@ -171,7 +171,7 @@ class LivePublisher:
             try:
                 self.publish_once()
             except Exception:  # noqa: BLE001 — a failed write must not end the live view for good
-                import traceback
+                import traceback  # lazily: only when a write has failed
 
                 traceback.print_exc()
 

@@ -18,12 +18,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from dcgan_core import paths
 from dcgan_core.checkpoint import Checkpoint
+from dcgan_core.config import TrainConfig
 from dcgan_core.i18n import LabError
 from dcgan_core.job import TrainingJob, apply_control
 from dcgan_core.job_process import TrainingProcess
 from dcgan_core.paths import data_path
-from dcgan_core.train import TrainConfig
 
 TOKEN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on a phone
 TOKEN_LENGTH = 6
@@ -60,8 +61,6 @@ def image_folder_roots() -> list[Path]:
     datasets/, plus the roots the server's owner lists in $DCGAN_LAB_IMAGE_FOLDERS
     (os.pathsep-separated). Any student could type a path, and the real images are
     shown to everyone: the teacher's photo folder must not be one step away."""
-    import dcgan_core.paths as paths
-
     roots = [Path(paths.DATA_DIR) / "datasets"]
     roots += [Path(p).expanduser() for p in os.environ.get(IMAGE_FOLDERS_ENV, "").split(os.pathsep) if p.strip()]
     return [root.resolve() for root in roots]

@@ -28,6 +28,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+import numpy as np
 from PIL import Image
 
 from dcgan_core.i18n import LabError
@@ -246,8 +247,6 @@ def extract_image_zip(
 def survey_image_zip(zip_bytes_or_path, limits: ZipLimits = ZipLimits(), sample: int = 64) -> tuple[int, list]:
     """(how many entries look like images, up to ``sample`` of them decoded as arrays), without
     writing anything. The same refusals as extract_image_zip for what the headers prove."""
-    import numpy as np
-
     data = _read_source(zip_bytes_or_path, limits)
     with _open_zip(data) as archive:
         infos = _check_headers(archive, limits)

@@ -7,7 +7,7 @@ import streamlit as st
 import torch
 
 import ui
-from dcgan_core import ablations
+from dcgan_core import ablation_process, ablations
 from dcgan_core.i18n import LabError
 from dcgan_core.viz import ablations as viz
 
@@ -255,7 +255,7 @@ live_steps = st.slider(
     key="lab_live_steps",
 )
 
-server_job = ablations.live_job()
+server_job = ablation_process.live_job()
 if st.button(
     ui.t("guidelines_lab.live_button"),
     key="lab_live_button",
@@ -263,7 +263,7 @@ if st.button(
     disabled=server_job is not None and server_job.active,
 ):
     try:
-        job = ablations.start_live_pair(
+        job = ablation_process.start_live_pair(
             variant, int(live_steps), seed=0, device="auto", base_cfg=ablations.lab_base_config("cpu")
         )
         st.session_state["lab_job"] = job
@@ -274,7 +274,7 @@ if st.button(
 @st.fragment(run_every=1.0)
 def _live_progress():
     mine = st.session_state.get("lab_job")
-    job = mine or ablations.live_job()
+    job = mine or ablation_process.live_job()
     if job is None:
         return
     if job.active:

@@ -12,6 +12,7 @@ import streamlit as st
 import ui
 from dcgan_core.averaging import SHOWN_DECAY
 from dcgan_core.checkpoint import load_checkpoint, shape_text
+from dcgan_core.config import TrainConfig
 from dcgan_core.data import SOURCES, DatasetSpec
 from dcgan_core.data_sanity import known_channels, size_check, survey_folder, survey_zip
 from dcgan_core.device import available_devices, pick_device
@@ -22,10 +23,15 @@ from dcgan_core.live_view import LIVE
 from dcgan_core.model_source import run_checkpoints
 from dcgan_core.models import DCGANConfig, Discriminator, Generator, count_parameters
 from dcgan_core.paths import data_path
-from dcgan_core.recipes import differences_from_paper, recipe_name, run_intervals, with_paper_settings
+from dcgan_core.recipes import (
+    classroom_defaults,
+    differences_from_paper,
+    recipe_name,
+    run_intervals,
+    with_paper_settings,
+)
 from dcgan_core.registry import check_image_folder, get_registry, image_folder_roots, normalise_token
 from dcgan_core.static_files import URL_PREFIX
-from dcgan_core.train import TrainConfig, classroom_defaults
 from dcgan_core.viz import training as viz
 from dcgan_core.viz.live_panel import live_panel_html
 from dcgan_core.viz.quality import class_histogram_figure
@@ -204,7 +210,7 @@ def live_view(record, view: str) -> None:
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def shared_png(run_id: str, what: str, step: int | None, _grid) -> bytes:
-    from dcgan_core.job import png_bytes
+    from dcgan_core.rundir import png_bytes
 
     return png_bytes(viz.upscale(_grid, viz.display_factor(_grid, GRID_DISPLAY_PX)))
 

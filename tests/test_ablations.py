@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from dcgan_core import ablations
+from dcgan_core import ablation_process, ablations
+from dcgan_core.config import TrainConfig
 from dcgan_core.data import DatasetSpec, load_images
 from dcgan_core.i18n import LabError
 from dcgan_core.models import DCGANConfig, build_models
-from dcgan_core.train import TrainConfig
+from dcgan_core.rundir import RunDir
+from dcgan_core.trainer import Trainer
 
 BASE = DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8)
 SWITCHES = ("batchnorm", "resampling", "g_activation", "d_activation", "fc_hidden", "g_output")
@@ -99,20 +101,43 @@ def test_every_variant_sees_the_same_data_and_noise(tiny_images):
 
 
 def test_divergence_is_detected_and_history_cut(tiny_images, monkeypatch):
-    from dcgan_core import train
-
-    original = train.Trainer.step
+    original = Trainer.step
 
     def step_then_break(self):
         metrics = original(self)
         return metrics * float("nan") if self.step_count >= 2 else metrics
 
-    monkeypatch.setattr(train.Trainer, "step", step_then_break)
+    monkeypatch.setattr(Trainer, "step", step_then_break)
     result = ablations.run_ablation(
         "paper", 4, seed=0, device="cpu", base_cfg=tiny_train_config(), dataset=tiny_images, grid_count=2, n_grid=4
     )
     assert result.diverged_at == 2
     assert list(result.history["step"]) == [1]
+
+
+def test_a_variant_leaves_an_ordinary_run_folder_with_its_history(tmp_path, tiny_images):
+    folder = tmp_path / "pooling"
+    result = ablations.run_ablation(
+        "pooling",
+        4,
+        seed=1,
+        device="cpu",
+        base_cfg=tiny_train_config(checkpoint_every=2),
+        dataset=tiny_images,
+        grid_count=3,
+        n_grid=4,
+        run_dir=folder,
+    )
+    run = RunDir(folder)
+    logged = run.metrics()
+    assert list(logged[:, 0]) == [1, 2, 3, 4]
+    np.testing.assert_allclose(logged[:, 1], result.history["loss_d"])
+    np.testing.assert_allclose(logged[:, 4], result.history["d_fake"])
+    assert run.sample_steps() == [step for step, _ in result.grids] == [0, 2, 4]
+    checkpoint = run.load_checkpoint()
+    assert checkpoint.step == 4 and checkpoint.model_config.resampling == "pooling"
+    resumed = Trainer(TrainConfig.from_checkpoint(checkpoint), tiny_images, device="cpu", checkpoint=checkpoint)
+    assert resumed.step_count == 4
 
 
 def test_save_and_load_round_trip(tmp_path, tiny_images):
@@ -165,13 +190,13 @@ def test_live_pair_trains_both_in_a_child_process_and_refuses_a_second(tiny_imag
 
     from dcgan_core.registry import get_registry
 
-    job = ablations.start_live_pair(
+    job = ablation_process.start_live_pair(
         "no_tanh", 3, device="cpu", base_cfg=tiny_train_config(), with_classifier=False, images=tiny_images
     )
     assert job.pid is not None and job.pid != os.getpid()  # not trained inside the server process
     assert get_registry().rerun() is job and get_registry().machine_busy()
     with pytest.raises(LabError) as err:
-        ablations.start_live_pair("pooling", 3, device="cpu", base_cfg=tiny_train_config(), images=tiny_images)
+        ablation_process.start_live_pair("pooling", 3, device="cpu", base_cfg=tiny_train_config(), images=tiny_images)
     assert err.value.key == "guidelines_lab.live_busy"
     with pytest.raises(LabError) as err:  # the Train page's runs share the one slot, and hear why
         get_registry().start(tiny_train_config())
@@ -184,7 +209,7 @@ def test_live_pair_trains_both_in_a_child_process_and_refuses_a_second(tiny_imag
 
 
 def test_live_pair_stops_on_request(tiny_images):
-    job = ablations.start_live_pair(
+    job = ablation_process.start_live_pair(
         "pooling", 5000, device="cpu", base_cfg=tiny_train_config(), with_classifier=False, images=tiny_images
     )
     job.stop()

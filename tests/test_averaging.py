@@ -8,8 +8,9 @@ from torch import nn
 
 from dcgan_core.averaging import WeightAverage, step_weight
 from dcgan_core.checkpoint import load_checkpoint, load_generator, save_checkpoint
+from dcgan_core.config import TrainConfig
 from dcgan_core.i18n import LabError
-from dcgan_core.train import TrainConfig, Trainer
+from dcgan_core.trainer import Trainer
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -9,9 +9,10 @@ from tiny_runs import TINY, tiny_images
 
 from dcgan_core import checkpoint as ckpt_module
 from dcgan_core.checkpoint import load_checkpoint, load_generator, save_checkpoint
+from dcgan_core.config import TrainConfig
 from dcgan_core.i18n import LabError
 from dcgan_core.models import DCGANConfig, build_models
-from dcgan_core.train import TrainConfig, Trainer
+from dcgan_core.trainer import Trainer
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -7,18 +7,17 @@ import pytest
 import torch
 from tiny_runs import tiny_config, tiny_images
 
+from dcgan_core.config import PAPER_BATCH, PAPER_BETA1, PAPER_LR
 from dcgan_core.i18n import translate
-from dcgan_core.recipes import differences_from_paper, recipe_name
-from dcgan_core.train import (
-    PAPER_BATCH,
-    PAPER_BETA1,
-    PAPER_LR,
-    Trainer,
+from dcgan_core.recipes import (
     classroom_defaults,
+    differences_from_paper,
     paper_defaults,
     paper_recipe_at_classroom_size,
+    recipe_name,
     with_paper_recipe,
 )
+from dcgan_core.trainer import Trainer
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -17,10 +17,11 @@ import torch.nn.functional as F
 
 from dcgan_core import distributed
 from dcgan_core.checkpoint import load_checkpoint, load_generator
+from dcgan_core.config import METRICS, TrainConfig
 from dcgan_core.data import DatasetSpec, load_images
 from dcgan_core.i18n import LabError
 from dcgan_core.models import DCGANConfig, Discriminator, Generator, build_models
-from dcgan_core.train import METRICS, TrainConfig, Trainer
+from dcgan_core.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS, BATCH, LIMIT, WORLD = 3, 8, 64, 2

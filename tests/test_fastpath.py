@@ -9,9 +9,11 @@ from tiny_runs import TINY, tiny_images
 
 from dcgan_core import fastpath
 from dcgan_core.checkpoint import load_checkpoint, save_checkpoint
+from dcgan_core.config import TrainConfig
 from dcgan_core.i18n import LabError
 from dcgan_core.models import Discriminator, build_models
-from dcgan_core.train import TrainConfig, Trainer, make_adam
+from dcgan_core.step import make_adam
+from dcgan_core.trainer import Trainer
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -10,7 +10,7 @@ from tiny_runs import tiny_config, tiny_images, wait_until
 from dcgan_core import job as job_module
 from dcgan_core.checkpoint import load_checkpoint
 from dcgan_core.job import TrainingJob
-from dcgan_core.train import Trainer
+from dcgan_core.trainer import Trainer
 
 IMAGES = tiny_images(64)
 

@@ -14,10 +14,10 @@ import torch
 from page_helpers import open_app_page
 
 import ui
-from dcgan_core import ablations
+from dcgan_core import ablation_process, ablations
+from dcgan_core.config import TrainConfig
 from dcgan_core.data import DatasetSpec, load_images
 from dcgan_core.models import DCGANConfig
-from dcgan_core.train import TrainConfig
 
 PAGE = "pages/guidelines_lab.py"
 
@@ -158,9 +158,9 @@ def test_live_rerun_trains_the_pair_and_replaces_the_recorded_results(lab, monke
 
     tiny = TrainConfig(model=DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8), batch_size=8)
     images = load_images(DatasetSpec(source="bundled", limit=64)).images
-    original = ablations.start_live_pair
+    original = ablation_process.start_live_pair
     monkeypatch.setattr(
-        ablations,
+        ablation_process,
         "start_live_pair",
         lambda name, steps, **kw: original(
             name, steps, **{**kw, "base_cfg": tiny, "device": "cpu", "images": images, "with_classifier": False}

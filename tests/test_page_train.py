@@ -172,8 +172,9 @@ def tiny_checkpoint_bytes(tmp_path, steps=3):
     import torch
 
     from dcgan_core.checkpoint import save_checkpoint
+    from dcgan_core.config import TrainConfig
     from dcgan_core.models import DCGANConfig
-    from dcgan_core.train import TrainConfig, Trainer
+    from dcgan_core.trainer import Trainer
 
     config = TrainConfig(
         model=DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8), batch_size=8, device="cpu", sample_every=5

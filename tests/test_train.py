@@ -9,19 +9,11 @@ import torch
 from tiny_runs import TINY
 from torch import nn
 
+from dcgan_core.config import METRICS, PAPER_BATCH, PAPER_BETA1, PAPER_LR, TrainConfig
 from dcgan_core.i18n import LabError
 from dcgan_core.models import build_models
-from dcgan_core.train import (
-    METRICS,
-    PAPER_BATCH,
-    PAPER_BETA1,
-    PAPER_LR,
-    TrainConfig,
-    Trainer,
-    classroom_defaults,
-    diagnose,
-    paper_defaults,
-)
+from dcgan_core.recipes import classroom_defaults, paper_defaults
+from dcgan_core.trainer import Trainer, diagnose
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -5,8 +5,8 @@ import time
 
 import torch
 
+from dcgan_core.config import TrainConfig
 from dcgan_core.models import DCGANConfig
-from dcgan_core.train import TrainConfig
 
 TINY = DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8)
 

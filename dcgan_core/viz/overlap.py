@@ -120,7 +120,7 @@ def upsampling_code(k: int, s: int, size: int = 16) -> str:
 def pytorch_resize_conv(image: np.ndarray, scale: int, k: int, mode: str = "nearest") -> np.ndarray:
     """Resize-convolution done with nn.Upsample and nn.Conv2d (mean k × k kernel,
     'same' replicate padding): the PyTorch reference for checkerboard.resize_conv_upsample."""
-    import torch
+    import torch  # lazily: the figures of this module need no torch, only this reference does
     from torch import nn
 
     conv = nn.Conv2d(1, 1, kernel_size=k, padding="same", padding_mode="replicate", bias=False).double()

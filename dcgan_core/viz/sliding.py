@@ -69,6 +69,7 @@ def pytorch_output_size(
 ) -> int:
     """Side of the output PyTorch itself produces from an i x i zero input
     (raises PyTorch's RuntimeError if PyTorch refuses)."""
+    # lazily: the figures of this module need no torch, only the PyTorch reference does
     import torch
     import torch.nn.functional as F
 
@@ -114,6 +115,7 @@ def pytorch_receptive_field(
 ) -> np.ndarray:
     """(i, i) bool mask of the input units with a non-zero gradient of output
     cell (out_row, out_col) in PyTorch — the reference receptive_field is checked against."""
+    # lazily: the figures of this module need no torch, only the PyTorch reference does
     import torch
     import torch.nn.functional as F
 
