@@ -3,11 +3,16 @@ settings, and how often a run samples and saves checkpoints."""
 
 import pytest
 
+from dcgan_core.config import TrainConfig
 from dcgan_core.data import SOURCES
 from dcgan_core.data_sanity import KNOWN_CHANNELS, known_channels
-from dcgan_core.recipes import differences_from_paper, recipe_name, run_intervals, with_paper_settings
-from dcgan_core.config import TrainConfig
-from dcgan_core.recipes import classroom_defaults
+from dcgan_core.recipes import (
+    classroom_defaults,
+    differences_from_paper,
+    recipe_name,
+    run_intervals,
+    with_paper_settings,
+)
 
 
 def test_known_datasets_name_their_channels_and_uploads_leave_them_open():
