@@ -105,6 +105,12 @@ def window_taps(
     ]
 
 
+def add_shapes(fig: go.Figure, shapes: list[dict]) -> None:
+    """Append shapes in one layout update (one add_shape per cell re-validates the layout each time)."""
+    if shapes:
+        fig.update_layout(shapes=[*fig.layout.shapes, *shapes])
+
+
 def _outline(
     xref: str, yref: str, r: int, c: int, colour: str = OUTLINE, width: float = 3, h: int = 1, w: int = 1
 ) -> dict:
@@ -312,9 +318,8 @@ def matrix_figure(
         fig.update_xaxes(range=[-0.5, n - 0.5], row=1, col=1)
         matrix_axes = ("x3", "y3")
         if highlight_row is not None:
-            for j in np.flatnonzero(structural[highlight_row]):
-                fig.add_shape(_outline("x", "y", 0, j, width=2))
-            fig.add_shape(_outline("x4", "y4", highlight_row, 0))
+            taps = [_outline("x", "y", 0, j, width=2) for j in np.flatnonzero(structural[highlight_row])]
+            add_shapes(fig, [*taps, _outline("x4", "y4", highlight_row, 0)])
 
     matrix_x = "xaxis" + matrix_axes[0][1:]
     matrix_y = "yaxis" + matrix_axes[1][1:]
@@ -499,8 +504,7 @@ def grid_figure(
                 showlegend=False,
             )
         )
-    for r, c in outlined or []:
-        fig.add_shape(_outline("x", "y", r, c, width=2.5))
+    add_shapes(fig, [_outline("x", "y", r, c, width=2.5) for r, c in outlined or []])
     rows, cols = full.shape
     cell_px = int(np.clip(300 / max(rows, cols), 10, max_cell_px))
     fig.update_xaxes(visible=False, range=[-0.5, cols - 0.5], constrain="domain")
