@@ -95,11 +95,6 @@ class Follower(ProtocolViewer):
                 self._watch.update(data, trigger_id=_make_trigger_id(element.bidi_component.id, "events"))
                 if self._watch_task is None:
                     self._watch_task = asyncio.create_task(self._poll_beacon(ws))
-        elif kind == "stop_auto_rerun":  # the frontend stops the timers of fragments a run no longer draws
-            for fragment in msg.stop_auto_rerun.fragment_ids:
-                task = self._timers.pop(fragment, None)
-                if task is not None:
-                    task.cancel()
         await super()._handle(ws, msg)
 
     async def _poll_beacon(self, ws) -> None:

@@ -176,6 +176,11 @@ class ProtocolViewer:
             fragment = msg.auto_rerun.fragment_id
             if fragment not in self._timers:  # a full rerun registers the same fragments again
                 self._timers[fragment] = asyncio.create_task(self._auto_rerun(ws, fragment, msg.auto_rerun.interval))
+        elif kind == "stop_auto_rerun":  # as the frontend does: a fragment the page no longer draws stops asking
+            for fragment in msg.stop_auto_rerun.fragment_ids:
+                task = self._timers.pop(fragment, None)
+                if task is not None:
+                    task.cancel()
         elif kind == "script_finished":
             self._finished(msg.script_finished, time.monotonic())
         elif self._live_task is None and (state := self._live_state_in(msg)):
