@@ -124,3 +124,15 @@ def test_a_start_that_fails_before_training_leaves_the_last_good_run_shown(regis
     assert registry.current() is failed and registry.shown() is good
     third, _ = start(registry, max_steps=4)  # a good start is shown again
     assert registry.shown() is third
+
+
+def test_only_the_newest_earlier_run_that_trained_is_kept(registry):
+    """Each record holds its run's curves: earlier runs are kept only as far as shown() needs them."""
+    records = []
+    for _ in range(3):
+        record, token = start(registry)
+        registry.control(token, "stop")
+        assert record.job.wait(30)
+        records.append(record)
+    assert [r.run_id for r in registry.history()] == [records[1].run_id]
+    assert registry.shown() is records[2]
