@@ -17,7 +17,6 @@ import ui
 from dcgan_core import questions
 from dcgan_core.classroom import CATCH_UP_PATIENCE_S, FOLLOW_CHECK_S, PRESENCE_S, get_classroom
 from dcgan_core.i18n import LabError
-from dcgan_core.static_files import URL_PREFIX
 
 HEARTBEAT_S = 2.0  # how often the presenting page says it is still open
 ANSWERS_REFRESH_S = 1.0
@@ -204,11 +203,6 @@ export default function (component) {
 _follow_watch = st.components.v2.component("dcgan_lab_follow_watch", js=_WATCH_JS)
 
 
-def static_url(relative: str) -> str:
-    base = (st.get_option("server.baseUrlPath") or "").strip("/")
-    return "/" + "/".join(part for part in (base, URL_PREFIX, relative) if part)
-
-
 def _watch_teacher() -> None:
     """The browser-side check: a static file request every FOLLOW_CHECK_S, no script run."""
     room = get_classroom()
@@ -218,7 +212,7 @@ def _watch_teacher() -> None:
         _follow_watch(
             key="follow_watch",
             data={
-                "url": static_url(room.beacon.relative_path),
+                "url": ui.static_url(room.beacon.relative_path),
                 "seen": st.session_state.get("follow_applied", room.version()),
                 "every_ms": int(FOLLOW_CHECK_S * 1000),
                 "patience_ms": int(CATCH_UP_PATIENCE_S * 1000),

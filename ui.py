@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from dcgan_core.i18n import LANGUAGES, LabError, language_from_accept_language, language_from_locale, translate
+from dcgan_core.static_files import URL_PREFIX
 
 ROOT = Path(__file__).resolve().parent
 
@@ -269,6 +270,12 @@ def render_generator(netG, model_key: str, z):
     import torch
 
     return torch.from_numpy(_generated(netG, model_key, z.float().contiguous().numpy()))
+
+
+def static_url(relative: str) -> str:
+    """The browser's address of a file under the app's static folder (server.enableStaticServing)."""
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return "/" + "/".join(part for part in (base, URL_PREFIX, relative) if part)
 
 
 _leave_legacy_pages_mode()

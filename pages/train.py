@@ -31,7 +31,6 @@ from dcgan_core.recipes import (
     with_paper_settings,
 )
 from dcgan_core.registry import check_image_folder, get_registry, image_folder_roots, normalise_token
-from dcgan_core.static_files import URL_PREFIX
 from dcgan_core.viz import training as viz
 from dcgan_core.viz.live_panel import live_panel_html
 from dcgan_core.viz.quality import class_histogram_figure
@@ -191,19 +190,14 @@ def start_run(config: TrainConfig, resume=None, earlier_log: Path | None = None)
 # remains here (the status, the buttons, the timeline) changes only now and then.
 
 
-def static_url(relative: str) -> str:
-    base = (st.get_option("server.baseUrlPath") or "").strip("/")
-    return "/" + "/".join(part for part in (base, URL_PREFIX, relative) if part)
-
-
 def live_view(record, view: str) -> None:
     folder = LIVE.follow(record.run_id, record.job, lang)
     html = live_panel_html(
-        static_url(folder),
+        ui.static_url(folder),
         lang,
         view,
         int(1000 * REFRESH_S),
-        plotly_url=static_url(f"{LIVE.live_dir.name}/plotly.min.js"),
+        plotly_url=ui.static_url(f"{LIVE.live_dir.name}/plotly.min.js"),
     )
     st.iframe(html, height=LIVE_PANEL_PX if view == "normal" else 600, alt=ui.t("train.live_panel_name"))
 
