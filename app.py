@@ -34,4 +34,4 @@ classroom_ui.before_page(stem, by_stem)
 try:
     current.run()
 finally:  # also after st.stop(): the settings a teacher shows are published either way
-    classroom_ui.publish(stem)
+    classroom_ui.after_page(stem)

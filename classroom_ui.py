@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 
 import streamlit as st
 
 import ui
 from dcgan_core import questions
-from dcgan_core.classroom import CATCH_UP_PATIENCE_S, FOLLOW_CHECK_S, PRESENCE_S, get_classroom
+from dcgan_core.classroom import (
+    CATCH_UP_PATIENCE_S,
+    FOLLOW_CHECK_S,
+    FOLLOW_MAX_STALE_S,
+    FOLLOW_SETTLE_S,
+    PRESENCE_S,
+    get_classroom,
+)
 from dcgan_core.i18n import LabError
+from dcgan_core.viz.follow_chart import follow_chart_height, follow_chart_html
+from dcgan_core.viz.frozen import figure_json
 
 HEARTBEAT_S = 2.0  # how often the presenting page says it is still open
 ANSWERS_REFRESH_S = 1.0
@@ -137,7 +147,9 @@ def _follow(stem: str, pages: dict) -> None:
     each time the teacher changed something. (Another lesson is one "Step away" click away.)"""
     room = get_classroom()
     st.session_state.follow_seen_version = room.version()  # a full run shows the newest: no catch-up rerun
+    st.session_state.follow_seen_at = time.monotonic()
     presentation = room.presentation()
+    st.session_state.follow_shown = presentation
     if presentation is None or st.session_state.get("follow_away"):
         return
     if st.session_state.get("follow_applied") != presentation.version:
@@ -157,7 +169,7 @@ def step_away() -> None:
 def come_back() -> None:
     st.session_state.follow_away = False
     st.session_state.pop("follow_applied", None)  # catch up on everything at once,
-    st.session_state.pop("follow_seen_version", None)  # in a full run (the button's own run is the fragment's)
+    st.session_state.follow_rejoin = True  # in a full run (the button's own run is the fragment's)
 
 
 def follow_changed() -> None:
@@ -167,25 +179,43 @@ def follow_changed() -> None:
         get_classroom().follower_left(browser_id())
 
 
-# The follower's browser polls the classroom's beacon file (dcgan_core.classroom.VersionBeacon)
-# and asks for a full run of its page only when the teacher changed something.
+# The follower's browser polls the classroom's state file (dcgan_core.classroom.VersionBeacon) and
+# hands each state to the lesson charts on the page (lesson_chart), which redraw the teacher's
+# charts themselves. It asks for a full run of its page at once only when the teacher's lesson or
+# question changed (or the page has no such chart); a change of settings alone brings the sliders
+# and text along once the teacher left them alone for a moment, or after a while at the latest.
 _WATCH_JS = """
 export default function (component) {
   const { data, setTriggerValue } = component;
   const watch = (window.__dcganFollow = window.__dcganFollow || { timer: null, asked: 0 });
   if (data.seen !== watch.rendered) watch.asked = 0;  // this render is the page run we asked for
   Object.assign(watch, { url: data.url, seen: data.seen, rendered: data.seen, every: data.every_ms,
-                         patience: data.patience_ms, trigger: setTriggerValue });
+                         patience: data.patience_ms, settle: data.settle_ms, stale: data.stale_ms,
+                         shown: data.shown, charts: data.charts, lang: data.lang, trigger: setTriggerValue,
+                         changed: null, firstUnseen: null });
   const tick = async () => {
     try {
       const reply = await fetch(watch.url + "?t=" + Date.now(), { cache: "no-store" });
       if (reply.ok) {
-        const { version } = await reply.json();
-        // Ask for one page run at a time: a new request would cut the running one short, and
-        // with a class on a busy server no run would ever finish.
-        if (version !== watch.seen && Date.now() - watch.asked > watch.patience) {
-          watch.asked = Date.now();
-          watch.trigger("changed", version);
+        const state = await reply.json();
+        const now = Date.now();
+        if (!watch.state || watch.state.version !== state.version) watch.changed = now;
+        watch.state = state;
+        window.dispatchEvent(new CustomEvent("dcgan-follow-state", { detail: state }));
+        if (state.version === watch.seen) {
+          watch.firstUnseen = null;
+        } else {
+          if (watch.firstUnseen === null) watch.firstUnseen = now;
+          const shown = watch.shown || {};
+          const elsewhere = !watch.charts || state.page !== shown.page || state.question !== shown.question
+                            || state.revealed !== shown.revealed || state.lang !== watch.lang;
+          const due = elsewhere || now - watch.changed >= watch.settle || now - watch.firstUnseen >= watch.stale;
+          // Ask for one page run at a time: a new request would cut the running one short, and
+          // with a class on a busy server no run would ever finish.
+          if (due && now - watch.asked > watch.patience) {
+            watch.asked = now;
+            watch.trigger("changed", state.version);
+          }
         }
       }
     } catch (err) {
@@ -203,11 +233,47 @@ export default function (component) {
 _follow_watch = st.components.v2.component("dcgan_lab_follow_watch", js=_WATCH_JS)
 
 
+def _mirroring() -> bool:
+    """Does this page draw its lesson charts from the teacher's (a follower, not stepped away)?"""
+    return is_following() and not st.session_state.get("follow_away") and get_classroom().beacon is not None
+
+
+def lesson_chart(figure, key: str, where=None, **kwargs) -> None:
+    """A lesson's chart. A presenting teacher shares it with the class; a follower's browser
+    redraws it from the teacher's as the teacher changes things (dcgan_core.viz.follow_chart);
+    anyone else gets Streamlit's chart (``kwargs`` are st.plotly_chart's)."""
+    where = where if where is not None else st
+    room = get_classroom()
+    token = presenter_token()
+    if token and room.is_presenting(token):
+        path = room.share_figure(token, figure_json(figure))
+        if path is not None:
+            st.session_state.setdefault("classroom_charts", {})[key] = path
+    if not _mirroring():
+        where.plotly_chart(figure, key=key, **kwargs)
+        return
+    st.session_state.setdefault("classroom_mirrored", set()).add(key)
+    shown = st.session_state.get("follow_shown")
+    text = figure_json(figure)
+    html = follow_chart_html(
+        text,
+        key,
+        shown.page if shown else "",
+        ui.current_language(),
+        ui.static_url(f"{room.beacon.root.name}/{room.beacon.folder.name}"),
+        ui.static_url(room.beacon.plotly_path),
+        follow_chart_height(figure.to_dict()),
+    )
+    with where.container(key=f"{key}_follow"):
+        st.iframe(html, height=follow_chart_height(figure.to_dict()) + 4)
+
+
 def _watch_teacher() -> None:
     """The browser-side check: a static file request every FOLLOW_CHECK_S, no script run."""
     room = get_classroom()
     if room.beacon is None:
         return
+    shown = st.session_state.get("follow_shown")
     with st.container(key="follow_watch_box", height=1, border=False):
         _follow_watch(
             key="follow_watch",
@@ -216,6 +282,15 @@ def _watch_teacher() -> None:
                 "seen": st.session_state.get("follow_applied", room.version()),
                 "every_ms": int(FOLLOW_CHECK_S * 1000),
                 "patience_ms": int(CATCH_UP_PATIENCE_S * 1000),
+                "settle_ms": int(FOLLOW_SETTLE_S * 1000),
+                "stale_ms": int(FOLLOW_MAX_STALE_S * 1000),
+                "shown": {
+                    "page": shown.page if shown else None,
+                    "question": shown.question_id if shown else None,
+                    "revealed": shown.revealed if shown else False,
+                },
+                "charts": bool(st.session_state.get("classroom_mirrored")),
+                "lang": ui.current_language(),
             },
             on_changed_change=lambda: None,
             height=1,
@@ -229,11 +304,15 @@ def _follow_status() -> None:
     room = get_classroom()
     away = bool(st.session_state.get("follow_away"))
     room.follower_seen(browser_id(), stepped_away=away)
+    if st.session_state.pop("follow_rejoin", False):
+        st.rerun(scope="app")
     version = room.version()
-    if not away and version != st.session_state.get("follow_seen_version"):
+    # The browser's watch catches up (and, with lesson charts, at its own pace); this check only
+    # steps in when that watch has been silent for CATCH_UP_PATIENCE_S (no static serving).
+    overdue = room.beacon is None or time.monotonic() - st.session_state.get("follow_seen_at", 0) > CATCH_UP_PATIENCE_S
+    if not away and version != st.session_state.get("follow_seen_version") and overdue:
         st.session_state.follow_seen_version = version
         st.rerun(scope="app")
-    st.session_state.follow_seen_version = version
     presentation = room.presentation()
     if presentation is None:
         st.caption(ui.t("classroom.waiting"))
@@ -319,20 +398,29 @@ def before_page(stem: str, pages: dict) -> None:
     if "follow_on" not in st.session_state:
         st.session_state.follow_on = st.query_params.get("follow") in ("1", "true", "yes")
     keep_follow_in_address()
+    st.session_state.classroom_charts = {}  # filled by lesson_chart as the lesson runs
+    st.session_state.classroom_mirrored = set()
     following = is_following()
     if following:  # before the sidebar's status: it must see the version this run shows
         _follow(stem, pages)
     sidebar()
-    if following and not st.session_state.get("follow_away"):
-        with st.sidebar:
-            _watch_teacher()
     publish(stem)
 
 
-def publish(stem: str) -> None:
-    """A presenting teacher publishes its lesson, settings and question. app.py calls it before the
-    lesson runs (a moved slider's new value is already in the session: followers need not wait for
-    the teacher's page to finish) and after (a lesson's first visit sets its defaults as it runs)."""
+def after_page(stem: str) -> None:
+    """After the lesson ran (also after st.stop()): publish what it drew, and a follower's watch,
+    which needs to know whether the lesson drew charts it can redraw by itself."""
+    publish(stem, st.session_state.get("classroom_charts", {}))
+    if is_following() and not st.session_state.get("follow_away"):
+        with st.sidebar:
+            _watch_teacher()
+
+
+def publish(stem: str, charts: dict | None = None) -> None:
+    """A presenting teacher publishes its lesson, settings, question and (after the lesson) its
+    charts. app.py calls it before the lesson runs (a moved slider's new value is already in the
+    session: followers need not wait for the teacher's page to finish) and after (a lesson's first
+    visit sets its defaults as it runs, and its charts are drawn)."""
     token = presenter_token()
     if not token:
         return
@@ -343,7 +431,7 @@ def publish(stem: str) -> None:
     }
     asked = st.session_state.get("classroom_question")
     question_id = asked[1] if asked and asked[0] == stem else None
-    get_classroom().publish(token, stem, settings, question_id)
+    get_classroom().publish(token, stem, settings, question_id, charts, ui.current_language())
 
 
 # ---------------------------------------------------------------- "predict first" questions

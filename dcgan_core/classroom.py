@@ -16,6 +16,7 @@ This module holds the state only (no Streamlit); ``classroom_ui`` draws it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -27,16 +28,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dcgan_core.i18n import LabError
-from dcgan_core.static_files import STATIC_DIR, remove_dead_servers, server_folder_name, write_atomic
+from dcgan_core.static_files import (
+    PLOTLY_JS,
+    STATIC_DIR,
+    ensure_plotly_js,
+    padded,
+    remove_dead_servers,
+    server_folder_name,
+    write_atomic,
+)
 
 PRESENTER_TIMEOUT_S = 30.0  # the teacher's page sends a heartbeat every 2 s; a busy server may delay a few
 FOLLOW_CHECK_S = 1.0  # how often a follower's browser reads the beacon file (VersionBeacon)
 CATCH_UP_PATIENCE_S = 20.0  # a follower asks again if the page run it asked for has not come by then
+FOLLOW_SETTLE_S = 3.0  # a follower's sliders and text catch up once the teacher left them this long...
+FOLLOW_MAX_STALE_S = 10.0  # ...or at the latest this long after a change (its charts follow at once)
 PRESENCE_S = 10.0  # how often a follower's page checks in, for the teacher's count
 FOLLOWER_TIMEOUT_S = 2.5 * PRESENCE_S  # a follower silent this long has gone (closed the tab)
 MAX_FOLLOWERS = 2000  # ids kept; older ones are forgotten first
 ADMIN_CODE_ENV = "DCGAN_LAB_ADMIN_CODE"  # the same variable as dcgan_core.registry's
 BEACON_FOLDER = "classroom"
+FIGURE_FOLDER = "fig"
+FIGURES_KEPT = 200  # a follower that read the state a little while ago still finds its charts
+STATE_BLOCK = 4096
 
 
 def normalise_token(token: str | None) -> str:
@@ -52,31 +66,69 @@ def new_token() -> str:
 
 
 class VersionBeacon:
-    """The classroom's version as a tiny static file, rewritten at every change. A follower's
-    browser polls it (one static request a second, no script run) and asks for a full run of
-    its page only when the number moved: thirty followers then cost the server nothing
-    between the teacher's changes."""
+    """What followers' browsers need, as small static files rewritten at every change.
+
+    ``version.json`` holds the version, the teacher's lesson, question and settings, and the
+    teacher's lesson charts as file names. A follower's browser polls it (one static request a
+    second, no script run) and redraws the charts it shows from those files itself
+    (classroom_ui.lesson_chart); it asks for a full run of its page only when the lesson or the
+    question changed, or now and then to bring its sliders and text along. Thirty followers then
+    cost the server a few static requests per change instead of thirty page runs."""
 
     def __init__(self, folder: Path | None = None):
         self.root = Path(folder) if folder else STATIC_DIR / BEACON_FOLDER
         self.folder = self.root / server_folder_name()
         self._prepared = False
+        self._lock = threading.Lock()
+        self._figures: dict[str, None] = {}  # file names written, oldest first
 
     @property
     def relative_path(self) -> str:
-        """The file's path under the static folder, e.g. "classroom/123-ab12cd34/version.json"."""
+        """The state file's path under the static folder, e.g. "classroom/123-ab12cd34/version.json"."""
         return f"{self.root.name}/{self.folder.name}/version.json"
 
-    def write(self, version: int) -> None:
+    @property
+    def plotly_path(self) -> str:
+        """plotly.js under the static folder, for the followers' charts."""
+        return f"{self.root.name}/{PLOTLY_JS}"
+
+    def _prepare(self) -> None:
+        if not self._prepared:
+            self.root.mkdir(parents=True, exist_ok=True)
+            remove_dead_servers(self.root)
+            (self.folder / FIGURE_FOLDER).mkdir(parents=True, exist_ok=True)
+            ensure_plotly_js(self.root)
+            self._prepared = True
+
+    def write(self, state: dict) -> None:
+        """Replace the state file (``state`` holds at least "version")."""
         try:
-            if not self._prepared:
-                self.root.mkdir(parents=True, exist_ok=True)
-                remove_dead_servers(self.root)
-                self.folder.mkdir(exist_ok=True)
-                self._prepared = True
-            write_atomic(self.folder / "version.json", json.dumps({"version": version}).encode())
+            with self._lock:
+                self._prepare()
+                write_atomic(self.folder / "version.json", padded(json.dumps(state).encode(), STATE_BLOCK))
         except OSError as err:  # a read-only checkout: followers fall back to their slower check
             print(f"DCGAN Lab: could not write the classroom signal ({err})", file=sys.stderr, flush=True)
+
+    def share_figure(self, figure_json: str) -> str | None:
+        """Write a chart's JSON once (named by its content); its path relative to ``folder``.
+        The oldest of more than FIGURES_KEPT files are removed. None when it could not be written."""
+        data = figure_json.encode()
+        name = f"{hashlib.sha1(data).hexdigest()[:20]}.json"
+        try:
+            with self._lock:
+                self._prepare()
+                if name not in self._figures:
+                    write_atomic(self.folder / FIGURE_FOLDER / name, data)
+                    while len(self._figures) >= FIGURES_KEPT:
+                        old = next(iter(self._figures))
+                        del self._figures[old]
+                        (self.folder / FIGURE_FOLDER / old).unlink(missing_ok=True)
+                self._figures.pop(name, None)
+                self._figures[name] = None
+        except OSError as err:
+            print(f"DCGAN Lab: could not share a chart with followers ({err})", file=sys.stderr, flush=True)
+            return None
+        return f"{FIGURE_FOLDER}/{name}"
 
 
 @dataclass(frozen=True)
@@ -88,6 +140,8 @@ class Presentation:
     settings: dict  # widget key -> JSON-able value
     question_id: str | None = None  # the question on the teacher's screen, if any
     revealed: bool = False  # the teacher has shown its answer to everyone
+    figures: dict = field(default_factory=dict)  # chart key -> shared file (VersionBeacon.share_figure)
+    lang: str | None = None  # the language the teacher's charts are drawn in
 
 
 @dataclass
@@ -98,6 +152,8 @@ class _Presenter:
     settings: dict = field(default_factory=dict)
     question_id: str | None = None
     revealed: bool = False
+    figures: dict = field(default_factory=dict)
+    lang: str | None = None
     version: int = 0
 
 
@@ -167,22 +223,44 @@ class Classroom:
             self._presenter.last_seen = self._clock()
             return True
 
-    def publish(self, token: str | None, page: str, settings: dict, question_id: str | None = None) -> bool:
-        """Share the presenter's lesson, settings and question. Only the presenter may; returns
-        whether it was accepted. A change of anything followers see bumps the version."""
+    def publish(
+        self,
+        token: str | None,
+        page: str,
+        settings: dict,
+        question_id: str | None = None,
+        figures: dict | None = None,
+        lang: str | None = None,
+    ) -> bool:
+        """Share the presenter's lesson, settings, question and charts (chart key -> shared file,
+        drawn in ``lang``; None keeps the charts already shared for this lesson). Only the presenter
+        may; returns whether it was accepted. A change of anything followers see bumps the version."""
         with self._lock:
             if not self._is_presenter(token):
                 return False
             presenter = self._presenter
             presenter.last_seen = self._clock()
             settings = dict(settings)
-            if (page, settings, question_id) != (presenter.page, presenter.settings, presenter.question_id):
+            if figures is None:
+                figures = presenter.figures if page == presenter.page else {}
+            figures = dict(figures)
+            lang = lang or presenter.lang
+            shown = (presenter.page, presenter.settings, presenter.question_id, presenter.figures, presenter.lang)
+            if (page, settings, question_id, figures, lang) != shown:
                 if question_id != presenter.question_id:
                     presenter.revealed = False
                     self._answers.clear()
                 presenter.page, presenter.settings, presenter.question_id = page, settings, question_id
+                presenter.figures, presenter.lang = figures, lang
                 self._bump()
             return True
+
+    def share_figure(self, token: str | None, figure_json: str) -> str | None:
+        """Write one of the presenter's charts for followers' browsers (only the presenter may:
+        nobody else makes the server write a file); its path relative to the beacon's folder."""
+        if self.beacon is None or not self.is_presenting(token):
+            return None
+        return self.beacon.share_figure(figure_json)
 
     def reveal(self, token: str | None, question_id: str) -> bool:
         """Show the current question's answer on every follower's screen."""
@@ -206,6 +284,8 @@ class Classroom:
                 settings=dict(p.settings),
                 question_id=p.question_id,
                 revealed=p.revealed,
+                figures=dict(p.figures),
+                lang=p.lang,
             )
 
     def version(self) -> int:
@@ -273,7 +353,22 @@ class Classroom:
         if self._presenter is not None:
             self._presenter.version = self._version
         if self.beacon is not None:
-            self.beacon.write(self._version)
+            self.beacon.write(self._beacon_state())
+
+    def _beacon_state(self) -> dict:
+        """What a follower's browser reads: no token, no answers, nothing a follower may not see."""
+        state = {"version": self._version, "page": None}
+        p = self._presenter
+        if p is not None:
+            state.update(
+                page=p.page,
+                question=p.question_id,
+                revealed=p.revealed,
+                settings=p.settings,
+                figures=p.figures,
+                lang=p.lang,
+            )
+        return state
 
 
 _CLASSROOM = Classroom(beacon=VersionBeacon())

@@ -25,6 +25,7 @@ from dcgan_core.job import format_seconds
 from dcgan_core.rundir import png_bytes
 from dcgan_core.static_files import (
     STATIC_DIR,
+    ensure_plotly_js,
     padded,
     remove_dead_servers,
     server_folder_name,
@@ -36,13 +37,6 @@ LIVE_FOLDER = "live"
 PUBLISH_INTERVAL_S = 0.5
 GRIDS_KEPT = 30  # a browser that read the state a while ago still finds its grid
 MAX_RUNS_FOLLOWED = 4
-PLOTLY_JS = "plotly.min.js"
-
-
-def plotly_js_source() -> Path:
-    import plotly  # lazily: only the live panel's first page load asks where plotly.js is
-
-    return Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
 
 
 def live_numbers(snap) -> list[tuple[str, str]]:
@@ -161,9 +155,7 @@ class LivePublisher:
         self.live_dir.mkdir(parents=True, exist_ok=True)
         remove_dead_servers(self.live_dir)
         self.folder.mkdir(parents=True, exist_ok=True)
-        target, source = self.live_dir / PLOTLY_JS, plotly_js_source()
-        if not target.exists() or target.stat().st_size != source.stat().st_size:
-            write_atomic(target, source.read_bytes())
+        ensure_plotly_js(self.live_dir)
 
     def _loop(self) -> None:
         while True:

@@ -38,6 +38,23 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+PLOTLY_JS = "plotly.min.js"
+
+
+def plotly_js_source() -> Path:
+    import plotly  # lazily: only a page that draws in the browser asks where plotly.js is
+
+    return Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
+
+
+def ensure_plotly_js(folder: Path) -> Path:
+    """A copy of the installed plotly.js in ``folder`` (the browser's own charts load it from there)."""
+    target, source = folder / PLOTLY_JS, plotly_js_source()
+    if not target.exists() or target.stat().st_size != source.stat().st_size:
+        write_atomic(target, source.read_bytes())
+    return target
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+import classroom_ui
 import ui
 from dcgan_core.layers import parameter_counts, summarize_models, table_rows_as_dicts
 from dcgan_core.models import IMAGE_SIZES, DCGANConfig
@@ -175,9 +176,9 @@ def show_network(net: str) -> None:
     # Both layouts are sent; CSS shows the one that fits the window (left to right, or top to bottom on phones).
     for orientation in ("horizontal", "vertical"):
         with st.container(key=f"arch_{orientation}_{net}"):
-            st.plotly_chart(
+            classroom_ui.lesson_chart(
                 architecture_figure(info.rows, net, ui.current_language(), orientation=orientation),
-                key=f"arch_figure_{orientation}_{net}",
+                f"arch_figure_{orientation}_{net}",
                 config={"displayModeBar": False},
             )
     st.caption(ui.t("architecture.figure_caption"))

@@ -119,7 +119,7 @@ if counts is not None:
     numbers[1].metric(ui.t("checkerboard.metric_max"), high)
     numbers[2].metric(ui.t("checkerboard.metric_ratio"), f"{high / low:.2f}" if low else "∞")
     map_labels = overlap.OverlapLabels(position=ui.t("checkerboard.fig_position"), count=ui.t("checkerboard.fig_count"))
-    st.plotly_chart(overlap.overlap_figure(counts, map_labels), key="cb_map", config={"displayModeBar": False})
+    classroom_ui.lesson_chart(overlap.overlap_figure(counts, map_labels), "cb_map", config={"displayModeBar": False})
     st.caption(ui.t("checkerboard.map_caption_cropped" if crop else "checkerboard.map_caption_edges"))
 
 # ---------------------------------------------------------------- build-up
@@ -136,7 +136,9 @@ buildup_labels = overlap.OverlapLabels(
     pause=ui.t("common.pause"),
     step=ui.t("common.step"),
 )
-st.plotly_chart(buildup_figure(k, s, shown_n, dims, buildup_labels), key="cb_buildup", config={"displayModeBar": False})
+classroom_ui.lesson_chart(
+    buildup_figure(k, s, shown_n, dims, buildup_labels), "cb_buildup", config={"displayModeBar": False}
+)
 st.download_button(
     ui.t("common.download_gif"),
     data=partial(buildup_gif, k, s, shown_n, dims),

@@ -175,11 +175,12 @@ row = st.session_state.cm_row
 out_r, out_c = divmod(row, OW)
 input_fig, kernel_fig, output_fig = grid_figs(H, W, K, S, P, D, seed, integers, row, lang)
 grid_columns = st.columns([3, 2, 3])
-grid_columns[0].plotly_chart(input_fig, key="cm_input_fig", config={"displayModeBar": False})
-grid_columns[1].plotly_chart(kernel_fig, key="cm_kernel_fig", config={"displayModeBar": False})
-grid_columns[2].plotly_chart(
+classroom_ui.lesson_chart(input_fig, "cm_input_fig", grid_columns[0], config={"displayModeBar": False})
+classroom_ui.lesson_chart(kernel_fig, "cm_kernel_fig", grid_columns[1], config={"displayModeBar": False})
+classroom_ui.lesson_chart(
     output_fig,
-    key="cm_output_click",
+    "cm_output_click",
+    grid_columns[2],
     on_select=partial(select_clicked_cell, OW),
     selection_mode="points",
     config={"displayModeBar": False},
@@ -233,9 +234,9 @@ else:
         horizontal=True,
         format_func=lambda v: ui.t(f"conv_matrix.cell_text_{v}"),
     )
-st.plotly_chart(
+classroom_ui.lesson_chart(
     matrix_fig(H, W, K, S, P, D, seed, integers, row, cell_text, lang),
-    key="cm_matrix_fig",
+    "cm_matrix_fig",
     config={"displayModeBar": False},
 )
 st.caption(ui.t("conv_matrix.sparse_caption" if sparse_view else "conv_matrix.matrix_caption"))

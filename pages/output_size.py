@@ -243,7 +243,9 @@ else:
 if o * o > sliding.ANIMATION_MAX_FRAMES:
     st.info(ui.t("output_size.animation_too_big", cells=o * o, limit=sliding.ANIMATION_MAX_FRAMES))
 labels = figure_labels(mode, padded=p > 0)
-st.plotly_chart(animation_figure(mode, i, k, s, p, d, a, labels), key="os_animation", config={"displayModeBar": False})
+classroom_ui.lesson_chart(
+    animation_figure(mode, i, k, s, p, d, a, labels), "os_animation", config={"displayModeBar": False}
+)
 if o * o <= sliding.ANIMATION_MAX_FRAMES:
     st.download_button(
         ui.t("common.download_gif"),
@@ -283,9 +285,9 @@ if mask.any():
     )
 else:
     st.info(ui.t("output_size.rf_none", row=row, col=col))
-st.plotly_chart(
+classroom_ui.lesson_chart(
     receptive_figure(mode, i, k, s, p, d, a, row, col, labels),
-    key="os_rf_chart",
+    "os_rf_chart",
     on_select=on_cell_click,
     selection_mode="points",
     config={"displayModeBar": False},

@@ -231,8 +231,8 @@ else:
         st.info(
             ui.t("transposed.sparse_note", rows=size_out * size_out, cols=size_in * size_in), icon=":material/blur_on:"
         )
-    st.plotly_chart(
-        matrix_fig(size_in, K, S, P, D, A, seed, integers, lang), key="tc_matrix_fig", config={"displayModeBar": False}
+    classroom_ui.lesson_chart(
+        matrix_fig(size_in, K, S, P, D, A, seed, integers, lang), "tc_matrix_fig", config={"displayModeBar": False}
     )
     st.caption(ui.t("transposed.matrix_caption"))
     st.markdown(
@@ -261,8 +261,8 @@ stage_text = {
     "slide": ui.t("transposed.explain_slide", d=D, o=size_out),
 }[stage]
 st.markdown(stage_text)
-st.plotly_chart(
-    stage_fig(size_in, K, S, P, D, A, seed, integers, stage, lang), key="tc_stage_fig", config={"displayModeBar": False}
+classroom_ui.lesson_chart(
+    stage_fig(size_in, K, S, P, D, A, seed, integers, stage, lang), "tc_stage_fig", config={"displayModeBar": False}
 )
 st.caption(ui.t("transposed.legend"))
 

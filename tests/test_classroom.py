@@ -87,6 +87,8 @@ def test_what_is_published(room):
         "settings",
         "question_id",
         "revealed",
+        "figures",
+        "lang",
     }  # no code, no token
 
 
@@ -219,5 +221,62 @@ def test_a_beacon_removes_folders_of_servers_that_are_gone(tmp_path):
     gone.mkdir(parents=True)
     (gone / "version.json").write_text('{"version": 3}')
     beacon = room_module.VersionBeacon(root)
-    beacon.write(1)
+    beacon.write({"version": 1})
     assert not gone.exists() and beacon_version(beacon) == 1
+
+
+def beacon_state(beacon) -> dict:
+    return json.loads((beacon.folder / "version.json").read_text())
+
+
+def test_the_state_file_tells_followers_the_lesson_question_settings_and_charts(clock, tmp_path, monkeypatch):
+    monkeypatch.delenv(room_module.ADMIN_CODE_ENV, raising=False)
+    beacon = room_module.VersionBeacon(tmp_path / "classroom")
+    room = Classroom(teacher_code="ABC234", clock=clock, beacon=beacon)
+    token = room.start_presenting("ABC234")
+    chart = room.share_figure(token, '{"data": [], "layout": {"height": 300}}')
+    assert chart is not None and (beacon.folder / chart).read_text() == '{"data": [], "layout": {"height": 300}}'
+    room.publish(token, "output_size", {"os_i": 5}, "q1", {"os_animation": chart}, "zh")
+    state = beacon_state(beacon)
+    assert state == {
+        "version": room.version(),
+        "page": "output_size",
+        "question": "q1",
+        "revealed": False,
+        "settings": {"os_i": 5},
+        "figures": {"os_animation": chart},
+        "lang": "zh",
+    }
+    assert token not in (beacon.folder / "version.json").read_text()  # nothing that grants anything
+    before = room.version()
+    room.publish(token, "output_size", {"os_i": 6}, "q1")  # before the lesson ran: its charts are kept
+    assert beacon_state(beacon)["figures"] == {"os_animation": chart} and room.version() > before
+    room.publish(token, "checkerboard", {"cb_k": 3}, None)  # another lesson: the old charts are not its own
+    assert beacon_state(beacon)["figures"] == {}
+    room.stop_presenting(token)
+    assert beacon_state(beacon) == {"version": room.version(), "page": None}
+
+
+def test_only_the_presenter_makes_the_server_write_a_chart(clock, tmp_path, monkeypatch):
+    monkeypatch.delenv(room_module.ADMIN_CODE_ENV, raising=False)
+    beacon = room_module.VersionBeacon(tmp_path / "classroom")
+    room = Classroom(teacher_code="ABC234", clock=clock, beacon=beacon)
+    assert room.share_figure(None, "{}") is None
+    token = room.start_presenting("ABC234")
+    assert room.share_figure("someone-else", "{}") is None
+    assert list((beacon.folder / room_module.FIGURE_FOLDER).iterdir()) == []
+    same = room.share_figure(token, '{"a": 1}')
+    assert room.share_figure(token, '{"a": 1}') == same  # named by content: written once
+    assert room.share_figure(token, '{"a": 2}') != same
+
+
+def test_shared_charts_are_bounded_oldest_first(tmp_path, monkeypatch):
+    monkeypatch.setattr(room_module, "FIGURES_KEPT", 3)
+    beacon = room_module.VersionBeacon(tmp_path / "classroom")
+    names = [beacon.share_figure(f'{{"n": {n}}}') for n in range(4)]
+    beacon.share_figure('{"n": 1}')  # used again: now the newest
+    beacon.share_figure('{"n": 4}')
+    shared = beacon.folder / room_module.FIGURE_FOLDER
+    left = {f"{room_module.FIGURE_FOLDER}/{path.name}" for path in shared.iterdir()}
+    assert left == {names[1], names[3], beacon.share_figure('{"n": 4}')}
+    assert (tmp_path / "classroom" / "plotly.min.js").stat().st_size > 1_000_000  # followers' charts load it

@@ -2,6 +2,9 @@
 question is answered before its answer shows, and a follower's answer joins the class's pool.
 AppTest runs the app in this process, so the sessions share the real process-wide classroom."""
 
+import json
+import re
+
 import pytest
 from page_helpers import open_app_page
 from streamlit.testing.v1 import AppTest
@@ -83,3 +86,65 @@ def test_a_followers_answer_joins_the_pool_and_waits_for_the_reveal(room):
     room.reveal(token, question.id)
     at.run()
     assert right in [s.value for s in at.success]
+
+
+@pytest.fixture
+def room_with_files(monkeypatch, tmp_path):
+    """The app's classroom writing its state file and charts under tmp_path."""
+    monkeypatch.setenv(classroom.ADMIN_CODE_ENV, "TEACH7")
+    monkeypatch.setattr(classroom, "FOLLOWER_TIMEOUT_S", 600)
+    fresh = classroom.Classroom(beacon=classroom.VersionBeacon(tmp_path / "classroom"))
+    monkeypatch.setattr(classroom, "_CLASSROOM", fresh)
+    return fresh
+
+
+def chart_specs(at) -> dict:
+    """Streamlit chart elements on the page: key -> figure dict."""
+    return {chart.proto.id.rsplit("-", 1)[-1]: json.loads(chart.proto.spec) for chart in at.get("plotly_chart")}
+
+
+def follow_frames(at) -> dict:
+    """Follower chart frames on the page: key -> their HTML."""
+    found = {}
+
+    def walk(node):
+        if getattr(node, "type", None) == "iframe" and 'id="chart"' in node.proto.srcdoc:
+            found[re.search(r'data-key="([^"]+)"', node.proto.srcdoc).group(1)] = node.proto.srcdoc
+        for child in (getattr(node, "children", None) or {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return found
+
+
+@pytest.mark.slow
+def test_a_presenting_teacher_shares_each_lesson_chart_it_draws(room_with_files):
+    token = room_with_files.start_presenting("teach7")
+    at = open_app_page("pages/output_size.py", state={"presenter_token": token, "os_i": 7})
+    shared = dict(at.session_state["classroom_charts"])
+    drawn = chart_specs(at)
+    assert set(shared) == {"os_animation", "os_rf_chart"} <= set(drawn)
+    folder = room_with_files.beacon.folder
+    for key, path in shared.items():
+        assert json.loads((folder / path).read_text())["data"] == drawn[key]["data"]
+    at.slider(key="os_i").set_value(8).run()
+    assert at.slider(key="os_i").value == 8, at.slider(key="os_i").value
+    assert at.session_state["classroom_charts"]["os_animation"] != shared["os_animation"]  # a new file per chart
+
+
+@pytest.mark.slow
+def test_a_follower_draws_the_lesson_charts_in_its_browser_until_it_steps_away(room_with_files):
+    token = room_with_files.start_presenting("teach7")
+    room_with_files.publish(token, "checkerboard", {"cb_k": 4, "cb_s": 2})
+    at = open_app_page("pages/checkerboard.py", state={"follow_on": True, "cb_k": 4, "cb_s": 2})
+    frames = follow_frames(at)
+    assert set(frames) == {"cb_map", "cb_buildup"}
+    assert not {"cb_map", "cb_buildup"} & set(chart_specs(at))  # not Streamlit's chart: no rerun redraws it
+    for key, html in frames.items():
+        assert 'data-page="checkerboard"' in html or 'data-page=""' in html
+        assert ui.static_url(room_with_files.beacon.plotly_path) in html
+        initial = json.loads(re.search(r'<script type="application/json" id="initial">(.*?)</script>', html, re.S)[1])
+        assert initial["data"], key
+    at.session_state["follow_away"] = True
+    at.run()
+    assert not follow_frames(at) and {"cb_map", "cb_buildup"} <= set(chart_specs(at))

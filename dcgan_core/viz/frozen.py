@@ -55,3 +55,8 @@ def freeze(figure: go.Figure) -> go.Figure:
         plotly.io.to_json = to_json
     figure.__class__ = FrozenFigure
     return figure
+
+
+def figure_json(figure: go.Figure) -> str:
+    """The figure's JSON (from memory for a frozen figure: the form Streamlit already made)."""
+    return to_json(figure.to_dict(), validate=False)

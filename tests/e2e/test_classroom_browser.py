@@ -70,6 +70,17 @@ def click_nav(page, stem: str, lang: str) -> None:
     wait_until_idle(page)
 
 
+def chart_traces(page, key: str) -> str:
+    """The traces a lesson chart shows, as Plotly holds them in the browser: Streamlit's chart
+    element, or a follower's own chart frame (classroom_ui.lesson_chart)."""
+    script = "gd => JSON.stringify((gd.data || []).map(t => [t.type, t.x, t.y, t.z]))"
+    own = page.locator(f".st-key-{key} .js-plotly-plot")
+    if own.count():
+        return own.first.evaluate(script)
+    frame = page.frame_locator(f".st-key-{key}_follow iframe").locator("#chart.js-plotly-plot")
+    return frame.evaluate(script) if frame.count() else ""
+
+
 def h1(page) -> str:
     return page.inner_text("[data-testid='stMain'] h1").strip()
 
@@ -101,10 +112,12 @@ def test_a_browser_without_lang_gets_its_own_language(lab_server, chromium):
 def test_a_student_follows_the_teacher_and_steps_away(lab_server, chromium):
     teacher_context, teacher = new_page(chromium, "en-US")
     student_context, student = new_page(chromium, "zh-CN")
+    reader_context, reader = new_page(chromium, "en-US")  # a student reading the teacher's language
     try:
         open_app(teacher, lab_server, "", "en")
         start_presenting(teacher, lab_server)
         student.goto(f"{lab_server.url}/?follow=1")  # no code, no lesson: the link alone
+        reader.goto(f"{lab_server.url}/?follow=1")
         wait_until_idle(student)
 
         click_nav(teacher, "output_size", "en")
@@ -116,22 +129,49 @@ def test_a_student_follows_the_teacher_and_steps_away(lab_server, chromium):
         )
         lesson_s = time.monotonic() - started
         assert "follow=1" in address(student) and "lang=zh" in address(student)  # their own language, still following
+        wait_for(lambda: h1(reader) == translate("output_size.title", "en"), CATCH_UP_S, "the reader to follow")
         wait_until_idle(student)
+        wait_until_idle(reader)
 
         before = slider_value(teacher, "os_i")
+        assert chart_traces(reader, "os_animation") == chart_traces(teacher, "os_animation")
         nudge_slider(teacher, "os_i")
         started = time.monotonic()
         wait_for(lambda: slider_value(teacher, "os_i") == before + 1, 10, "the teacher's slider")
+        wait_until_idle(teacher)
+        # The reader's browser redraws the teacher's new chart by itself, before any page run of its own.
+        wait_for(
+            lambda: chart_traces(reader, "os_animation") == chart_traces(teacher, "os_animation"),
+            CATCH_UP_S,
+            "the reader's chart to follow",
+        )
+        chart_s = time.monotonic() - started
+        assert slider_value(reader, "os_i") == before, "the chart came by itself, not with a page run"
+        # The student reads Chinese: the teacher's English chart is not for it, its own page run follows.
         wait_for(lambda: slider_value(student, "os_i") == before + 1, CATCH_UP_S, "the student's slider to follow")
         slider_s = time.monotonic() - started
-        wait_for(lambda: "1 following" in sidebar_text(teacher), 10, "the teacher to see one follower")
-        print(f"student caught up: lesson {lesson_s:.2f} s, slider {slider_s:.2f} s after the teacher's change")
+        wait_for(lambda: slider_value(reader, "os_i") == before + 1, CATCH_UP_S, "the reader's slider to follow")
+        reader_s = time.monotonic() - started
+        wait_for(lambda: chart_traces(student, "os_animation") == chart_traces(teacher, "os_animation"), 10, "charts")
+        wait_for(lambda: "2 following" in sidebar_text(teacher), 10, "the teacher to see two followers")
+        print(
+            f"students caught up: lesson {lesson_s:.2f} s; after the teacher's change the same-language "
+            f"chart in {chart_s:.2f} s and its slider in {reader_s:.2f} s, the other language in {slider_s:.2f} s"
+        )
         shot(teacher, "11_presenting_teacher_en")
         shot(student, "11_following_student_zh")
+        for who, name, box in (
+            (teacher, "teacher_en", ".st-key-os_animation"),
+            (reader, "student_en", ".st-key-os_animation_follow"),
+            (student, "student_zh", ".st-key-os_animation_follow"),
+        ):
+            who.locator(box).scroll_into_view_if_needed()
+            shot(who, f"11_lesson_chart_{name}")
+        reader_context.close()
 
         student.locator(".st-key-follow_step_away button").click()
         wait_for(lambda: student.locator(".st-key-follow_back button").count() == 1, 10, "the 'back' button")
-        wait_for(lambda: "0 following · 1 stepped away" in sidebar_text(teacher), 10, "the teacher to see it")
+        wait_for(lambda: "0 following · 1 stepped away" in sidebar_text(teacher), 40, "the teacher to see it")
         nudge_slider(teacher, "os_i")
         wait_for(lambda: slider_value(teacher, "os_i") == before + 2, 10, "the teacher's slider")
         time.sleep(4)  # two heartbeats and four checks later, the student has still not moved
@@ -144,6 +184,7 @@ def test_a_student_follows_the_teacher_and_steps_away(lab_server, chromium):
     finally:
         teacher_context.close()
         student_context.close()
+        reader_context.close()
 
 
 def test_three_students_answers_reach_the_teachers_chart(lab_server, chromium):
