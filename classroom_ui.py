@@ -188,11 +188,13 @@ _WATCH_JS = """
 export default function (component) {
   const { data, setTriggerValue } = component;
   const watch = (window.__dcganFollow = window.__dcganFollow || { timer: null, asked: 0 });
-  if (data.seen !== watch.rendered) watch.asked = 0;  // this render is the page run we asked for
+  if (data.seen !== watch.rendered) {  // this render is the page run we asked for
+    watch.asked = 0;
+    watch.firstUnseen = null;  // what it shows is new: the next catch-up waits its turn again
+  }
   Object.assign(watch, { url: data.url, seen: data.seen, rendered: data.seen, every: data.every_ms,
                          patience: data.patience_ms, settle: data.settle_ms, stale: data.stale_ms,
-                         shown: data.shown, charts: data.charts, lang: data.lang, trigger: setTriggerValue,
-                         changed: null, firstUnseen: null });
+                         shown: data.shown, charts: data.charts, lang: data.lang, trigger: setTriggerValue });
   const tick = async () => {
     try {
       const reply = await fetch(watch.url + "?t=" + Date.now(), { cache: "no-store" });
@@ -205,7 +207,7 @@ export default function (component) {
         if (state.version === watch.seen) {
           watch.firstUnseen = null;
         } else {
-          if (watch.firstUnseen === null) watch.firstUnseen = now;
+          if (watch.firstUnseen == null) watch.firstUnseen = now;
           const shown = watch.shown || {};
           const elsewhere = !watch.charts || state.page !== shown.page || state.question !== shown.question
                             || state.revealed !== shown.revealed || state.lang !== watch.lang;

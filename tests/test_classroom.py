@@ -2,6 +2,7 @@
 what followers see, expiry when the teacher leaves, and the anonymous pool of answers."""
 
 import dataclasses
+import gzip
 import json
 
 import pytest
@@ -235,7 +236,8 @@ def test_the_state_file_tells_followers_the_lesson_question_settings_and_charts(
     room = Classroom(teacher_code="ABC234", clock=clock, beacon=beacon)
     token = room.start_presenting("ABC234")
     chart = room.share_figure(token, '{"data": [], "layout": {"height": 300}}')
-    assert chart is not None and (beacon.folder / chart).read_text() == '{"data": [], "layout": {"height": 300}}'
+    assert chart is not None and chart.endswith(".json.gz")
+    assert gzip.decompress((beacon.folder / chart).read_bytes()) == b'{"data": [], "layout": {"height": 300}}'
     room.publish(token, "output_size", {"os_i": 5}, "q1", {"os_animation": chart}, "zh")
     state = beacon_state(beacon)
     assert state == {
@@ -245,12 +247,14 @@ def test_the_state_file_tells_followers_the_lesson_question_settings_and_charts(
         "revealed": False,
         "settings": {"os_i": 5},
         "figures": {"os_animation": chart},
+        "figures_settings": {"os_i": 5},
         "lang": "zh",
     }
     assert token not in (beacon.folder / "version.json").read_text()  # nothing that grants anything
     before = room.version()
     room.publish(token, "output_size", {"os_i": 6}, "q1")  # before the lesson ran: its charts are kept
     assert beacon_state(beacon)["figures"] == {"os_animation": chart} and room.version() > before
+    assert beacon_state(beacon)["figures_settings"] == {"os_i": 5}  # and they still show i = 5
     room.publish(token, "checkerboard", {"cb_k": 3}, None)  # another lesson: the old charts are not its own
     assert beacon_state(beacon)["figures"] == {}
     room.stop_presenting(token)

@@ -2,6 +2,7 @@
 question is answered before its answer shows, and a follower's answer joins the class's pool.
 AppTest runs the app in this process, so the sessions share the real process-wide classroom."""
 
+import gzip
 import json
 import re
 
@@ -126,7 +127,7 @@ def test_a_presenting_teacher_shares_each_lesson_chart_it_draws(room_with_files)
     assert set(shared) == {"os_animation", "os_rf_chart"} <= set(drawn)
     folder = room_with_files.beacon.folder
     for key, path in shared.items():
-        assert json.loads((folder / path).read_text())["data"] == drawn[key]["data"]
+        assert json.loads(gzip.decompress((folder / path).read_bytes()))["data"] == drawn[key]["data"]
     at.slider(key="os_i").set_value(8).run()
     assert at.slider(key="os_i").value == 8, at.slider(key="os_i").value
     assert at.session_state["classroom_charts"]["os_animation"] != shared["os_animation"]  # a new file per chart

@@ -1,7 +1,8 @@
 """A lesson chart that a follower's browser keeps in step with the teacher's, with no script run.
 
 While a student follows the teacher, each lesson chart is drawn by this small page (in an
-iframe, with the browser's Plotly) instead of Streamlit's chart element. It starts with the
+iframe, with the browser's Plotly) instead of Streamlit's chart element. The teacher's charts
+are gzipped files, which the browser unzips itself (DecompressionStream). It starts with the
 chart of the follower's own last page run, then listens to the follow watch in the page around
 it (classroom_ui), which reads the classroom's state file once a second: when the teacher's
 version of this chart is a new file, it fetches that file and redraws. Only the newest request
@@ -34,7 +35,7 @@ async function onState(state) {
   try {
     const reply = await fetch(base + '/' + file);
     if (!reply.ok) return;
-    const figure = await reply.json();
+    const figure = await new Response(reply.body.pipeThrough(new DecompressionStream('gzip'))).json();
     if (ticket !== asked) return;  /* a newer chart was asked for meanwhile */
     shownFile = file;
     draw(figure);
