@@ -455,19 +455,30 @@ def load_rows(records):
 
 
 def follow_method(f: dict) -> str:
-    """Records before the browser-side beacon timed a per-second fragment check and every value."""
+    """How followers caught up: their browser redraws the teacher's chart files ("charts"); before
+    that, a page run asked by a browser-side beacon check ("beacon"); before that, a per-second
+    fragment check that timed every value."""
+    if "chart_fetches" in f:
+        return "charts"
     return "beacon" if "every_value_p95_s" in f else "fragment check"
 
 
 def follow_summary(records):
     groups: dict[tuple, list[dict]] = {}
     for f in figures_of(records):
-        key = (follow_method(f), f["followers"], f.get("lesson") or "output_size")
+        key = (follow_method(f), f["followers"], f.get("lesson") or "output_size", f.get("teacher_browser_nice"))
         groups.setdefault(key, []).append(f)
     parts = []
-    for (method, followers, lesson), figs in sorted(groups.items()):
+    for (method, followers, lesson, nice), figs in sorted(groups.items(), key=lambda item: str(item[0])):
         reached = [f for f in figs if f["samples"]]
-        if method == "beacon":
+        if method == "charts":
+            text = (
+                f"{followers} followers on {lesson}, charts redrawn by their browsers (teacher's tab at nice "
+                f"{nice}): **caught-up p95 {spread([f['follow_p95_s'] for f in reached], ' s')}**, never caught up "
+                f"{spread([100 * f['missed'] / max(1, f['missed'] + f['samples']) for f in figs], ' %', 1)}; "
+                f"sliders and text (page runs) p95 {spread([f['page_run_p95_s'] for f in reached], ' s')}"
+            )
+        elif method == "beacon":
             text = (
                 f"{followers} followers on {lesson}, browser-side check: never caught up "
                 f"{spread([100 * f['missed'] / max(1, f['missed'] + f['samples']) for f in figs], ' %', 1)}"
@@ -497,7 +508,7 @@ def follow_summary(records):
 def follow_rows(records):
     head = RUN_HEAD + [
         "followers, lesson",
-        "check",
+        "check (teacher's tab nice)",
         "changes",
         "reached / never",
         "delay p50 / p95 / max s",
@@ -508,12 +519,18 @@ def follow_rows(records):
     rows = []
     for r in records:
         f = r["figures"]
-        beacon = follow_method(f) == "beacon"
+        method = follow_method(f)
+        beacon = method in ("beacon", "charts")
+        check = {
+            "charts": f"charts in the browser ({f.get('teacher_browser_nice')}); page runs p95 "
+            f"{fmt(f.get('page_run_p95_s'))} s",
+            "beacon": "beacon, caught up",
+        }.get(method, "fragment, every value")
         rows.append(
             run_columns(r)
             + [
                 f"{f['followers']}, {f.get('lesson') or 'output_size'}",
-                "beacon, caught up" if beacon else "fragment, every value",
+                check,
                 str(f["changes"]),
                 f"{f['samples']} / {f['missed']}",
                 f"{fmt(f['follow_p50_s'])} / {fmt(f['follow_p95_s'])} / {fmt(f['follow_max_s'])}",
@@ -731,11 +748,16 @@ SECTIONS = [
         "benchmarks/follow_load.py",
         "p95 ≤ 2 s from the teacher's key press to each follower's page; ≤ 20 % throughput loss",
         "Protocol viewers open `/?follow=1` and do what a follower's browser does: read the classroom's "
-        "beacon file once a second and, when it moved, ask for one run of the page (the next only once that run "
-        "arrived); a teacher in Chromium presents and moves the lesson's input-size slider every 2 s. A sample "
-        "is the time from the teacher's key press until the follower's page shows that change or a newer one "
-        "(caught up); the time until it shows that very value is reported beside it (every value). Records "
-        "before the beacon (a once-a-second fragment check per follower) timed every value only.",
+        "state file once a second; fetch (and unzip) the teacher's new lesson chart files, which the browser "
+        "then draws itself; and ask for one run of the page when the lesson or question changed, or once the "
+        "teacher paused 3 s, or 15 s after a change (sliders and text). A teacher in Chromium presents and "
+        "moves the lesson's input-size slider every 2 s; its tab runs on the same two cores, at the niceness "
+        "given in the check column (19: it yields to the server and the run, as a laptop of its own would; "
+        "0: it competes). A sample is the time from the teacher's key press until the follower shows that "
+        "change or a newer one, in a chart or its page (caught up); the time until it shows that very value "
+        "is reported beside it (every value), and the page runs alone in the check column. Earlier records: "
+        "a page run for every change, asked by a browser-side beacon check (beacon), and before that a "
+        "once-a-second fragment check per follower (every value only).",
         full_runs,
         follow_summary,
         follow_rows,
