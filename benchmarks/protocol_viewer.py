@@ -65,6 +65,7 @@ class ProtocolViewer:
         self._media_seen: set[str] = set()
         self.live_polls: list[tuple[float, float]] = []  # (sent at, seconds) per poll of a live view's files
         self.live_poll_errors = 0
+        self.live_poll_failed_at: list[float] = []  # send times of polls that failed
         self._live_task: asyncio.Task | None = None
 
     def _rerun_message(self, fragment_id: str = "") -> bytes:
@@ -140,6 +141,7 @@ class ProtocolViewer:
                     self.live_polls.append((sent, time.monotonic() - sent))
                 except (OSError, ValueError, asyncio.IncompleteReadError) as err:
                     self.live_poll_errors += 1
+                    self.live_poll_failed_at.append(sent)
                     if self.live_poll_errors <= 3:
                         self.errors.append(f"live view {state_path}: {err}")
                     await client.close()

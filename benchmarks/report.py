@@ -558,17 +558,36 @@ def latency_drift(figs) -> str:
     )
 
 
+def live_view_drift(figs) -> str:
+    return (
+        f"live view poll p95 per period first → last {spread([f['periods'][0]['p95_s'] for f in figs], ' s')} → "
+        f"{spread([f['periods'][-1]['p95_s'] for f in figs], ' s')}, failed polls "
+        f"{spread([100 * f['unanswered_share'] for f in figs], ' %', 2)}"
+    )
+
+
 def soak_summary(records):
     figs = figures_of(records)
-    return (
-        f"{' / '.join(sorted({str(f['sessions']) for f in figs}))} protocol viewers for "
-        f"{' / '.join(sorted({fmt(f['minutes'], 0) for f in figs}))} min: server memory growth after the settling "
-        f"period {spread([100 * f['server_rss_growth'] for f in figs], ' %', 1)}, training process "
-        f"{spread([100 * f['training_rss_growth'] for f in figs], ' %', 1)}; {latency_drift(figs)}; "
-        f"run continued {spread([f['runs_continued'] for f in figs], ' times', 0)}; checkpoints loadable "
-        f"{sum(f['checkpoints_loadable'] for f in figs)} of {sum(f['checkpoints_written'] for f in figs)}; "
-        f"goal met in {sum(f['goal_met'] for f in figs)} of {len(figs)} runs"
-    )
+    groups = [
+        ("live view polls", [f for f in figs if f.get("latency_measure") == "live view polls"], live_view_drift),
+        ("status reruns (before the live view was timed)", [f for f in figs if "latency_measure" not in f], None),
+    ]
+    parts = []
+    for name, group, drift in groups:
+        if not group:
+            continue
+        parts.append(
+            f"{' / '.join(sorted({str(f['sessions']) for f in group}))} protocol viewers for "
+            f"{' / '.join(sorted({fmt(f['minutes'], 0) for f in group}))} min, latency from {name}: server memory "
+            f"growth after the settling period {spread([100 * f['server_rss_growth'] for f in group], ' %', 1)}, "
+            f"training process {spread([100 * f['training_rss_growth'] for f in group], ' %', 1)}; "
+            f"{(drift or latency_drift)(group)}; "
+            f"run continued {spread([f['runs_continued'] for f in group], ' times', 0)}; "
+            f"checkpoints loadable {sum(f['checkpoints_loadable'] for f in group)} of "
+            f"{sum(f['checkpoints_written'] for f in group)}; goal met in {sum(f['goal_met'] for f in group)} of "
+            f"{len(group)} runs"
+        )
+    return "; ".join(parts)
 
 
 def soak_rows(records):
@@ -578,7 +597,7 @@ def soak_rows(records):
         "training RSS MB first → last",
         "growth after settling (server, training)",
         "p95 s per period",
-        "unanswered",
+        "unanswered (measured)",
         "checkpoints loadable / written",
         "runs continued",
         "goal",
@@ -595,7 +614,11 @@ def soak_rows(records):
                 f"{fmt(mem[0]['training_rss_mb'], 0)} → {fmt(mem[-1]['training_rss_mb'], 0)}",
                 f"{fmt(100 * f['server_rss_growth'], 1)} %, {fmt(100 * f['training_rss_growth'], 1)} %",
                 " / ".join(fmt(p["p95_s"]) for p in f["periods"]),
-                f"{f['requests_unanswered']} of {f['requests_sent']}",
+                (
+                    f"{f['live_view_polls_failed']} of {f['live_view_polls']} (live view polls)"
+                    if f.get("latency_measure") == "live view polls"
+                    else f"{f['requests_unanswered']} of {f['requests_sent']} (status reruns)"
+                ),
                 f"{f['checkpoints_loadable']} / {f['checkpoints_written']}",
                 str(f["runs_continued"]),
                 "met" if f["goal_met"] else "not met",

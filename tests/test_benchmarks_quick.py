@@ -210,6 +210,10 @@ def test_classroom_soak_one_minute(tmp_path):
     assert out["checkpoints_written"] >= 1 and out["checkpoints_loadable"] == out["checkpoints_written"]
     assert all(c["loadable"] for c in out["final_checkpoints"]) and out["final_checkpoints"]
     assert len(out["periods"]) == 1 and out["periods"][0]["updates"] > 0
+    # The latency is the live view's, as viewers see it: their polls of the files, failures counted.
+    assert out["latency_measure"] == "live view polls"
+    assert out["live_view_polls"] == out["periods"][0]["sent"] >= out["periods"][0]["updates"]
+    assert out["live_view_polls_failed"] == out["periods"][0]["unanswered"] == 0
     assert out["requests_sent"] == (out["requests_answered"] + out["requests_replaced"] + out["requests_unanswered"])
     assert out["viewer_errors"] == []
     for key in ("server_rss_growth", "training_rss_growth", "memory_goal_met", "latency_drift_goal_met", "goal_met"):
