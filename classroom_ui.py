@@ -256,18 +256,18 @@ def lesson_chart(figure, key: str, where=None, **kwargs) -> None:
         return
     st.session_state.setdefault("classroom_mirrored", set()).add(key)
     shown = st.session_state.get("follow_shown")
-    text = figure_json(figure)
+    height = follow_chart_height(figure.to_dict())
     html = follow_chart_html(
-        text,
+        figure_json(figure),
         key,
         shown.page if shown else "",
         ui.current_language(),
         ui.static_url(f"{room.beacon.root.name}/{room.beacon.folder.name}"),
         ui.static_url(room.beacon.plotly_path),
-        follow_chart_height(figure.to_dict()),
+        height,
     )
     with where.container(key=f"{key}_follow"):
-        st.iframe(html, height=follow_chart_height(figure.to_dict()) + 4)
+        st.iframe(html, height=height + 4)
 
 
 def _watch_teacher() -> None:
