@@ -211,7 +211,8 @@ export default function (component) {
           const shown = watch.shown || {};
           const elsewhere = !watch.charts || state.page !== shown.page || state.question !== shown.question
                             || state.revealed !== shown.revealed || state.lang !== watch.lang;
-          const due = elsewhere || now - watch.changed >= watch.settle || now - watch.firstUnseen >= watch.stale;
+          const settle = state.settle_ms ?? watch.settle;  // the server's word: 0 in a small class
+          const due = elsewhere || now - watch.changed >= settle || now - watch.firstUnseen >= watch.stale;
           // Ask for one page run at a time: a new request would cut the running one short, and
           // with a class on a busy server no run would ever finish.
           if (due && now - watch.asked > watch.patience) {

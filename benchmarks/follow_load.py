@@ -158,7 +158,7 @@ class Follower(ProtocolViewer):
         )
         return (
             elsewhere
-            or now - watch["changed"] >= watch["settle_ms"] / 1000
+            or now - watch["changed"] >= state.get("settle_ms", watch["settle_ms"]) / 1000
             or now - watch["first_unseen"] >= watch["stale_ms"] / 1000
         )
 

@@ -42,8 +42,10 @@ from dcgan_core.static_files import (
 PRESENTER_TIMEOUT_S = 30.0  # the teacher's page sends a heartbeat every 2 s; a busy server may delay a few
 FOLLOW_CHECK_S = 1.0  # how often a follower's browser reads the beacon file (VersionBeacon)
 CATCH_UP_PATIENCE_S = 20.0  # a follower asks again if the page run it asked for has not come by then
-FOLLOW_SETTLE_S = 3.0  # a follower's sliders and text catch up once the teacher left them this long...
+FOLLOW_SETTLE_S = 3.0  # in a big class, a follower's sliders and text catch up once the teacher left them this long...
 FOLLOW_MAX_STALE_S = 15.0  # ...or at the latest this long after a change (its charts follow at once)
+EAGER_FOLLOWERS_ENV = "DCGAN_LAB_EAGER_FOLLOWERS"
+EAGER_FOLLOWERS = 10  # up to this many followers, each one's page catches up at every change
 PRESENCE_S = 10.0  # how often a follower's page checks in, for the teacher's count
 FOLLOWER_TIMEOUT_S = 2.5 * PRESENCE_S  # a follower silent this long has gone (closed the tab)
 MAX_FOLLOWERS = 2000  # ids kept; older ones are forgotten first
@@ -52,6 +54,14 @@ BEACON_FOLDER = "classroom"
 FIGURE_FOLDER = "fig"
 FIGURES_KEPT = 200  # a follower that read the state a little while ago still finds its charts
 STATE_BLOCK = 4096
+
+
+def eager_followers() -> int:
+    """EAGER_FOLLOWERS, or the server owner's $DCGAN_LAB_EAGER_FOLLOWERS (a faster machine serves more)."""
+    try:
+        return max(0, int(os.environ.get(EAGER_FOLLOWERS_ENV, EAGER_FOLLOWERS)))
+    except ValueError:
+        return EAGER_FOLLOWERS
 
 
 def normalise_token(token: str | None) -> str:
@@ -316,9 +326,12 @@ class Classroom:
     def follower_counts(self) -> tuple[int, int]:
         """(following now, stepped away) among the browsers seen in the last FOLLOWER_TIMEOUT_S."""
         with self._lock:
-            now = self._clock()
-            recent = [away for seen, away in self._followers.values() if now - seen <= FOLLOWER_TIMEOUT_S]
-            return recent.count(False), recent.count(True)
+            return self._follower_counts()
+
+    def _follower_counts(self) -> tuple[int, int]:
+        now = self._clock()
+        recent = [away for seen, away in self._followers.values() if now - seen <= FOLLOWER_TIMEOUT_S]
+        return recent.count(False), recent.count(True)
 
     # ---------------------------------------------------------------- the class's answers
 
@@ -374,8 +387,16 @@ class Classroom:
                 figures=p.figures,
                 figures_settings=p.figures_settings,
                 lang=p.lang,
+                settle_ms=self._settle_ms(),
             )
         return state
+
+    def _settle_ms(self) -> int:
+        """How long followers' pages wait for the teacher to pause before catching up (their charts
+        never wait). A small class costs the server little: every change, at once. Thirty page runs
+        per change would not fit two cores (benchmarks/follow_load.py), so a big class waits."""
+        following, _ = self._follower_counts()
+        return 0 if following <= eager_followers() else int(FOLLOW_SETTLE_S * 1000)
 
 
 _CLASSROOM = Classroom(beacon=VersionBeacon())

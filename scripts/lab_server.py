@@ -51,12 +51,13 @@ def log_tail(path: Path | None, lines: int = 40) -> str:
 
 
 def start_lab_server(
-    data_dir: Path | None = None, log_path: Path | None = None, timeout_s: float = 180
+    data_dir: Path | None = None, log_path: Path | None = None, timeout_s: float = 180, env: dict | None = None
 ) -> tuple[subprocess.Popen, str]:
-    """Start the app (its data folder at ``data_dir`` when given, its output in ``log_path``)
-    and return (process, url) once /_stcore/health answers. A cold start imports torch."""
+    """Start the app (its data folder at ``data_dir`` when given, its output in ``log_path``, ``env``
+    added to its environment) and return (process, url) once /_stcore/health answers. A cold start
+    imports torch."""
     port = free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
     if data_dir is not None:
         env["DCGAN_LAB_DATA"] = str(data_dir)
     log = open(log_path, "w") if log_path is not None else subprocess.DEVNULL
@@ -140,12 +141,14 @@ class LabServer:
     log_path: Path | None
 
 
-def start_in_sandbox(sandbox: Path, log_path: Path | None = None, timeout_s: float = 180) -> LabServer:
+def start_in_sandbox(
+    sandbox: Path, log_path: Path | None = None, timeout_s: float = 180, env: dict | None = None
+) -> LabServer:
     """The app with its data folder at ``sandbox/data`` (made if missing; an existing one is
     served again, as after a restart)."""
     data_dir = sandbox / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    process, url = start_lab_server(data_dir, log_path, timeout_s)
+    process, url = start_lab_server(data_dir, log_path, timeout_s, env)
     return LabServer(url, process, sandbox, data_dir, log_path)
 
 

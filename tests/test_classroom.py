@@ -249,6 +249,7 @@ def test_the_state_file_tells_followers_the_lesson_question_settings_and_charts(
         "figures": {"os_animation": chart},
         "figures_settings": {"os_i": 5},
         "lang": "zh",
+        "settle_ms": 0,  # nobody follows yet: pages may catch up at every change
     }
     assert token not in (beacon.folder / "version.json").read_text()  # nothing that grants anything
     before = room.version()
@@ -259,6 +260,25 @@ def test_the_state_file_tells_followers_the_lesson_question_settings_and_charts(
     assert beacon_state(beacon)["figures"] == {}
     room.stop_presenting(token)
     assert beacon_state(beacon) == {"version": room.version(), "page": None}
+
+
+def test_a_big_class_waits_for_the_teacher_to_pause_a_small_one_does_not(clock, tmp_path, monkeypatch):
+    monkeypatch.delenv(room_module.ADMIN_CODE_ENV, raising=False)
+    beacon = room_module.VersionBeacon(tmp_path / "classroom")
+    room = Classroom(teacher_code="ABC234", clock=clock, beacon=beacon)
+    token = room.start_presenting("ABC234")
+    for n in range(room_module.EAGER_FOLLOWERS):
+        room.follower_seen(f"student-{n}")
+    room.follower_seen("away", stepped_away=True)  # a student exploring alone costs nothing
+    room.publish(token, "output_size", {"os_i": 5})
+    assert beacon_state(beacon)["settle_ms"] == 0
+    room.follower_seen("one-more")
+    room.publish(token, "output_size", {"os_i": 6})
+    assert beacon_state(beacon)["settle_ms"] == room_module.FOLLOW_SETTLE_S * 1000
+    clock.now += FOLLOWER_TIMEOUT_S + 1  # they closed their tabs
+    room.heartbeat(token)
+    room.publish(token, "output_size", {"os_i": 7})
+    assert beacon_state(beacon)["settle_ms"] == 0
 
 
 def test_only_the_presenter_makes_the_server_write_a_chart(clock, tmp_path, monkeypatch):
@@ -284,3 +304,12 @@ def test_shared_charts_are_bounded_oldest_first(tmp_path, monkeypatch):
     left = {f"{room_module.FIGURE_FOLDER}/{path.name}" for path in shared.iterdir()}
     assert left == {names[1], names[3], beacon.share_figure('{"n": 4}')}
     assert (tmp_path / "classroom" / "plotly.min.js").stat().st_size > 1_000_000  # followers' charts load it
+
+
+def test_the_server_owner_sets_how_many_followers_catch_up_at_once(monkeypatch):
+    monkeypatch.delenv(room_module.EAGER_FOLLOWERS_ENV, raising=False)
+    assert room_module.eager_followers() == room_module.EAGER_FOLLOWERS
+    monkeypatch.setenv(room_module.EAGER_FOLLOWERS_ENV, "25")
+    assert room_module.eager_followers() == 25
+    monkeypatch.setenv(room_module.EAGER_FOLLOWERS_ENV, "many")  # not a number: the default, not a crash
+    assert room_module.eager_followers() == room_module.EAGER_FOLLOWERS

@@ -63,6 +63,12 @@ def test_a_teacher_who_never_pauses_is_caught_up_with_at_the_latest_after_the_st
     assert follower._full_run_due(state(99), 1.0 + FOLLOW_MAX_STALE_S)
 
 
+def test_a_small_class_is_told_not_to_wait_for_a_pause():
+    follower = follower_showing()
+    assert follower._full_run_due(dict(state(11), settle_ms=0), 0.1)
+    assert not follower_showing()._full_run_due(dict(state(11), settle_ms=3000), 0.1)
+
+
 def test_another_lesson_question_or_language_asks_for_a_page_run_at_once():
     assert follower_showing()._full_run_due(state(11, page="checkerboard"), 0.1)
     assert follower_showing()._full_run_due(state(11, question="q7"), 0.1)

@@ -20,13 +20,16 @@ SERVER_START_TIMEOUT_S = 180  # a cold start imports torch; the 2-core CI box ma
 
 
 @pytest.fixture(scope="module")
-def lab_server(tmp_path_factory) -> LabServer:
-    """One server for all the browser tests (they live in one module), stopped as soon as they
-    are done, so that a run a failed test left training cannot slow the rest of the test session.
-    Its ``sandbox`` holds its data folder and nothing else may appear there."""
+def lab_server(request, tmp_path_factory) -> LabServer:
+    """One server for all the browser tests of a module, stopped as soon as they are done, so that
+    a run a failed test left training cannot slow the rest of the test session. Its ``sandbox``
+    holds its data folder and nothing else may appear there. A module's ``SERVER_ENV`` dict is
+    added to the server's environment."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     sandbox = tmp_path_factory.mktemp("e2e_sandbox")
-    server = start_in_sandbox(sandbox, ARTIFACTS / "streamlit.log", timeout_s=SERVER_START_TIMEOUT_S)
+    server = start_in_sandbox(
+        sandbox, ARTIFACTS / "streamlit.log", SERVER_START_TIMEOUT_S, getattr(request.module, "SERVER_ENV", None)
+    )
     try:
         yield server
     finally:
