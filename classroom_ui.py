@@ -324,6 +324,8 @@ def _follow_status() -> None:
         st.button(ui.t("classroom.back"), on_click=come_back, key="follow_back", icon=":material/undo:", type="primary")
     else:
         st.caption(ui.t("classroom.following", lesson=lesson_title(presentation.page)))
+        if st.session_state.get("follow_has_charts") and room.page_settle_ms() > 0:
+            st.caption(ui.t("classroom.following_big_class"))
         st.button(
             ui.t("classroom.step_away"),
             on_click=step_away,
@@ -414,6 +416,7 @@ def after_page(stem: str) -> None:
     """After the lesson ran (also after st.stop()): publish what it drew, and a follower's watch,
     which needs to know whether the lesson drew charts it can redraw by itself."""
     publish(stem, st.session_state.get("classroom_charts", {}))
+    st.session_state.follow_has_charts = bool(st.session_state.get("classroom_mirrored"))
     if is_following() and not st.session_state.get("follow_away"):
         with st.sidebar:
             _watch_teacher()

@@ -391,6 +391,11 @@ class Classroom:
             )
         return state
 
+    def page_settle_ms(self) -> int:
+        """How long followers' pages now wait for the teacher to pause (0: they catch up at every change)."""
+        with self._lock:
+            return self._settle_ms()
+
     def _settle_ms(self) -> int:
         """How long followers' pages wait for the teacher to pause before catching up (their charts
         never wait). A small class costs the server little: every change, at once. Thirty page runs
