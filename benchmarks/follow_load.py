@@ -260,6 +260,18 @@ def catch_up_delays(changes: list[tuple[float, int]], shown: list[tuple[float, i
     return delays[::-1]
 
 
+def pooled_catch_up(changes: list[tuple[float, int]], shown_by_follower: list) -> tuple[list[float], int]:
+    """Every follower's catch-up delays (catch_up_delays) in one list, and how many never caught up."""
+    delays, behind = [], 0
+    for shown in shown_by_follower:
+        for delay in catch_up_delays(changes, shown):
+            if delay is None:
+                behind += 1
+            else:
+                delays.append(delay)
+    return delays, behind
+
+
 def slider_input(page, key: str):
     return page.locator(f".st-key-{key} input[type='range']")
 
@@ -372,20 +384,8 @@ def measure(
                 missed += 1
             else:
                 delays.append(shown - pressed)
-    caught_up, behind = [], 0  # caught up: it showed this change or a later one
-    for viewer in viewers:
-        for delay in catch_up_delays(changes, viewer.shown):
-            if delay is None:
-                behind += 1
-            else:
-                caught_up.append(delay)
-    page_caught_up, page_behind = [], 0  # the same, counting full page runs only (sliders and text)
-    for viewer in viewers:
-        for delay in catch_up_delays(changes, viewer.page_shown):
-            if delay is None:
-                page_behind += 1
-            else:
-                page_caught_up.append(delay)
+    caught_up, behind = pooled_catch_up(changes, [v.shown for v in viewers])
+    page_caught_up, page_behind = pooled_catch_up(changes, [v.page_shown for v in viewers])  # sliders and text
     fetches = [f for v in viewers for f in v.chart_fetches]
     p95 = percentile(caught_up, 0.95)
     errors = sorted({e for v in viewers for e in v.errors})

@@ -32,9 +32,8 @@ from dcgan_core.i18n import LabError
 from dcgan_core.static_files import (
     PLOTLY_JS,
     STATIC_DIR,
-    ensure_plotly_js,
     padded,
-    remove_dead_servers,
+    prepare_server_folder,
     server_folder_name,
     write_atomic,
 )
@@ -105,10 +104,8 @@ class VersionBeacon:
 
     def _prepare(self) -> None:
         if not self._prepared:
-            self.root.mkdir(parents=True, exist_ok=True)
-            remove_dead_servers(self.root)
-            (self.folder / FIGURE_FOLDER).mkdir(parents=True, exist_ok=True)
-            ensure_plotly_js(self.root)
+            prepare_server_folder(self.root, self.folder)
+            (self.folder / FIGURE_FOLDER).mkdir(exist_ok=True)
             self._prepared = True
 
     def write(self, state: dict) -> None:

@@ -25,9 +25,8 @@ from dcgan_core.job import format_seconds
 from dcgan_core.rundir import png_bytes
 from dcgan_core.static_files import (
     STATIC_DIR,
-    ensure_plotly_js,
     padded,
-    remove_dead_servers,
+    prepare_server_folder,
     server_folder_name,
     write_atomic,
 )
@@ -152,10 +151,7 @@ class LivePublisher:
         return self.relative_folder(run_id)
 
     def _prepare(self) -> None:
-        self.live_dir.mkdir(parents=True, exist_ok=True)
-        remove_dead_servers(self.live_dir)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        ensure_plotly_js(self.live_dir)
+        prepare_server_folder(self.live_dir, self.folder)
 
     def _loop(self) -> None:
         while True:

@@ -55,6 +55,15 @@ def ensure_plotly_js(folder: Path) -> Path:
     return target
 
 
+def prepare_server_folder(root: Path, folder: Path) -> None:
+    """``folder``, this server's own under ``root``, made; the folders of servers that have ended
+    removed; plotly.js copied beside them for the charts browsers draw themselves."""
+    root.mkdir(parents=True, exist_ok=True)
+    remove_dead_servers(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    ensure_plotly_js(root)
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -1,7 +1,7 @@
 """How benchmarks/follow_load.py counts a follower as caught up with the teacher, and when its
 emulated browser asks for a page run (as classroom_ui's watch does)."""
 
-from benchmarks.follow_load import Follower, catch_up_delays
+from benchmarks.follow_load import Follower, catch_up_delays, pooled_catch_up
 from dcgan_core.classroom import FOLLOW_MAX_STALE_S, FOLLOW_SETTLE_S
 
 CHANGES = [(0.0, 5), (2.0, 6), (4.0, 7), (6.0, 6)]  # (teacher's key press, slider value)
@@ -75,3 +75,8 @@ def test_another_lesson_question_or_language_asks_for_a_page_run_at_once():
     other = follower_showing(lang="zh")
     assert not other._draws_charts(state(11)) and other._full_run_due(state(11), 0.1)
     assert follower_showing(charts=False)._full_run_due(state(11), 0.1)  # a lesson without such charts
+
+
+def test_pooled_catch_up_gathers_every_followers_delays_and_counts_the_never():
+    delays, behind = pooled_catch_up(CHANGES, [[(1.0, 5), (5.0, 7), (6.5, 6)], [(3.0, 5)]])
+    assert delays == [1.0, 3.0, 1.0, 0.5, 3.0] and behind == 3
