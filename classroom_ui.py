@@ -11,6 +11,8 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -25,8 +27,10 @@ from dcgan_core.classroom import (
     get_classroom,
 )
 from dcgan_core.i18n import LabError
+from dcgan_core.static_files import PLOTLY_JS, STATIC_DIR, ensure_plotly_js
 from dcgan_core.viz.follow_chart import follow_chart_height, follow_chart_html
 from dcgan_core.viz.frozen import figure_json
+from dcgan_core.viz.instant_chart import INSTANT_CHART_JS, instant_chart_data, neighbour_values
 
 HEARTBEAT_S = 2.0  # how often the presenting page says it is still open
 ANSWERS_REFRESH_S = 1.0
@@ -241,10 +245,66 @@ def _mirroring() -> bool:
     return is_following() and not st.session_state.get("follow_away") and get_classroom().beacon is not None
 
 
-def lesson_chart(figure, key: str, where=None, **kwargs) -> None:
+@dataclass(frozen=True)
+class SliderFrames:
+    """The lesson chart at nearby values of one slider (``figure_at(value)``, everything else as it
+    is now; None or a LabError where the lesson shows no such chart), drawn by the browser the
+    moment a student moves that slider (dcgan_core.viz.instant_chart)."""
+
+    key: str  # the st.slider's key
+    low: int
+    high: int
+    figure_at: Callable
+    radius: int = 2
+
+
+_instant_chart = st.components.v2.component("dcgan_lab_instant_chart", js=INSTANT_CHART_JS, isolate_styles=False)
+
+
+@st.cache_resource(show_spinner=False)
+def _shared_plotly_js() -> str:
+    """plotly.js in the static folder, once per server: every instant chart loads it from there."""
+    ensure_plotly_js(STATIC_DIR)
+    return ui.static_url(PLOTLY_JS)
+
+
+def _nearby_figures(frames: SliderFrames) -> dict:
+    value = st.session_state[frames.key]
+    nearby = {}
+    for candidate in neighbour_values(value, frames.low, frames.high, frames.radius):
+        try:
+            figure = frames.figure_at(candidate)
+        except LabError:
+            continue
+        if figure is not None:
+            nearby[candidate] = figure
+    return nearby
+
+
+def _instant_chart_element(figure, key: str, where, sliders: list[SliderFrames], config: dict | None) -> None:
+    try:
+        plotly_url = _shared_plotly_js()
+    except OSError:  # a read-only checkout: Streamlit's own chart, redrawn by each page run
+        where.plotly_chart(figure, key=key, config=config)
+        return
+    data = instant_chart_data(
+        key,
+        figure,
+        {frames.key: (st.session_state[frames.key], _nearby_figures(frames)) for frames in sliders},
+        plotly_url,
+        follow_chart_height(figure.to_dict()),
+        ui.t("common.chart_load_error"),
+        config,
+    )
+    with where.container(key=key):
+        _instant_chart(key=f"{key}_instant", data=data)
+
+
+def lesson_chart(figure, key: str, where=None, instant: list[SliderFrames] | None = None, **kwargs) -> None:
     """A lesson's chart. A presenting teacher shares it with the class; a follower's browser
-    redraws it from the teacher's as the teacher changes things (dcgan_core.viz.follow_chart);
-    anyone else gets Streamlit's chart (``kwargs`` are st.plotly_chart's)."""
+    redraws it from the teacher's as the teacher changes things (dcgan_core.viz.follow_chart).
+    Anyone else gets Streamlit's chart (``kwargs`` are st.plotly_chart's), or, with ``instant``
+    sliders, a chart the browser redraws itself as those sliders move (only ``config`` is used)."""
     where = where if where is not None else st
     room = get_classroom()
     token = presenter_token()
@@ -253,7 +313,10 @@ def lesson_chart(figure, key: str, where=None, **kwargs) -> None:
         if path is not None:
             st.session_state.setdefault("classroom_charts", {})[key] = path
     if not _mirroring():
-        where.plotly_chart(figure, key=key, **kwargs)
+        if instant:
+            _instant_chart_element(figure, key, where, instant, kwargs.get("config"))
+        else:
+            where.plotly_chart(figure, key=key, **kwargs)
         return
     st.session_state.setdefault("classroom_mirrored", set()).add(key)
     shown = st.session_state.get("follow_shown")

@@ -40,6 +40,11 @@ def buildup_figure(k, s, n, dims, labels):
     return freeze(overlap.buildup_figure(k, s, n, dims, labels))
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def map_figure(k, s, n, layers, dims, crop, labels):
+    return freeze(overlap.overlap_figure(counts_check(k, s, n, layers, dims, crop).torch, labels))
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def buildup_gif(k, s, n, dims):
     return overlap.overlap_gif(k, s, n, dims)
@@ -100,6 +105,13 @@ except LabError as err:
     counts_checked = None
 counts = counts_checked.torch if counts_checked else None
 period = pattern_period(k, s, n, layers)
+k_low, k_high = next((low, high) for key, _, low, high in SLIDERS if key == "cb_k")
+
+
+def at_kernel_size(chart):
+    """The frames of one of this lesson's charts for other kernel sizes, the rest as now."""
+    return [classroom_ui.SliderFrames("cb_k", k_low, k_high, chart)]
+
 
 if counts is not None:
     low, high = int(counts.min()), int(counts.max())
@@ -119,7 +131,12 @@ if counts is not None:
     numbers[1].metric(ui.t("checkerboard.metric_max"), high)
     numbers[2].metric(ui.t("checkerboard.metric_ratio"), f"{high / low:.2f}" if low else "∞")
     map_labels = overlap.OverlapLabels(position=ui.t("checkerboard.fig_position"), count=ui.t("checkerboard.fig_count"))
-    classroom_ui.lesson_chart(overlap.overlap_figure(counts, map_labels), "cb_map", config={"displayModeBar": False})
+    classroom_ui.lesson_chart(
+        map_figure(k, s, n, layers, dims, crop, map_labels),
+        "cb_map",
+        instant=at_kernel_size(lambda other: map_figure(other, s, n, layers, dims, crop, map_labels)),
+        config={"displayModeBar": False},
+    )
     st.caption(ui.t("checkerboard.map_caption_cropped" if crop else "checkerboard.map_caption_edges"))
 
 # ---------------------------------------------------------------- build-up
@@ -137,7 +154,10 @@ buildup_labels = overlap.OverlapLabels(
     step=ui.t("common.step"),
 )
 classroom_ui.lesson_chart(
-    buildup_figure(k, s, shown_n, dims, buildup_labels), "cb_buildup", config={"displayModeBar": False}
+    buildup_figure(k, s, shown_n, dims, buildup_labels),
+    "cb_buildup",
+    instant=at_kernel_size(lambda other: buildup_figure(other, s, shown_n, dims, buildup_labels)),
+    config={"displayModeBar": False},
 )
 st.download_button(
     ui.t("common.download_gif"),

@@ -234,9 +234,20 @@ else:
         horizontal=True,
         format_func=lambda v: ui.t(f"conv_matrix.cell_text_{v}"),
     )
+
+
+def matrix_fig_at(height: int):
+    """C for another input height, the rest as now (a LabError where the lesson shows one instead)."""
+    shape = cached_index(height, W, K, S, P, D).shape
+    text = "symbol" if mviz.use_sparsity_view(shape) else st.session_state.get("cm_cell_text", "symbol")
+    return matrix_fig(height, W, K, S, P, D, seed, integers, min(row, shape[0] - 1), text, lang)
+
+
+h_low, h_high = next((low, high) for key, _, low, high in SETTINGS if key == "cm_h")
 classroom_ui.lesson_chart(
     matrix_fig(H, W, K, S, P, D, seed, integers, row, cell_text, lang),
     "cm_matrix_fig",
+    instant=[classroom_ui.SliderFrames("cm_h", h_low, h_high, matrix_fig_at)],
     config={"displayModeBar": False},
 )
 st.caption(ui.t("conv_matrix.sparse_caption" if sparse_view else "conv_matrix.matrix_caption"))

@@ -243,8 +243,19 @@ else:
 if o * o > sliding.ANIMATION_MAX_FRAMES:
     st.info(ui.t("output_size.animation_too_big", cells=o * o, limit=sliding.ANIMATION_MAX_FRAMES))
 labels = figure_labels(mode, padded=p > 0)
+
+
+def animation_at(input_size: int):
+    sliding.explain_operation(mode, input_size, k, s, p, d, a)  # a LabError where the lesson shows one instead
+    return animation_figure(mode, input_size, k, s, p, d, a, labels)
+
+
+i_low, i_high = next((low, high) for key, _, _, low, high in SLIDERS if key == "os_i")
 classroom_ui.lesson_chart(
-    animation_figure(mode, i, k, s, p, d, a, labels), "os_animation", config={"displayModeBar": False}
+    animation_figure(mode, i, k, s, p, d, a, labels),
+    "os_animation",
+    instant=[classroom_ui.SliderFrames("os_i", i_low, i_high, animation_at)],
+    config={"displayModeBar": False},
 )
 if o * o <= sliding.ANIMATION_MAX_FRAMES:
     st.download_button(

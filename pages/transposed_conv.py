@@ -205,6 +205,18 @@ except LabError as err:
     st.stop()
 size_out = explanation.result
 by_steps, by_matrix, round_trip = route_checks(size_in, K, S, P, D, A, seed, integers)
+i_low, i_high = next((low, high) for key, _, low, high in SETTINGS if key == "tc_i")
+
+
+def at_input_size(chart):
+    """The frames of one of this lesson's charts for other input sizes, the rest as now."""
+
+    def chart_at(other_size: int):
+        explain_conv_transpose(other_size, K, S, P, D, A)  # a LabError where the lesson shows one instead
+        return chart(other_size)
+
+    return [classroom_ui.SliderFrames("tc_i", i_low, i_high, chart_at)]
+
 
 st.markdown(ui.t("transposed.sizes", i=size_in, o=size_out))
 st.latex(explanation.substituted)
@@ -232,7 +244,10 @@ else:
             ui.t("transposed.sparse_note", rows=size_out * size_out, cols=size_in * size_in), icon=":material/blur_on:"
         )
     classroom_ui.lesson_chart(
-        matrix_fig(size_in, K, S, P, D, A, seed, integers, lang), "tc_matrix_fig", config={"displayModeBar": False}
+        matrix_fig(size_in, K, S, P, D, A, seed, integers, lang),
+        "tc_matrix_fig",
+        instant=at_input_size(lambda other: matrix_fig(other, K, S, P, D, A, seed, integers, lang)),
+        config={"displayModeBar": False},
     )
     st.caption(ui.t("transposed.matrix_caption"))
     st.markdown(
@@ -262,7 +277,10 @@ stage_text = {
 }[stage]
 st.markdown(stage_text)
 classroom_ui.lesson_chart(
-    stage_fig(size_in, K, S, P, D, A, seed, integers, stage, lang), "tc_stage_fig", config={"displayModeBar": False}
+    stage_fig(size_in, K, S, P, D, A, seed, integers, stage, lang),
+    "tc_stage_fig",
+    instant=at_input_size(lambda other: stage_fig(other, K, S, P, D, A, seed, integers, stage, lang)),
+    config={"displayModeBar": False},
 )
 st.caption(ui.t("transposed.legend"))
 

@@ -1,6 +1,7 @@
-"""What the AppTest page tests share: opening one page of the app, and the shipped generator
-checkpoint (a random stand-in only when a developer asks for it explicitly)."""
+"""What the AppTest page tests share: opening one page of the app, reading its lesson charts, and
+the shipped generator checkpoint (a random stand-in only when a developer asks for it explicitly)."""
 
+import json
 import os
 
 import pytest
@@ -25,6 +26,25 @@ def open_app_page(page, lang="en", *, state=None, query=None, timeout=120, check
     if check:
         assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def instant_charts(at) -> dict:
+    """The lesson charts the browser redraws as their sliders move (classroom_ui.SliderFrames):
+    chart key -> the data the page sent (dcgan_core.viz.instant_chart.instant_chart_data)."""
+    found = {}
+    for element in at.get("bidi_component"):
+        if element.proto.component_name == "dcgan_lab_instant_chart":
+            data = json.loads(element.proto.json)
+            found[data["key"]] = data
+    return found
+
+
+def lesson_charts(at) -> dict:
+    """Every chart on the page, Streamlit's or an instant one: key -> the figure drawn (as a dict)."""
+    charts = {chart.proto.id.rsplit("-", 1)[-1]: json.loads(chart.proto.spec) for chart in at.get("plotly_chart")}
+    for key, data in instant_charts(at).items():
+        charts[key] = json.loads(data["figures"][data["current"]])
+    return charts
 
 
 def random_checkpoint(path, channels=1, nz=100):

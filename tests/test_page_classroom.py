@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from page_helpers import open_app_page
+from page_helpers import lesson_charts, open_app_page
 from streamlit.testing.v1 import AppTest
 
 import ui
@@ -100,8 +100,8 @@ def room_with_files(monkeypatch, tmp_path):
 
 
 def chart_specs(at) -> dict:
-    """Streamlit chart elements on the page: key -> figure dict."""
-    return {chart.proto.id.rsplit("-", 1)[-1]: json.loads(chart.proto.spec) for chart in at.get("plotly_chart")}
+    """Charts the page run draws (Streamlit's, or the instant lesson charts): key -> figure dict."""
+    return lesson_charts(at)
 
 
 def follow_frames(at) -> dict:

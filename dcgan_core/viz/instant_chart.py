@@ -1,0 +1,241 @@
+"""A lesson chart that follows its sliders in the browser, before the page's script runs again.
+
+A slider's move costs a round trip: the browser sends the value, the server reruns the lesson
+and sends its figure, and Plotly draws it. On two cores that is 0.5-1.3 s
+(benchmarks/slider_latency.py). So the lesson also sends the chart at the nearby values of its
+sliders (``neighbour_values``), everything else unchanged, and the small script below draws
+the one for the slider's new value the moment the slider moves. The page's own run still
+follows and brings the rest of the page; when its chart is the one already drawn, nothing is
+drawn again.
+
+The figures are drawn by the browser's own Plotly (static/plotly.min.js), not Streamlit's
+chart element, so they carry Plotly's plain template instead of the placeholder colours of
+Streamlit's theme (``browser_json``); the script takes the page's font and colours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import plotly.graph_objects as go
+import plotly.io
+
+from dcgan_core.viz.frozen import figure_json
+
+TEMPLATE = "plotly_white"  # the closest of Plotly's own to Streamlit's light charts
+
+
+def neighbour_values(value: int, low: int, high: int, radius: int) -> list[int]:
+    """The slider's values within ``radius`` notches of ``value``, inside [low, high], nearest first."""
+    found = []
+    for distance in range(1, radius + 1):
+        for candidate in (value + distance, value - distance):
+            if low <= candidate <= high:
+                found.append(candidate)
+    return found
+
+
+def _template_dict() -> dict:
+    return plotly.io.templates[TEMPLATE].to_plotly_json()
+
+
+def browser_json(figure: go.Figure) -> str:
+    """The figure's JSON with Plotly's plain template in place of Streamlit's (computed once per
+    frozen figure: a lesson's figures are shared by every session with the same settings)."""
+    cached = figure.__dict__.get("_browser_json")
+    if cached is not None:
+        return cached
+    spec = json.loads(figure_json(figure))
+    spec.setdefault("layout", {})["template"] = _template_dict()
+    text = json.dumps(spec, separators=(",", ":"))
+    figure.__dict__["_browser_json"] = text
+    return text
+
+
+def chart_id(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def instant_chart_data(
+    key: str,
+    figure: go.Figure,
+    sliders: dict[str, tuple[int, dict[int, go.Figure]]],
+    plotly_url: str,
+    height: int,
+    load_error: str,
+    config: dict | None = None,
+) -> dict:
+    """What the browser needs for the chart ``key``: the chart now (``current``), and for each slider key its value now
+    and the chart at each nearby value (``frames``: value -> figure id). Each distinct figure is
+    sent once, in ``figures`` (id -> JSON). ``load_error`` is shown if plotly.js cannot load."""
+    figures: dict[str, str] = {}
+
+    def add(fig: go.Figure) -> str:
+        text = browser_json(fig)
+        key = chart_id(text)
+        figures.setdefault(key, text)
+        return key
+
+    current = add(figure)
+    watched = {
+        key: {"value": value, "frames": {str(v): add(fig) for v, fig in nearby.items()}}
+        for key, (value, nearby) in sliders.items()
+    }
+    return {
+        "key": key,
+        "plotly": plotly_url,
+        "height": height,
+        "config": dict(config or {}, responsive=True),
+        "current": current,
+        "figures": figures,
+        "sliders": watched,
+        "load_error": load_error,
+    }
+
+
+# Streamlit calls this on every page run with the data above. The chart's state lives on its
+# element, so a later run finds what is drawn and draws only when its chart is another one.
+INSTANT_CHART_JS = """
+const ACTIVE_MS = 1500;  // how long after a key or a press on a slider a move counts as the student's
+const PENDING_MS = 10000;  // how long a moved-to value outweighs the page's, if no run for it comes
+
+function loadPlotly(url) {
+  if (window.Plotly) return Promise.resolve();
+  if (!window.__labPlotly) {
+    window.__labPlotly = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = url;
+      script.onload = resolve;
+      script.onerror = () => { window.__labPlotly = null; reject(new Error("plotly.js did not load")); };
+      document.head.appendChild(script);
+    });
+  }
+  return window.__labPlotly;
+}
+
+function parsed(chart, id) {
+  if (!chart.parsed.has(id)) chart.parsed.set(id, JSON.parse(chart.data.figures[id]));
+  return chart.parsed.get(id);
+}
+
+function draw(root, chart, id) {
+  if (!window.Plotly || id === chart.drawn || !(id in chart.data.figures)) return;
+  const figure = parsed(chart, id);
+  const style = getComputedStyle(root);
+  const layout = Object.assign({}, figure.layout || {});
+  const height = layout.height || chart.data.height;
+  if (root.style.height !== height + "px") root.style.height = height + "px";
+  layout.font = Object.assign({ family: style.fontFamily, color: style.color }, layout.font || {});
+  layout.paper_bgcolor = layout.paper_bgcolor || "rgba(0,0,0,0)";
+  layout.height = height;
+  layout.autosize = true;
+  delete layout.width;
+  const started = performance.now();
+  window.Plotly.react(root, { data: figure.data || [], layout, frames: figure.frames || [],
+                              config: chart.data.config });
+  root.dataset.drawMs = String(Math.round(performance.now() - started));
+  chart.drawn = id;
+  root.dataset.drawn = id;
+  root.dataset.draws = String(Number(root.dataset.draws || 0) + 1);
+}
+
+// The chart to show. After a student moved a slider, the one for the value moved to, until a page
+// run for that value arrives (a run begun before the move, for the old value, does not undo it);
+// if the page sent no chart for that value, the one drawn stays. Otherwise the page's own.
+function wanted(chart) {
+  const now = Date.now();
+  for (const [key, slider] of Object.entries(chart.data.sliders)) {
+    const pending = chart.pending[key];
+    if (!pending) continue;
+    if (slider.value === pending.value || now - pending.at > PENDING_MS) {
+      delete chart.pending[key];
+      continue;
+    }
+    return slider.frames[String(pending.value)] || chart.drawn;
+  }
+  return chart.data.current;
+}
+
+function watchSlider(chart, key, onMove) {
+  const box = document.querySelector(".st-key-" + CSS.escape(key));
+  const input = box && box.querySelector("input[type='range']");
+  if (!input) return null;
+  const touch = () => { chart.touched = Date.now(); };
+  const press = () => { chart.pressed = true; touch(); };
+  const release = () => { if (chart.pressed) { chart.pressed = false; touch(); } };
+  const moved = () => {
+    const value = Number(input.value);
+    if (chart.pressed || Date.now() - chart.touched < ACTIVE_MS) {
+      if (!chart.pending[key] || chart.pending[key].value !== value) chart.pending[key] = { value, at: Date.now() };
+      onMove();
+    } else if (chart.pending[key] && chart.pending[key].value !== value) {
+      delete chart.pending[key];  // the page set the slider itself (a preset, the teacher's value)
+    }
+  };
+  box.addEventListener("keydown", touch, true);
+  box.addEventListener("pointerdown", press, true);
+  window.addEventListener("pointerup", release, true);
+  input.addEventListener("input", moved);
+  const observer = new MutationObserver(moved);
+  observer.observe(input, { attributes: true, attributeFilter: ["value", "aria-valuetext"] });
+  return {
+    value: () => (input.isConnected ? Number(input.value) : null),
+    stop: () => {
+      observer.disconnect();
+      input.removeEventListener("input", moved);
+      box.removeEventListener("keydown", touch, true);
+      box.removeEventListener("pointerdown", press, true);
+      window.removeEventListener("pointerup", release, true);
+    },
+  };
+}
+
+// Charts by key, kept across page runs: when Streamlit mounts the element anew (an element
+// appeared above it), the chart already drawn moves into the new place instead of being drawn again.
+const charts = (window.__labInstantCharts = window.__labInstantCharts || {});
+
+export default function (component) {
+  const { data, parentElement } = component;
+  let chart = charts[data.key];
+  if (!chart) {
+    const root = document.createElement("div");
+    root.className = "lab-instant-chart";
+    root.style.width = "100%";
+    chart = charts[data.key] = { root, drawn: null, parsed: new Map(), watches: {}, pending: {}, touched: 0,
+                                 pressed: false };
+  }
+  const root = chart.root;
+  if (root.parentNode !== parentElement) parentElement.appendChild(root);
+  if (!root.style.height) root.style.height = data.height + "px";  // until the first chart is drawn
+  chart.data = data;
+  // The slider values of the page run that sent this, for tests and benchmarks (outside the chart:
+  // a change inside it would look like a drawing).
+  parentElement.dataset.values = JSON.stringify(Object.fromEntries(Object.entries(data.sliders).map(([k, v]) => [k, v.value])));
+  for (const id of [...chart.parsed.keys()]) if (!(id in data.figures)) chart.parsed.delete(id);
+  const refresh = () => draw(root, chart, wanted(chart));
+  // A move redraws the charts in view at once, and those out of view after the next frame is shown.
+  const moved = () => {
+    const box = root.getBoundingClientRect();
+    if (box.bottom > 0 && box.top < window.innerHeight) refresh();
+    else requestAnimationFrame(() => setTimeout(refresh, 0));
+  };
+  for (const watch of Object.values(chart.watches)) if (watch) watch.stop();
+  chart.watches = {};
+  for (const key of Object.keys(data.sliders)) chart.watches[key] = watchSlider(chart, key, moved);
+  loadPlotly(data.plotly).then(() => {
+    refresh();
+    // Read the nearby charts ahead, while the student reads: a move then only draws.
+    const ahead = Object.keys(data.figures);
+    const readAhead = () => {
+      const id = ahead.shift();
+      if (id && chart.data === data) { parsed(chart, id); setTimeout(readAhead, 0); }
+    };
+    setTimeout(readAhead, 0);
+  }).catch(() => { root.textContent = data.load_error; });
+  return () => {
+    for (const watch of Object.values(chart.watches)) if (watch) watch.stop();
+    chart.watches = {};
+  };
+}
+"""
