@@ -66,7 +66,9 @@ ARM_JS = """([figureSelector, quietMs, timeoutMs, sliderKey, target]) => {
     const done = value => {
       observer.disconnect(); clearInterval(poll); clearTimeout(giveUp); clearTimeout(quietTimer); resolve(value);
     };
-    const finish = () => { if (quiet && settled !== null) done([lastFrame - start, firstFrame - start, changes, settled - start]); };
+    const finish = () => {
+      if (quiet && settled !== null) done([lastFrame - start, firstFrame - start, changes, settled - start]);
+    };
     const settle = () => {
       clearTimeout(quietTimer);
       quietTimer = setTimeout(() => { quiet = true; finish(); }, quietMs);

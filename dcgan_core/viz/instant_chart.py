@@ -211,7 +211,8 @@ export default function (component) {
   chart.data = data;
   // The slider values of the page run that sent this, for tests and benchmarks (outside the chart:
   // a change inside it would look like a drawing).
-  parentElement.dataset.values = JSON.stringify(Object.fromEntries(Object.entries(data.sliders).map(([k, v]) => [k, v.value])));
+  const values = Object.entries(data.sliders).map(([key, slider]) => [key, slider.value]);
+  parentElement.dataset.values = JSON.stringify(Object.fromEntries(values));
   for (const id of [...chart.parsed.keys()]) if (!(id in data.figures)) chart.parsed.delete(id);
   const refresh = () => draw(root, chart, wanted(chart));
   // A move redraws the charts in view at once, and those out of view after the next frame is shown.
