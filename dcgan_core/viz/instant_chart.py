@@ -98,6 +98,7 @@ def instant_chart_data(
 # element, so a later run finds what is drawn and draws only when its chart is another one.
 INSTANT_CHART_JS = """
 const ACTIVE_MS = 1500;  // how long after a key or a press on a slider a move counts as the student's
+const ARROW_STEPS = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1 };
 const PENDING_MS = 10000;  // how long a moved-to value outweighs the page's, if no run for it comes
 
 function loadPlotly(url) {
@@ -132,9 +133,15 @@ function draw(root, chart, id) {
   layout.autosize = true;
   delete layout.width;
   const started = performance.now();
-  window.Plotly.react(root, { data: figure.data || [], layout, frames: figure.frames || [],
-                              config: chart.data.config });
+  // An animation's frames are only needed once it plays: they are added after the chart is shown
+  // (for the checkerboard's build-up that halves the time to the first picture).
+  window.Plotly.react(root, { data: figure.data || [], layout, frames: [], config: chart.data.config });
   root.dataset.drawMs = String(Math.round(performance.now() - started));
+  if ((figure.frames || []).length) {
+    requestAnimationFrame(() => setTimeout(() => {
+      if (chart.drawn === id) window.Plotly.addFrames(root, figure.frames);
+    }, 0));
+  }
   chart.drawn = id;
   root.dataset.drawn = id;
   root.dataset.draws = String(Number(root.dataset.draws || 0) + 1);
@@ -164,8 +171,7 @@ function watchSlider(chart, key, onMove) {
   const touch = () => { chart.touched = Date.now(); };
   const press = () => { chart.pressed = true; touch(); };
   const release = () => { if (chart.pressed) { chart.pressed = false; touch(); } };
-  const moved = () => {
-    const value = Number(input.value);
+  const moved = (value = Number(input.value)) => {
     if (chart.pressed || Date.now() - chart.touched < ACTIVE_MS) {
       if (!chart.pending[key] || chart.pending[key].value !== value) chart.pending[key] = { value, at: Date.now() };
       onMove();
@@ -173,22 +179,67 @@ function watchSlider(chart, key, onMove) {
       delete chart.pending[key];  // the page set the slider itself (a preset, the teacher's value)
     }
   };
-  box.addEventListener("keydown", touch, true);
+  // An arrow key moves the slider one step, but the slider shows it only once React has rendered
+  // (~60 ms later on two cores): the chart starts from the key itself; the slider's own value,
+  // when it comes, confirms it (or corrects it).
+  const keyed = event => {
+    touch();
+    const step = ARROW_STEPS[event.key];
+    if (!step || event.target !== input || event.altKey || event.ctrlKey || event.metaKey) return;
+    const by = Number(input.step) || 1;
+    moved(Math.min(Number(input.max), Math.max(Number(input.min), Number(input.value) + step * by)));
+  };
+  box.addEventListener("keydown", keyed, true);
   box.addEventListener("pointerdown", press, true);
   window.addEventListener("pointerup", release, true);
-  input.addEventListener("input", moved);
-  const observer = new MutationObserver(moved);
+  const changed = () => moved();
+  input.addEventListener("input", changed);
+  const observer = new MutationObserver(changed);
   observer.observe(input, { attributes: true, attributeFilter: ["value", "aria-valuetext"] });
   return {
     value: () => (input.isConnected ? Number(input.value) : null),
     stop: () => {
       observer.disconnect();
-      input.removeEventListener("input", moved);
-      box.removeEventListener("keydown", touch, true);
+      input.removeEventListener("input", changed);
+      box.removeEventListener("keydown", keyed, true);
       box.removeEventListener("pointerdown", press, true);
       window.removeEventListener("pointerup", release, true);
     },
   };
+}
+
+// One move can redraw several charts. The one most in view is drawn at once, each other one after
+// the frame showing the previous has been painted: the student sees the change where they look first.
+const pending = (window.__labInstantPending = window.__labInstantPending || { redraws: new Map(), soon: false });
+
+function inView(root) {
+  const box = root.getBoundingClientRect();
+  const shown = Math.min(box.bottom, window.innerHeight) - Math.max(box.top, 0);
+  return box.height > 0 ? Math.max(0, shown) / Math.min(box.height, window.innerHeight) : 0;
+}
+
+function redrawNext() {
+  pending.soon = false;
+  let best = null;
+  for (const [key, entry] of pending.redraws) {
+    const seen = inView(entry.root);
+    if (!best || seen > best.seen) best = { key, seen, refresh: entry.refresh };
+  }
+  if (!best) return;
+  pending.redraws.delete(best.key);
+  best.refresh();
+  if (pending.redraws.size) {
+    pending.soon = true;
+    requestAnimationFrame(() => setTimeout(redrawNext, 0));
+  }
+}
+
+function redrawSoon(key, root, refresh) {
+  pending.redraws.set(key, { root, refresh });
+  if (!pending.soon) {
+    pending.soon = true;
+    setTimeout(redrawNext, 0);  // once every chart has heard of this move (each listener is its own microtask turn)
+  }
 }
 
 // Charts by key, kept across page runs: when Streamlit mounts the element anew (an element
@@ -215,12 +266,7 @@ export default function (component) {
   parentElement.dataset.values = JSON.stringify(Object.fromEntries(values));
   for (const id of [...chart.parsed.keys()]) if (!(id in data.figures)) chart.parsed.delete(id);
   const refresh = () => draw(root, chart, wanted(chart));
-  // A move redraws the charts in view at once, and those out of view after the next frame is shown.
-  const moved = () => {
-    const box = root.getBoundingClientRect();
-    if (box.bottom > 0 && box.top < window.innerHeight) refresh();
-    else requestAnimationFrame(() => setTimeout(refresh, 0));
-  };
+  const moved = () => redrawSoon(data.key, root, refresh);
   for (const watch of Object.values(chart.watches)) if (watch) watch.stop();
   chart.watches = {};
   for (const key of Object.keys(data.sliders)) chart.watches[key] = watchSlider(chart, key, moved);

@@ -269,6 +269,73 @@ def test_animation_plays(lab_server, page):
     assert changed != first
 
 
+# Armed before a key press: resolves with what the chart showed when it first showed the chart for
+# the new value, and which page run the browser had then (the data-values of the page's last run).
+INSTANT_ARM_JS = """([key, target]) => {
+  const chart = window.__labInstantCharts[key];
+  const host = chart.root.parentElement;
+  window.__instant = new Promise(resolve => {
+    const look = () => {
+      if (chart.drawn === target) resolve({ values: JSON.parse(host.dataset.values), draws: chart.root.dataset.draws });
+      else requestAnimationFrame(look);
+    };
+    requestAnimationFrame(look);
+  });
+}"""
+
+
+def instant_chart(page, key: str) -> dict:
+    return page.evaluate(
+        """key => { const c = window.__labInstantCharts[key];
+                    return { drawn: c.drawn, current: c.data.current, frames: c.data.sliders,
+                             draws: Number(c.root.dataset.draws), traces: c.root.data.length }; }""",
+        key,
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "url_path", "slider", "charts"),
+    [("en", "output_size", "os_i", ["os_animation"]), ("zh", "checkerboard", "cb_k", ["cb_map", "cb_buildup"])],
+)
+def test_a_lesson_chart_follows_its_slider_before_the_page_run(lab_server, page, lang, url_path, slider, charts):
+    """The lesson's charts show the new value's chart before the page has run for it, from the charts
+    the page sent ahead, and the page run that follows draws nothing again."""
+    open_app(page, lab_server, url_path, lang)
+    wait_for(lambda: page.evaluate(f"() => !!(window.__labInstantCharts || {{}})['{charts[-1]}']"), 60, "the charts")
+    wait_until_idle(page)
+    page.locator(f".st-key-{charts[-1]}").scroll_into_view_if_needed()
+    for keypress, step in (("ArrowRight", 1), ("ArrowLeft", -1)):
+        value = slider_value(page, slider)
+        before = {key: instant_chart(page, key) for key in charts}
+        target = {key: before[key]["frames"][slider]["frames"][str(value + step)] for key in charts}
+        page.evaluate(INSTANT_ARM_JS, [charts[-1], target[charts[-1]]])
+        nudge_slider(page, slider, keypress)
+        seen = page.evaluate("() => window.__instant")
+        assert seen["values"][slider] == value, "the chart waited for the page run"
+        wait_until_idle(page)
+        assert slider_value(page, slider) == value + step
+        for key in charts:
+            after = instant_chart(page, key)
+            assert after["current"] == target[key] == after["drawn"], key  # the page's chart is the one shown
+            assert after["draws"] == before[key]["draws"] + 1, key  # drawn once, for the move only
+    shot(page, f"04_instant_chart_{lang}_{url_path}")
+    assert not page.page_errors, page.page_errors
+
+
+def test_a_preset_moves_the_chart_with_the_page(lab_server, page):
+    """A slider the page sets itself (a classic case picked from the list) is not a student's move:
+    the chart shows the page's own for the new settings."""
+    open_app(page, lab_server, "output_size", "en")
+    wait_for(lambda: page.evaluate("() => !!(window.__labInstantCharts || {}).os_animation"), 60, "the chart")
+    wait_until_idle(page)
+    before = instant_chart(page, "os_animation")
+    choose_option(page, "os_preset__en", translate("presets.dcgan_d_downsample", "en"))
+    wait_until_idle(page)
+    after = instant_chart(page, "os_animation")
+    assert after["current"] != before["current"] and after["drawn"] == after["current"]
+    assert after["frames"]["os_i"]["value"] == slider_value(page, "os_i")
+
+
 def test_gif_download(lab_server, page):
     """The GIF button delivers a real animated GIF."""
     open_app(page, lab_server, "output_size", "en")
