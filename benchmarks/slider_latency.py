@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -220,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{lesson['page']:28s} no move redrew the figure", file=sys.stderr)
     result = {
         "benchmark": "slider_latency",
+        "method": "charts sent ahead",
+        "nice": os.nice(0),  # the browser and the server inherit it
         "quick": args.quick,
         "moves": args.moves,
         "goal_p95_ms": GOAL_P95_MS,
