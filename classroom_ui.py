@@ -281,16 +281,31 @@ def _nearby_figures(frames: SliderFrames) -> dict:
     return nearby
 
 
+def _slider_in_play(key: str, sliders: list[SliderFrames]) -> SliderFrames:
+    """The slider of chart ``key`` that the student moved last (the first one until then): the page
+    sends the chart ahead for that one only, so a move costs the server about one new chart."""
+    values = {frames.key: st.session_state[frames.key] for frames in sliders}
+    seen = st.session_state.setdefault("instant_chart_values", {})
+    in_play = st.session_state.setdefault("instant_chart_slider", {})
+    before = seen.get(key, {})
+    moved = [name for name, value in values.items() if name in before and before[name] != value]
+    seen[key] = values
+    if len(moved) == 1:  # one slider moved by the student (a preset moves several)
+        in_play[key] = moved[0]
+    return next((frames for frames in sliders if frames.key == in_play.get(key)), sliders[0])
+
+
 def _instant_chart_element(figure, key: str, where, sliders: list[SliderFrames], config: dict | None) -> None:
     try:
         plotly_url = _shared_plotly_js()
     except OSError:  # a read-only checkout: Streamlit's own chart, redrawn by each page run
         where.plotly_chart(figure, key=key, config=config)
         return
+    frames = _slider_in_play(key, sliders)
     data = instant_chart_data(
         key,
         figure,
-        {frames.key: (st.session_state[frames.key], _nearby_figures(frames)) for frames in sliders},
+        {frames.key: (st.session_state[frames.key], _nearby_figures(frames))},
         plotly_url,
         follow_chart_height(figure.to_dict()),
         ui.t("common.chart_load_error"),
@@ -304,7 +319,7 @@ def lesson_chart(figure, key: str, where=None, instant: list[SliderFrames] | Non
     """A lesson's chart. A presenting teacher shares it with the class; a follower's browser
     redraws it from the teacher's as the teacher changes things (dcgan_core.viz.follow_chart).
     Anyone else gets Streamlit's chart (``kwargs`` are st.plotly_chart's), or, with ``instant``
-    sliders, a chart the browser redraws itself as those sliders move (only ``config`` is used)."""
+    sliders, a chart the browser redraws itself as the slider in play moves (only ``config`` is used)."""
     where = where if where is not None else st
     room = get_classroom()
     token = presenter_token()

@@ -105,12 +105,18 @@ except LabError as err:
     counts_checked = None
 counts = counts_checked.torch if counts_checked else None
 period = pattern_period(k, s, n, layers)
-k_low, k_high = next((low, high) for key, _, low, high in SLIDERS if key == "cb_k")
 
 
-def at_kernel_size(chart):
-    """The frames of one of this lesson's charts for other kernel sizes, the rest as now."""
-    return [classroom_ui.SliderFrames("cb_k", k_low, k_high, chart)]
+def with_sliders(chart):
+    """The frames of one of this lesson's charts, ``chart(k, s, layers, n)``, for each slider at other
+    values, the rest as now."""
+
+    def at(key):
+        return lambda value: chart(
+            *(value if name == key else v for (name, *_), v in zip(SLIDERS, (k, s, layers, n), strict=True))
+        )
+
+    return [classroom_ui.SliderFrames(key, low, high, at(key)) for key, _, low, high in SLIDERS]
 
 
 if counts is not None:
@@ -134,7 +140,7 @@ if counts is not None:
     classroom_ui.lesson_chart(
         map_figure(k, s, n, layers, dims, crop, map_labels),
         "cb_map",
-        instant=at_kernel_size(lambda other: map_figure(other, s, n, layers, dims, crop, map_labels)),
+        instant=with_sliders(lambda k, s, layers, n: map_figure(k, s, n, layers, dims, crop, map_labels)),
         config={"displayModeBar": False},
     )
     st.caption(ui.t("checkerboard.map_caption_cropped" if crop else "checkerboard.map_caption_edges"))
@@ -156,7 +162,7 @@ buildup_labels = overlap.OverlapLabels(
 classroom_ui.lesson_chart(
     buildup_figure(k, s, shown_n, dims, buildup_labels),
     "cb_buildup",
-    instant=at_kernel_size(lambda other: buildup_figure(other, s, shown_n, dims, buildup_labels)),
+    instant=with_sliders(lambda k, s, _, n: buildup_figure(k, s, min(n, BUILDUP_MAX_INPUT), dims, buildup_labels)),
     config={"displayModeBar": False},
 )
 st.download_button(

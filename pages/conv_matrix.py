@@ -236,18 +236,30 @@ else:
     )
 
 
-def matrix_fig_at(height: int):
-    """C for another input height, the rest as now (a LabError where the lesson shows one instead)."""
-    shape = cached_index(height, W, K, S, P, D).shape
-    text = "symbol" if mviz.use_sparsity_view(shape) else st.session_state.get("cm_cell_text", "symbol")
-    return matrix_fig(height, W, K, S, P, D, seed, integers, min(row, shape[0] - 1), text, lang)
+def matrix_fig_with(key: str):
+    """C with the slider ``key`` at another value, the rest as now (a LabError where the lesson
+    shows a sentence instead); the highlighted row is kept inside C as the page keeps it."""
+
+    def figure_at(value: int):
+        h, w, k, s, p, d = (
+            value if name == key else now for (name, *_), now in zip(SETTINGS, (H, W, K, S, P, D), strict=True)
+        )
+        shape = cached_index(h, w, k, s, p, d).shape
+        text = "symbol" if mviz.use_sparsity_view(shape) else st.session_state.get("cm_cell_text", "symbol")
+        return matrix_fig(h, w, k, s, p, d, seed, integers, min(row, shape[0] - 1), text, lang)
+
+    return figure_at
 
 
-h_low, h_high = next((low, high) for key, _, low, high in SETTINGS if key == "cm_h")
 classroom_ui.lesson_chart(
     matrix_fig(H, W, K, S, P, D, seed, integers, row, cell_text, lang),
     "cm_matrix_fig",
-    instant=[classroom_ui.SliderFrames("cm_h", h_low, h_high, matrix_fig_at)],
+    instant=[classroom_ui.SliderFrames(key, low, high, matrix_fig_with(key)) for key, _, low, high in SETTINGS]
+    + [
+        classroom_ui.SliderFrames(
+            "cm_row", 0, rows - 1, lambda r: matrix_fig(H, W, K, S, P, D, seed, integers, r, cell_text, lang)
+        )
+    ][: rows > 1],
     config={"displayModeBar": False},
 )
 st.caption(ui.t("conv_matrix.sparse_caption" if sparse_view else "conv_matrix.matrix_caption"))

@@ -179,8 +179,13 @@ with controls:
         "os_d": "help_d",
         "os_a": "help_a",
     }
+    shown_sliders = [
+        key
+        for key, *_ in SLIDERS
+        if not ((key == "os_d" and mode == "pool") or (key == "os_a" and mode != "transposed"))
+    ]
     for key, _, _, low, high in SLIDERS:
-        if (key == "os_d" and mode == "pool") or (key == "os_a" and mode != "transposed"):
+        if key not in shown_sliders:
             continue
         st.slider(
             ui.t(f"output_size.{slider_label[key]}"),
@@ -245,16 +250,28 @@ if o * o > sliding.ANIMATION_MAX_FRAMES:
 labels = figure_labels(mode, padded=p > 0)
 
 
-def animation_at(input_size: int):
-    sliding.explain_operation(mode, input_size, k, s, p, d, a)  # a LabError where the lesson shows one instead
-    return animation_figure(mode, input_size, k, s, p, d, a, labels)
+SETTING_OF = {"os_i": "i", "os_k": "k", "os_s": "s", "os_p": "p", "os_d": "d", "os_a": "a"}
 
 
-i_low, i_high = next((low, high) for key, _, _, low, high in SLIDERS if key == "os_i")
+def animation_with(key: str):
+    """The animation with the slider ``key`` at another value, the rest as now."""
+
+    def figure_at(value: int):
+        v = dict(i=i, k=k, s=s, p=p, d=d, a=a) | {SETTING_OF[key]: value}
+        sliding.explain_operation(mode, v["i"], v["k"], v["s"], v["p"], v["d"], v["a"])  # LabError: a sentence instead
+        return animation_figure(mode, *v.values(), figure_labels(mode, padded=v["p"] > 0))
+
+    return figure_at
+
+
 classroom_ui.lesson_chart(
     animation_figure(mode, i, k, s, p, d, a, labels),
     "os_animation",
-    instant=[classroom_ui.SliderFrames("os_i", i_low, i_high, animation_at)],
+    instant=[
+        classroom_ui.SliderFrames(key, low, high, animation_with(key))
+        for key, _, _, low, high in SLIDERS
+        if key in shown_sliders
+    ],
     config={"displayModeBar": False},
 )
 if o * o <= sliding.ANIMATION_MAX_FRAMES:

@@ -205,17 +205,25 @@ except LabError as err:
     st.stop()
 size_out = explanation.result
 by_steps, by_matrix, round_trip = route_checks(size_in, K, S, P, D, A, seed, integers)
-i_low, i_high = next((low, high) for key, _, low, high in SETTINGS if key == "tc_i")
 
 
-def at_input_size(chart):
-    """The frames of one of this lesson's charts for other input sizes, the rest as now."""
+def with_sliders(chart, needs_matrix: bool = False):
+    """The frames of one of this lesson's charts, ``chart(i, k, s, p, d, a)``, for each slider at
+    other values, the rest as now (output_padding reset where the page resets it)."""
 
-    def chart_at(other_size: int):
-        explain_conv_transpose(other_size, K, S, P, D, A)  # a LabError where the lesson shows one instead
-        return chart(other_size)
+    def at(key):
+        def figure_at(value: int):
+            now = (size_in, K, S, P, D)
+            i, k, s, p, d = (value if name == key else v for (name, *_), v in zip(SETTINGS, now, strict=True))
+            a = A if A < max(s, d) else 0
+            explain_conv_transpose(i, k, s, p, d, a)  # a LabError where the lesson shows a sentence instead
+            if needs_matrix and route_checks(i, k, s, p, d, a, seed, integers)[1] is None:
+                return None  # no matrix there: the lesson says why instead
+            return chart(i, k, s, p, d, a)
 
-    return [classroom_ui.SliderFrames("tc_i", i_low, i_high, chart_at)]
+        return figure_at
+
+    return [classroom_ui.SliderFrames(key, low, high, at(key)) for key, _, low, high in SETTINGS]
 
 
 st.markdown(ui.t("transposed.sizes", i=size_in, o=size_out))
@@ -246,7 +254,7 @@ else:
     classroom_ui.lesson_chart(
         matrix_fig(size_in, K, S, P, D, A, seed, integers, lang),
         "tc_matrix_fig",
-        instant=at_input_size(lambda other: matrix_fig(other, K, S, P, D, A, seed, integers, lang)),
+        instant=with_sliders(lambda *size: matrix_fig(*size, seed, integers, lang), needs_matrix=True),
         config={"displayModeBar": False},
     )
     st.caption(ui.t("transposed.matrix_caption"))
@@ -279,7 +287,7 @@ st.markdown(stage_text)
 classroom_ui.lesson_chart(
     stage_fig(size_in, K, S, P, D, A, seed, integers, stage, lang),
     "tc_stage_fig",
-    instant=at_input_size(lambda other: stage_fig(other, K, S, P, D, A, seed, integers, stage, lang)),
+    instant=with_sliders(lambda *size: stage_fig(*size, seed, integers, stage, lang)),
     config={"displayModeBar": False},
 )
 st.caption(ui.t("transposed.legend"))

@@ -295,14 +295,24 @@ def instant_chart(page, key: str) -> dict:
 
 @pytest.mark.parametrize(
     ("lang", "url_path", "slider", "charts"),
-    [("en", "output_size", "os_i", ["os_animation"]), ("zh", "checkerboard", "cb_k", ["cb_map", "cb_buildup"])],
+    [
+        ("en", "output_size", "os_i", ["os_animation"]),
+        ("en", "output_size", "os_k", ["os_animation"]),
+        ("zh", "checkerboard", "cb_k", ["cb_map", "cb_buildup"]),
+        ("zh", "transposed_conv", "tc_s", ["tc_stage_fig"]),
+    ],
 )
 def test_a_lesson_chart_follows_its_slider_before_the_page_run(lab_server, page, lang, url_path, slider, charts):
     """The lesson's charts show the new value's chart before the page has run for it, from the charts
-    the page sent ahead, and the page run that follows draws nothing again."""
+    the page sent ahead, and the page run that follows draws nothing again. A slider other than the
+    lesson's main one does so from its second notch on (its first move puts it in play)."""
     open_app(page, lab_server, url_path, lang)
     wait_for(lambda: page.evaluate(f"() => !!(window.__labInstantCharts || {{}})['{charts[-1]}']"), 60, "the charts")
     wait_until_idle(page)
+    if slider not in instant_chart(page, charts[-1])["frames"]:
+        nudge_slider(page, slider, "ArrowRight")
+        wait_until_idle(page)
+        assert set(instant_chart(page, charts[-1])["frames"]) == {slider}
     page.locator(f".st-key-{charts[-1]}").scroll_into_view_if_needed()
     for keypress, step in (("ArrowRight", 1), ("ArrowLeft", -1)):
         value = slider_value(page, slider)
