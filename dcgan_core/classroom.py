@@ -99,8 +99,8 @@ class VersionBeacon:
 
     @property
     def plotly_path(self) -> str:
-        """plotly.js under the static folder, for the followers' charts."""
-        return f"{self.root.name}/{PLOTLY_JS}"
+        """plotly.js under the static folder (static_files.prepare_server_folder), for the followers' charts."""
+        return PLOTLY_JS
 
     def _prepare(self) -> None:
         if not self._prepared:

@@ -57,11 +57,13 @@ def ensure_plotly_js(folder: Path) -> Path:
 
 def prepare_server_folder(root: Path, folder: Path) -> None:
     """``folder``, this server's own under ``root``, made; the folders of servers that have ended
-    removed; plotly.js copied beside them for the charts browsers draw themselves."""
+    removed; plotly.js copied into the static folder above ``root``, one copy for every chart that
+    browsers draw themselves (the live view, a follower's charts, the instant lesson charts)."""
     root.mkdir(parents=True, exist_ok=True)
     remove_dead_servers(root)
     folder.mkdir(parents=True, exist_ok=True)
-    ensure_plotly_js(root)
+    ensure_plotly_js(root.parent)
+    (root / PLOTLY_JS).unlink(missing_ok=True)  # where earlier versions kept a copy of their own
 
 
 def _pid_alive(pid: int) -> bool:

@@ -31,6 +31,7 @@ from dcgan_core.recipes import (
     with_paper_settings,
 )
 from dcgan_core.registry import check_image_folder, get_registry, image_folder_roots, normalise_token
+from dcgan_core.static_files import PLOTLY_JS
 from dcgan_core.viz import training as viz
 from dcgan_core.viz.live_panel import live_panel_html
 from dcgan_core.viz.quality import class_histogram_figure
@@ -197,7 +198,7 @@ def live_view(record, view: str) -> None:
         lang,
         view,
         int(1000 * REFRESH_S),
-        plotly_url=ui.static_url(f"{LIVE.live_dir.name}/plotly.min.js"),
+        plotly_url=ui.static_url(PLOTLY_JS),
     )
     st.iframe(html, height=LIVE_PANEL_PX if view == "normal" else 600, alt=ui.t("train.live_panel_name"))
 

@@ -21,7 +21,7 @@ def test_publisher_writes_state_grid_and_charts_for_every_language(tmp_path, one
         publisher = LivePublisher(tmp_path / "static" / "live", interval_s=0.05)
         relative = publisher.follow("run-1", job)
         folder = tmp_path / "static" / relative
-        assert relative.startswith("live/") and (tmp_path / "static" / "live" / "plotly.min.js").stat().st_size > 1e6
+        assert relative.startswith("live/") and (tmp_path / "static" / "plotly.min.js").stat().st_size > 1e6
         state = {lang: json.loads((folder / f"state_{lang}.json").read_text(encoding="utf-8")) for lang in ("en", "zh")}
         for lang, shown in state.items():
             assert shown["numbers"][1][0] == translate("trainer.loss_d", lang)
@@ -79,9 +79,7 @@ def test_numbers_row_order():
 
 
 def test_panel_page_names_its_state_file_and_view():
-    html = live_panel_html(
-        "/app/static/live/1-ab/run", "zh", "projector", 1000, plotly_url="/app/static/live/plotly.min.js"
-    )
+    html = live_panel_html("/app/static/live/1-ab/run", "zh", "projector", 1000, plotly_url="/app/static/plotly.min.js")
     assert 'data-live-state="/app/static/live/1-ab/run/state_zh.json"' in html
     assert 'class="projector"' in html
 
