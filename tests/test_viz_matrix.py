@@ -189,3 +189,11 @@ def test_figures_are_plain_plotly():
     fig = mviz.matrix_figure(conv_matrix_index((4, 4), 3), kernel, x.reshape(-1), highlight_row=2)
     assert isinstance(fig, go.Figure)
     fig.to_json()
+
+
+def test_a_sparsity_pattern_uses_webgl_only_beyond_the_svg_limit():
+    small = conv_matrix_index((20, 20), 3, 1, 1)  # 3,364 non-zeros: SVG
+    large = conv_matrix_index((40, 40), 3, 1, 1)  # 13,924: WebGL
+    assert len(small.rows) <= mviz.SVG_POINT_LIMIT < len(large.rows)
+    assert {trace.type for trace in mviz.sparsity_figure(small, highlight_row=3).data} == {"scatter"}
+    assert {trace.type for trace in mviz.sparsity_figure(large, highlight_row=3).data} == {"scattergl"}

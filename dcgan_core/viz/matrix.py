@@ -22,6 +22,7 @@ from dcgan_core.viz.gif import gif_bytes, grid_image, side_by_side
 
 HEATMAP_LIMIT = 48  # more columns than this (or 4/3 as many rows) and C is drawn as a sparsity pattern
 TEXT_LIMIT = 36  # more columns than this and the cells are too narrow for symbols
+SVG_POINT_LIMIT = 5000  # a sparsity pattern with more non-zeros than this is drawn with WebGL
 
 # Kernel weights: blue negative, white zero, orange positive.
 VALUE_SCALE = [[0.0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1.0, "#b2182b"]]
@@ -366,9 +367,12 @@ def sparsity_figure(
     m, n = shape
     marker = float(np.clip(560 / max(m, n), 1.5, 10))
     chosen = rows == highlight_row if highlight_row is not None else np.zeros(len(rows), bool)
+    # WebGL only where SVG would be slow: a browser without a graphics card draws WebGL in software,
+    # and a page may hold only so many WebGL contexts.
+    scatter = go.Scattergl if len(rows) > SVG_POINT_LIMIT else go.Scatter
     fig = go.Figure()
     fig.add_trace(
-        go.Scattergl(
+        scatter(
             x=cols[~chosen],
             y=rows[~chosen],
             mode="markers",
@@ -379,7 +383,7 @@ def sparsity_figure(
     )
     if chosen.any():
         fig.add_trace(
-            go.Scattergl(
+            scatter(
                 x=cols[chosen],
                 y=rows[chosen],
                 mode="markers",
