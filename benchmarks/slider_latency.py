@@ -10,9 +10,11 @@ the page) to the end of the first animation frame after the lesson's figure stop
 watches Plotly's drawing inside the figure's element (not the element's own "stale" marking, nor an
 already drawn chart that Streamlit only moves), and the move is done once the figure has changed, no
 further change came for QUIET_MS (the quiet time is not counted) and the page run the move started
-has finished. Everything is inside: the lesson's charts redraw in the browser from the nearby charts
-the page sent ahead (dcgan_core/viz/instant_chart.py), and a redraw that the page run brings later
-still counts. `benchmarks/page_rerun.py` gives the server's share alone (AppTest, in-process).
+has finished. Another chart put in the figure's place is a change (the instant charts draw the
+nearby ones ahead, out of view, and swap one in); the same chart moved to a new place is not.
+Everything is inside: the lesson's charts redraw in the browser from the nearby charts the page
+sent ahead (dcgan_core/viz/instant_chart.py), and a redraw that the page run brings later still
+counts. `benchmarks/page_rerun.py` gives the server's share alone (AppTest, in-process).
 
 The time to the figure's first change is recorded beside it (``first_change_median_ms``), and the
 time until the page run that the move started had finished (``page_run_median_ms``/``_p95_ms``):
@@ -58,9 +60,9 @@ IDLE_JS = """() => !!document.querySelector("[data-testid='stApp'][data-test-scr
 ARM_JS = """([figureSelector, quietMs, timeoutMs, sliderKey, target]) => {
   const main = document.querySelector("[data-testid='stMain']") || document.body;
   const app = document.querySelector("[data-testid='stApp']");
-  // Charts already drawn: one that Streamlit only moves to a new place (the lesson's instant charts,
-  // dcgan_core/viz/instant_chart.py) is not a new drawing.
-  const drawn = new WeakSet(document.querySelectorAll(".js-plotly-plot"));
+  // The chart shown in the figure's place: a chart drawn ahead and swapped in is a change; the same
+  // chart moved by Streamlit to a new place (the element mounted anew) is not.
+  const shownPlot = () => document.querySelector(figureSelector + " .js-plotly-plot");
   window.__move = new Promise(resolve => {
     let start = null, firstFrame = null, lastFrame = null, changes = 0, quietTimer = null;
     let settled = null, quiet = false;
@@ -81,11 +83,10 @@ ARM_JS = """([figureSelector, quietMs, timeoutMs, sliderKey, target]) => {
       const plot = element && element.closest(".js-plotly-plot");
       return !!(plot && plot.closest(figureSelector));
     };
-    const isNewPlot = node => node.nodeType === 1 && node.closest(figureSelector) &&
-      [node, ...node.querySelectorAll(".js-plotly-plot")].some(n => n.matches(".js-plotly-plot") && !drawn.has(n));
-    const newPlot = record => [...record.addedNodes].some(isNewPlot);
+    let shown = shownPlot();
+    const swapped = () => { const now = shownPlot(); const changed = now !== shown; shown = now; return changed; };
     const observer = new MutationObserver(records => {
-      if (start === null || !records.some(r => inPlot(r.target) || newPlot(r))) return;
+      if (start === null || !(records.some(r => inPlot(r.target)) || swapped())) return;
       changes += 1;
       // After the frame that shows the change: the time once that frame's work (and paint) is done.
       requestAnimationFrame(() => setTimeout(() => {

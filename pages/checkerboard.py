@@ -98,10 +98,12 @@ dims, crop = st.session_state.cb_dims, not st.session_state.cb_edges
 # ---------------------------------------------------------------- the overlap map
 
 st.subheader(ui.t("checkerboard.map_title"))
+errors = st.container()  # a sentence or nothing: one element either way, so the charts keep their place
 try:
     counts_checked = counts_check(k, s, n, layers, dims, crop)
 except LabError as err:
-    ui.show_error(err)
+    with errors:
+        ui.show_error(err)
     counts_checked = None
 counts = counts_checked.torch if counts_checked else None
 period = pattern_period(k, s, n, layers)
@@ -119,39 +121,44 @@ def with_sliders(chart):
     return [classroom_ui.SliderFrames(key, low, high, at(key)) for key, _, low, high in SLIDERS]
 
 
-if counts is not None:
-    low, high = int(counts.min()), int(counts.max())
-    if k < s:
-        st.warning(ui.t("checkerboard.holes", k=k, s=s), icon=":material/grid_off:")
-    elif is_even_overlap(k, s):
-        st.success(ui.t("checkerboard.even", k=k, s=s, count=high), icon=":material/check_circle:")
-    else:
-        st.warning(
-            ui.t("checkerboard.uneven", k=k, s=s, low=low, high=high, period=period or s**layers),
-            icon=":material/grid_4x4:",
+with st.container():  # the map's section, or nothing
+    if counts is not None:
+        low, high = int(counts.min()), int(counts.max())
+        if k < s:
+            st.warning(ui.t("checkerboard.holes", k=k, s=s), icon=":material/grid_off:")
+        elif is_even_overlap(k, s):
+            st.success(ui.t("checkerboard.even", k=k, s=s, count=high), icon=":material/check_circle:")
+        else:
+            st.warning(
+                ui.t("checkerboard.uneven", k=k, s=s, low=low, high=high, period=period or s**layers),
+                icon=":material/grid_4x4:",
+            )
+        with st.container():  # the note or nothing
+            if layers > 1:
+                st.caption(ui.t("checkerboard.stacked_note", layers=layers))
+        numbers = st.columns(3)
+        numbers[0].metric(ui.t("checkerboard.metric_min"), low)
+        numbers[1].metric(ui.t("checkerboard.metric_max"), high)
+        numbers[2].metric(ui.t("checkerboard.metric_ratio"), f"{high / low:.2f}" if low else "∞")
+        map_labels = overlap.OverlapLabels(
+            position=ui.t("checkerboard.fig_position"), count=ui.t("checkerboard.fig_count")
         )
-    if layers > 1:
-        st.caption(ui.t("checkerboard.stacked_note", layers=layers))
-    numbers = st.columns(3)
-    numbers[0].metric(ui.t("checkerboard.metric_min"), low)
-    numbers[1].metric(ui.t("checkerboard.metric_max"), high)
-    numbers[2].metric(ui.t("checkerboard.metric_ratio"), f"{high / low:.2f}" if low else "∞")
-    map_labels = overlap.OverlapLabels(position=ui.t("checkerboard.fig_position"), count=ui.t("checkerboard.fig_count"))
-    classroom_ui.lesson_chart(
-        map_figure(k, s, n, layers, dims, crop, map_labels),
-        "cb_map",
-        instant=with_sliders(lambda k, s, layers, n: map_figure(k, s, n, layers, dims, crop, map_labels)),
-        config={"displayModeBar": False},
-    )
-    st.caption(ui.t("checkerboard.map_caption_cropped" if crop else "checkerboard.map_caption_edges"))
+        classroom_ui.lesson_chart(
+            map_figure(k, s, n, layers, dims, crop, map_labels),
+            "cb_map",
+            instant=with_sliders(lambda k, s, layers, n: map_figure(k, s, n, layers, dims, crop, map_labels)),
+            config={"displayModeBar": False},
+        )
+        st.caption(ui.t("checkerboard.map_caption_cropped" if crop else "checkerboard.map_caption_edges"))
 
 # ---------------------------------------------------------------- build-up
 
 st.subheader(ui.t("checkerboard.buildup_title"))
 shown_n = min(n, BUILDUP_MAX_INPUT)
 st.caption(ui.t("checkerboard.buildup_caption", n=shown_n))
-if n > BUILDUP_MAX_INPUT:
-    st.caption(ui.t("checkerboard.buildup_too_big", n=shown_n))
+with st.container():  # the note or nothing
+    if n > BUILDUP_MAX_INPUT:
+        st.caption(ui.t("checkerboard.buildup_too_big", n=shown_n))
 buildup_labels = overlap.OverlapLabels(
     position=ui.t("checkerboard.fig_position"),
     count=ui.t("checkerboard.fig_count"),

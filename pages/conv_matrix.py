@@ -164,13 +164,14 @@ stats = matrix_sparsity(H, W, K, S, P, D, seed, integers)
 lang = ui.current_language()
 
 st.subheader(ui.t("conv_matrix.grids_title"))
-if rows > 1:
-    st.select_slider(
-        ui.t("conv_matrix.select_row"),
-        options=list(range(rows)),
-        key="cm_row",
-        format_func=lambda r: ui.t("conv_matrix.row_format", row=r, r=r // OW, c=r % OW),
-    )
+with st.container():  # the row slider or nothing: one element either way, so the charts keep their place
+    if rows > 1:
+        st.select_slider(
+            ui.t("conv_matrix.select_row"),
+            options=list(range(rows)),
+            key="cm_row",
+            format_func=lambda r: ui.t("conv_matrix.row_format", row=r, r=r // OW, c=r % OW),
+        )
 row = st.session_state.cm_row
 out_r, out_c = divmod(row, OW)
 input_fig, kernel_fig, output_fig = grid_figs(H, W, K, S, P, D, seed, integers, row, lang)
@@ -197,11 +198,12 @@ lines = [
 ]
 st.latex(r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}")
 taps_in_row = int(np.sum(index.rows == row))
-if taps_in_row < K * K:
-    st.info(
-        ui.t("conv_matrix.padding_taps", missing=K * K - taps_in_row, total=K * K, nnz=taps_in_row),
-        icon=":material/border_outer:",
-    )
+with st.container():  # the note or nothing
+    if taps_in_row < K * K:
+        st.info(
+            ui.t("conv_matrix.padding_taps", missing=K * K - taps_in_row, total=K * K, nnz=taps_in_row),
+            icon=":material/border_outer:",
+        )
 
 st.subheader(ui.t("conv_matrix.matrix_title"))
 st.markdown(
@@ -219,21 +221,24 @@ st.markdown(
     )
 )
 sparse_view = mviz.use_sparsity_view(index.shape)
-if sparse_view:
-    st.info(ui.t("conv_matrix.sparse_note", rows=rows, cols=cols, limit=mviz.HEATMAP_LIMIT), icon=":material/blur_on:")
-    metric_columns = st.columns(3)
-    metric_columns[0].metric(ui.t("conv_matrix.metric_shape"), f"{rows} × {cols}")
-    metric_columns[1].metric(ui.t("conv_matrix.metric_nnz"), f"{stats['nnz']:,}")
-    metric_columns[2].metric(ui.t("conv_matrix.metric_density"), f"{100 * stats['density']:.3g} %")
-    cell_text = "symbol"
-else:
-    cell_text = st.radio(
-        ui.t("conv_matrix.cell_text"),
-        ["symbol", "value", "both"],
-        key="cm_cell_text",
-        horizontal=True,
-        format_func=lambda v: ui.t(f"conv_matrix.cell_text_{v}"),
-    )
+with st.container():  # either view's controls are one element here, so the chart below keeps its place
+    if sparse_view:
+        st.info(
+            ui.t("conv_matrix.sparse_note", rows=rows, cols=cols, limit=mviz.HEATMAP_LIMIT), icon=":material/blur_on:"
+        )
+        metric_columns = st.columns(3)
+        metric_columns[0].metric(ui.t("conv_matrix.metric_shape"), f"{rows} × {cols}")
+        metric_columns[1].metric(ui.t("conv_matrix.metric_nnz"), f"{stats['nnz']:,}")
+        metric_columns[2].metric(ui.t("conv_matrix.metric_density"), f"{100 * stats['density']:.3g} %")
+        cell_text = "symbol"
+    else:
+        cell_text = st.radio(
+            ui.t("conv_matrix.cell_text"),
+            ["symbol", "value", "both"],
+            key="cm_cell_text",
+            horizontal=True,
+            format_func=lambda v: ui.t(f"conv_matrix.cell_text_{v}"),
+        )
 
 
 def matrix_fig_with(key: str):

@@ -245,8 +245,9 @@ if mode == "transposed":
     st.caption(ui.t("output_size.animation_caption_transposed", i=i, gaps=s - 1, pad=pad, extra=extra, o=o))
 else:
     st.caption(ui.t(f"output_size.animation_caption_{mode}"))
-if o * o > sliding.ANIMATION_MAX_FRAMES:
-    st.info(ui.t("output_size.animation_too_big", cells=o * o, limit=sliding.ANIMATION_MAX_FRAMES))
+with st.container():  # the note or nothing: one element either way, so the chart below keeps its place
+    if o * o > sliding.ANIMATION_MAX_FRAMES:
+        st.info(ui.t("output_size.animation_too_big", cells=o * o, limit=sliding.ANIMATION_MAX_FRAMES))
 labels = figure_labels(mode, padded=p > 0)
 
 

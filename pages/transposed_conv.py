@@ -231,36 +231,43 @@ st.latex(explanation.substituted)
 st.caption(ui.t(explanation.relationship_key))
 
 st.subheader(ui.t("transposed.matrix_title"))
-if by_matrix is None:
-    st.info(ui.t("transposed.no_matrix", a=A, s=S, d=D), icon=":material/info:")
-else:
-    st.markdown(
-        ui.t(
-            "transposed.matrix_text",
-            i=size_in,
-            o=size_out,
-            rows=size_in * size_in,
-            cols=size_out * size_out,
-            k=K,
-            s=S,
-            p=P,
-            d=D,
+with st.container():  # either branch is one element here, so the charts below keep their place
+    if by_matrix is None:
+        st.info(ui.t("transposed.no_matrix", a=A, s=S, d=D), icon=":material/info:")
+    else:
+        st.markdown(
+            ui.t(
+                "transposed.matrix_text",
+                i=size_in,
+                o=size_out,
+                rows=size_in * size_in,
+                cols=size_out * size_out,
+                k=K,
+                s=S,
+                p=P,
+                d=D,
+            )
         )
-    )
-    if mviz.use_sparsity_view((size_out * size_out, size_in * size_in)):
-        st.info(
-            ui.t("transposed.sparse_note", rows=size_out * size_out, cols=size_in * size_in), icon=":material/blur_on:"
+        with st.container():  # the note or nothing: the chart below keeps its place
+            if mviz.use_sparsity_view((size_out * size_out, size_in * size_in)):
+                st.info(
+                    ui.t("transposed.sparse_note", rows=size_out * size_out, cols=size_in * size_in),
+                    icon=":material/blur_on:",
+                )
+        classroom_ui.lesson_chart(
+            matrix_fig(size_in, K, S, P, D, A, seed, integers, lang),
+            "tc_matrix_fig",
+            instant=with_sliders(lambda *size: matrix_fig(*size, seed, integers, lang), needs_matrix=True),
+            config={"displayModeBar": False},
         )
-    classroom_ui.lesson_chart(
-        matrix_fig(size_in, K, S, P, D, A, seed, integers, lang),
-        "tc_matrix_fig",
-        instant=with_sliders(lambda *size: matrix_fig(*size, seed, integers, lang), needs_matrix=True),
-        config={"displayModeBar": False},
-    )
-    st.caption(ui.t("transposed.matrix_caption"))
-    st.markdown(
-        ui.t("transposed.not_inverse", i=size_in, error=f"{pytorch_checks.max_difference(round_trip, steps.input):.3g}")
-    )
+        st.caption(ui.t("transposed.matrix_caption"))
+        st.markdown(
+            ui.t(
+                "transposed.not_inverse",
+                i=size_in,
+                error=f"{pytorch_checks.max_difference(round_trip, steps.input):.3g}",
+            )
+        )
 
 st.subheader(ui.t("transposed.route_title"))
 st.markdown(ui.t("transposed.route_text"))

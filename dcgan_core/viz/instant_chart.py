@@ -99,6 +99,7 @@ def instant_chart_data(
 INSTANT_CHART_JS = """
 const ACTIVE_MS = 1500;  // how long after a key or a press on a slider a move counts as the student's
 const ARROW_STEPS = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1 };
+const STAGE_GAP_MS = 50;  // between two charts drawn ahead
 const PENDING_MS = 10000;  // how long a moved-to value outweighs the page's, if no run for it comes
 
 function loadPlotly(url) {
@@ -120,31 +121,100 @@ function parsed(chart, id) {
   return chart.parsed.get(id);
 }
 
-function draw(root, chart, id) {
-  if (!window.Plotly || id === chart.drawn || !(id in chart.data.figures)) return;
+function newRoot() {
+  const root = document.createElement("div");
+  root.className = "lab-instant-chart";
+  root.style.width = "100%";
+  return root;
+}
+
+// Plotly draws into ``div``; an animation's frames are added now (``frames``) or once the chart is shown.
+function plot(div, chart, id, frames) {
   const figure = parsed(chart, id);
-  const style = getComputedStyle(root);
+  const style = getComputedStyle(chart.root);
   const layout = Object.assign({}, figure.layout || {});
   const height = layout.height || chart.data.height;
-  if (root.style.height !== height + "px") root.style.height = height + "px";
+  if (div.style.height !== height + "px") div.style.height = height + "px";
   layout.font = Object.assign({ family: style.fontFamily, color: style.color }, layout.font || {});
   layout.paper_bgcolor = layout.paper_bgcolor || "rgba(0,0,0,0)";
   layout.height = height;
   layout.autosize = true;
   delete layout.width;
   const started = performance.now();
-  // An animation's frames are only needed once it plays: they are added after the chart is shown
-  // (for the checkerboard's build-up that halves the time to the first picture).
-  window.Plotly.react(root, { data: figure.data || [], layout, frames: [], config: chart.data.config });
-  root.dataset.drawMs = String(Math.round(performance.now() - started));
-  if ((figure.frames || []).length) {
+  window.Plotly.react(div, { data: figure.data || [], layout, frames: frames ? figure.frames || [] : [],
+                             config: chart.data.config });
+  div.dataset.drawMs = String(Math.round(performance.now() - started));
+  div.dataset.drawn = id;
+  if (!frames && (figure.frames || []).length) {
     requestAnimationFrame(() => setTimeout(() => {
-      if (chart.drawn === id) window.Plotly.addFrames(root, figure.frames);
+      if (div.dataset.drawn === id) window.Plotly.addFrames(div, figure.frames);
     }, 0));
   }
+}
+
+// Charts drawn ahead wait, ready, outside the page's view; showing one is a swap of elements.
+function stagingArea() {
+  let area = document.getElementById("lab-instant-staging");
+  if (!area) {
+    area = document.createElement("div");
+    area.id = "lab-instant-staging";
+    area.setAttribute("aria-hidden", "true");
+    area.style.cssText = "position:absolute;left:-100000px;top:0;visibility:hidden;pointer-events:none";
+    document.body.appendChild(area);
+  }
+  return area;
+}
+
+function show(chart, id) {
+  if (!window.Plotly || id === chart.drawn || !(id in chart.data.figures)) return;
+  const old = chart.root, staged = chart.staged.get(id);
+  const width = old.clientWidth;
+  if (staged && old.parentNode && staged.style.width === width + "px") {
+    chart.staged.delete(id);
+    staged.style.width = "100%";
+    old.parentNode.replaceChild(staged, old);
+    if (chart.drawn) {
+      old.style.width = width + "px";
+      stagingArea().appendChild(old);
+      chart.staged.set(chart.drawn, old);
+    } else {
+      window.Plotly.purge(old);
+    }
+    chart.root = staged;
+    chart.root.dataset.way = "swapped in";
+  } else {
+    plot(old, chart, id, false);
+    old.dataset.way = staged ? "drawn (the one drawn ahead had another width)" : "drawn";
+  }
   chart.drawn = id;
-  root.dataset.drawn = id;
-  root.dataset.draws = String(Number(root.dataset.draws || 0) + 1);
+  chart.shown += 1;
+  chart.root.dataset.draws = String(chart.shown);
+}
+
+// After each page run, draw the charts for the nearby values ahead, nearest first, one per task
+// (a key press then waits for one drawing at most) and drop those no longer near.
+function stageAhead(chart) {
+  clearTimeout(chart.stageTimer);
+  const slider = Object.values(chart.data.sliders)[0];
+  if (!slider || !window.Plotly || !chart.root.isConnected) return;
+  const near = Object.entries(slider.frames)
+    .sort((a, b) => Math.abs(a[0] - slider.value) - Math.abs(b[0] - slider.value))
+    .map(([, id]) => id);
+  for (const [id, div] of chart.staged) {
+    if (!near.includes(id) || div.style.width !== chart.root.clientWidth + "px") {
+      window.Plotly.purge(div);
+      div.remove();
+      chart.staged.delete(id);
+    }
+  }
+  const next = near.find(id => id !== chart.drawn && !chart.staged.has(id));
+  if (!next) return;
+  const div = newRoot();
+  div.style.width = chart.root.clientWidth + "px";
+  stagingArea().appendChild(div);
+  plot(div, chart, next, true);
+  chart.staged.set(next, div);
+  chart.stageTimer = setTimeout(() => stageAhead(chart), STAGE_GAP_MS);
 }
 
 // The chart to show. After a student moved a slider, the one for the value moved to, until a page
@@ -222,7 +292,7 @@ function redrawNext() {
   pending.soon = false;
   let best = null;
   for (const [key, entry] of pending.redraws) {
-    const seen = inView(entry.root);
+    const seen = inView(entry.chart.root);
     if (!best || seen > best.seen) best = { key, seen, refresh: entry.refresh };
   }
   if (!best) return;
@@ -234,8 +304,8 @@ function redrawNext() {
   }
 }
 
-function redrawSoon(key, root, refresh) {
-  pending.redraws.set(key, { root, refresh });
+function redrawSoon(key, chart, refresh) {
+  pending.redraws.set(key, { chart, refresh });
   if (!pending.soon) {
     pending.soon = true;
     setTimeout(redrawNext, 0);  // once every chart has heard of this move (each listener is its own microtask turn)
@@ -250,39 +320,31 @@ export default function (component) {
   const { data, parentElement } = component;
   let chart = charts[data.key];
   if (!chart) {
-    const root = document.createElement("div");
-    root.className = "lab-instant-chart";
-    root.style.width = "100%";
-    chart = charts[data.key] = { root, drawn: null, parsed: new Map(), watches: {}, pending: {}, touched: 0,
-                                 pressed: false };
+    chart = charts[data.key] = { root: newRoot(), drawn: null, shown: 0, parsed: new Map(), staged: new Map(),
+                                 watches: {}, pending: {}, touched: 0, pressed: false, stageTimer: null };
   }
-  const root = chart.root;
-  if (root.parentNode !== parentElement) parentElement.appendChild(root);
-  if (!root.style.height) root.style.height = data.height + "px";  // until the first chart is drawn
+  if (chart.root.parentNode !== parentElement) parentElement.appendChild(chart.root);
+  if (!chart.root.style.height) chart.root.style.height = data.height + "px";  // until the first chart is drawn
   chart.data = data;
   // The slider values of the page run that sent this, for tests and benchmarks (outside the chart:
   // a change inside it would look like a drawing).
   const values = Object.entries(data.sliders).map(([key, slider]) => [key, slider.value]);
   parentElement.dataset.values = JSON.stringify(Object.fromEntries(values));
   for (const id of [...chart.parsed.keys()]) if (!(id in data.figures)) chart.parsed.delete(id);
-  const refresh = () => draw(root, chart, wanted(chart));
-  const moved = () => redrawSoon(data.key, root, refresh);
+  const refresh = () => show(chart, wanted(chart));
+  const moved = () => redrawSoon(data.key, chart, refresh);
   for (const watch of Object.values(chart.watches)) if (watch) watch.stop();
   chart.watches = {};
   for (const key of Object.keys(data.sliders)) chart.watches[key] = watchSlider(chart, key, moved);
+  clearTimeout(chart.stageTimer);
   loadPlotly(data.plotly).then(() => {
     refresh();
-    // Read the nearby charts ahead, while the student reads: a move then only draws.
-    const ahead = Object.keys(data.figures);
-    const readAhead = () => {
-      const id = ahead.shift();
-      if (id && chart.data === data) { parsed(chart, id); setTimeout(readAhead, 0); }
-    };
-    setTimeout(readAhead, 0);
-  }).catch(() => { root.textContent = data.load_error; });
+    chart.stageTimer = setTimeout(() => stageAhead(chart), STAGE_GAP_MS);
+  }).catch(() => { chart.root.textContent = data.load_error; });
   return () => {
     for (const watch of Object.values(chart.watches)) if (watch) watch.stop();
     chart.watches = {};
+    clearTimeout(chart.stageTimer);
   };
 }
 """
