@@ -733,7 +733,9 @@ SECTIONS = [
         "run sent the new chart and Streamlit's chart element drew it (the websocket, the script rerun, Plotly's "
         "drawing and the paint are all inside). *Charts sent ahead*: the page also sends its chart at nearby "
         "values of the slider, and the browser draws the one for the new value at the key press "
-        "(`dcgan_core/viz/instant_chart.py`); a redraw by the page run that follows would still count. The "
+        "(`dcgan_core/viz/instant_chart.py`); a redraw by the page run that follows would still count. "
+        "*Charts drawn ahead*: the browser also draws those nearby charts ahead, out of view, and swaps the "
+        "one for the new value into the chart's place. The "
         "time until that page run has finished (the rest of the page: numbers, text, checks) is in the record "
         "as well. The machine's load is in each row; a run at a raised priority (negative nice, beside a "
         "niced benchmark) says so.",

@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{lesson['page']:28s} no move redrew the figure", file=sys.stderr)
     result = {
         "benchmark": "slider_latency",
-        "method": "charts sent ahead",
+        "method": "charts drawn ahead",
         "nice": os.nice(0),  # the browser and the server inherit it
         "quick": args.quick,
         "moves": args.moves,

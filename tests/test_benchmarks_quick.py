@@ -160,7 +160,7 @@ def test_classroom_load_with_protocol_viewers(tmp_path):
 def test_slider_latency_in_the_browser(tmp_path):
     """Chromium moves a slider on each convolution lesson; every move is timed until its figure is redrawn."""
     out = run_benchmark("slider_latency.py", "--quick", "--moves", "2", tmp_path=tmp_path, timeout=600)
-    assert out["quick"] is True and out["moves"] == 2 and out["method"] == "charts sent ahead"
+    assert out["quick"] is True and out["moves"] == 2 and out["method"] == "charts drawn ahead"
     lessons = {lesson["page"]: lesson for lesson in out["lessons"]}
     assert set(lessons) == {
         "pages/output_size.py",
