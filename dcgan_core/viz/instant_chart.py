@@ -2,11 +2,11 @@
 
 A slider's move costs a round trip: the browser sends the value, the server reruns the lesson
 and sends its figure, and Plotly draws it. On two cores that is 0.5-1.3 s
-(benchmarks/slider_latency.py). So the lesson also sends the chart at the nearby values of its
-sliders (``neighbour_values``), everything else unchanged; the small script below draws them
-ahead, out of view, and swaps in the one for the slider's new value the moment the slider moves. The page's own run still
-follows and brings the rest of the page; when its chart is the one already drawn, nothing is
-drawn again.
+(benchmarks/slider_latency.py). So the lesson also sends the chart at the nearby values of the
+slider in play (``neighbour_values``), everything else unchanged; the small script below draws
+them ahead, out of view, and swaps in the one for the slider's new value the moment the slider
+moves. The page's own run still follows and brings the rest of the page; when its chart is the
+one already shown, nothing is drawn again.
 
 The figures are drawn by the browser's own Plotly (static/plotly.min.js), not Streamlit's
 chart element, so they carry Plotly's plain template instead of the placeholder colours of
