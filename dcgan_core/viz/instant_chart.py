@@ -345,6 +345,11 @@ export default function (component) {
     for (const watch of Object.values(chart.watches)) if (watch) watch.stop();
     chart.watches = {};
     clearTimeout(chart.stageTimer);
+    setTimeout(() => {  // left the lesson (not mounted anew in another place): drop the charts drawn ahead
+      if (chart.root.isConnected) return;
+      for (const div of chart.staged.values()) { window.Plotly && window.Plotly.purge(div); div.remove(); }
+      chart.staged.clear();
+    }, 1000);
   };
 }
 """
