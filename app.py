@@ -6,6 +6,10 @@ import os
 # training up to 15× slower (benchmarks/RESULTS.md, "Threads").
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from dcgan_core.allocator import limit_retained_memory  # noqa: E402
+
+limit_retained_memory()  # once per server: glibc gives freed memory back (dcgan_core/allocator.py)
+
 import plotly.io  # noqa: E402
 import streamlit as st  # noqa: E402
 
