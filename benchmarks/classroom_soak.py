@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file: t
 from benchmarks.classroom_load import CHROMIUM_ARGS, current_run_dir, last_logged_step, start_run_from_page, wait_until
 from benchmarks.protocol_viewer import ProtocolViewer, watch
 from benchmarks.record import start_record
+from dcgan_core.allocator import glibc
 from dcgan_core.checkpoint import load_checkpoint
 from dcgan_core.i18n import LabError, translate
 from scripts.lab_server import child_pids, chromium_missing, lab_in_chromium
@@ -279,6 +280,8 @@ def soak(browser, url, server_pid, data_dir, args, more_steps, period_s) -> dict
         "live_view_polls": polls_sent,
         "live_view_polls_failed": sum(p["unanswered"] for p in periods),
         "latency_measure": "live view polls",
+        # what app.py's allocator setting does on this machine (dcgan_core/allocator.py)
+        "server_allocator": "glibc thresholds fixed" if glibc() is not None else "system default",
         "requests_sent": counts["sent"],
         "requests_answered": counts["answered"],
         "requests_replaced": counts["replaced"],

@@ -586,8 +586,18 @@ def live_view_drift(figs) -> str:
 
 def soak_summary(records):
     figs = figures_of(records)
+    polled = [f for f in figs if f.get("latency_measure") == "live view polls"]
     groups = [
-        ("live view polls", [f for f in figs if f.get("latency_measure") == "live view polls"], live_view_drift),
+        (
+            "live view polls, glibc's thresholds fixed (dcgan_core/allocator.py)",
+            [f for f in polled if f.get("server_allocator") == "glibc thresholds fixed"],
+            live_view_drift,
+        ),
+        (
+            "live view polls, glibc's defaults",
+            [f for f in polled if f.get("server_allocator", "glibc defaults") == "glibc defaults"],
+            live_view_drift,
+        ),
         ("status reruns (before the live view was timed)", [f for f in figs if "latency_measure" not in f], None),
     ]
     parts = []

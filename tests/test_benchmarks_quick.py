@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dcgan_core.allocator import glibc
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -205,6 +207,7 @@ def test_classroom_soak_one_minute(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["sessions"] == 3 and out["minutes"] == 1 and out["period_minutes"] == 1
+    assert out["server_allocator"] == ("glibc thresholds fixed" if glibc() is not None else "system default")
     assert len(out["memory"]) >= 3 and all(m["server_rss_mb"] > 0 for m in out["memory"])
     assert any(m["training_rss_mb"] for m in out["memory"])
     assert out["runs_continued"] >= 1 and out["final_step"] > out["run_steps"]  # finished, then continued
