@@ -258,6 +258,16 @@ class SliderFrames:
     radius: int = 2
 
 
+def frames_per_slider(ranges: dict, now: dict, chart: Callable) -> list[SliderFrames]:
+    """SliderFrames for each slider of ``ranges`` (key -> (low, high)): ``chart(*values)`` with that
+    slider at another value and every setting of ``now`` (key -> value, in ``chart``'s order) as it is."""
+
+    def at(key):
+        return lambda value: chart(*(now | {key: value}).values())
+
+    return [SliderFrames(key, low, high, at(key)) for key, (low, high) in ranges.items()]
+
+
 _instant_chart = st.components.v2.component("dcgan_lab_instant_chart", js=INSTANT_CHART_JS, isolate_styles=False)
 
 

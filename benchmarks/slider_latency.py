@@ -6,12 +6,12 @@
 Starts the app on a free loopback port (scripts/lab_server.py), opens each lesson in Debian's
 Chromium (Playwright) and moves one slider one step at a time with the keyboard, walking through its
 range and back, as a student would. Each move is timed from the keydown event (its own timestamp, in
-the page) to the end of the first animation frame after the lesson's figure stopped changing: a MutationObserver
-watches Plotly's drawing inside the figure's element (not the element's own "stale" marking, nor an
-already drawn chart that Streamlit only moves), and the move is done once the figure has changed, no
-further change came for QUIET_MS (the quiet time is not counted) and the page run the move started
-has finished. Another chart put in the figure's place is a change (the instant charts draw the
-nearby ones ahead, out of view, and swap one in); the same chart moved to a new place is not.
+the page) to the end of the first animation frame after the lesson's figure stopped changing: a
+MutationObserver watches Plotly's drawing inside the figure's element (not the element's own "stale"
+marking), and the move is done once the figure has changed, no further change came for QUIET_MS
+(the quiet time is not counted) and the page run the move started has finished. Another chart put
+in the figure's place is a change (the instant charts draw the nearby ones ahead, out of view, and
+swap one in); the same chart moved to a new place by Streamlit is not.
 Everything is inside: the lesson's charts redraw in the browser from the nearby charts the page
 sent ahead (dcgan_core/viz/instant_chart.py), and a redraw that the page run brings later still
 counts. `benchmarks/page_rerun.py` gives the server's share alone (AppTest, in-process).
@@ -76,8 +76,8 @@ ARM_JS = """([figureSelector, quietMs, timeoutMs, sliderKey, target]) => {
       clearTimeout(quietTimer);
       quietTimer = setTimeout(() => { quiet = true; finish(); }, quietMs);
     };
-    // Plotly's own drawing inside the lesson's figure, or a new chart put in its place; not the
-    // container's own attributes (Streamlit marks an element stale while the script reruns).
+    // Plotly's own drawing inside the lesson's figure; not the container's own attributes
+    // (Streamlit marks an element stale while the script reruns).
     const inPlot = node => {
       const element = node.nodeType === 1 ? node : node.parentElement;
       const plot = element && element.closest(".js-plotly-plot");

@@ -110,15 +110,9 @@ period = pattern_period(k, s, n, layers)
 
 
 def with_sliders(chart):
-    """The frames of one of this lesson's charts, ``chart(k, s, layers, n)``, for each slider at other
-    values, the rest as now."""
-
-    def at(key):
-        return lambda value: chart(
-            *(value if name == key else v for (name, *_), v in zip(SLIDERS, (k, s, layers, n), strict=True))
-        )
-
-    return [classroom_ui.SliderFrames(key, low, high, at(key)) for key, _, low, high in SLIDERS]
+    """The frames of one of this lesson's charts, ``chart(k, s, layers, n)``, for each slider."""
+    now = {key: st.session_state[key] for key, *_ in SLIDERS}
+    return classroom_ui.frames_per_slider({key: (low, high) for key, _, low, high in SLIDERS}, now, chart)
 
 
 with st.container():  # the map's section, or nothing

@@ -241,25 +241,22 @@ with st.container():  # either view's controls are one element here, so the char
         )
 
 
-def matrix_fig_with(key: str):
-    """C with the slider ``key`` at another value, the rest as now (a LabError where the lesson
-    shows a sentence instead); the highlighted row is kept inside C as the page keeps it."""
-
-    def figure_at(value: int):
-        h, w, k, s, p, d = (
-            value if name == key else now for (name, *_), now in zip(SETTINGS, (H, W, K, S, P, D), strict=True)
-        )
-        shape = cached_index(h, w, k, s, p, d).shape
-        text = "symbol" if mviz.use_sparsity_view(shape) else st.session_state.get("cm_cell_text", "symbol")
-        return matrix_fig(h, w, k, s, p, d, seed, integers, min(row, shape[0] - 1), text, lang)
-
-    return figure_at
+def matrix_fig_at(h, w, k, s, p, d):
+    """C for other sizes, the rest as now (a LabError where the lesson shows a sentence instead); the
+    highlighted row is kept inside C as the page keeps it."""
+    shape = cached_index(h, w, k, s, p, d).shape
+    text = "symbol" if mviz.use_sparsity_view(shape) else st.session_state.get("cm_cell_text", "symbol")
+    return matrix_fig(h, w, k, s, p, d, seed, integers, min(row, shape[0] - 1), text, lang)
 
 
 classroom_ui.lesson_chart(
     matrix_fig(H, W, K, S, P, D, seed, integers, row, cell_text, lang),
     "cm_matrix_fig",
-    instant=[classroom_ui.SliderFrames(key, low, high, matrix_fig_with(key)) for key, _, low, high in SETTINGS]
+    instant=classroom_ui.frames_per_slider(
+        {key: (low, high) for key, _, low, high in SETTINGS},
+        {key: st.session_state[key] for key, *_ in SETTINGS},
+        matrix_fig_at,
+    )
     + [
         classroom_ui.SliderFrames(
             "cm_row", 0, rows - 1, lambda r: matrix_fig(H, W, K, S, P, D, seed, integers, r, cell_text, lang)

@@ -251,28 +251,19 @@ with st.container():  # the note or nothing: one element either way, so the char
 labels = figure_labels(mode, padded=p > 0)
 
 
-SETTING_OF = {"os_i": "i", "os_k": "k", "os_s": "s", "os_p": "p", "os_d": "d", "os_a": "a"}
-
-
-def animation_with(key: str):
-    """The animation with the slider ``key`` at another value, the rest as now."""
-
-    def figure_at(value: int):
-        v = dict(i=i, k=k, s=s, p=p, d=d, a=a) | {SETTING_OF[key]: value}
-        sliding.explain_operation(mode, v["i"], v["k"], v["s"], v["p"], v["d"], v["a"])  # LabError: a sentence instead
-        return animation_figure(mode, *v.values(), figure_labels(mode, padded=v["p"] > 0))
-
-    return figure_at
+def animation_at(i, k, s, p, d, a):
+    sliding.explain_operation(mode, i, k, s, p, d, a)  # a LabError where the lesson shows a sentence instead
+    return animation_figure(mode, i, k, s, p, d, a, figure_labels(mode, padded=p > 0))
 
 
 classroom_ui.lesson_chart(
     animation_figure(mode, i, k, s, p, d, a, labels),
     "os_animation",
-    instant=[
-        classroom_ui.SliderFrames(key, low, high, animation_with(key))
-        for key, _, _, low, high in SLIDERS
-        if key in shown_sliders
-    ],
+    instant=classroom_ui.frames_per_slider(
+        {key: (low, high) for key, _, _, low, high in SLIDERS if key in shown_sliders},
+        {"os_i": i, "os_k": k, "os_s": s, "os_p": p, "os_d": d, "os_a": a},  # d and a as this operation uses them
+        animation_at,
+    ),
     config={"displayModeBar": False},
 )
 if o * o <= sliding.ANIMATION_MAX_FRAMES:

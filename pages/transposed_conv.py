@@ -211,19 +211,15 @@ def with_sliders(chart, needs_matrix: bool = False):
     """The frames of one of this lesson's charts, ``chart(i, k, s, p, d, a)``, for each slider at
     other values, the rest as now (output_padding reset where the page resets it)."""
 
-    def at(key):
-        def figure_at(value: int):
-            now = (size_in, K, S, P, D)
-            i, k, s, p, d = (value if name == key else v for (name, *_), v in zip(SETTINGS, now, strict=True))
-            a = A if A < max(s, d) else 0
-            explain_conv_transpose(i, k, s, p, d, a)  # a LabError where the lesson shows a sentence instead
-            if needs_matrix and route_checks(i, k, s, p, d, a, seed, integers)[1] is None:
-                return None  # no matrix there: the lesson says why instead
-            return chart(i, k, s, p, d, a)
+    def checked(i, k, s, p, d):
+        a = A if A < max(s, d) else 0
+        explain_conv_transpose(i, k, s, p, d, a)  # a LabError where the lesson shows a sentence instead
+        if needs_matrix and route_checks(i, k, s, p, d, a, seed, integers)[1] is None:
+            return None  # no matrix there: the lesson says why instead
+        return chart(i, k, s, p, d, a)
 
-        return figure_at
-
-    return [classroom_ui.SliderFrames(key, low, high, at(key)) for key, _, low, high in SETTINGS]
+    now = {key: st.session_state[key] for key, *_ in SETTINGS}
+    return classroom_ui.frames_per_slider({key: (low, high) for key, _, low, high in SETTINGS}, now, checked)
 
 
 st.markdown(ui.t("transposed.sizes", i=size_in, o=size_out))

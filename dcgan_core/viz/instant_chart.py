@@ -94,8 +94,8 @@ def instant_chart_data(
     }
 
 
-# Streamlit calls this on every page run with the data above. The chart's state lives on its
-# element, so a later run finds what is drawn and draws only when its chart is another one.
+# Streamlit calls this on every page run with the data above. The chart's state is kept by its key
+# (``charts`` below), so a later run finds what is shown and draws only when its chart is another one.
 INSTANT_CHART_JS = """
 const ACTIVE_MS = 1500;  // how long after a key or a press on a slider a move counts as the student's
 const ARROW_STEPS = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1 };
@@ -140,10 +140,8 @@ function plot(div, chart, id, frames) {
   layout.height = height;
   layout.autosize = true;
   delete layout.width;
-  const started = performance.now();
   window.Plotly.react(div, { data: figure.data || [], layout, frames: frames ? figure.frames || [] : [],
                              config: chart.data.config });
-  div.dataset.drawMs = String(Math.round(performance.now() - started));
   div.dataset.drawn = id;
   if (!frames && (figure.frames || []).length) {
     requestAnimationFrame(() => setTimeout(() => {
@@ -181,10 +179,8 @@ function show(chart, id) {
       window.Plotly.purge(old);
     }
     chart.root = staged;
-    chart.root.dataset.way = "swapped in";
   } else {
     plot(old, chart, id, false);
-    old.dataset.way = staged ? "drawn (the one drawn ahead had another width)" : "drawn";
   }
   chart.drawn = id;
   chart.shown += 1;
@@ -266,21 +262,18 @@ function watchSlider(chart, key, onMove) {
   input.addEventListener("input", changed);
   const observer = new MutationObserver(changed);
   observer.observe(input, { attributes: true, attributeFilter: ["value", "aria-valuetext"] });
-  return {
-    value: () => (input.isConnected ? Number(input.value) : null),
-    stop: () => {
-      observer.disconnect();
-      input.removeEventListener("input", changed);
-      box.removeEventListener("keydown", keyed, true);
-      box.removeEventListener("pointerdown", press, true);
-      window.removeEventListener("pointerup", release, true);
-    },
+  return () => {
+    observer.disconnect();
+    input.removeEventListener("input", changed);
+    box.removeEventListener("keydown", keyed, true);
+    box.removeEventListener("pointerdown", press, true);
+    window.removeEventListener("pointerup", release, true);
   };
 }
 
 // One move can redraw several charts. The one most in view is drawn at once, each other one after
 // the frame showing the previous has been painted: the student sees the change where they look first.
-const pending = (window.__labInstantPending = window.__labInstantPending || { redraws: new Map(), soon: false });
+const redraws = (window.__labInstantRedraws = window.__labInstantRedraws || { waiting: new Map(), soon: false });
 
 function inView(root) {
   const box = root.getBoundingClientRect();
@@ -289,25 +282,25 @@ function inView(root) {
 }
 
 function redrawNext() {
-  pending.soon = false;
+  redraws.soon = false;
   let best = null;
-  for (const [key, entry] of pending.redraws) {
+  for (const [key, entry] of redraws.waiting) {
     const seen = inView(entry.chart.root);
     if (!best || seen > best.seen) best = { key, seen, refresh: entry.refresh };
   }
   if (!best) return;
-  pending.redraws.delete(best.key);
+  redraws.waiting.delete(best.key);
   best.refresh();
-  if (pending.redraws.size) {
-    pending.soon = true;
+  if (redraws.waiting.size) {
+    redraws.soon = true;
     requestAnimationFrame(() => setTimeout(redrawNext, 0));
   }
 }
 
 function redrawSoon(key, chart, refresh) {
-  pending.redraws.set(key, { chart, refresh });
-  if (!pending.soon) {
-    pending.soon = true;
+  redraws.waiting.set(key, { chart, refresh });
+  if (!redraws.soon) {
+    redraws.soon = true;
     setTimeout(redrawNext, 0);  // once every chart has heard of this move (each listener is its own microtask turn)
   }
 }
@@ -333,7 +326,7 @@ export default function (component) {
   for (const id of [...chart.parsed.keys()]) if (!(id in data.figures)) chart.parsed.delete(id);
   const refresh = () => show(chart, wanted(chart));
   const moved = () => redrawSoon(data.key, chart, refresh);
-  for (const watch of Object.values(chart.watches)) if (watch) watch.stop();
+  for (const stop of Object.values(chart.watches)) if (stop) stop();
   chart.watches = {};
   for (const key of Object.keys(data.sliders)) chart.watches[key] = watchSlider(chart, key, moved);
   clearTimeout(chart.stageTimer);
@@ -342,7 +335,7 @@ export default function (component) {
     chart.stageTimer = setTimeout(() => stageAhead(chart), STAGE_GAP_MS);
   }).catch(() => { chart.root.textContent = data.load_error; });
   return () => {
-    for (const watch of Object.values(chart.watches)) if (watch) watch.stop();
+    for (const stop of Object.values(chart.watches)) if (stop) stop();
     chart.watches = {};
     clearTimeout(chart.stageTimer);
     setTimeout(() => {  // left the lesson (not mounted anew in another place): drop the charts drawn ahead
